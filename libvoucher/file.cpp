@@ -1,0 +1,122 @@
+#include "libvoucher/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+namespace vouch {
+namespace fs = std::filesystem;
+
+static Status Errno(const fs::path& path, std::string_view what) {
+  return Error(Code::kIo, path.string() + ": " + std::string(what) + ": " + std::strerror(errno));
+}
+
+Status SyncDirectory(const fs::path& dir) {
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno(dir, "cannot open directory");
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Errno(dir, "cannot sync directory");
+  return Status::Ok();
+}
+
+Status WriteFileAtomic(const fs::path& path, ByteView data, unsigned mode, Overwrite overwrite) {
+  if (overwrite == Overwrite::kNo) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0) {
+      return Error(Code::kExists, path.string() + ": already exists (refusing to overwrite)");
+    }
+  }
+  fs::path dir = path.parent_path();
+  std::random_device rd;
+  fs::path tmp = dir / ("." + path.filename().string() + ".tmp-" + std::to_string(rd()));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return Errno(tmp, "cannot create");
+  // The umask may have narrowed the mode; we want exactly `mode`.
+  if (::fchmod(fd, mode) != 0) {
+    Status s = Errno(tmp, "cannot set mode");
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      Status s = Errno(tmp, "cannot write");
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return s;
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    Status s = Errno(tmp, "cannot sync");
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  if (overwrite == Overwrite::kNo) {
+    // link() fails if the target appeared meanwhile, where rename() would replace it.
+    if (::link(tmp.c_str(), path.c_str()) != 0) {
+      Status s = errno == EEXIST ? Error(Code::kExists, path.string() + ": already exists (refusing to overwrite)")
+                                 : Errno(path, "cannot create");
+      ::unlink(tmp.c_str());
+      return s;
+    }
+    ::unlink(tmp.c_str());
+  } else if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    Status s = Errno(path, "cannot rename into place");
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  return SyncDirectory(dir);
+}
+
+Result<Bytes> ReadFile(const fs::path& path, size_t cap, bool follow_links) {
+  int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow_links ? 0 : O_NOFOLLOW);
+  int fd = ::open(path.c_str(), flags);
+  if (fd < 0) {
+    if (errno == ENOENT) return Error(Code::kNotFound, path.string() + ": no such file");
+    if (errno == ELOOP) return Error(Code::kIo, path.string() + ": is a symbolic link");
+    return Errno(path, "cannot open");
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error(Code::kIo, path.string() + ": not a regular file");
+  }
+  if (static_cast<uint64_t>(st.st_size) > cap) {
+    ::close(fd);
+    return Error(Code::kTooLarge, path.string() + ": " + std::to_string(st.st_size) +
+                                      " bytes is over the cap of " + std::to_string(cap));
+  }
+  // Read at most cap + 1 bytes whatever fstat said: the file may grow while we read it.
+  Bytes out(static_cast<size_t>(st.st_size));
+  size_t off = 0;
+  for (;;) {
+    if (off == out.size()) {
+      if (out.size() > cap) break;
+      out.resize(std::min(cap + 1, out.size() + 4096));
+    }
+    ssize_t n = ::read(fd, out.data() + off, out.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status s = Errno(path, "cannot read");
+      ::close(fd);
+      return s;
+    }
+    if (n == 0) break;
+    off += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  out.resize(off);
+  if (off > cap) return Error(Code::kTooLarge, path.string() + ": over the cap of " + std::to_string(cap) + " bytes");
+  return out;
+}
+
+}  // namespace vouch

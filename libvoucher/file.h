@@ -1,0 +1,29 @@
+// Files: bounded reads and crash-safe writes.
+//
+// WriteFileAtomic is the only way vouch writes a file: a temporary file in the same
+// directory, created with its final mode (0600 for secrets, so there is no moment when a
+// key is readable by others), written, fsynced, renamed over the target, and the directory
+// fsynced. A crash leaves the old file or the new one; a failure leaves no temporary behind.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "libvoucher/bytes.h"
+#include "libvoucher/status.h"
+
+namespace vouch {
+
+enum class Overwrite { kNo, kYes };
+
+Status WriteFileAtomic(const std::filesystem::path& path, ByteView data, unsigned mode = 0644,
+                       Overwrite overwrite = Overwrite::kYes);
+
+// Reads a regular file of at most `cap` bytes; a larger one is kTooLarge, not truncated.
+// Does not follow a symlink when `follow_links` is false (media are hostile).
+Result<Bytes> ReadFile(const std::filesystem::path& path, size_t cap, bool follow_links = true);
+
+// fsync a directory, so that a rename inside it is durable.
+Status SyncDirectory(const std::filesystem::path& dir);
+
+}  // namespace vouch

@@ -1,0 +1,206 @@
+#include "libvoucher/key.h"
+
+#include <openssl/core_names.h>
+#include <openssl/pem.h>
+
+#include "libvoucher/encoding.h"
+#include "libvoucher/ossl/error.h"
+#include "libvoucher/ossl/handles.h"
+#include "libvoucher/ossl/p256.h"
+#include "libvoucher/udf.h"
+
+namespace vouch {
+namespace {
+
+std::shared_ptr<EVP_PKEY> Share(EVP_PKEY* p) { return {p, EVP_PKEY_free}; }
+
+// Builds an EVP_PKEY from the canonical parts, so that every key vouch holds was made the
+// same way: named group, uncompressed point, and the scalar when there is one.
+Result<std::shared_ptr<EVP_PKEY>> Build(ByteView point, const BIGNUM* scalar) {
+  ossl::ParamBldPtr bld(OSSL_PARAM_BLD_new());
+  if (!bld ||
+      !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, p256::kGroupName, 0) ||
+      !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) ||
+      (scalar && !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, scalar))) {
+    return ossl::Fail(Code::kCrypto, "p256 key parameters");
+  }
+  ossl::ParamPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
+  ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* raw = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, scalar ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
+                        params.get()) != 1) {
+    return ossl::Fail(Code::kInvalidKey, "p256 key");
+  }
+  return Share(raw);
+}
+
+Status CheckP256(EVP_PKEY* pkey) {
+  char group[64] = {0};
+  size_t len = 0;
+  if (!EVP_PKEY_is_a(pkey, "EC")) return Error(Code::kInvalidKey, "key is not an elliptic-curve key");
+  if (EVP_PKEY_get_group_name(pkey, group, sizeof group, &len) != 1 ||
+      std::string_view(group) != p256::kGroupName) {
+    ossl::ClearErrors();
+    return Error(Code::kUnsupported, "key is not on curve P-256 (prime256v1)");
+  }
+  return Status::Ok();
+}
+
+Result<Bytes> PointOf(EVP_PKEY* pkey) {
+  Bytes point(p256::kPointSize + 1);
+  size_t len = 0;
+  if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size(), &len) != 1) {
+    return ossl::Fail(Code::kInvalidKey, "p256 public point");
+  }
+  point.resize(len);
+  return point;
+}
+
+bool StartsWith(ByteView b, std::string_view prefix) {
+  return b.size() >= prefix.size() && AsChars(b.first(prefix.size())) == prefix;
+}
+
+}  // namespace
+
+Result<PublicKey> PublicKey::FromPoint(ByteView sec1) {
+  VOUCH_ASSIGN_OR_RETURN(ossl::EcPointPtr p, p256::DecodePoint(sec1));
+  PublicKey k;
+  VOUCH_ASSIGN_OR_RETURN(k.point_, p256::EncodePoint(p.get()));
+  VOUCH_ASSIGN_OR_RETURN(k.pkey_, Build(k.point_, nullptr));
+  return k;
+}
+
+Result<PublicKey> PublicKey::FromSpkiDer(ByteView der) {
+  const unsigned char* p = der.data();
+  ossl::PkeyPtr pkey(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
+  if (!pkey) return ossl::Fail(Code::kMalformed, "public key is not a DER SubjectPublicKeyInfo");
+  if (p != der.data() + der.size()) return Error(Code::kMalformed, "public key DER has trailing bytes");
+  VOUCH_RETURN_IF_ERROR(CheckP256(pkey.get()));
+  VOUCH_ASSIGN_OR_RETURN(Bytes point, PointOf(pkey.get()));
+  return FromPoint(point);
+}
+
+Result<PublicKey> PublicKey::Parse(ByteView bytes) {
+  if (StartsWith(bytes, "-----BEGIN PUBLIC KEY-----")) {
+    ossl::BioPtr bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+    ossl::PkeyPtr pkey(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+    if (!pkey) return ossl::Fail(Code::kMalformed, "public key PEM does not parse");
+    unsigned char* der = nullptr;
+    int n = i2d_PUBKEY(pkey.get(), &der);
+    if (n <= 0) return ossl::Fail(Code::kMalformed, "public key PEM does not parse");
+    Bytes d(der, der + n);
+    OPENSSL_free(der);
+    return FromSpkiDer(d);
+  }
+  if (StartsWith(bytes, "-----BEGIN")) {
+    VOUCH_ASSIGN_OR_RETURN(PrivateKey priv, PrivateKey::FromPem(bytes));
+    return priv.Public();
+  }
+  if (!bytes.empty() && bytes[0] == 0x30) return FromSpkiDer(bytes);
+  std::string_view text = AsChars(bytes);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
+  auto der = Base64Decode(text);
+  if (!der.ok()) return Error(Code::kMalformed, "public key is neither PEM, DER nor base64 DER");
+  return FromSpkiDer(*der);
+}
+
+Bytes PublicKey::SpkiDer() const {
+  unsigned char* der = nullptr;
+  int n = i2d_PUBKEY(pkey_.get(), &der);
+  Bytes out;
+  if (n > 0) out.assign(der, der + n);
+  OPENSSL_free(der);
+  return out;
+}
+
+std::string PublicKey::Pem() const {
+  ossl::BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PUBKEY(bio.get(), pkey_.get()) != 1) return {};
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(n));
+}
+
+std::string PublicKey::Fingerprint(int bits) const { return udf::KeyFingerprint(SpkiDer(), bits); }
+
+Result<PrivateKey> PrivateKey::Generate() {
+  ossl::PkeyPtr fresh(EVP_EC_gen("P-256"));
+  if (!fresh) return ossl::Fail(Code::kCrypto, "p256 key generation");
+  PrivateKey key;
+  // OpenSSL reports a fresh key's point uncompressed; the length check makes that a fact.
+  VOUCH_ASSIGN_OR_RETURN(key.public_.point_, PointOf(fresh.get()));
+  if (key.public_.point_.size() != p256::kPointSize) return Error(Code::kInternal, "p256 point is not uncompressed");
+  key.pkey_ = Share(fresh.release());
+  key.public_.pkey_ = key.pkey_;  // a key pair serves as its own public key
+  return key;
+}
+
+Result<PrivateKey> PrivateKey::FromScalar(ByteView be32) {
+  VOUCH_ASSIGN_OR_RETURN(ossl::SecretBnPtr k, p256::DecodeScalar(be32));
+  VOUCH_ASSIGN_OR_RETURN(ossl::EcPointPtr p, p256::MulBase(k.get()));
+  PrivateKey key;
+  VOUCH_ASSIGN_OR_RETURN(key.public_.point_, p256::EncodePoint(p.get()));
+  VOUCH_ASSIGN_OR_RETURN(key.pkey_, Build(key.public_.point_, k.get()));
+  key.public_.pkey_ = key.pkey_;
+  return key;
+}
+
+Result<PrivateKey> PrivateKey::FromPem(ByteView pem) {
+  ossl::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  ossl::PkeyPtr pkey(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!pkey) return ossl::Fail(Code::kMalformed, "private key is not an unencrypted PEM private key");
+  VOUCH_RETURN_IF_ERROR(CheckP256(pkey.get()));
+  BIGNUM* raw = nullptr;
+  if (EVP_PKEY_get_bn_param(pkey.get(), OSSL_PKEY_PARAM_PRIV_KEY, &raw) != 1) {
+    return ossl::Fail(Code::kInvalidKey, "private key has no scalar");
+  }
+  ossl::SecretBnPtr k(raw);
+  return FromScalar(p256::EncodeScalar(k.get()).view());
+}
+
+SecretBytes PrivateKey::Scalar() const {
+  BIGNUM* raw = nullptr;
+  if (EVP_PKEY_get_bn_param(pkey_.get(), OSSL_PKEY_PARAM_PRIV_KEY, &raw) != 1) return {};
+  ossl::SecretBnPtr k(raw);
+  return p256::EncodeScalar(k.get());
+}
+
+SecretBytes PrivateKey::Pkcs8Pem() const {
+  // A secure-heap memory BIO is wiped when freed, so the PEM text leaves no copy behind.
+  ossl::BioPtr bio(BIO_new(BIO_s_secmem()));
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    return {};
+  }
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  return SecretBytes(ByteView(reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(n)));
+}
+
+Status SavePrivateKey(const std::filesystem::path& path, const PrivateKey& key, Overwrite overwrite) {
+  SecretBytes pem = key.Pkcs8Pem();
+  if (pem.empty()) return ossl::Fail(Code::kCrypto, "private key encoding");
+  return WriteFileAtomic(path, pem.view(), 0600, overwrite);
+}
+
+Result<PrivateKey> LoadPrivateKey(const std::filesystem::path& path) {
+  VOUCH_ASSIGN_OR_RETURN(Bytes raw, ReadFile(path, kMaxKeyFileSize));
+  SecretBytes pem(raw);
+  Wipe(raw.data(), raw.size());
+  auto key = PrivateKey::FromPem(pem.view());
+  if (!key.ok()) return key.status().Context(path.string());
+  return key;
+}
+
+Status SavePublicKey(const std::filesystem::path& path, const PublicKey& key, Overwrite overwrite) {
+  return WriteFileAtomic(path, AsBytes(key.Pem()), 0644, overwrite);
+}
+
+Result<PublicKey> LoadPublicKey(const std::filesystem::path& path) {
+  VOUCH_ASSIGN_OR_RETURN(Bytes raw, ReadFile(path, kMaxKeyFileSize));
+  auto key = PublicKey::Parse(raw);
+  if (!key.ok()) return key.status().Context(path.string());
+  return key;
+}
+
+}  // namespace vouch

@@ -1,0 +1,44 @@
+#include "libvoucher/status.h"
+
+namespace vouch {
+
+const char* CodeName(Code code) {
+  switch (code) {
+    case Code::kOk: return "ok";
+    case Code::kUsage: return "usage";
+    case Code::kIo: return "io";
+    case Code::kNotFound: return "not-found";
+    case Code::kExists: return "exists";
+    case Code::kTooLarge: return "too-large";
+    case Code::kMalformed: return "malformed";
+    case Code::kInvalidKey: return "invalid-key";
+    case Code::kUnsupported: return "unsupported";
+    case Code::kCrypto: return "crypto";
+    case Code::kDecryptFailed: return "decrypt-failed";
+    case Code::kBadSignature: return "bad-signature";
+    case Code::kUntrustedSigner: return "untrusted-signer";
+    case Code::kExpired: return "expired";
+    case Code::kNotYetValid: return "not-yet-valid";
+    case Code::kWrongDevice: return "wrong-device";
+    case Code::kWrongSerial: return "wrong-serial";
+    case Code::kRollback: return "rollback";
+    case Code::kCombinedKeyMismatch: return "combined-key-mismatch";
+    case Code::kCertificateMismatch: return "certificate-mismatch";
+    case Code::kDomainMismatch: return "domain-mismatch";
+    case Code::kIdMismatch: return "id-mismatch";
+    case Code::kInternal: return "internal";
+  }
+  return "internal";
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "ok";
+  return std::string(CodeName(code_)) + ": " + message_;
+}
+
+Status Status::Context(std::string_view what) const {
+  if (ok()) return *this;
+  return Status(code_, std::string(what) + ": " + message_);
+}
+
+}  // namespace vouch

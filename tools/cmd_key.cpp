@@ -1,0 +1,80 @@
+// vouch key new | show
+#include <iostream>
+#include <memory>
+
+#include "libvoucher/encoding.h"
+#include "libvoucher/key.h"
+#include "libvoucher/suite.h"
+#include "tools/commands.h"
+
+namespace vouch::tools {
+namespace {
+
+struct KeyNew {
+  std::string out, public_out, suite = "p256";
+  bool force = false, json = false;
+};
+
+struct KeyShow {
+  std::string file;
+  bool json = false;
+};
+
+Status RunKeyNew(const KeyNew& o) {
+  if (o.suite != "p256") return Error(Code::kUsage, "suite '" + o.suite + "' is not supported (only p256)");
+  VOUCH_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::Generate());
+  Overwrite ow = o.force ? Overwrite::kYes : Overwrite::kNo;
+  VOUCH_RETURN_IF_ERROR(SavePrivateKey(o.out, key, ow));
+  if (!o.public_out.empty()) VOUCH_RETURN_IF_ERROR(SavePublicKey(o.public_out, key.Public(), ow));
+  std::string udf = key.Public().Fingerprint();
+  if (o.json) {
+    nlohmann::json doc = {{"udf", udf}, {"suite", kSuiteP256}, {"private_key", o.out}};
+    if (!o.public_out.empty()) doc["public_key"] = o.public_out;
+    PrintJson(doc);
+  } else {
+    std::cout << udf << "\n";
+  }
+  return Status::Ok();
+}
+
+Status RunKeyShow(const KeyShow& o) {
+  // A private key file shows its public half; nothing secret is ever printed.
+  VOUCH_ASSIGN_OR_RETURN(PublicKey pub, LoadPublicKey(o.file));
+  if (o.json) {
+    PrintJson({{"udf", pub.Fingerprint()},
+               {"suite", kSuiteP256},
+               {"public_key_pem", pub.Pem()},
+               {"spki_der", Base64Encode(pub.SpkiDer())}});
+  } else {
+    std::cout << "udf:   " << pub.Fingerprint() << "\n"
+              << "suite: " << kSuiteP256 << "\n"
+              << pub.Pem();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddKeyCommands(CLI::App& app, Action& action) {
+  auto* key = app.add_subcommand("key", "Create and show P-256 key pairs");
+  key->require_subcommand(1);
+
+  auto nw = std::make_shared<KeyNew>();
+  auto* c = key->add_subcommand("new", "Generate a key pair; print the UDF fingerprint of its public key");
+  c->add_option("--out", nw->out, "Private key file to write (PKCS#8 PEM, mode 0600)")->required();
+  c->add_option("--public-out", nw->public_out, "Also write the public key (SPKI PEM) here");
+  c->add_option("--suite", nw->suite, "Key suite")->capture_default_str();
+  c->add_flag("--force", nw->force, "Overwrite existing files");
+  c->add_flag("--json", nw->json, "Print one JSON document");
+  c->footer("Example:\n  vouch key new --out owner.key --public-out owner.pub\n  MB5S-R4AJ-3FBT-7NHO-T26Z-2E6Y-WFH4");
+  c->callback([&action, nw] { action = [nw] { return RunKeyNew(*nw); }; });
+
+  auto sh = std::make_shared<KeyShow>();
+  c = key->add_subcommand("show", "Show the UDF, suite and public key of a key file (public or private)");
+  c->add_option("FILE", sh->file, "Key file: PEM public or private key, or DER SubjectPublicKeyInfo")->required();
+  c->add_flag("--json", sh->json, "Print one JSON document");
+  c->footer("Example:\n  vouch key show owner.key --json");
+  c->callback([&action, sh] { action = [sh] { return RunKeyShow(*sh); }; });
+}
+
+}  // namespace vouch::tools

@@ -1,0 +1,12 @@
+// Subcommand registration for `vouch`. Each Add* function declares its flags on `app` and,
+// when its subcommand is chosen, stores what to run in `action`. Commands stay thin: they
+// parse flags, call the libraries, and print.
+#pragma once
+
+#include "tools/cli.h"
+
+namespace vouch::tools {
+
+void AddKeyCommands(CLI::App& app, Action& action);
+
+}  // namespace vouch::tools
