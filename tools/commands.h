@@ -8,5 +8,7 @@
 namespace vouch::tools {
 
 void AddKeyCommands(CLI::App& app, Action& action);
+void AddIssueCommands(CLI::App& app, Action& action);
+void AddInspectCommands(CLI::App& app, Action& action);
 
 }  // namespace vouch::tools

@@ -9,5 +9,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   Action action;
   AddKeyCommands(app, action);
+  AddIssueCommands(app, action);
+  AddInspectCommands(app, action);
   return Run(app, argc, argv, action, "vouch");
 }

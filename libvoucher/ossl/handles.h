@@ -51,5 +51,8 @@ using CmsPtr = std::unique_ptr<CMS_ContentInfo, Deleter<CMS_ContentInfo_free>>;
 
 inline void FreeX509Stack(STACK_OF(X509) * s) { sk_X509_pop_free(s, X509_free); }
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), Deleter<FreeX509Stack>>;
+// A stack that borrows its certificates (CMS_get0_signers): frees the stack only.
+inline void FreeX509StackOnly(STACK_OF(X509) * s) { sk_X509_free(s); }
+using X509BorrowedStackPtr = std::unique_ptr<STACK_OF(X509), Deleter<FreeX509StackOnly>>;
 
 }  // namespace vouch::ossl

@@ -1,0 +1,56 @@
+#include "formats/devices_csv.h"
+
+namespace vouch::formats {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+Result<std::vector<DeviceLine>> ParseDevicesCsv(std::string_view text) {
+  std::vector<DeviceLine> out;
+  size_t pos = 0;
+  int line = 1;
+  bool first = true;
+  while (pos < text.size()) {
+    int start_line = line;
+    // One record: up to an unquoted newline.
+    std::string fields[2];
+    int field = 0;
+    bool quoted = false, too_many = false;
+    for (; pos < text.size(); ++pos) {
+      char c = text[pos];
+      if (c == '\n') ++line;
+      if (quoted) {
+        if (c == '"') quoted = false;
+        else fields[field] += c;
+      } else if (c == '"') {
+        quoted = true;
+      } else if (c == '\n') {
+        ++pos;
+        break;
+      } else if (c == ',') {
+        if (field == 1) too_many = true;
+        else field = 1;
+      } else {
+        fields[field] += c;
+      }
+    }
+    if (quoted) return Error(Code::kMalformed, "devices file line " + std::to_string(start_line) + ": unterminated quote");
+    std::string_view serial = Trim(fields[0]), key = Trim(fields[1]);
+    bool header = first && serial == "serial";
+    first = false;
+    if (header || (serial.empty() && key.empty()) || (!serial.empty() && serial[0] == '#')) continue;
+    if (out.size() >= kMaxDevices) return Error(Code::kTooLarge, "devices file has more than 1,000,000 devices");
+    DeviceLine d{start_line, std::string(serial), std::string(key)};
+    if (too_many) d.key_text.clear();  // reported as a bad line by the caller
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace vouch::formats

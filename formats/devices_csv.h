@@ -1,0 +1,27 @@
+// The fleet file of `vouch issue --batch` and `vouch sign --devices`: one device per line,
+//   serial,public key
+// where the key is base64 DER SubjectPublicKeyInfo, or a PEM block in double quotes (it may
+// span lines). Blank lines, lines starting with '#', and a first line "serial,..." are skipped.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "libvoucher/bytes.h"
+#include "libvoucher/status.h"
+
+namespace vouch::formats {
+
+inline constexpr size_t kMaxDevicesFileSize = 256u << 20;
+inline constexpr size_t kMaxDevices = 1000000;
+
+struct DeviceLine {
+  int line = 0;  // 1-based line where the record starts
+  std::string serial;
+  std::string key_text;  // as written; parsed by the caller so a bad key fails one line only
+};
+
+// kMalformed only for a file that cannot be split into records (an unterminated quote).
+Result<std::vector<DeviceLine>> ParseDevicesCsv(std::string_view text);
+
+}  // namespace vouch::formats

@@ -1,0 +1,68 @@
+#include "formats/envelope.h"
+
+#include "formats/cms.h"
+#include "formats/jws.h"
+#include "formats/voucher_json.h"
+#include "libvoucher/udf.h"
+
+namespace vouch::formats {
+
+std::string_view MediaType(EnvelopeKind k) {
+  return k == EnvelopeKind::kJws ? "application/voucher-jws+json" : "application/voucher-cms+json";
+}
+
+std::string_view Extension(EnvelopeKind k) { return k == EnvelopeKind::kJws ? "vjj" : "vcj"; }
+
+std::optional<EnvelopeKind> KindFromExtension(std::string_view ext) {
+  if (!ext.empty() && ext[0] == '.') ext.remove_prefix(1);
+  if (ext == "vjj") return EnvelopeKind::kJws;
+  if (ext == "vcj") return EnvelopeKind::kCms;
+  return std::nullopt;
+}
+
+std::optional<EnvelopeKind> KindFromName(std::string_view name) {
+  if (name == "jws") return EnvelopeKind::kJws;
+  if (name == "cms") return EnvelopeKind::kCms;
+  return std::nullopt;
+}
+
+Result<EnvelopeKind> Sniff(ByteView b) {
+  size_t i = 0;
+  while (i < b.size() && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t')) ++i;
+  if (i < b.size() && b[i] == '{') return EnvelopeKind::kJws;
+  if (!b.empty() && b[0] == 0x30) return EnvelopeKind::kCms;
+  return Error(Code::kMalformed, "not a voucher envelope (neither JWS JSON nor CMS DER)");
+}
+
+std::string VoucherId(EnvelopeKind kind, ByteView envelope) {
+  auto id = udf::ContentDigest(udf::Alg::kSha2_512, MediaType(kind), envelope, udf::kContentBits);
+  return id.ok() ? *id : std::string();
+}
+
+Result<Bytes> SignEnvelope(EnvelopeKind kind, ByteView payload, const Signer& signer) {
+  return kind == EnvelopeKind::kJws ? SignJws(payload, signer) : SignCms(payload, signer);
+}
+
+Result<Verified> VerifyEnvelope(ByteView envelope, const std::vector<Certificate>& anchors, const TimePolicy& time) {
+  if (envelope.size() > kMaxVoucherSize) {
+    return Error(Code::kTooLarge, "voucher envelope is " + std::to_string(envelope.size()) + " bytes, over the cap of " +
+                                      std::to_string(kMaxVoucherSize));
+  }
+  VOUCH_ASSIGN_OR_RETURN(EnvelopeKind kind, Sniff(envelope));
+  return kind == EnvelopeKind::kJws ? VerifyJws(envelope, anchors, time) : VerifyCms(envelope, anchors, time);
+}
+
+Result<Unverified> OpenEnvelopeUnverified(ByteView envelope) {
+  VOUCH_ASSIGN_OR_RETURN(EnvelopeKind kind, Sniff(envelope));
+  return kind == EnvelopeKind::kJws ? OpenJwsUnverified(envelope) : OpenCmsUnverified(envelope);
+}
+
+Result<VerifiedVoucher> VerifyVoucher(ByteView envelope, const std::vector<Certificate>& anchors,
+                                      const TimePolicy& time) {
+  VOUCH_ASSIGN_OR_RETURN(Verified v, VerifyEnvelope(envelope, anchors, time));
+  VOUCH_ASSIGN_OR_RETURN(Voucher voucher, DecodeVoucher(v.payload));
+  std::string id = VoucherId(v.kind, envelope);
+  return VerifiedVoucher{std::move(v), std::move(voucher), std::move(id)};
+}
+
+}  // namespace vouch::formats

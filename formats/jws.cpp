@@ -1,0 +1,152 @@
+#include "formats/jws.h"
+
+#include "formats/json.h"
+#include "formats/voucher_json.h"
+#include "libvoucher/encoding.h"
+#include "libvoucher/es256.h"
+#include "libvoucher/trust.h"
+
+namespace vouch::formats {
+namespace {
+
+using nlohmann::json;
+
+struct Signature {
+  std::string protected_b64;  // as transmitted: the signing input uses these exact characters
+  std::string signature_b64;
+  std::vector<Certificate> x5c;
+};
+
+struct Parsed {
+  std::string payload_b64;
+  Bytes payload;
+  std::vector<Signature> signatures;
+};
+
+Result<std::string> Member(const json& obj, const char* name, const char* where) {
+  auto it = obj.find(name);
+  if (it == obj.end() || !it->is_string()) {
+    return Error(Code::kMalformed, std::string("jws ") + where + " has no string '" + name + "'");
+  }
+  return it->get<std::string>();
+}
+
+// Decodes one protected header; refuses what we cannot honour (RFC 7515 4.1.11 "crit").
+Result<Signature> ParseSignature(const json& sig, std::string_view typ_wanted) {
+  if (!sig.is_object()) return Error(Code::kMalformed, "jws signature is not an object");
+  Signature s;
+  VOUCH_ASSIGN_OR_RETURN(s.protected_b64, Member(sig, "protected", "signature"));
+  VOUCH_ASSIGN_OR_RETURN(s.signature_b64, Member(sig, "signature", "signature"));
+  auto header_bytes = Base64UrlDecode(s.protected_b64);
+  if (!header_bytes.ok()) return Error(Code::kMalformed, "jws protected header is not base64url");
+  VOUCH_ASSIGN_OR_RETURN(json header, ParseJson(*header_bytes, kMaxVoucherSize, "jws protected header"));
+  if (!header.is_object()) return Error(Code::kMalformed, "jws protected header is not an object");
+  VOUCH_ASSIGN_OR_RETURN(std::string alg, Member(header, "alg", "protected header"));
+  if (alg != "ES256") return Error(Code::kUnsupported, "jws algorithm '" + alg + "' is not ES256");
+  if (header.contains("crit")) return Error(Code::kUnsupported, "jws header has critical extensions");
+  if (auto typ = header.find("typ"); typ != header.end()) {
+    // Missing typ is accepted (DESIGN.md 5); a different one means another kind of object.
+    std::string_view t = typ->is_string() ? typ->get_ref<const std::string&>() : std::string_view();
+    if (t.rfind("application/", 0) == 0) t.remove_prefix(12);  // RFC 7515 4.1.9 allows either
+    if (t != typ_wanted) {
+      return Error(Code::kMalformed, "jws typ is not '" + std::string(typ_wanted) + "'");
+    }
+  }
+  if (auto x5c = header.find("x5c"); x5c != header.end()) {
+    if (!x5c->is_array() || x5c->empty() || x5c->size() > kMaxX5c) {
+      return Error(Code::kMalformed, "jws x5c is not an array of 1 to 8 certificates");
+    }
+    for (const auto& c : *x5c) {
+      // RFC 7515 4.1.6: x5c is standard base64 DER, not base64url.
+      auto der = c.is_string() ? Base64Decode(c.get<std::string>()) : Result<Bytes>(Error(Code::kMalformed, ""));
+      if (!der.ok()) return Error(Code::kMalformed, "jws x5c entry is not base64 DER");
+      VOUCH_ASSIGN_OR_RETURN(Certificate cert, Certificate::FromDer(*der));
+      s.x5c.push_back(std::move(cert));
+    }
+  }
+  return s;
+}
+
+Result<Parsed> Parse(ByteView envelope, std::string_view typ) {
+  VOUCH_ASSIGN_OR_RETURN(json doc, ParseJson(envelope, kMaxVoucherSize, "jws envelope"));
+  if (!doc.is_object()) return Error(Code::kMalformed, "jws envelope is not a JSON object");
+  Parsed p;
+  VOUCH_ASSIGN_OR_RETURN(p.payload_b64, Member(doc, "payload", "envelope"));
+  auto payload = Base64UrlDecode(p.payload_b64);
+  if (!payload.ok()) return Error(Code::kMalformed, "jws payload is not base64url");
+  p.payload = std::move(*payload);
+  std::vector<json> sigs;
+  if (auto it = doc.find("signatures"); it != doc.end()) {
+    if (!it->is_array() || it->empty()) return Error(Code::kMalformed, "jws 'signatures' is not a non-empty array");
+    if (it->size() > kMaxJwsSignatures) return Error(Code::kTooLarge, "jws has more than 8 signatures");
+    sigs.assign(it->begin(), it->end());
+  } else {
+    sigs.push_back(doc);  // RFC 7515 7.2.2 flattened serialization
+  }
+  for (const auto& s : sigs) {
+    VOUCH_ASSIGN_OR_RETURN(Signature sig, ParseSignature(s, typ));
+    p.signatures.push_back(std::move(sig));
+  }
+  return p;
+}
+
+Result<Verified> VerifyOne(const Parsed& p, const Signature& s, const std::vector<Certificate>& anchors,
+                           const TimePolicy& time) {
+  auto raw = Base64UrlDecode(s.signature_b64);
+  if (!raw.ok()) return Error(Code::kBadSignature, "jws signature is not base64url");
+  std::string input = s.protected_b64 + "." + p.payload_b64;  // RFC 7515 5.2 step 8
+  // The signature first: a tampered voucher reads as tampered even when its signer expired.
+  std::vector<Certificate> candidates = s.x5c.empty() ? anchors : std::vector<Certificate>{s.x5c[0]};
+  Status last = Error(Code::kBadSignature, "jws signature does not verify");
+  for (const auto& signer : candidates) {
+    if (!es256::VerifyWith(signer.pkey(), AsBytes(input), *raw).ok()) continue;
+    std::vector<Certificate> rest(s.x5c.size() > 1 ? s.x5c.begin() + 1 : s.x5c.end(), s.x5c.end());
+    auto anchor = VerifyPath(signer, rest, anchors, time);
+    if (!anchor.ok()) return anchor.status();
+    return Verified{EnvelopeKind::kJws, p.payload, signer, *anchor};
+  }
+  if (s.x5c.empty()) last = Error(Code::kUntrustedSigner, "jws names no signer and no anchor's key verifies it");
+  return last;
+}
+
+}  // namespace
+
+Result<Bytes> SignJws(ByteView payload, const Signer& signer, std::string_view typ) {
+  nlohmann::ordered_json header;
+  header["alg"] = "ES256";
+  header["typ"] = typ;
+  json x5c = json::array();
+  for (const auto& c : signer.chain) x5c.push_back(Base64Encode(c.Der()));
+  header["x5c"] = x5c;
+  std::string protected_b64 = Base64UrlEncode(AsBytes(Compact(header)));
+  std::string payload_b64 = Base64UrlEncode(payload);
+  VOUCH_ASSIGN_OR_RETURN(Bytes sig, es256::Sign(signer.key, AsBytes(protected_b64 + "." + payload_b64)));
+  nlohmann::ordered_json doc;
+  doc["payload"] = payload_b64;
+  doc["signatures"] = json::array({nlohmann::ordered_json{{"protected", protected_b64},
+                                                          {"signature", Base64UrlEncode(sig)}}});
+  return ToBytes(Compact(doc));
+}
+
+Result<Verified> VerifyJws(ByteView envelope, const std::vector<Certificate>& anchors, const TimePolicy& time,
+                           std::string_view typ) {
+  VOUCH_ASSIGN_OR_RETURN(Parsed p, Parse(envelope, typ));
+  // Several signatures: the voucher is good when one of them verifies to an anchor; when
+  // none does, the first signature's refusal is reported.
+  Status first;
+  for (const auto& s : p.signatures) {
+    auto v = VerifyOne(p, s, anchors, time);
+    if (v.ok()) return v;
+    if (first.ok()) first = v.status();
+  }
+  return first;
+}
+
+Result<Unverified> OpenJwsUnverified(ByteView envelope, std::string_view typ) {
+  VOUCH_ASSIGN_OR_RETURN(Parsed p, Parse(envelope, typ));
+  Unverified u{EnvelopeKind::kJws, std::move(p.payload), {}, static_cast<int>(p.signatures.size())};
+  for (auto& s : p.signatures) u.certificates.insert(u.certificates.end(), s.x5c.begin(), s.x5c.end());
+  return u;
+}
+
+}  // namespace vouch::formats

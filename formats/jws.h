@@ -1,0 +1,20 @@
+// JWS (RFC 7515) general JSON serialization with ES256 and x5c, as DESIGN.md section 5 fixes
+// it for `application/voucher-jws+json`. Spec page: formats/voucher.md.
+#pragma once
+
+#include "formats/envelope.h"
+
+namespace vouch::formats {
+
+inline constexpr size_t kMaxJwsSignatures = 8;
+inline constexpr size_t kMaxX5c = 8;
+
+inline constexpr std::string_view kVoucherJwsTyp = "voucher-jws+json";
+
+// `typ` names the kind of object signed; readers refuse another typ (a request is not a voucher).
+Result<Bytes> SignJws(ByteView payload, const Signer& signer, std::string_view typ = kVoucherJwsTyp);
+Result<Verified> VerifyJws(ByteView envelope, const std::vector<Certificate>& anchors, const TimePolicy& time,
+                           std::string_view typ = kVoucherJwsTyp);
+Result<Unverified> OpenJwsUnverified(ByteView envelope, std::string_view typ = kVoucherJwsTyp);
+
+}  // namespace vouch::formats

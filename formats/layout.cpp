@@ -1,0 +1,71 @@
+#include "formats/layout.h"
+
+#include <vector>
+
+#include "libvoucher/udf.h"
+
+namespace vouch::formats {
+namespace {
+
+// The canonical text of a UDF of exactly `bits` bits, or empty.
+std::string Canonical(std::string_view text, int bits) {
+  auto u = udf::Udf::Parse(text);
+  if (!u.ok() || u->bits() != bits) return {};
+  std::string c = u->ToString();
+  return c == text ? c : std::string();
+}
+
+std::vector<std::string_view> Split(std::string_view s) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == '/') {
+      parts.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return parts;
+}
+
+}  // namespace
+
+Result<std::string> DeviceDirectory(std::string_view device_udf) {
+  auto u = udf::Udf::Parse(device_udf);
+  if (!u.ok() || u->bits() != udf::kKeyBits) {
+    return Error(Code::kMalformed, "'" + std::string(device_udf) + "' is not a 140-bit device UDF");
+  }
+  const std::string& c = u->chars();
+  return std::string(kLayoutRoot) + "/" + c.substr(1, 2) + "/" + c.substr(3, 2) + "/" + u->ToString();
+}
+
+std::string LayoutPath(const LayoutEntry& e) {
+  auto dir = DeviceDirectory(e.device_udf);
+  return (dir.ok() ? *dir : std::string()) + "/" + e.voucher_id + "." + std::string(Extension(e.kind));
+}
+
+Result<LayoutEntry> ParseLayoutPath(std::string_view path) {
+  auto bad = [&](const char* why) {
+    return Error(Code::kMalformed, "'" + std::string(path.substr(0, 200)) + "' is not a layout path: " + why);
+  };
+  auto parts = Split(path);
+  if (parts.size() != 5 || parts[0] != kLayoutRoot) return bad("not vouchers/XX/XX/DEVICE/ID.ext");
+  LayoutEntry e;
+  e.device_udf = Canonical(parts[3], udf::kKeyBits);
+  if (e.device_udf.empty()) return bad("device directory is not a canonical 140-bit UDF");
+  auto dir = DeviceDirectory(e.device_udf);
+  if (!dir.ok() || std::string(parts[0]) + "/" + std::string(parts[1]) + "/" + std::string(parts[2]) + "/" +
+                           std::string(parts[3]) != *dir) {
+    return bad("prefix directories do not match the device UDF");
+  }
+  std::string_view file = parts[4];
+  size_t dot = file.rfind('.');
+  if (dot == std::string_view::npos) return bad("file has no extension");
+  auto kind = KindFromExtension(file.substr(dot + 1));
+  if (!kind) return bad("extension is not .vjj or .vcj");
+  e.kind = *kind;
+  e.voucher_id = Canonical(file.substr(0, dot), udf::kContentBits);
+  if (e.voucher_id.empty()) return bad("file name is not a canonical 260-bit voucher id");
+  return e;
+}
+
+}  // namespace vouch::formats

@@ -1,0 +1,44 @@
+#include "formats/request.h"
+
+#include "formats/json.h"
+#include "formats/jws.h"
+#include "formats/voucher_json.h"
+#include "libvoucher/encoding.h"
+
+namespace vouch::formats {
+
+Result<Bytes> EncodeRequest(const Draft& draft, const Signer& owner) {
+  nlohmann::ordered_json inner;
+  inner["voucher"] = Base64Encode(EncodeVoucher(draft.voucher));
+  inner["contribution-key"] = Base64Encode(draft.contribution.SpkiDer());
+  nlohmann::ordered_json doc;
+  doc["vouch-request"] = std::move(inner);
+  return SignJws(AsBytes(Compact(doc)), owner, kRequestTyp);
+}
+
+Result<OpenedRequest> OpenRequest(ByteView request, const std::vector<Certificate>& owners, const TimePolicy& time) {
+  VOUCH_ASSIGN_OR_RETURN(Unverified u, OpenJwsUnverified(request, kRequestTyp));
+  VOUCH_ASSIGN_OR_RETURN(nlohmann::json doc, ParseJson(u.payload, kMaxVoucherSize, "voucher request"));
+  const auto* inner = doc.is_object() && doc.contains("vouch-request") ? &doc["vouch-request"] : nullptr;
+  if (!inner || !inner->is_object() || !(*inner)["voucher"].is_string() || !(*inner)["contribution-key"].is_string()) {
+    return Error(Code::kMalformed, "voucher request has no vouch-request with voucher and contribution-key");
+  }
+  OpenedRequest r;
+  auto voucher_json = Base64Decode((*inner)["voucher"].get<std::string>());
+  auto y = Base64Decode((*inner)["contribution-key"].get<std::string>());
+  if (!voucher_json.ok() || !y.ok()) return Error(Code::kMalformed, "voucher request members are not base64");
+  r.voucher_json = std::move(*voucher_json);
+  VOUCH_ASSIGN_OR_RETURN(r.voucher, DecodeVoucher(r.voucher_json));
+  VOUCH_ASSIGN_OR_RETURN(r.contribution, PublicKey::FromSpkiDer(*y));
+  VOUCH_ASSIGN_OR_RETURN(r.owner, Certificate::FromDer(r.voucher.pinned_domain_cert));
+  if (!owners.empty()) {
+    bool known = false;
+    for (const auto& o : owners) known = known || o == r.owner;
+    if (!known) return Error(Code::kUntrustedSigner, "request pins an owner ('" + r.owner.Subject() + "') not in --owner");
+  }
+  // The owner proves possession of the domain key it pins: the request must verify to it.
+  VOUCH_RETURN_IF_ERROR(VerifyJws(request, {r.owner}, time, kRequestTyp).status());
+  return r;
+}
+
+}  // namespace vouch::formats

@@ -1,0 +1,136 @@
+#include "formats/voucher_json.h"
+
+#include "formats/datetime.h"
+#include "formats/json.h"
+#include "libvoucher/encoding.h"
+#include "libvoucher/udf.h"
+
+namespace vouch::formats {
+namespace {
+
+using nlohmann::json;
+constexpr std::string_view kContainer = "ietf-voucher:voucher";
+constexpr std::string_view kAugment = "vouch-enroll:enrollment";
+
+// RFC 7951 section 4: members of the container's own module are unqualified, but some
+// writers qualify them anyway; either spelling is accepted.
+const json* Leaf(const json& obj, const std::string& name) {
+  auto it = obj.find(name);
+  if (it == obj.end()) it = obj.find("ietf-voucher:" + name);
+  return it == obj.end() ? nullptr : &*it;
+}
+
+Status Bad(const std::string& leaf, const std::string& why) {
+  return Error(Code::kMalformed, "voucher leaf '" + leaf + "' " + why);
+}
+
+Result<std::string> String(const json& obj, const std::string& name, bool required, size_t cap = 4096) {
+  const json* v = Leaf(obj, name);
+  if (!v) {
+    if (required) return Bad(name, "is missing");
+    return std::string();
+  }
+  if (!v->is_string()) return Bad(name, "is not a string");
+  const auto& s = v->get_ref<const std::string&>();
+  if (s.size() > cap) return Error(Code::kTooLarge, "voucher leaf '" + name + "' is over " + std::to_string(cap) + " bytes");
+  return s;
+}
+
+Result<Bytes> Binary(const json& obj, const std::string& name, size_t cap) {
+  VOUCH_ASSIGN_OR_RETURN(std::string s, String(obj, name, true, (cap + 2) / 3 * 4));
+  auto b = Base64Decode(s);
+  if (!b.ok()) return Bad(name, "is not canonical base64 (RFC 7951 binary)");
+  return b;
+}
+
+Result<std::optional<Instant>> Date(const json& obj, const std::string& name, bool required) {
+  VOUCH_ASSIGN_OR_RETURN(std::string s, String(obj, name, required, 64));
+  if (s.empty() && !Leaf(obj, name)) return std::optional<Instant>();
+  auto t = ParseDateTime(s);
+  if (!t.ok()) return Bad(name, "is not an RFC 3339 date-time");
+  return std::optional<Instant>(*t);
+}
+
+Result<Enrollment> DecodeEnrollment(const json& e) {
+  if (!e.is_object()) return Bad(std::string(kAugment), "is not an object");
+  Enrollment out;
+  VOUCH_ASSIGN_OR_RETURN(out.device_key, String(e, "device-key", true, 128));
+  if (!udf::Udf::Parse(out.device_key).ok()) return Bad("device-key", "is not a UDF fingerprint");
+  VOUCH_ASSIGN_OR_RETURN(out.suite, String(e, "suite", true, 64));
+  VOUCH_ASSIGN_OR_RETURN(out.enc, Binary(e, "enc", 256));
+  VOUCH_ASSIGN_OR_RETURN(out.ct, Binary(e, "ct", 256));
+  VOUCH_ASSIGN_OR_RETURN(out.combined_key, Binary(e, "combined-key", 1024));
+  if (e.contains("certificate")) {
+    VOUCH_ASSIGN_OR_RETURN(Bytes cert, Binary(e, "certificate", 16 * 1024));
+    out.certificate = std::move(cert);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Voucher> DecodeVoucher(ByteView text) {
+  VOUCH_ASSIGN_OR_RETURN(json doc, ParseJson(text, kMaxVoucherSize, "voucher"));
+  if (!doc.is_object() || !doc.contains(kContainer) || !doc[std::string(kContainer)].is_object()) {
+    return Error(Code::kMalformed, "voucher has no 'ietf-voucher:voucher' object");
+  }
+  const json& c = doc[std::string(kContainer)];
+  Voucher v;
+  VOUCH_ASSIGN_OR_RETURN(v.created_on_text, String(c, "created-on", true, 64));
+  VOUCH_ASSIGN_OR_RETURN(std::optional<Instant> created, Date(c, "created-on", true));
+  v.created_on = *created;
+  VOUCH_ASSIGN_OR_RETURN(v.expires_on, Date(c, "expires-on", false));
+  VOUCH_ASSIGN_OR_RETURN(v.last_renewal_date, Date(c, "last-renewal-date", false));
+  VOUCH_ASSIGN_OR_RETURN(v.assertion, String(c, "assertion", true, 64));
+  VOUCH_ASSIGN_OR_RETURN(v.serial_number, String(c, "serial-number", true, 256));
+  if (v.serial_number.empty()) return Bad("serial-number", "is empty");
+  VOUCH_ASSIGN_OR_RETURN(v.pinned_domain_cert, Binary(c, "pinned-domain-cert", 16 * 1024));
+  if (const json* n = Leaf(c, "nonce")) {
+    // Opaque: a string as written, anything else (rare, non-conforming) as its JSON text.
+    v.nonce = n->is_string() ? n->get<std::string>() : n->dump();
+  }
+  if (Leaf(c, "idevid-issuer")) {
+    VOUCH_ASSIGN_OR_RETURN(std::string issuer, String(c, "idevid-issuer", false));
+    v.idevid_issuer = issuer;
+  }
+  if (const json* b = Leaf(c, "domain-cert-revocation-checks")) {
+    if (b->is_boolean()) v.domain_cert_revocation_checks = b->get<bool>();
+    else if (*b == "true") v.domain_cert_revocation_checks = true;
+    else if (*b == "false") v.domain_cert_revocation_checks = false;
+    else return Bad("domain-cert-revocation-checks", "is not a boolean");
+  }
+  if (auto it = c.find(std::string(kAugment)); it != c.end()) {
+    VOUCH_ASSIGN_OR_RETURN(Enrollment e, DecodeEnrollment(*it));
+    v.enrollment = std::move(e);
+  }
+  return v;
+}
+
+Bytes EncodeVoucher(const Voucher& v) {
+  nlohmann::ordered_json c;
+  c["created-on"] = v.created_on_text.empty() ? FormatDateTime(v.created_on) : v.created_on_text;
+  if (v.expires_on) c["expires-on"] = FormatDateTime(*v.expires_on);
+  c["assertion"] = v.assertion;
+  c["serial-number"] = v.serial_number;
+  if (v.nonce) c["nonce"] = *v.nonce;
+  if (v.idevid_issuer) c["idevid-issuer"] = *v.idevid_issuer;
+  if (v.domain_cert_revocation_checks) c["domain-cert-revocation-checks"] = *v.domain_cert_revocation_checks;
+  if (v.last_renewal_date) c["last-renewal-date"] = FormatDateTime(*v.last_renewal_date);
+  c["pinned-domain-cert"] = Base64Encode(v.pinned_domain_cert);
+  if (v.enrollment) {
+    const Enrollment& e = *v.enrollment;
+    nlohmann::ordered_json a;
+    a["device-key"] = e.device_key;
+    a["suite"] = e.suite;
+    a["enc"] = Base64Encode(e.enc);
+    a["ct"] = Base64Encode(e.ct);
+    a["combined-key"] = Base64Encode(e.combined_key);
+    if (e.certificate) a["certificate"] = Base64Encode(*e.certificate);
+    c[std::string(kAugment)] = std::move(a);
+  }
+  nlohmann::ordered_json doc;
+  doc[std::string(kContainer)] = std::move(c);
+  return ToBytes(Compact(doc));
+}
+
+}  // namespace vouch::formats

@@ -1,0 +1,23 @@
+// The voucher as RFC 7951 JSON: `ietf-voucher:voucher` (RFC 8366bis) augmented by
+// `vouch-enroll:enrollment` (formats/vouch-enroll.yang). Spec page: formats/voucher.md.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "libvoucher/bytes.h"
+#include "libvoucher/status.h"
+#include "libvoucher/voucher.h"
+
+namespace vouch::formats {
+
+inline constexpr size_t kMaxVoucherSize = 64 * 1024;  // an envelope, and so its payload
+
+// Strict where enrollment depends on a leaf, tolerant elsewhere (DESIGN.md section 5):
+// unknown leaves are ignored; dates may carry fractions and offsets; booleans may be the
+// strings "true"/"false"; nonces are opaque. Errors are kMalformed or kTooLarge, naming the leaf.
+Result<Voucher> DecodeVoucher(ByteView json);
+
+// Compact JSON, members in the order DESIGN.md section 5 shows. Deterministic.
+Bytes EncodeVoucher(const Voucher& v);
+
+}  // namespace vouch::formats

@@ -1,0 +1,192 @@
+#include "libvoucher/cert.h"
+
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+
+#include "libvoucher/file.h"
+#include "libvoucher/ossl/error.h"
+#include "libvoucher/ossl/handles.h"
+
+namespace vouch {
+namespace {
+
+std::shared_ptr<X509> Own(X509* x) { return {x, X509_free}; }
+
+std::string NameText(const X509_NAME* name) {
+  ossl::BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0) return {};
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(n));
+}
+
+Instant ToInstant(const ASN1_TIME* t) {
+  struct tm tm = {};
+  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return {};
+  return Instant::FromSeconds(static_cast<int64_t>(timegm(&tm)));
+}
+
+Status AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  ossl::X509ExtPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
+  if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) return ossl::Fail(Code::kCrypto, "certificate extension");
+  return Status::Ok();
+}
+
+Result<ossl::X509NamePtr> MakeName(const CertSpec& spec) {
+  ossl::X509NamePtr name(X509_NAME_new());
+  auto add = [&](const char* field, const std::string& v) {
+    return v.empty() || X509_NAME_add_entry_by_txt(name.get(), field, MBSTRING_UTF8,
+                                                   reinterpret_cast<const unsigned char*>(v.data()),
+                                                   static_cast<int>(v.size()), -1, 0) == 1;
+  };
+  if (!name || !add("O", spec.organization) || !add("CN", spec.common_name) || !add("serialNumber", spec.serial_number)) {
+    return ossl::Fail(Code::kUsage, "certificate subject");
+  }
+  return name;
+}
+
+// Builds and signs; `issuer` null means self-signed by `issuer_key`.
+Result<Certificate> Make(const Certificate* issuer, const PrivateKey& issuer_key, const PublicKey& subject_key,
+                         const CertSpec& spec) {
+  ossl::X509Ptr x(X509_new());
+  if (!x) return ossl::Fail(Code::kCrypto, "certificate");
+  // RFC 5280 4.1.2.2: a positive serial of at most 20 octets, unique per issuer: 16 random bytes.
+  ossl::BnPtr serial(BN_new());
+  ossl::Asn1IntegerPtr asn1_serial;
+  if (!serial || BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
+      !(asn1_serial = ossl::Asn1IntegerPtr(BN_to_ASN1_INTEGER(serial.get(), nullptr)))) {
+    return ossl::Fail(Code::kCrypto, "certificate serial");
+  }
+  VOUCH_ASSIGN_OR_RETURN(ossl::X509NamePtr subject, MakeName(spec));
+  const X509_NAME* issuer_name = issuer ? X509_get_subject_name(issuer->x509()) : subject.get();
+  int64_t nb = spec.not_before.seconds();
+  if (X509_set_version(x.get(), X509_VERSION_3) != 1 || X509_set_serialNumber(x.get(), asn1_serial.get()) != 1 ||
+      X509_set_subject_name(x.get(), subject.get()) != 1 || X509_set_issuer_name(x.get(), issuer_name) != 1 ||
+      !ASN1_TIME_set(X509_getm_notBefore(x.get()), static_cast<time_t>(nb)) ||
+      !ASN1_TIME_set(X509_getm_notAfter(x.get()), static_cast<time_t>(nb + spec.days * 86400)) ||
+      X509_set_pubkey(x.get(), subject_key.pkey()) != 1) {
+    return ossl::Fail(Code::kCrypto, "certificate fields");
+  }
+  X509* issuer_x = issuer ? issuer->x509() : x.get();
+  VOUCH_RETURN_IF_ERROR(AddExtension(x.get(), issuer_x, NID_basic_constraints, spec.ca ? "critical,CA:TRUE" : "critical,CA:FALSE"));
+  VOUCH_RETURN_IF_ERROR(AddExtension(x.get(), issuer_x, NID_key_usage,
+                                     spec.ca ? "critical,keyCertSign,cRLSign,digitalSignature" : "critical,digitalSignature"));
+  VOUCH_RETURN_IF_ERROR(AddExtension(x.get(), issuer_x, NID_subject_key_identifier, "hash"));
+  if (issuer) VOUCH_RETURN_IF_ERROR(AddExtension(x.get(), issuer_x, NID_authority_key_identifier, "keyid:always"));
+  if (X509_sign(x.get(), issuer_key.pkey(), EVP_sha256()) <= 0) return ossl::Fail(Code::kCrypto, "certificate signature");
+  unsigned char* der = nullptr;
+  int n = i2d_X509(x.get(), &der);
+  if (n <= 0) return ossl::Fail(Code::kCrypto, "certificate encoding");
+  Bytes d(der, der + n);
+  OPENSSL_free(der);
+  return Certificate::FromDer(d);
+}
+
+}  // namespace
+
+Certificate Certificate::Share(X509* x) {
+  X509_up_ref(x);
+  Certificate c;
+  c.x509_ = Own(x);
+  return c;
+}
+
+Result<Certificate> Certificate::FromDer(ByteView der) {
+  if (der.size() > kMaxCertificateSize) return Error(Code::kTooLarge, "certificate is over 16 KiB");
+  const unsigned char* p = der.data();
+  X509* x = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+  if (!x) return ossl::Fail(Code::kMalformed, "certificate is not DER X.509");
+  Certificate c;
+  c.x509_ = Own(x);
+  if (p != der.data() + der.size()) return Error(Code::kMalformed, "certificate DER has trailing bytes");
+  return c;
+}
+
+Result<std::vector<Certificate>> Certificate::ParseAll(ByteView data) {
+  std::vector<Certificate> out;
+  if (!data.empty() && data[0] == 0x30) {
+    VOUCH_ASSIGN_OR_RETURN(Certificate c, FromDer(data));
+    out.push_back(std::move(c));
+    return out;
+  }
+  ossl::BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+  while (bio) {
+    X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+    if (!x) break;
+    Certificate c;
+    c.x509_ = Own(x);
+    out.push_back(std::move(c));
+    if (out.size() > 64) return Error(Code::kTooLarge, "more than 64 certificates in one file");
+  }
+  ossl::ClearErrors();  // the loop ends on "no start line", which is not an error
+  if (out.empty()) return Error(Code::kMalformed, "no PEM or DER certificate found");
+  return out;
+}
+
+Bytes Certificate::Der() const {
+  unsigned char* der = nullptr;
+  int n = i2d_X509(x509_.get(), &der);
+  Bytes out;
+  if (n > 0) out.assign(der, der + n);
+  OPENSSL_free(der);
+  return out;
+}
+
+std::string Certificate::Pem() const {
+  ossl::BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509(bio.get(), x509_.get()) != 1) return {};
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(n));
+}
+
+std::string Certificate::Subject() const { return NameText(X509_get_subject_name(x509_.get())); }
+std::string Certificate::Issuer() const { return NameText(X509_get_issuer_name(x509_.get())); }
+Instant Certificate::NotBefore() const { return ToInstant(X509_get0_notBefore(x509_.get())); }
+Instant Certificate::NotAfter() const { return ToInstant(X509_get0_notAfter(x509_.get())); }
+EVP_PKEY* Certificate::pkey() const { return X509_get0_pubkey(x509_.get()); }
+
+Result<PublicKey> Certificate::Key() const {
+  EVP_PKEY* k = pkey();
+  if (!k) return ossl::Fail(Code::kMalformed, "certificate key does not parse");
+  unsigned char* der = nullptr;
+  int n = i2d_PUBKEY(k, &der);
+  if (n <= 0) return ossl::Fail(Code::kMalformed, "certificate key does not encode");
+  Bytes d(der, der + n);
+  OPENSSL_free(der);
+  return PublicKey::FromSpkiDer(d);
+}
+
+bool Certificate::IssuedBy(const Certificate& issuer) const {
+  bool ok = X509_check_issued(issuer.x509(), x509_.get()) == X509_V_OK &&
+            X509_verify(x509_.get(), issuer.pkey()) == 1;
+  ossl::ClearErrors();
+  return ok;
+}
+
+Result<std::vector<Certificate>> LoadCertificates(const std::filesystem::path& path) {
+  VOUCH_ASSIGN_OR_RETURN(Bytes data, ReadFile(path, kMaxCertificateFileSize));
+  auto certs = Certificate::ParseAll(data);
+  if (!certs.ok()) return certs.status().Context(path.string());
+  return certs;
+}
+
+Status SaveCertificates(const std::filesystem::path& path, const std::vector<Certificate>& certs) {
+  std::string pem;
+  for (const auto& c : certs) pem += c.Pem();
+  return WriteFileAtomic(path, AsBytes(pem), 0644);
+}
+
+Result<Certificate> SelfSign(const PrivateKey& key, const CertSpec& spec) {
+  return Make(nullptr, key, key.Public(), spec);
+}
+
+Result<Certificate> IssueCertificate(const Certificate& issuer, const PrivateKey& issuer_key,
+                                     const PublicKey& subject_key, const CertSpec& spec) {
+  return Make(&issuer, issuer_key, subject_key, spec);
+}
+
+}  // namespace vouch

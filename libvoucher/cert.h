@@ -1,0 +1,69 @@
+// X.509 certificates: reading them, the checks vouch needs, and issuing the few it makes
+// (the owner's certificate for Z; CA certificates for `vouch demo` and tests).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "libvoucher/bytes.h"
+#include "libvoucher/key.h"
+#include "libvoucher/status.h"
+#include "libvoucher/instant.h"
+
+typedef struct x509_st X509;
+
+namespace vouch {
+
+inline constexpr size_t kMaxCertificateSize = 16 * 1024;
+inline constexpr size_t kMaxCertificateFileSize = 256 * 1024;
+
+class Certificate {
+ public:
+  static Result<Certificate> FromDer(ByteView der);  // the whole input must be one certificate
+  // Every certificate in a PEM text (at least one); also accepts a single DER certificate.
+  static Result<std::vector<Certificate>> ParseAll(ByteView pem_or_der);
+  // Shares an OpenSSL handle (takes a new reference; the caller keeps its own).
+  static Certificate Share(X509* x);
+
+  Bytes Der() const;
+  std::string Pem() const;
+  std::string Subject() const;  // one line, RFC 2253 order: "CN=owner CA,O=Example"
+  std::string Issuer() const;
+  Instant NotBefore() const;
+  Instant NotAfter() const;
+  // The subject key when it is a P-256 key; kUnsupported otherwise.
+  Result<PublicKey> Key() const;
+  EVP_PKEY* pkey() const;  // borrowed; any key type
+  X509* x509() const { return x509_.get(); }
+
+  // True when `issuer`'s subject is this certificate's issuer and its key verifies this
+  // certificate's signature. Nothing about time or path length: see trust.h for paths.
+  bool IssuedBy(const Certificate& issuer) const;
+
+  bool operator==(const Certificate& o) const { return Der() == o.Der(); }
+
+ private:
+  std::shared_ptr<X509> x509_;
+};
+
+Result<std::vector<Certificate>> LoadCertificates(const std::filesystem::path& path);
+Status SaveCertificates(const std::filesystem::path& path, const std::vector<Certificate>& certs);
+
+// What to put in a certificate vouch issues.
+struct CertSpec {
+  std::string common_name;
+  std::string serial_number;  // the subject's serialNumber attribute (2.5.4.5); optional
+  std::string organization;   // optional
+  bool ca = false;            // basicConstraints CA:TRUE and keyCertSign, else a leaf
+  Instant not_before = Instant::Now().Plus(-300);  // five minutes of clock skew
+  int64_t days = 365;
+};
+
+Result<Certificate> SelfSign(const PrivateKey& key, const CertSpec& spec);
+// A certificate for `subject_key` signed by `issuer_key`, whose certificate is `issuer`.
+Result<Certificate> IssueCertificate(const Certificate& issuer, const PrivateKey& issuer_key,
+                                     const PublicKey& subject_key, const CertSpec& spec);
+
+}  // namespace vouch

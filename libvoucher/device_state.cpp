@@ -1,0 +1,194 @@
+#include "libvoucher/device_state.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+#include "libvoucher/file.h"
+
+namespace vouch {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr size_t kSmallFile = 64 * 1024;
+
+Status MakeDir(const fs::path& p) {
+  if (::mkdir(p.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Error(Code::kIo, p.string() + ": cannot create directory: " + std::strerror(errno));
+  }
+  ::chmod(p.c_str(), 0700);
+  return Status::Ok();
+}
+
+Result<std::string> ReadLine(const fs::path& p) {
+  VOUCH_ASSIGN_OR_RETURN(Bytes b, ReadFile(p, kSmallFile));
+  std::string s(b.begin(), b.end());
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+Status WriteLine(const fs::path& p, const std::string& s) { return WriteFileAtomic(p, AsBytes(s + "\n"), 0600); }
+
+int GenerationNumber(const std::string& name) {
+  if (name.rfind("gen-", 0) != 0 || name.size() > 14) return -1;
+  int n = 0;
+  for (size_t i = 4; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return -1;
+    n = n * 10 + (name[i] - '0');
+  }
+  return name.size() > 4 ? n : -1;
+}
+
+Status WriteAnchors(const fs::path& dir, const std::vector<Certificate>& anchors) {
+  fs::path trust = dir / "trust";
+  std::error_code ec;
+  fs::remove_all(trust, ec);
+  VOUCH_RETURN_IF_ERROR(MakeDir(trust));
+  for (size_t i = 0; i < anchors.size(); ++i) {
+    std::string name = (i < 10 ? "0" : "") + std::to_string(i) + ".pem";
+    VOUCH_RETURN_IF_ERROR(WriteFileAtomic(trust / name, AsBytes(anchors[i].Pem()), 0644));
+  }
+  return SyncDirectory(trust);
+}
+
+}  // namespace
+
+Result<DeviceState> DeviceState::Init(const fs::path& dir, const InitOptions& o) {
+  if (o.serial_number.empty() || o.serial_number.find('\n') != std::string::npos) {
+    return Error(Code::kUsage, "serial number must be one non-empty line");
+  }
+  if (o.anchors.empty()) return Error(Code::kUsage, "a device needs at least one trust anchor (--trust)");
+  bool exists = fs::exists(dir / "device.key");
+  if (exists && o.reset == ResetMode::kRefuse) {
+    return Error(Code::kExists, dir.string() + ": already holds a device (use --force to reset it)");
+  }
+  VOUCH_RETURN_IF_ERROR(MakeDir(dir));
+  // A reset first forgets the owner: once `current` is gone the device is factory-fresh,
+  // whatever happens to the rest of this function.
+  std::error_code ec;
+  if (fs::is_symlink(dir / "current", ec)) {
+    if (::unlink((dir / "current").c_str()) != 0) return Error(Code::kIo, dir.string() + "/current: cannot remove");
+    VOUCH_RETURN_IF_ERROR(SyncDirectory(dir));
+  }
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (GenerationNumber(name) >= 0 || name.rfind(".gen-", 0) == 0) fs::remove_all(entry.path(), ec);
+  }
+  if (!exists || o.reset == ResetMode::kNewKey) {
+    VOUCH_ASSIGN_OR_RETURN(PrivateKey x, PrivateKey::Generate());
+    VOUCH_RETURN_IF_ERROR(SavePrivateKey(dir / "device.key", x, Overwrite::kYes));
+    VOUCH_RETURN_IF_ERROR(SavePublicKey(dir / "device.pub", x.Public()));
+  }
+  VOUCH_RETURN_IF_ERROR(WriteLine(dir / "serial", o.serial_number));
+  VOUCH_RETURN_IF_ERROR(WriteLine(dir / "clock", o.trusted_clock ? "trusted" : "untrusted"));
+  VOUCH_RETURN_IF_ERROR(WriteAnchors(dir, o.anchors));
+  VOUCH_RETURN_IF_ERROR(SyncDirectory(dir));
+  return Open(dir);
+}
+
+Result<DeviceState> DeviceState::Open(const fs::path& dir) {
+  DeviceState s;
+  s.dir_ = dir;
+  if (!fs::exists(dir / "device.key")) {
+    return Error(Code::kNotFound, dir.string() + ": no device state here (run vouch-device init)");
+  }
+  VOUCH_ASSIGN_OR_RETURN(s.identity_.key, LoadPrivateKey(dir / "device.key"));
+  s.identity_.udf = s.identity_.key.Public().Fingerprint();
+  VOUCH_ASSIGN_OR_RETURN(s.identity_.serial_number, ReadLine(dir / "serial"));
+  VOUCH_ASSIGN_OR_RETURN(std::string clock, ReadLine(dir / "clock"));
+  if (clock != "trusted" && clock != "untrusted") return Error(Code::kMalformed, (dir / "clock").string() + ": not 'trusted' or 'untrusted'");
+  s.identity_.trusted_clock = clock == "trusted";
+  std::error_code ec;
+  std::vector<fs::path> anchor_files;
+  for (const auto& e : fs::directory_iterator(dir / "trust", ec)) anchor_files.push_back(e.path());
+  std::sort(anchor_files.begin(), anchor_files.end());
+  for (const auto& p : anchor_files) {
+    VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> certs, LoadCertificates(p));
+    s.identity_.factory_anchors.insert(s.identity_.factory_anchors.end(), certs.begin(), certs.end());
+  }
+  if (s.identity_.factory_anchors.empty()) return Error(Code::kMalformed, dir.string() + ": trust/ holds no anchors");
+  VOUCH_RETURN_IF_ERROR(s.LoadCurrent());
+  return s;
+}
+
+fs::path DeviceState::CurrentDir() const {
+  return generation_ > 0 ? dir_ / ("gen-" + std::to_string(generation_)) : fs::path();
+}
+
+Status DeviceState::LoadCurrent() {
+  std::error_code ec;
+  fs::path link = dir_ / "current";
+  if (!fs::is_symlink(link, ec)) return Status::Ok();
+  fs::path target = fs::read_symlink(link, ec);
+  int n = GenerationNumber(target.filename().string());
+  if (ec || n <= 0 || target.has_parent_path()) return Error(Code::kMalformed, link.string() + ": not a link to gen-N");
+  fs::path gen = dir_ / target;
+  VOUCH_ASSIGN_OR_RETURN(Bytes raw, ReadFile(gen / "state.json", kSmallFile));
+  nlohmann::json st = nlohmann::json::parse(raw.begin(), raw.end(), nullptr, /*allow_exceptions=*/false);
+  if (!st.is_object() || !st["voucher-id"].is_string() || !st["created-on-us"].is_number_integer()) {
+    return Error(Code::kMalformed, (gen / "state.json").string() + ": not a device state");
+  }
+  VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> domain, LoadCertificates(gen / "domain-ca.pem"));
+  VOUCH_ASSIGN_OR_RETURN(PublicKey z, LoadPublicKey(gen / "z.pub"));
+  current_ = Applied{st["voucher-id"].get<std::string>(), Instant{st["created-on-us"].get<int64_t>()}, domain[0], z};
+  generation_ = n;
+  return Status::Ok();
+}
+
+Status DeviceState::Apply(const Enrolled& e, ByteView envelope, std::string_view extension) {
+  // The next number is past every generation on disk, including ones a crash left unlinked.
+  int next = generation_ + 1;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) next = std::max(next, GenerationNumber(entry.path().filename().string()) + 1);
+  std::string name = "gen-" + std::to_string(next);
+  std::random_device rd;
+  fs::path tmp = dir_ / (".gen-" + std::to_string(next) + ".tmp-" + std::to_string(rd()));
+  VOUCH_RETURN_IF_ERROR(MakeDir(tmp));
+  auto fail = [&](Status s) {
+    fs::remove_all(tmp, ec);
+    return s;
+  };
+  nlohmann::ordered_json st;
+  st["generation"] = next;
+  st["voucher-id"] = e.voucher_id;
+  st["created-on-us"] = e.created_on.micros;
+  st["applied-on-us"] = Instant::Now().micros;
+  st["combined-key"] = e.combined_key.Fingerprint();
+  st["voucher-file"] = "voucher." + std::string(extension);
+  st["certificate"] = e.certificate.has_value();
+  std::string state_text = st.dump(2) + "\n";
+  Status s = WriteFileAtomic(tmp / "state.json", AsBytes(state_text), 0600);
+  if (s.ok()) s = WriteFileAtomic(tmp / ("voucher." + std::string(extension)), envelope, 0644);
+  if (s.ok()) s = SavePrivateKey(tmp / "z.key", e.z, Overwrite::kYes);
+  if (s.ok()) s = SavePublicKey(tmp / "z.pub", e.combined_key);
+  if (s.ok() && e.certificate) s = SaveCertificates(tmp / "certificate.pem", {*e.certificate});
+  if (s.ok()) s = SaveCertificates(tmp / "domain-ca.pem", {e.domain_ca});
+  if (!s.ok()) return fail(s);
+  if (::rename(tmp.c_str(), (dir_ / name).c_str()) != 0) {
+    return fail(Error(Code::kIo, (dir_ / name).string() + ": cannot rename into place"));
+  }
+  VOUCH_RETURN_IF_ERROR(SyncDirectory(dir_));
+  fs::path link_tmp = dir_ / (".current.tmp-" + std::to_string(rd()));
+  if (::symlink(name.c_str(), link_tmp.c_str()) != 0 || ::rename(link_tmp.c_str(), (dir_ / "current").c_str()) != 0) {
+    ::unlink(link_tmp.c_str());
+    return Error(Code::kIo, (dir_ / "current").string() + ": cannot swap the current generation");
+  }
+  VOUCH_RETURN_IF_ERROR(SyncDirectory(dir_));
+  // The swap is durable; older generations are garbage now. Failing to remove them is harmless.
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    std::string n = entry.path().filename().string();
+    if ((GenerationNumber(n) >= 0 && n != name) || n.rfind(".gen-", 0) == 0 || n.rfind(".current.tmp-", 0) == 0) {
+      fs::remove_all(entry.path(), ec);
+    }
+  }
+  current_ = Applied{e.voucher_id, e.created_on, e.domain_ca, e.combined_key};
+  generation_ = next;
+  return Status::Ok();
+}
+
+}  // namespace vouch

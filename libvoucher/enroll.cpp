@@ -1,0 +1,98 @@
+#include "libvoucher/enroll.h"
+
+#include "libvoucher/cogen.h"
+#include "libvoucher/hpke.h"
+#include "libvoucher/suite.h"
+
+namespace vouch {
+
+std::vector<Certificate> AcceptedAnchors(const DeviceIdentity& device, const std::optional<Applied>& current) {
+  std::vector<Certificate> anchors = device.factory_anchors;
+  if (current) anchors.push_back(current->domain_ca);
+  return anchors;
+}
+
+namespace {
+
+bool IsFactoryAnchor(const DeviceIdentity& device, const Certificate& anchor) {
+  for (const auto& a : device.factory_anchors) {
+    if (a == anchor) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<Certificate> CheckCertificateForZ(ByteView der, const PublicKey& combined_key, const Certificate& domain_ca) {
+  auto cert = Certificate::FromDer(der);
+  if (!cert.ok()) return Error(Code::kCertificateMismatch, "certificate for Z does not parse");
+  auto key = cert->Key();
+  if (!key.ok() || !(*key == combined_key)) return Error(Code::kCertificateMismatch, "certificate's key is not Z");
+  if (!cert->IssuedBy(domain_ca)) {
+    return Error(Code::kCertificateMismatch, "certificate for Z is not issued by the pinned domain certificate");
+  }
+  return cert;
+}
+
+Result<Decision> Evaluate(const DeviceIdentity& device, const std::optional<Applied>& current,
+                          const Candidate& candidate, Instant now) {
+  const Voucher& v = *candidate.voucher;
+  if (!v.enrollment) return Error(Code::kUnsupported, "voucher has no vouch-enroll:enrollment");
+  const Enrollment& e = *v.enrollment;
+  if (!ParseSuite(e.suite)) return Error(Code::kUnsupported, "voucher suite '" + e.suite + "' is not supported");
+  if (e.device_key != device.udf) {
+    return Error(Code::kWrongDevice, "voucher is for device key " + e.device_key + ", not " + device.udf);
+  }
+  if (v.serial_number != device.serial_number) {
+    return Error(Code::kWrongSerial, "voucher is for serial '" + v.serial_number + "', not '" + device.serial_number + "'");
+  }
+  auto domain = Certificate::FromDer(v.pinned_domain_cert);
+  if (!domain.ok()) return domain.status().Context("voucher pinned-domain-cert");
+
+  // DESIGN.md 9: only a voucher that chains to a factory anchor can pin a new owner; one
+  // signed under the current owner's certificate must pin that same owner.
+  if (!IsFactoryAnchor(device, candidate.anchor)) {
+    if (!current || !(candidate.anchor == current->domain_ca)) {
+      return Error(Code::kUntrustedSigner, "voucher is signed under neither a factory anchor nor the device's owner");
+    }
+    if (!(*domain == current->domain_ca)) {
+      return Error(Code::kDomainMismatch, "owner-signed voucher pins another domain certificate");
+    }
+  }
+
+  if (current && current->voucher_id == candidate.id) return Decision{true, std::nullopt};
+  if (current && v.created_on <= current->created_on) {
+    return Error(Code::kRollback, "voucher is not newer than the one applied (created-on " + v.created_on_text + ")");
+  }
+  if (device.trusted_clock) {
+    if (v.created_on > now.Plus(kMaxClockSkewSeconds)) {
+      return Error(Code::kNotYetValid, "voucher created-on " + v.created_on_text + " is in the future");
+    }
+    if (v.expires_on && *v.expires_on <= now) return Error(Code::kExpired, "voucher has expired");
+  }
+
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes y_bytes,
+                         hpke::Open(device.key, e.enc, AsBytes(kHpkeInfo), AsBytes(e.device_key), e.ct));
+  auto y = PrivateKey::FromScalar(y_bytes.view());
+  y_bytes.Clear();
+  if (!y.ok()) return Error(Code::kCombinedKeyMismatch, "voucher's y is not a valid P-256 scalar");
+  auto z = cogen::CombinePrivate(device.key, *y);
+  if (!z.ok()) return Error(Code::kCombinedKeyMismatch, "x + y is 0 mod n");
+  auto claimed = PublicKey::FromSpkiDer(e.combined_key);
+  // An owner that lies about Z (or a corrupted leaf) is caught here, before anything is kept.
+  if (!claimed.ok() || !(z->Public() == *claimed)) {
+    return Error(Code::kCombinedKeyMismatch, "z*G does not equal the voucher's combined key");
+  }
+
+  Enrolled out{*z, *claimed, std::nullopt, *domain, v.created_on, candidate.id};
+  if (e.certificate) {
+    VOUCH_ASSIGN_OR_RETURN(Certificate cert, CheckCertificateForZ(*e.certificate, *claimed, *domain));
+    if (device.trusted_clock && (cert.NotAfter() <= now || cert.NotBefore() > now.Plus(kMaxClockSkewSeconds))) {
+      return Error(Code::kExpired, "certificate for Z is outside its validity period");
+    }
+    out.certificate = std::move(cert);
+  }
+  return Decision{false, std::move(out)};
+}
+
+}  // namespace vouch

@@ -1,0 +1,74 @@
+// The device's enrollment rules (DESIGN.md sections 5 and 9): given a voucher whose envelope
+// already verified to some anchor, decide whether this device applies it, and if so compute
+// z = x + y. Pure: no files, no clocks but the one passed in. Every refusal is a Status with
+// a stable code, because a fetcher judges many candidates and reports each.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libvoucher/cert.h"
+#include "libvoucher/key.h"
+#include "libvoucher/status.h"
+#include "libvoucher/voucher.h"
+
+namespace vouch {
+
+inline constexpr int64_t kMaxClockSkewSeconds = 300;  // created-on may be this far in the future
+
+struct DeviceIdentity {
+  PrivateKey key;                         // x
+  std::string udf;                        // UDF of X, 140 bits
+  std::string serial_number;
+  std::vector<Certificate> factory_anchors;
+  bool trusted_clock = false;
+};
+
+// What the device applied last (its current generation).
+struct Applied {
+  std::string voucher_id;
+  Instant created_on;
+  Certificate domain_ca;  // the pinned domain certificate: the owner
+  PublicKey combined_key;
+};
+
+// Anchors an envelope may chain to: the factory anchors and, once enrolled, the owner's
+// pinned domain certificate (so the owner can re-key without the manufacturer).
+std::vector<Certificate> AcceptedAnchors(const DeviceIdentity& device, const std::optional<Applied>& current);
+
+struct Candidate {
+  const Voucher* voucher;
+  std::string id;
+  Certificate anchor;  // the anchor the envelope verified to
+};
+
+struct Enrolled {
+  PrivateKey z;
+  PublicKey combined_key;
+  std::optional<Certificate> certificate;
+  Certificate domain_ca;
+  Instant created_on;
+  std::string voucher_id;
+};
+
+// The certificate for Z must carry Z and be issued directly by the pinned domain
+// certificate (DESIGN.md 5). kCertificateMismatch otherwise. No time checks.
+Result<Certificate> CheckCertificateForZ(ByteView certificate_der, const PublicKey& combined_key,
+                                         const Certificate& domain_ca);
+
+struct Decision {
+  bool already_current = false;     // the same voucher again: a no-op, not a refusal
+  std::optional<Enrolled> enrolled;  // set when the voucher is to be applied
+};
+
+// Checks, in this order: enrollment present and suite supported (kUnsupported), device key
+// (kWrongDevice), serial (kWrongSerial), owner authority (kDomainMismatch), same voucher
+// (already current), ordering (kRollback), time with a trusted clock (kNotYetValid,
+// kExpired), decrypt y (kDecryptFailed), z*G == combined key (kCombinedKeyMismatch), the
+// certificate for Z (kCertificateMismatch, kExpired). y and z never leave except as
+// `Enrolled::z`.
+Result<Decision> Evaluate(const DeviceIdentity& device, const std::optional<Applied>& current,
+                          const Candidate& candidate, Instant now);
+
+}  // namespace vouch

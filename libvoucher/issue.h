@@ -1,0 +1,44 @@
+// The owner's half of issuing (DESIGN.md sections 1 and 3): draw y for the device key X,
+// encrypt y to X with HPKE, compute Z = X + Y, optionally certify Z under the owner's domain
+// CA, and fill in the voucher. Signing is the envelope's job (formats/envelope.h): the
+// signer, perhaps the manufacturer, never needs y.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "libvoucher/cert.h"
+#include "libvoucher/key.h"
+#include "libvoucher/status.h"
+#include "libvoucher/voucher.h"
+
+namespace vouch {
+
+struct DraftRequest {
+  PublicKey device_key;                    // X
+  std::string serial_number;
+  Certificate domain_ca;                   // becomes pinned-domain-cert
+  std::optional<PrivateKey> domain_ca_key;  // with it, Z is certified under domain_ca
+  Instant created_on = Instant::Now();
+  std::optional<Instant> expires_on;
+  std::string assertion = "verified";
+  int64_t certificate_days = 3650;         // validity of the certificate for Z
+};
+
+struct Draft {
+  Voucher voucher;
+  PublicKey contribution;  // Y: public, lets a signer check Z = X + Y without ever seeing y
+};
+
+// y is wiped before this returns; nothing but the HPKE ciphertext of it leaves.
+// Errors: kUsage (domain CA key does not match its certificate, expires before created),
+// kInvalidKey, kCrypto.
+Result<Draft> DraftVoucher(const DraftRequest& request);
+
+// What a signer that never sees y can still check of an owner's draft: the voucher is for
+// `device_key`, Z = X + Y for the owner's contribution Y, and a certificate for Z (when
+// present) carries Z and is issued by the pinned domain certificate.
+// Errors: kUnsupported, kWrongDevice, kCombinedKeyMismatch, kCertificateMismatch, kMalformed.
+Status CheckDraft(const Voucher& voucher, const PublicKey& device_key, const PublicKey& contribution);
+
+}  // namespace vouch

@@ -1,0 +1,25 @@
+// Trust anchors and certificate paths.
+//
+// A verifier holds its anchors; a signed input only brings certificates that may help build
+// the path to one of them (DESIGN.md section 3). Any anchor may end a path, self-signed or
+// not (OpenSSL's X509_V_FLAG_PARTIAL_CHAIN): a device may be given a manufacturer's signing
+// certificate itself, without the root above it.
+#pragma once
+
+#include <vector>
+
+#include "libvoucher/cert.h"
+#include "libvoucher/status.h"
+#include "libvoucher/instant.h"
+
+namespace vouch {
+
+inline constexpr int kMaxPathDepth = 8;
+
+// Builds and checks a path from `leaf` through any of `intermediates` to one of `anchors`.
+// Returns the anchor that ends the path. Errors: kExpired / kNotYetValid when the only
+// problem is a validity period at the policy's time, kUntrustedSigner otherwise.
+Result<Certificate> VerifyPath(const Certificate& leaf, const std::vector<Certificate>& intermediates,
+                               const std::vector<Certificate>& anchors, const TimePolicy& time);
+
+}  // namespace vouch

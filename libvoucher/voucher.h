@@ -1,0 +1,47 @@
+// The voucher model: RFC 8366bis `ietf-voucher:voucher` plus the `vouch-enroll:enrollment`
+// augmentation (DESIGN.md section 5). Plain data: the JSON codec is formats/voucher_json.h,
+// the signature envelopes are formats/jws.h and formats/cms.h.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libvoucher/bytes.h"
+#include "libvoucher/instant.h"
+
+namespace vouch {
+
+// The enrollment augmentation: y encrypted to the device key X, and Z = X + Y.
+struct Enrollment {
+  std::string device_key;  // UDF of X, exactly as written (it is also the HPKE aad)
+  std::string suite;       // "P256-HPKE-SHA256-AES128GCM"
+  Bytes enc;               // HPKE encapsulated key
+  Bytes ct;                // HPKE ciphertext of y (32 bytes + tag)
+  Bytes combined_key;      // DER SubjectPublicKeyInfo of Z
+  std::optional<Bytes> certificate;  // DER X.509 for Z, issued by the pinned domain cert
+};
+
+struct Voucher {
+  // RFC 8366bis leaves. created_on, assertion, serial_number and pinned_domain_cert are
+  // mandatory for vouch; the others are kept so inspect can show them.
+  Instant created_on;
+  std::string created_on_text;  // as written, for display
+  std::optional<Instant> expires_on;
+  std::string assertion;  // verified | logged | proximity | agent-proximity
+  std::string serial_number;
+  Bytes pinned_domain_cert;  // DER
+  std::optional<std::string> nonce;  // opaque: real vouchers use base64, hex or free text
+  std::optional<std::string> idevid_issuer;  // base64 text as written
+  std::optional<bool> domain_cert_revocation_checks;
+  std::optional<Instant> last_renewal_date;
+
+  std::optional<Enrollment> enrollment;  // absent in plain RFC 8366 vouchers
+};
+
+// RFC 8366bis assertion values.
+inline bool IsKnownAssertion(const std::string& a) {
+  return a == "verified" || a == "logged" || a == "proximity" || a == "agent-proximity";
+}
+
+}  // namespace vouch

@@ -1,0 +1,150 @@
+// vouch inspect | verify: reading vouchers, without and with their signatures checked.
+#include <iostream>
+#include <memory>
+
+#include "formats/datetime.h"
+#include "formats/voucher_json.h"
+#include "libvoucher/encoding.h"
+#include "tools/commands.h"
+#include "tools/common.h"
+
+namespace vouch::tools {
+namespace {
+
+struct InspectFlags {
+  std::string file;
+  bool json = false;
+};
+
+struct VerifyFlags {
+  std::string file, at;
+  std::vector<std::string> trust;
+  bool no_time = false, json = false;
+};
+
+std::string KindName(formats::EnvelopeKind k) { return k == formats::EnvelopeKind::kJws ? "jws" : "cms"; }
+
+std::string DescribeCert(ByteView der) {
+  auto c = Certificate::FromDer(der);
+  return c.ok() ? c->Subject() : "(does not parse)";
+}
+
+// Everything a person or script wants to know about a voucher's content.
+nlohmann::ordered_json Describe(const Voucher& v) {
+  nlohmann::ordered_json j;
+  j["created-on"] = v.created_on_text;
+  j["expires-on"] = v.expires_on ? nlohmann::ordered_json(formats::FormatDateTime(*v.expires_on)) : nullptr;
+  j["assertion"] = v.assertion;
+  j["serial-number"] = v.serial_number;
+  if (v.nonce) j["nonce"] = *v.nonce;
+  j["pinned-domain-cert"] = DescribeCert(v.pinned_domain_cert);
+  if (v.enrollment) {
+    const Enrollment& e = *v.enrollment;
+    nlohmann::ordered_json en;
+    en["device-key"] = e.device_key;
+    en["suite"] = e.suite;
+    auto z = PublicKey::FromSpkiDer(e.combined_key);
+    en["combined-key"] = z.ok() ? z->Fingerprint() : "(invalid key)";
+    en["certificate"] = e.certificate ? nlohmann::ordered_json(DescribeCert(*e.certificate)) : nullptr;
+    j["enrollment"] = en;
+  } else {
+    j["enrollment"] = nullptr;
+  }
+  return j;
+}
+
+void PrintText(const nlohmann::ordered_json& j, int indent = 0) {
+  for (auto& [k, v] : j.items()) {
+    std::string pad(static_cast<size_t>(indent), ' ');
+    if (v.is_object()) {
+      std::cout << pad << k << ":\n";
+      PrintText(v, indent + 2);
+    } else {
+      std::string text = v.is_null() ? "-" : v.is_string() ? v.get<std::string>() : v.dump();
+      std::cout << pad << k << ":" << std::string(std::max<size_t>(1, 20 - k.size() - static_cast<size_t>(indent)), ' ')
+                << text << "\n";
+    }
+  }
+}
+
+Status RunInspect(const InspectFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(Bytes raw, ReadInput(f.file, formats::kMaxVoucherSize));
+  auto opened = formats::OpenEnvelopeUnverified(raw);
+  if (!opened.ok()) return opened.status().Context(f.file);
+  auto voucher = formats::DecodeVoucher(opened->payload);
+  if (!voucher.ok()) return voucher.status().Context(f.file);
+  nlohmann::ordered_json j;
+  j["file"] = f.file;
+  j["envelope"] = KindName(opened->kind);
+  j["media-type"] = formats::MediaType(opened->kind);
+  j["id"] = formats::VoucherId(opened->kind, raw);
+  j["signatures"] = opened->signatures;
+  nlohmann::ordered_json certs = nlohmann::ordered_json::array();
+  for (const auto& c : opened->certificates) certs.push_back(c.Subject());
+  j["certificates"] = certs;
+  j["voucher"] = Describe(*voucher);
+  j["verified"] = false;
+  if (f.json) {
+    std::cout << j.dump(2) << "\n";
+  } else {
+    PrintText(j);
+    std::cerr << "vouch: note: signatures were not checked; use 'vouch verify --trust CERT.pem'\n";
+  }
+  return Status::Ok();
+}
+
+Status RunVerify(const VerifyFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(TimePolicy time, TimePolicyFromFlags(f.at, f.no_time));
+  VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> anchors, LoadAnchors(f.trust));
+  VOUCH_ASSIGN_OR_RETURN(Bytes raw, ReadInput(f.file, formats::kMaxVoucherSize));
+  auto v = formats::VerifyVoucher(raw, anchors, time);
+  if (!v.ok()) {
+    if (f.json) {
+      PrintJson({{"file", f.file}, {"verified", false}, {"code", CodeName(v.status().code())},
+                 {"message", v.status().message()}});
+    }
+    return v.status().Context(f.file);
+  }
+  if (f.json) {
+    nlohmann::ordered_json j;
+    j["file"] = f.file;
+    j["verified"] = true;
+    j["id"] = v->id;
+    j["envelope"] = KindName(v->envelope.kind);
+    j["signer"] = v->envelope.signer.Subject();
+    j["anchor"] = v->envelope.anchor.Subject();
+    j["voucher"] = Describe(v->voucher);
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << "verified: " << f.file << "\n"
+              << "  id:      " << v->id << "\n"
+              << "  signer:  " << v->envelope.signer.Subject() << "\n"
+              << "  anchor:  " << v->envelope.anchor.Subject() << "\n"
+              << "  serial:  " << v->voucher.serial_number << "\n";
+    if (v->voucher.enrollment) std::cout << "  device:  " << v->voucher.enrollment->device_key << "\n";
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddInspectCommands(CLI::App& app, Action& action) {
+  auto fi = std::make_shared<InspectFlags>();
+  auto* c = app.add_subcommand("inspect", "Show what a voucher says, without checking its signature");
+  c->add_option("FILE", fi->file, "Voucher file (.vjj JWS or .vcj CMS)")->required();
+  c->add_flag("--json", fi->json, "Print one JSON document");
+  c->footer("Example:\n  vouch inspect sn1.vjj --json");
+  c->callback([&action, fi] { action = [fi] { return RunInspect(*fi); }; });
+
+  auto fv = std::make_shared<VerifyFlags>();
+  c = app.add_subcommand("verify", "Check a voucher's signature and its path to a trust anchor you hold");
+  c->add_option("FILE", fv->file, "Voucher file (.vjj JWS or .vcj CMS)")->required();
+  c->add_option("--trust", fv->trust, "Trust anchor certificates (PEM); a key inside the voucher is never trusted")->required();
+  c->add_option("--at", fv->at, "Check validity at this instant (RFC 3339) instead of now");
+  c->add_flag("--no-time", fv->no_time, "Skip validity periods (a device without a trusted clock)");
+  c->add_flag("--json", fv->json, "Print one JSON document");
+  c->footer("Examples:\n  vouch verify sn1.vjj --trust mfr-ca.pem\n  vouch verify old.vcj --trust masa.pem --at 2022-07-11T00:00:00Z");
+  c->callback([&action, fv] { action = [fv] { return RunVerify(*fv); }; });
+}
+
+}  // namespace vouch::tools

@@ -1,0 +1,279 @@
+// vouch issue | request | sign: making enrolling vouchers, in one step or split between the
+// owner (request: everything but the signature) and the manufacturer (sign: checks, signs).
+#include <unistd.h>
+
+#include <atomic>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "formats/devices_csv.h"
+#include "formats/request.h"
+#include "formats/voucher_json.h"
+#include "libvoucher/file.h"
+#include "libvoucher/issue.h"
+#include "tools/commands.h"
+#include "tools/common.h"
+
+namespace vouch::tools {
+namespace {
+
+struct SignerFlags {
+  std::string key, cert, chain;
+};
+
+struct OutputFlags {
+  std::string out, out_dir, format = "jws";
+  bool force = false, json = false;
+};
+
+struct IssueFlags {
+  std::string device_key, serial, batch, domain_ca, domain_ca_key, expires_in, expires_on, assertion = "verified";
+  SignerFlags signer;
+  OutputFlags output;
+  unsigned jobs = 0;
+};
+
+struct RequestFlags {
+  std::string device_key, serial, domain_ca, domain_ca_key, expires_in, expires_on, out, assertion = "verified";
+  bool no_certificate = false, force = false;
+};
+
+struct SignFlags {
+  std::string request, device_key, devices;
+  std::vector<std::string> owners;
+  SignerFlags signer;
+  OutputFlags output;
+};
+
+void AddSignerFlags(CLI::App* c, SignerFlags& s) {
+  c->add_option("--signer-key", s.key, "Signer's private key (PEM)")->required();
+  c->add_option("--signer-cert", s.cert, "Signer's certificate (PEM); a key the device trusts must be on its path")->required();
+  c->add_option("--chain", s.chain, "Intermediate certificates to include (PEM), signer's issuer first");
+}
+
+void AddOutputFlags(CLI::App* c, OutputFlags& o) {
+  auto* out = c->add_option("--out", o.out, "Write the voucher to this file");
+  auto* dir = c->add_option("--out-dir", o.out_dir, "File the voucher under DIR at its layout path vouchers/../<ID>.<ext>");
+  out->excludes(dir);
+  c->add_option("--format", o.format, "Envelope: jws (.vjj) or cms (.vcj)")->check(CLI::IsMember({"jws", "cms"}))->capture_default_str();
+  c->add_flag("--force", o.force, "Overwrite --out if it exists");
+  c->add_flag("--json", o.json, "Print one JSON document");
+}
+
+Result<formats::EnvelopeKind> KindOf(const OutputFlags& o) {
+  if (o.out.empty() && o.out_dir.empty()) return Error(Code::kUsage, "say where the voucher goes: --out FILE or --out-dir DIR");
+  return *formats::KindFromName(o.format);
+}
+
+struct Issued {
+  std::string path, id, device, serial, combined_key;
+};
+
+nlohmann::json ToJson(const Issued& i) {
+  return {{"path", i.path}, {"id", i.id}, {"device-key", i.device}, {"serial-number", i.serial},
+          {"combined-key", i.combined_key}};
+}
+
+// Drafts, signs and writes one voucher.
+Result<Issued> IssueOne(DraftRequest req, const formats::Signer& signer, formats::EnvelopeKind kind,
+                        const OutputFlags& o) {
+  VOUCH_ASSIGN_OR_RETURN(Draft draft, DraftVoucher(req));
+  Bytes payload = formats::EncodeVoucher(draft.voucher);
+  VOUCH_ASSIGN_OR_RETURN(Bytes envelope, formats::SignEnvelope(kind, payload, signer));
+  const Enrollment& e = *draft.voucher.enrollment;
+  VOUCH_ASSIGN_OR_RETURN(std::string path, WriteVoucher(envelope, kind, e.device_key, o.out, o.out_dir, o.force));
+  return Issued{path, formats::VoucherId(kind, envelope), e.device_key, req.serial_number,
+                PublicKey::FromSpkiDer(e.combined_key)->Fingerprint()};
+}
+
+Result<DraftRequest> BaseRequest(const std::string& domain_ca, const std::string& domain_ca_key,
+                                 const std::string& expires_in, const std::string& expires_on,
+                                 const std::string& assertion) {
+  DraftRequest r;
+  VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> ca, LoadCertificates(domain_ca));
+  r.domain_ca = ca[0];
+  if (!domain_ca_key.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(PrivateKey k, LoadPrivateKey(domain_ca_key));
+    r.domain_ca_key = k;
+  }
+  VOUCH_ASSIGN_OR_RETURN(r.expires_on, ExpiryFromFlags(expires_in, expires_on, r.created_on));
+  if (!IsKnownAssertion(assertion)) {
+    return Error(Code::kUsage, "--assertion '" + assertion + "' is not verified, logged, proximity or agent-proximity");
+  }
+  r.assertion = assertion;
+  return r;
+}
+
+Status RunBatch(const IssueFlags& f, DraftRequest base, const formats::Signer& signer, formats::EnvelopeKind kind) {
+  if (f.output.out_dir.empty()) return Error(Code::kUsage, "--batch writes many vouchers: give --out-dir DIR");
+  VOUCH_ASSIGN_OR_RETURN(Bytes text, ReadFile(f.batch, formats::kMaxDevicesFileSize));
+  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::DeviceLine> lines, formats::ParseDevicesCsv(AsChars(text)));
+  std::vector<Result<Issued>> results(lines.size(), Result<Issued>(Error(Code::kInternal, "not run")));
+  std::atomic<size_t> next{0}, done{0};
+  bool tty = ::isatty(STDERR_FILENO);
+  std::mutex progress;
+  auto worker = [&] {
+    for (size_t i; (i = next++) < lines.size();) {
+      const auto& line = lines[i];
+      auto key = PublicKey::Parse(AsBytes(line.key_text));
+      if (line.serial.empty()) {
+        results[i] = Error(Code::kMalformed, "no serial number");
+      } else if (!key.ok()) {
+        results[i] = key.status();
+      } else {
+        DraftRequest r = base;
+        r.device_key = *key;
+        r.serial_number = line.serial;
+        r.created_on = Instant::Now();
+        results[i] = IssueOne(r, signer, kind, f.output);
+      }
+      size_t d = ++done;
+      if (tty && (d % 64 == 0 || d == lines.size())) {
+        std::lock_guard<std::mutex> lock(progress);
+        std::cerr << "\rissued " << d << " / " << lines.size() << std::flush;
+      }
+    }
+  };
+  unsigned jobs = f.jobs ? f.jobs : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < jobs; ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  if (tty && !lines.empty()) std::cerr << "\n";
+
+  size_t failed = 0;
+  nlohmann::json doc = {{"issued", nlohmann::json::array()}, {"failed", nlohmann::json::array()}};
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::string where = f.batch + " line " + std::to_string(lines[i].line);
+    if (results[i].ok()) {
+      doc["issued"].push_back(ToJson(*results[i]));
+      if (!f.output.json) std::cout << results[i]->path << "\n";
+    } else {
+      ++failed;
+      const Status& s = results[i].status();
+      doc["failed"].push_back({{"line", lines[i].line}, {"serial-number", lines[i].serial},
+                               {"code", CodeName(s.code())}, {"message", s.message()}});
+      std::cerr << "vouch: " << where << ": " << s.message() << " (" << CodeName(s.code()) << ")\n";
+    }
+  }
+  if (f.output.json) PrintJson(doc);
+  std::cerr << "vouch: issued " << lines.size() - failed << " vouchers, " << failed << " failed\n";
+  if (failed) return Error(Code::kMalformed, std::to_string(failed) + " of " + std::to_string(lines.size()) + " devices failed (see above)");
+  return Status::Ok();
+}
+
+Status RunIssue(const IssueFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(formats::EnvelopeKind kind, KindOf(f.output));
+  VOUCH_ASSIGN_OR_RETURN(formats::Signer signer, LoadSigner(f.signer.key, f.signer.cert, f.signer.chain));
+  VOUCH_ASSIGN_OR_RETURN(DraftRequest r, BaseRequest(f.domain_ca, f.domain_ca_key, f.expires_in, f.expires_on, f.assertion));
+  if (!f.batch.empty()) {
+    if (!f.device_key.empty() || !f.serial.empty()) return Error(Code::kUsage, "--batch takes serials and keys from its file, not --device-key/--serial");
+    return RunBatch(f, r, signer, kind);
+  }
+  if (f.device_key.empty() || f.serial.empty()) return Error(Code::kUsage, "give --device-key and --serial (or --batch FILE)");
+  VOUCH_ASSIGN_OR_RETURN(r.device_key, LoadPublicKey(f.device_key));
+  r.serial_number = f.serial;
+  VOUCH_ASSIGN_OR_RETURN(Issued i, IssueOne(r, signer, kind, f.output));
+  if (f.output.json) PrintJson(ToJson(i));
+  else std::cout << i.path << "\n";
+  return Status::Ok();
+}
+
+Status RunRequest(const RequestFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(DraftRequest r, BaseRequest(f.domain_ca, f.domain_ca_key, f.expires_in, f.expires_on, f.assertion));
+  VOUCH_ASSIGN_OR_RETURN(r.device_key, LoadPublicKey(f.device_key));
+  r.serial_number = f.serial;
+  formats::Signer owner{*r.domain_ca_key, {r.domain_ca}};
+  if (f.no_certificate) r.domain_ca_key.reset();
+  VOUCH_ASSIGN_OR_RETURN(Draft draft, DraftVoucher(r));
+  VOUCH_ASSIGN_OR_RETURN(Bytes request, formats::EncodeRequest(draft, owner));
+  VOUCH_RETURN_IF_ERROR(WriteFileAtomic(f.out, request, 0644, f.force ? Overwrite::kYes : Overwrite::kNo));
+  std::cout << f.out << "\n";
+  return Status::Ok();
+}
+
+// The device key the manufacturer has on record for this request.
+Result<PublicKey> DeviceKeyFor(const SignFlags& f, const Voucher& v) {
+  if (!f.device_key.empty()) return LoadPublicKey(f.device_key);
+  VOUCH_ASSIGN_OR_RETURN(Bytes text, ReadFile(f.devices, formats::kMaxDevicesFileSize));
+  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::DeviceLine> lines, formats::ParseDevicesCsv(AsChars(text)));
+  for (const auto& l : lines) {
+    if (l.serial == v.serial_number) return PublicKey::Parse(AsBytes(l.key_text));
+  }
+  return Error(Code::kWrongSerial, "serial '" + v.serial_number + "' is not in " + f.devices);
+}
+
+Status RunSign(const SignFlags& f) {
+  if (f.device_key.empty() == f.devices.empty()) {
+    return Error(Code::kUsage, "give the device key on record: --device-key PUB or --devices FILE");
+  }
+  VOUCH_ASSIGN_OR_RETURN(formats::EnvelopeKind kind, KindOf(f.output));
+  VOUCH_ASSIGN_OR_RETURN(formats::Signer signer, LoadSigner(f.signer.key, f.signer.cert, f.signer.chain));
+  VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> owners, LoadAnchors(f.owners));
+  VOUCH_ASSIGN_OR_RETURN(Bytes raw, ReadFile(f.request, formats::kMaxVoucherSize));
+  auto req = formats::OpenRequest(raw, owners, TimePolicy::Now());
+  if (!req.ok()) return req.status().Context(f.request);
+  VOUCH_ASSIGN_OR_RETURN(PublicKey device, DeviceKeyFor(f, req->voucher));
+  VOUCH_RETURN_IF_ERROR(CheckDraft(req->voucher, device, req->contribution).Context(f.request));
+  VOUCH_ASSIGN_OR_RETURN(Bytes envelope, formats::SignEnvelope(kind, req->voucher_json, signer));
+  const Enrollment& e = *req->voucher.enrollment;
+  VOUCH_ASSIGN_OR_RETURN(std::string path, WriteVoucher(envelope, kind, e.device_key, f.output.out, f.output.out_dir, f.output.force));
+  Issued i{path, formats::VoucherId(kind, envelope), e.device_key, req->voucher.serial_number,
+           PublicKey::FromSpkiDer(e.combined_key)->Fingerprint()};
+  if (f.output.json) PrintJson(ToJson(i));
+  else std::cout << path << "\n";
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddIssueCommands(CLI::App& app, Action& action) {
+  auto fi = std::make_shared<IssueFlags>();
+  auto* c = app.add_subcommand("issue", "Issue enrolling vouchers: draw y, encrypt it to the device, sign");
+  c->add_option("--device-key", fi->device_key, "Device public key X (PEM or DER)");
+  c->add_option("--serial", fi->serial, "Device serial number");
+  c->add_option("--batch", fi->batch, "CSV of devices, one 'serial,public key' per line (key: base64 DER or quoted PEM)");
+  c->add_option("--jobs", fi->jobs, "Worker threads for --batch (default: all cores)");
+  AddSignerFlags(c, fi->signer);
+  c->add_option("--domain-ca", fi->domain_ca, "Owner's domain CA certificate, pinned in the voucher")->required();
+  c->add_option("--domain-ca-key", fi->domain_ca_key, "Its private key: also issue a certificate for Z");
+  c->add_option("--expires-in", fi->expires_in, "Validity, e.g. 30d, 12h (default: never expires)");
+  c->add_option("--expires-on", fi->expires_on, "Expiry instant, RFC 3339");
+  c->add_option("--assertion", fi->assertion, "verified | logged | proximity | agent-proximity")->capture_default_str();
+  AddOutputFlags(c, fi->output);
+  c->footer(
+      "Examples:\n"
+      "  vouch issue --device-key dev.pub --serial SN1 --signer-key mfr.key --signer-cert mfr.pem \\\n"
+      "              --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --expires-in 30d --out sn1.vjj\n"
+      "  vouch issue --batch fleet.csv --signer-key mfr.key --signer-cert mfr.pem --domain-ca owner-ca.pem --out-dir stick/");
+  c->callback([&action, fi] { action = [fi] { return RunIssue(*fi); }; });
+
+  auto fr = std::make_shared<RequestFlags>();
+  c = app.add_subcommand("request", "Owner: prepare a voucher for a manufacturer to sign (y stays encrypted to the device)");
+  c->add_option("--device-key", fr->device_key, "Device public key X (PEM or DER)")->required();
+  c->add_option("--serial", fr->serial, "Device serial number")->required();
+  c->add_option("--domain-ca", fr->domain_ca, "Owner's domain CA certificate")->required();
+  c->add_option("--domain-ca-key", fr->domain_ca_key, "Its key: signs the request and certifies Z")->required();
+  c->add_flag("--no-certificate", fr->no_certificate, "Do not issue a certificate for Z");
+  c->add_option("--expires-in", fr->expires_in, "Validity, e.g. 30d (default: never expires)");
+  c->add_option("--expires-on", fr->expires_on, "Expiry instant, RFC 3339");
+  c->add_option("--assertion", fr->assertion, "verified | logged | proximity | agent-proximity")->capture_default_str();
+  c->add_option("--out", fr->out, "Request file to write (.vrq)")->required();
+  c->add_flag("--force", fr->force, "Overwrite --out");
+  c->footer("Example:\n  vouch request --device-key dev.pub --serial SN1 --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --out sn1.vrq");
+  c->callback([&action, fr] { action = [fr] { return RunRequest(*fr); }; });
+
+  auto fs = std::make_shared<SignFlags>();
+  c = app.add_subcommand("sign", "Manufacturer: check an owner's request against the device on record, then sign it");
+  c->add_option("--request", fs->request, "Request file from `vouch request`")->required();
+  c->add_option("--device-key", fs->device_key, "Device public key on record");
+  c->add_option("--devices", fs->devices, "Devices on record, CSV 'serial,public key' (looked up by serial)");
+  c->add_option("--owner", fs->owners, "Accept requests only from these domain CA certificates");
+  AddSignerFlags(c, fs->signer);
+  AddOutputFlags(c, fs->output);
+  c->footer("Example:\n  vouch sign --request sn1.vrq --device-key dev.pub --signer-key mfr.key --signer-cert mfr.pem --out sn1.vjj");
+  c->callback([&action, fs] { action = [fs] { return RunSign(*fs); }; });
+}
+
+}  // namespace vouch::tools

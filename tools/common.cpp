@@ -1,0 +1,82 @@
+#include "tools/common.h"
+
+#include <filesystem>
+
+#include "formats/datetime.h"
+#include "formats/layout.h"
+#include "libvoucher/file.h"
+
+namespace vouch::tools {
+
+Result<std::vector<Certificate>> LoadAnchors(const std::vector<std::string>& files) {
+  std::vector<Certificate> out;
+  for (const auto& f : files) {
+    VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> certs, LoadCertificates(f));
+    out.insert(out.end(), certs.begin(), certs.end());
+  }
+  return out;
+}
+
+Result<formats::Signer> LoadSigner(const std::string& key_file, const std::string& cert_file,
+                                   const std::string& chain_file) {
+  formats::Signer s;
+  VOUCH_ASSIGN_OR_RETURN(s.key, LoadPrivateKey(key_file));
+  VOUCH_ASSIGN_OR_RETURN(s.chain, LoadCertificates(cert_file));
+  s.chain.resize(1);  // the signer's certificate is the first in its file
+  auto cert_key = s.chain[0].Key();
+  if (!cert_key.ok() || !(*cert_key == s.key.Public())) {
+    return Error(Code::kUsage, key_file + " is not the key of the certificate in " + cert_file);
+  }
+  if (!chain_file.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> chain, LoadCertificates(chain_file));
+    s.chain.insert(s.chain.end(), chain.begin(), chain.end());
+  }
+  return s;
+}
+
+Result<TimePolicy> TimePolicyFromFlags(const std::string& at, bool no_time) {
+  if (!at.empty() && no_time) return Error(Code::kUsage, "--at and --no-time exclude each other");
+  if (no_time) return TimePolicy::None();
+  if (at.empty()) return TimePolicy::Now();
+  auto t = formats::ParseDateTime(at);
+  if (!t.ok()) return Error(Code::kUsage, "--at '" + at + "' is not an RFC 3339 date-time such as 2026-11-27T10:00:00Z");
+  return TimePolicy::At(*t);
+}
+
+Result<std::optional<Instant>> ExpiryFromFlags(const std::string& expires_in, const std::string& expires_on,
+                                               Instant created_on) {
+  if (!expires_in.empty() && !expires_on.empty()) {
+    return Error(Code::kUsage, "--expires-in and --expires-on exclude each other");
+  }
+  if (!expires_in.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(int64_t secs, formats::ParseDuration(expires_in));
+    return std::optional<Instant>(created_on.Plus(secs));
+  }
+  if (!expires_on.empty()) {
+    auto t = formats::ParseDateTime(expires_on);
+    if (!t.ok()) return Error(Code::kUsage, "--expires-on '" + expires_on + "' is not an RFC 3339 date-time");
+    return std::optional<Instant>(*t);
+  }
+  return std::optional<Instant>();
+}
+
+Result<std::string> WriteVoucher(ByteView envelope, formats::EnvelopeKind kind, const std::string& device_udf,
+                                 const std::string& out, const std::string& out_dir, bool force) {
+  namespace fs = std::filesystem;
+  if (!out.empty()) {
+    VOUCH_RETURN_IF_ERROR(WriteFileAtomic(out, envelope, 0644, force ? Overwrite::kYes : Overwrite::kNo));
+    return out;
+  }
+  std::string rel = formats::LayoutPath({device_udf, formats::VoucherId(kind, envelope), kind});
+  fs::path path = fs::path(out_dir) / rel;
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) return Error(Code::kIo, path.parent_path().string() + ": cannot create directory: " + ec.message());
+  // The name is the content's id: an existing file of that name holds these very bytes.
+  VOUCH_RETURN_IF_ERROR(WriteFileAtomic(path, envelope, 0644));
+  return path.string();
+}
+
+Result<Bytes> ReadInput(const std::string& path, size_t cap) { return ReadFile(path, cap); }
+
+}  // namespace vouch::tools

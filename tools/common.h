@@ -1,0 +1,36 @@
+// Helpers several commands share: loading anchors and signers, time flags, writing vouchers.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "formats/envelope.h"
+#include "libvoucher/cert.h"
+#include "libvoucher/instant.h"
+#include "libvoucher/status.h"
+
+namespace vouch::tools {
+
+Result<std::vector<Certificate>> LoadAnchors(const std::vector<std::string>& files);
+
+// --signer-key, --signer-cert and optional --chain (intermediates, signer's issuer first).
+Result<formats::Signer> LoadSigner(const std::string& key_file, const std::string& cert_file,
+                                   const std::string& chain_file);
+
+// --at TIME | --no-time | (neither: now)
+Result<TimePolicy> TimePolicyFromFlags(const std::string& at, bool no_time);
+
+// --expires-in 30d | --expires-on TIME | neither (never expires).
+Result<std::optional<Instant>> ExpiryFromFlags(const std::string& expires_in, const std::string& expires_on,
+                                               Instant created_on);
+
+// Writes an envelope to --out FILE (refusing to overwrite unless `force`) or files it at its
+// layout path under --out-dir DIR. Returns the path written.
+Result<std::string> WriteVoucher(ByteView envelope, formats::EnvelopeKind kind, const std::string& device_udf,
+                                 const std::string& out, const std::string& out_dir, bool force);
+
+// Reads any file a command is given, capped: vouchers and requests are small.
+Result<Bytes> ReadInput(const std::string& path, size_t cap);
+
+}  // namespace vouch::tools

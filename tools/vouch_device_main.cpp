@@ -1,0 +1,196 @@
+// vouch-device: the device side. Exit status (DESIGN.md section 9): 0 enrolled or already
+// current, 3 no voucher for this device, 4 vouchers found but all refused, 2 usage, 1 other.
+#include <iostream>
+#include <memory>
+
+#include "cache/enroll.h"
+#include "formats/datetime.h"
+#include "formats/voucher_json.h"
+#include "libvoucher/device_state.h"
+#include "libvoucher/file.h"
+#include "tools/cli.h"
+#include "tools/common.h"
+
+namespace vouch::tools {
+namespace {
+
+constexpr int kExitNoVoucher = 3;
+constexpr int kExitAllRefused = 4;
+
+struct InitFlags {
+  std::string state, serial, clock = "untrusted";
+  std::vector<std::string> trust;
+  bool force = false, new_key = false, json = false;
+};
+
+struct ShowFlags {
+  std::string state;
+  bool json = false;
+};
+
+struct AcceptFlags {
+  std::string state, file;
+  bool json = false, dry_run = false;
+};
+
+// Set by commands whose outcome maps to exit 3 or 4 rather than an error.
+int g_outcome_exit = kExitOk;
+
+Status RunInit(const InitFlags& f) {
+  InitOptions o;
+  o.serial_number = f.serial;
+  o.trusted_clock = f.clock == "trusted";
+  o.reset = !f.force ? ResetMode::kRefuse : f.new_key ? ResetMode::kNewKey : ResetMode::kKeepKey;
+  VOUCH_ASSIGN_OR_RETURN(o.anchors, LoadAnchors(f.trust));
+  VOUCH_ASSIGN_OR_RETURN(DeviceState s, DeviceState::Init(f.state, o));
+  if (f.json) {
+    PrintJson({{"state", f.state}, {"udf", s.identity().udf}, {"serial-number", f.serial}, {"clock", f.clock}});
+  } else {
+    std::cout << s.identity().udf << "\n";
+  }
+  return Status::Ok();
+}
+
+Status RunShow(const ShowFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(DeviceState s, DeviceState::Open(f.state));
+  const auto& id = s.identity();
+  nlohmann::ordered_json j;
+  j["state"] = f.state;
+  j["udf"] = id.udf;
+  j["serial-number"] = id.serial_number;
+  j["clock"] = id.trusted_clock ? "trusted" : "untrusted";
+  nlohmann::ordered_json anchors = nlohmann::ordered_json::array();
+  for (const auto& a : id.factory_anchors) anchors.push_back(a.Subject());
+  j["trust"] = anchors;
+  j["enrolled"] = s.current().has_value();
+  if (s.current()) {
+    const Applied& a = *s.current();
+    j["generation"] = s.generation();
+    j["voucher-id"] = a.voucher_id;
+    j["voucher-created-on"] = formats::FormatDateTime(a.created_on);
+    j["combined-key"] = a.combined_key.Fingerprint();
+    j["owner"] = a.domain_ca.Subject();
+    auto cert = LoadCertificates(s.CurrentDir() / "certificate.pem");
+    j["certificate"] = cert.ok() ? nlohmann::ordered_json((*cert)[0].Subject()) : nullptr;
+  }
+  if (f.json) {
+    std::cout << j.dump(2) << "\n";
+    return Status::Ok();
+  }
+  for (auto& [k, v] : j.items()) {
+    std::string text = v.is_string() ? v.get<std::string>() : v.is_null() ? "-" : v.dump();
+    std::cout << k << ":" << std::string(std::max<size_t>(1, 20 - k.size()), ' ') << text << "\n";
+  }
+  return Status::Ok();
+}
+
+void PrintReport(const cache::EnrollReport& r, bool json, bool dry_run) {
+  if (json) {
+    nlohmann::ordered_json j;
+    j["outcome"] = cache::OutcomeName(r.outcome);
+    j["dry-run"] = dry_run;
+    j["generation"] = r.generation;
+    j["combined-key"] = r.combined_key.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.combined_key);
+    nlohmann::ordered_json cs = nlohmann::ordered_json::array();
+    for (const auto& c : r.candidates) {
+      nlohmann::ordered_json x;
+      x["source"] = c.source;
+      x["id"] = c.id;
+      x["created-on"] = c.created_on;
+      x["result"] = c.applied ? "applied" : c.current ? "current" : "refused";
+      if (!c.status.ok()) {
+        x["code"] = CodeName(c.status.code());
+        x["message"] = c.status.message();
+      }
+      cs.push_back(x);
+    }
+    j["candidates"] = cs;
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  for (const auto& c : r.candidates) {
+    if (c.applied) std::cout << (dry_run ? "would apply " : "applied     ") << c.source << "\n";
+    else if (c.current) std::cout << "current     " << c.source << "\n";
+    else std::cout << "refused     " << c.source << ": " << c.status.message() << " (" << CodeName(c.status.code()) << ")\n";
+  }
+  std::cout << cache::OutcomeName(r.outcome);
+  if (!r.combined_key.empty()) std::cout << ": key " << r.combined_key;
+  std::cout << "\n";
+}
+
+int OutcomeExit(cache::EnrollReport::Outcome o) {
+  switch (o) {
+    case cache::EnrollReport::Outcome::kEnrolled:
+    case cache::EnrollReport::Outcome::kAlreadyCurrent: return kExitOk;
+    case cache::EnrollReport::Outcome::kNoVoucher: return kExitNoVoucher;
+    case cache::EnrollReport::Outcome::kAllRefused: return kExitAllRefused;
+  }
+  return kExitError;
+}
+
+Status RunAccept(const AcceptFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(DeviceState s, DeviceState::Open(f.state));
+  std::vector<cache::Found> found;
+  auto raw = ReadFile(f.file, formats::kMaxVoucherSize);
+  if (raw.ok()) {
+    found.push_back({f.file, std::move(*raw)});
+  } else if (raw.status().code() == Code::kTooLarge) {
+    // An oversize file is a refused candidate, not a broken command.
+    cache::EnrollReport r;
+    r.outcome = cache::EnrollReport::Outcome::kAllRefused;
+    r.candidates.push_back({f.file, "", "", raw.status(), false, false});
+    r.generation = s.generation();
+    PrintReport(r, f.json, f.dry_run);
+    g_outcome_exit = kExitAllRefused;
+    return Status::Ok();
+  } else {
+    return raw.status();
+  }
+  VOUCH_ASSIGN_OR_RETURN(cache::EnrollReport r, cache::Enroll(s, found, f.dry_run));
+  PrintReport(r, f.json, f.dry_run);
+  g_outcome_exit = OutcomeExit(r.outcome);
+  return Status::Ok();
+}
+
+}  // namespace
+}  // namespace vouch::tools
+
+int main(int argc, char** argv) {
+  using namespace vouch::tools;
+  CLI::App app{"vouch-device: a device's side of enrolling vouchers"};
+  app.set_version_flag("--version", "vouch-device 0.1.0");
+  app.require_subcommand(1);
+  Action action;
+
+  auto fi = std::make_shared<InitFlags>();
+  auto* c = app.add_subcommand("init", "Create the device state: key pair x/X, serial, trust anchors; print the device UDF");
+  c->add_option("--state", fi->state, "State directory (created 0700)")->required();
+  c->add_option("--serial", fi->serial, "The device's serial number")->required();
+  c->add_option("--trust", fi->trust, "Factory trust anchors (PEM): who may sign this device's vouchers")->required();
+  c->add_option("--clock", fi->clock, "trusted: enforce validity periods; untrusted: skip them (RFC 8995 2.6.1)")
+      ->check(CLI::IsMember({"trusted", "untrusted"}))->capture_default_str();
+  c->add_flag("--force", fi->force, "Factory reset: forget the owner and every applied voucher (keeps the key)");
+  c->add_flag("--new-key", fi->new_key, "With --force: also draw a new device key");
+  c->add_flag("--json", fi->json, "Print one JSON document");
+  c->footer("Example:\n  vouch-device init --state /var/lib/vouch --serial SN1 --trust manufacturer-ca.pem --clock trusted");
+  c->callback([&action, fi] { action = [fi] { return RunInit(*fi); }; });
+
+  auto fs = std::make_shared<ShowFlags>();
+  c = app.add_subcommand("show", "Show the device: its UDF, serial, anchors and what it is enrolled with");
+  c->add_option("--state", fs->state, "State directory")->required();
+  c->add_flag("--json", fs->json, "Print one JSON document");
+  c->callback([&action, fs] { action = [fs] { return RunShow(*fs); }; });
+
+  auto fa = std::make_shared<AcceptFlags>();
+  c = app.add_subcommand("accept", "Verify one voucher file and, if acceptable, enroll with it (z = x + y)");
+  c->add_option("--state", fa->state, "State directory")->required();
+  c->add_option("FILE", fa->file, "Voucher file (.vjj or .vcj)")->required();
+  c->add_flag("--json", fa->json, "Print one JSON document");
+  c->add_flag("--dry-run", fa->dry_run, "Judge the voucher but change nothing");
+  c->footer("Exit status: 0 enrolled or already current, 3 no voucher, 4 refused, 2 usage, 1 error.\n"
+            "Example:\n  vouch-device accept --state /var/lib/vouch sn1.vjj");
+  c->callback([&action, fa] { action = [fa] { return RunAccept(*fa); }; });
+
+  int rc = Run(app, argc, argv, action, "vouch-device");
+  return rc == kExitOk ? g_outcome_exit : rc;
+}
