@@ -44,10 +44,14 @@ Result<Certificate> VerifyPath(const Certificate& leaf, const std::vector<Certif
     }
     return Error(Code::kUntrustedSigner, "no path from " + who + " to a trusted anchor: " + why);
   }
+  // With partial chains OpenSSL may extend the chain past the anchor that made it trusted
+  // (an untrusted root in x5c above a trusted signer), so the anchor is the first chain
+  // element, from the leaf up, that the verifier holds.
   STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
-  X509* top = sk_X509_value(chain, sk_X509_num(chain) - 1);
-  for (const auto& a : anchors) {
-    if (X509_cmp(a.x509(), top) == 0) return a;
+  for (int i = 0; i < sk_X509_num(chain); ++i) {
+    for (const auto& a : anchors) {
+      if (X509_cmp(a.x509(), sk_X509_value(chain, i)) == 0) return a;
+    }
   }
   return Error(Code::kInternal, "verified path does not end at an anchor");
 }

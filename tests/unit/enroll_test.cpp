@@ -1,0 +1,300 @@
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
+
+#include <map>
+
+#include "cache/enroll.h"
+#include "formats/envelope.h"
+#include "formats/voucher_json.h"
+#include "libvoucher/cogen.h"
+#include "libvoucher/device_state.h"
+#include "libvoucher/encoding.h"
+#include "libvoucher/file.h"
+#include "pki.h"
+#include "testutil.h"
+
+using namespace vouch;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Every file's bytes and every link's target under a directory: "byte-for-byte unchanged".
+std::map<std::string, std::string> Snapshot(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (auto& e : fs::recursive_directory_iterator(dir)) {
+    std::string rel = fs::relative(e.path(), dir).string();
+    if (fs::is_symlink(e.symlink_status())) out[rel] = "-> " + fs::read_symlink(e.path()).string();
+    else if (e.is_regular_file()) out[rel] = test::ReadText(e.path());
+    else out[rel] = "dir";
+  }
+  return out;
+}
+
+struct Fixture {
+  test::TempDir tmp;
+  test::Pki pki = test::Pki::Make();
+  DeviceState device;
+  std::string serial = "SN-42";
+
+  explicit Fixture(bool trusted_clock = true) {
+    InitOptions o;
+    o.serial_number = serial;
+    o.anchors = {pki.mfr_root};
+    o.trusted_clock = trusted_clock;
+    device = *DeviceState::Init(tmp / "state", o);
+  }
+
+  DraftRequest Request() const { return pki.Request(device.identity().key.Public(), serial); }
+
+  Bytes Sign(const Voucher& v, const formats::Signer& signer, formats::EnvelopeKind k = formats::EnvelopeKind::kJws) {
+    return *formats::SignEnvelope(k, formats::EncodeVoucher(v), signer);
+  }
+  Bytes Issue(DraftRequest r) { return Sign(DraftVoucher(r)->voucher, pki.Manufacturer()); }
+  Bytes Issue() { return Issue(Request()); }
+
+  cache::EnrollReport Accept(const Bytes& envelope, bool dry_run = false) {
+    auto r = cache::Enroll(device, {{"test", envelope}}, dry_run);
+    REQUIRE(r.ok());
+    return *r;
+  }
+  // The refusal code of one envelope, after checking the state did not change at all.
+  Code Refusal(const Bytes& envelope) {
+    auto before = Snapshot(tmp / "state");
+    auto r = Accept(envelope);
+    CHECK(Snapshot(tmp / "state") == before);
+    CHECK(r.outcome == cache::EnrollReport::Outcome::kAllRefused);
+    return r.candidates.at(0).status.code();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a device enrolls: z is x + y, Z is certified, state is 0600 where secret", "[enroll]") {
+  Fixture f;
+  Bytes env = f.Issue();
+  auto r = f.Accept(env);
+  REQUIRE(r.outcome == cache::EnrollReport::Outcome::kEnrolled);
+  CHECK(r.generation == 1);
+  fs::path gen = f.tmp / "state" / "current";
+  auto z = LoadPrivateKey(gen / "z.key");
+  REQUIRE(z.ok());
+  auto v = *formats::DecodeVoucher(formats::OpenEnvelopeUnverified(env)->payload);
+  CHECK(z->Public().SpkiDer() == v.enrollment->combined_key);
+  CHECK(z->Public().Fingerprint() == r.combined_key);
+  auto cert = LoadCertificates(gen / "certificate.pem");
+  REQUIRE(cert.ok());
+  CHECK((*cert)[0].Key().value() == z->Public());
+  struct stat st;
+  REQUIRE(::stat((gen / "z.key").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  REQUIRE(::stat((f.tmp / "state").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  // Reopening reads the same state back.
+  auto reopened = DeviceState::Open(f.tmp / "state");
+  REQUIRE(reopened.ok());
+  CHECK(reopened->current()->voucher_id == formats::VoucherId(formats::EnvelopeKind::kJws, env));
+}
+
+TEST_CASE("the same voucher again is a no-op, an older one is a rollback", "[enroll]") {
+  Fixture f;
+  DraftRequest older = f.Request();
+  older.created_on = Instant::Now().Plus(-3600);
+  Bytes old_env = f.Issue(older);
+  Bytes new_env = f.Issue();
+  REQUIRE(f.Accept(new_env).outcome == cache::EnrollReport::Outcome::kEnrolled);
+  auto before = Snapshot(f.tmp / "state");
+  CHECK(f.Accept(new_env).outcome == cache::EnrollReport::Outcome::kAlreadyCurrent);
+  CHECK(Snapshot(f.tmp / "state") == before);
+  CHECK(f.Refusal(old_env) == Code::kRollback);
+}
+
+TEST_CASE("of several acceptable vouchers the newest is applied", "[enroll]") {
+  Fixture f;
+  DraftRequest a = f.Request(), b = f.Request(), c = f.Request();
+  a.created_on = Instant::Now().Plus(-300);
+  c.created_on = Instant::Now().Plus(-600);
+  auto r = cache::Enroll(f.device, {{"a", f.Issue(a)}, {"b", f.Issue(b)}, {"c", f.Issue(c)}}, false);
+  REQUIRE(r.ok());
+  CHECK(r->outcome == cache::EnrollReport::Outcome::kEnrolled);
+  CHECK(r->candidates[1].applied);
+  CHECK_FALSE(r->candidates[0].applied);
+  CHECK(f.device.current()->created_on == b.created_on);
+}
+
+TEST_CASE("refusals carry stable codes and leave the state unchanged", "[enroll]") {
+  Fixture f;
+  Bytes good = f.Issue();
+  SECTION("unknown anchor") { CHECK(f.Refusal(f.Sign(DraftVoucher(f.Request())->voucher, f.pki.Stranger())) == Code::kUntrustedSigner); }
+  SECTION("tampered payload") {
+    auto doc = nlohmann::json::parse(std::string(AsChars(good)));
+    std::string p = doc["payload"];
+    p[40] = p[40] == 'A' ? 'B' : 'A';
+    doc["payload"] = p;
+    CHECK(f.Refusal(ToBytes(doc.dump())) == Code::kBadSignature);
+  }
+  SECTION("tampered signature") {
+    auto doc = nlohmann::json::parse(std::string(AsChars(good)));
+    std::string s = doc["signatures"][0]["signature"];
+    s[10] = s[10] == 'A' ? 'B' : 'A';
+    doc["signatures"][0]["signature"] = s;
+    CHECK(f.Refusal(ToBytes(doc.dump())) == Code::kBadSignature);
+  }
+  SECTION("truncated and non-JSON input") {
+    CHECK(f.Refusal(Bytes(good.begin(), good.begin() + good.size() / 2)) == Code::kMalformed);
+    CHECK(f.Refusal(ToBytes("hello")) == Code::kMalformed);
+    CHECK(f.Refusal(Bytes{}) == Code::kMalformed);
+  }
+  SECTION("oversize input") { CHECK(f.Refusal(Bytes(formats::kMaxVoucherSize + 1, '{')) == Code::kTooLarge); }
+  SECTION("wrong device key") {
+    DraftRequest r = f.Request();
+    r.device_key = PrivateKey::Generate()->Public();
+    CHECK(f.Refusal(f.Issue(r)) == Code::kWrongDevice);
+  }
+  SECTION("wrong serial") {
+    DraftRequest r = f.Request();
+    r.serial_number = "SN-43";
+    CHECK(f.Refusal(f.Issue(r)) == Code::kWrongSerial);
+  }
+  SECTION("expired voucher with a trusted clock") {
+    DraftRequest r = f.Request();
+    r.created_on = Instant::Now().Plus(-7200);
+    r.expires_on = Instant::Now().Plus(-3600);
+    CHECK(f.Refusal(f.Issue(r)) == Code::kExpired);
+  }
+  SECTION("voucher from the future with a trusted clock") {
+    DraftRequest r = f.Request();
+    r.created_on = Instant::Now().Plus(3600);
+    CHECK(f.Refusal(f.Issue(r)) == Code::kNotYetValid);
+  }
+  SECTION("an owner that lies about Z") {
+    Voucher v = DraftVoucher(f.Request())->voucher;
+    v.enrollment->combined_key = PrivateKey::Generate()->Public().SpkiDer();
+    v.enrollment->certificate.reset();
+    CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kCombinedKeyMismatch);
+  }
+  SECTION("ciphertext of y changed before signing") {
+    Voucher v = DraftVoucher(f.Request())->voucher;
+    v.enrollment->ct[3] ^= 1;
+    CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kDecryptFailed);
+  }
+  SECTION("certificate whose key is not Z") {
+    Voucher v = DraftVoucher(f.Request())->voucher;
+    CertSpec spec = test::Spec("SN-42", "SN-42");
+    v.enrollment->certificate = IssueCertificate(f.pki.owner_ca, f.pki.owner_key, PrivateKey::Generate()->Public(), spec)->Der();
+    CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kCertificateMismatch);
+  }
+  SECTION("certificate not under the pinned domain certificate") {
+    Voucher v = DraftVoucher(f.Request())->voucher;
+    auto z = *PublicKey::FromSpkiDer(v.enrollment->combined_key);
+    v.enrollment->certificate = IssueCertificate(f.pki.stranger, f.pki.stranger_key, z, test::Spec("SN-42"))->Der();
+    CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kCertificateMismatch);
+  }
+  SECTION("unsupported suite") {
+    Voucher v = DraftVoucher(f.Request())->voucher;
+    v.enrollment->suite = "X25519-HPKE-SHA256-CHACHA20POLY1305";
+    CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kUnsupported);
+  }
+  SECTION("a voucher without enrollment") {
+    Voucher v = DraftVoucher(f.Request())->voucher;
+    v.enrollment.reset();
+    CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kUnsupported);
+  }
+  // After every refusal the good voucher still applies.
+  CHECK(f.Accept(good).outcome == cache::EnrollReport::Outcome::kEnrolled);
+}
+
+TEST_CASE("without a trusted clock an expired voucher is accepted", "[enroll]") {
+  Fixture f(/*trusted_clock=*/false);
+  DraftRequest r = f.Request();
+  r.created_on = Instant::Now().Plus(-7200);
+  r.expires_on = Instant::Now().Plus(-3600);
+  CHECK(f.Accept(f.Issue(r)).outcome == cache::EnrollReport::Outcome::kEnrolled);
+}
+
+TEST_CASE("a dry run judges but writes nothing", "[enroll]") {
+  Fixture f;
+  auto before = Snapshot(f.tmp / "state");
+  auto r = f.Accept(f.Issue(), /*dry_run=*/true);
+  CHECK(r.outcome == cache::EnrollReport::Outcome::kEnrolled);
+  CHECK(Snapshot(f.tmp / "state") == before);
+  CHECK_FALSE(f.device.current().has_value());
+}
+
+TEST_CASE("CMS vouchers enroll a device just as JWS ones do", "[enroll]") {
+  Fixture f;
+  Bytes env = f.Sign(DraftVoucher(f.Request())->voucher, f.pki.Manufacturer(), formats::EnvelopeKind::kCms);
+  CHECK(f.Accept(env).outcome == cache::EnrollReport::Outcome::kEnrolled);
+  CHECK(fs::exists(f.tmp / "state" / "current" / "voucher.vcj"));
+}
+
+TEST_CASE("once enrolled, the owner can re-key its device without the manufacturer", "[enroll][owner]") {
+  Fixture f;
+  REQUIRE(f.Accept(f.Issue()).outcome == cache::EnrollReport::Outcome::kEnrolled);
+  std::string first_key = f.device.current()->combined_key.Fingerprint();
+  DraftRequest r = f.Request();
+  r.created_on = Instant::Now().Plus(1);
+  Bytes rekey = f.Sign(DraftVoucher(r)->voucher, f.pki.Owner());
+  auto rep = f.Accept(rekey);
+  REQUIRE(rep.outcome == cache::EnrollReport::Outcome::kEnrolled);
+  CHECK(rep.generation == 2);
+  CHECK(f.device.current()->combined_key.Fingerprint() != first_key);
+  CHECK_FALSE(fs::exists(f.tmp / "state" / "gen-1"));  // the old generation is gone
+
+  SECTION("an owner-signed voucher cannot pin a new owner") {
+    auto other_key = *PrivateKey::Generate();
+    DraftRequest o = f.Request();
+    o.created_on = Instant::Now().Plus(2);
+    o.domain_ca = *SelfSign(other_key, test::Spec("Other Owner", "", true));
+    o.domain_ca_key = other_key;
+    CHECK(f.Refusal(f.Sign(DraftVoucher(o)->voucher, f.pki.Owner())) == Code::kDomainMismatch);
+  }
+  SECTION("the manufacturer can still move the device to a new owner") {
+    auto other_key = *PrivateKey::Generate();
+    DraftRequest o = f.Request();
+    o.created_on = Instant::Now().Plus(2);
+    o.domain_ca = *SelfSign(other_key, test::Spec("Other Owner", "", true));
+    o.domain_ca_key = other_key;
+    CHECK(f.Accept(f.Issue(o)).outcome == cache::EnrollReport::Outcome::kEnrolled);
+    CHECK(f.device.current()->domain_ca.Subject() == "CN=Other Owner");
+  }
+}
+
+TEST_CASE("an owner-signed voucher is refused by a device that has no owner", "[enroll][owner]") {
+  Fixture f;
+  CHECK(f.Refusal(f.Sign(DraftVoucher(f.Request())->voucher, f.pki.Owner())) == Code::kUntrustedSigner);
+}
+
+TEST_CASE("a factory reset forgets the owner and keeps the key", "[enroll][owner]") {
+  Fixture f;
+  REQUIRE(f.Accept(f.Issue()).outcome == cache::EnrollReport::Outcome::kEnrolled);
+  std::string udf = f.device.identity().udf;
+  InitOptions o{f.serial, {f.pki.mfr_root}, true, ResetMode::kRefuse};
+  CHECK(DeviceState::Init(f.tmp / "state", o).status().code() == Code::kExists);
+  o.reset = ResetMode::kKeepKey;
+  auto reset = DeviceState::Init(f.tmp / "state", o);
+  REQUIRE(reset.ok());
+  CHECK(reset->identity().udf == udf);
+  CHECK_FALSE(reset->current().has_value());
+  CHECK_FALSE(fs::exists(f.tmp / "state" / "current"));
+  o.reset = ResetMode::kNewKey;
+  CHECK(DeviceState::Init(f.tmp / "state", o)->identity().udf != udf);
+}
+
+TEST_CASE("a generation left behind by a crash is ignored and cleaned up", "[enroll][crash]") {
+  Fixture f;
+  REQUIRE(f.Accept(f.Issue()).outcome == cache::EnrollReport::Outcome::kEnrolled);
+  // A crash after writing gen-2 but before swapping `current`: gen-2 exists, current -> gen-1.
+  fs::create_directory(f.tmp / "state" / "gen-2");
+  fs::create_directory(f.tmp / "state" / ".gen-3.tmp-1");
+  auto reopened = DeviceState::Open(f.tmp / "state");
+  REQUIRE(reopened.ok());
+  CHECK(reopened->generation() == 1);
+  DraftRequest r = f.Request();
+  r.created_on = Instant::Now().Plus(1);
+  auto rep = cache::Enroll(*reopened, {{"new", f.Issue(r)}}, false);
+  REQUIRE(rep.ok());
+  CHECK(rep->generation == 3);
+  CHECK(fs::read_symlink(f.tmp / "state" / "current") == "gen-3");
+  CHECK_FALSE(fs::exists(f.tmp / "state" / "gen-2"));
+  CHECK_FALSE(fs::exists(f.tmp / "state" / ".gen-3.tmp-1"));
+}

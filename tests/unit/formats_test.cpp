@@ -1,0 +1,266 @@
+#include <catch2/catch.hpp>
+#include <openssl/cms.h>
+#include <openssl/objects.h>
+
+#include "formats/cms.h"
+#include "formats/datetime.h"
+#include "formats/devices_csv.h"
+#include "formats/jws.h"
+#include "formats/layout.h"
+#include "formats/voucher_json.h"
+#include "libvoucher/encoding.h"
+#include "libvoucher/es256.h"
+#include "libvoucher/file.h"
+#include "libvoucher/udf.h"
+#include "pki.h"
+#include "testutil.h"
+
+using namespace vouch;
+using namespace vouch::formats;
+
+namespace {
+
+Bytes SampleVoucher(const test::Pki& pki) {
+  auto x = *PrivateKey::Generate();
+  return EncodeVoucher(DraftVoucher(pki.Request(x.Public(), "SN-1"))->voucher);
+}
+
+std::string S(ByteView b) { return std::string(AsChars(b)); }
+
+}  // namespace
+
+TEST_CASE("RFC 3339 date-times parse with fractions, offsets and lower case", "[datetime]") {
+  CHECK(ParseDateTime("1970-01-01T00:00:00Z")->micros == 0);
+  CHECK(ParseDateTime("2026-11-27T10:00:00Z")->seconds() == 1795773600);
+  CHECK(ParseDateTime("2026-11-27T12:00:00+02:00")->seconds() == 1795773600);
+  CHECK(ParseDateTime("2026-11-27t10:00:00z")->seconds() == 1795773600);
+  CHECK(ParseDateTime("2022-07-10T17:08:18.720-04:00")->micros == 1657487298720000);
+  CHECK(FormatDateTime(*ParseDateTime("2026-11-27T10:00:00Z")) == "2026-11-27T10:00:00Z");
+  CHECK(FormatDateTime(Instant{1657487298720000}) == "2022-07-10T21:08:18.720000Z");
+  for (const char* bad : {"2026-11-27", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-27T10:00:00",
+                          "2026-11-27T25:00:00Z", "2026-11-27T10:00:00+2:00", "2026-11-27T10:00:00Zjunk", "."}) {
+    INFO(bad);
+    CHECK(ParseDateTime(bad).status().code() == Code::kMalformed);
+  }
+  CHECK(*ParseDuration("30d") == 30 * 86400);
+  CHECK(*ParseDuration("12h") == 12 * 3600);
+  CHECK(ParseDuration("30").status().code() == Code::kUsage);
+  CHECK(ParseDuration("d").status().code() == Code::kUsage);
+}
+
+TEST_CASE("a voucher survives encode and decode unchanged", "[voucher-json]") {
+  test::Pki pki = test::Pki::Make();
+  Bytes json = SampleVoucher(pki);
+  auto v = DecodeVoucher(json);
+  REQUIRE(v.ok());
+  CHECK(EncodeVoucher(*v) == json);
+  CHECK(v->serial_number == "SN-1");
+  REQUIRE(v->enrollment);
+  CHECK(v->enrollment->enc.size() == 65);
+  CHECK(v->enrollment->ct.size() == 48);
+  CHECK(v->enrollment->certificate.has_value());
+  // Members come in the order DESIGN.md section 5 shows.
+  std::string text = S(json);
+  CHECK(text.find("\"created-on\"") < text.find("\"assertion\""));
+  CHECK(text.find("\"assertion\"") < text.find("\"serial-number\""));
+  CHECK(text.find("\"device-key\"") < text.find("\"suite\""));
+  CHECK(text.find("\"enc\"") < text.find("\"ct\""));
+}
+
+TEST_CASE("the decoder tolerates real-world variants of leaves it does not need", "[voucher-json]") {
+  test::Pki pki = test::Pki::Make();
+  std::string cert = Base64Encode(pki.owner_ca.Der());
+  std::string doc = R"({"ietf-voucher:voucher":{"ietf-voucher:created-on":"2022-07-10T17:08:18.720-04:00",)"
+                    R"("assertion":"logged","serial-number":"00-D0","nonce":12345,"unknown-leaf":{"x":[1,2]},)"
+                    R"("domain-cert-revocation-checks":"true","last-renewal-date":"2030-01-01T00:00:00+01:00",)"
+                    R"("pinned-domain-cert":")" + cert + R"("}})";
+  auto v = DecodeVoucher(AsBytes(doc));
+  REQUIRE(v.ok());
+  CHECK(v->created_on.micros == 1657487298720000);
+  CHECK(v->nonce == "12345");
+  CHECK(v->domain_cert_revocation_checks == true);
+  CHECK_FALSE(v->enrollment.has_value());
+}
+
+TEST_CASE("the decoder refuses what enrollment depends on when it is wrong", "[voucher-json]") {
+  test::Pki pki = test::Pki::Make();
+  std::string good = S(SampleVoucher(pki));
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    auto at = s.find(from);
+    REQUIRE(at != std::string::npos);
+    return s.replace(at, from.size(), to);
+  };
+  auto code = [](const std::string& s) { return DecodeVoucher(AsBytes(s)).status().code(); };
+  CHECK(code(with("\"created-on\"", "\"created-at\"")) == Code::kMalformed);
+  CHECK(code(with("\"serial-number\":\"SN-1\"", "\"serial-number\":7")) == Code::kMalformed);
+  CHECK(code(with("\"enc\":\"", "\"enc\":\"!")) == Code::kMalformed);
+  CHECK(code(with("\"device-key\":\"M", "\"device-key\":\"1")) == Code::kMalformed);
+  CHECK(code(with("\"vouch-enroll:enrollment\":{", "\"vouch-enroll:enrollment\":{\"suite\":\"x\",")) == Code::kMalformed);  // duplicate
+  CHECK(code(good.substr(0, good.size() / 2)) == Code::kMalformed);  // truncated
+  CHECK(code("not json") == Code::kMalformed);
+  CHECK(code("[]") == Code::kMalformed);
+  CHECK(code(std::string(20, '[') + std::string(20, ']')) == Code::kMalformed);  // too deep
+  CHECK(code(std::string(kMaxVoucherSize + 1, ' ')) == Code::kTooLarge);
+}
+
+TEST_CASE("a JWS voucher verifies to the anchor above its signer", "[jws]") {
+  test::Pki pki = test::Pki::Make();
+  Bytes payload = SampleVoucher(pki);
+  auto env = SignJws(payload, pki.Manufacturer());
+  REQUIRE(env.ok());
+  auto v = VerifyJws(*env, {pki.mfr_root}, TimePolicy::Now());
+  REQUIRE(v.ok());
+  CHECK(v->payload == payload);
+  CHECK(v->anchor == pki.mfr_root);
+  CHECK(v->signer == pki.mfr_signer);
+  // The signer certificate itself may be the anchor (partial chain).
+  CHECK(VerifyJws(*env, {pki.mfr_signer}, TimePolicy::Now()).ok());
+  CHECK(VerifyJws(*env, {pki.stranger}, TimePolicy::Now()).status().code() == Code::kUntrustedSigner);
+  CHECK(VerifyJws(*env, {}, TimePolicy::Now()).status().code() == Code::kUntrustedSigner);
+}
+
+TEST_CASE("a JWS with a changed payload or signature is refused as bad-signature", "[jws]") {
+  test::Pki pki = test::Pki::Make();
+  auto env = S(*SignJws(SampleVoucher(pki), pki.Manufacturer()));
+  auto doc = nlohmann::json::parse(env);
+  std::string payload = doc["payload"];
+  payload[20] = payload[20] == 'A' ? 'B' : 'A';
+  auto t1 = doc;
+  t1["payload"] = payload;
+  CHECK(VerifyJws(AsBytes(t1.dump()), {pki.mfr_root}, TimePolicy::Now()).status().code() == Code::kBadSignature);
+  std::string sig = doc["signatures"][0]["signature"];
+  sig[5] = sig[5] == 'A' ? 'B' : 'A';
+  auto t2 = doc;
+  t2["signatures"][0]["signature"] = sig;
+  CHECK(VerifyJws(AsBytes(t2.dump()), {pki.mfr_root}, TimePolicy::Now()).status().code() == Code::kBadSignature);
+}
+
+TEST_CASE("JWS readers accept escaped slashes, a missing typ and several signatures", "[jws]") {
+  test::Pki pki = test::Pki::Make();
+  Bytes payload = SampleVoucher(pki);
+  // A second, good signature after a stranger's: one signature that verifies is enough.
+  auto good = nlohmann::json::parse(S(*SignJws(payload, pki.Manufacturer())));
+  auto other = nlohmann::json::parse(S(*SignJws(payload, pki.Stranger())));
+  nlohmann::json both = {{"payload", good["payload"]},
+                         {"signatures", {other["signatures"][0], good["signatures"][0]}}};
+  CHECK(VerifyJws(AsBytes(both.dump()), {pki.mfr_root}, TimePolicy::Now()).ok());
+  // Header without typ, and with x5c written with "\/" escapes (legal JSON).
+  std::string x5c = Base64Encode(pki.mfr_signer.Der());
+  std::string escaped;
+  for (char c : x5c) escaped += c == '/' ? std::string("\\/") : std::string(1, c);
+  std::string header = R"({"alg":"ES256","x5c":[")" + escaped + R"("]})";
+  std::string p64 = Base64UrlEncode(payload), h64 = Base64UrlEncode(AsBytes(header));
+  Bytes sig = *es256::Sign(pki.mfr_signer_key, AsBytes(h64 + "." + p64));
+  std::string flat = R"({"payload":")" + p64 + R"(","protected":")" + h64 + R"(","signature":")" +
+                     Base64UrlEncode(sig) + R"("})";
+  CHECK(VerifyJws(AsBytes(flat), {pki.mfr_root}, TimePolicy::Now()).ok());
+}
+
+TEST_CASE("JWS headers asking for other algorithms or critical extensions are refused", "[jws]") {
+  test::Pki pki = test::Pki::Make();
+  std::string p64 = Base64UrlEncode(SampleVoucher(pki));
+  auto with_header = [&](const std::string& h) {
+    std::string h64 = Base64UrlEncode(AsBytes(h));
+    Bytes sig = *es256::Sign(pki.mfr_signer_key, AsBytes(h64 + "." + p64));
+    return R"({"payload":")" + p64 + R"(","signatures":[{"protected":")" + h64 + R"(","signature":")" +
+           Base64UrlEncode(sig) + R"("}]})";
+  };
+  std::string cert = Base64Encode(pki.mfr_signer.Der());
+  auto code = [&](const std::string& h) {
+    return VerifyJws(AsBytes(with_header(h)), {pki.mfr_root}, TimePolicy::Now()).status().code();
+  };
+  CHECK(code(R"({"alg":"none","x5c":[")" + cert + R"("]})") == Code::kUnsupported);
+  CHECK(code(R"({"alg":"HS256","x5c":[")" + cert + R"("]})") == Code::kUnsupported);
+  CHECK(code(R"({"alg":"ES256","crit":["b64"],"b64":false,"x5c":[")" + cert + R"("]})") == Code::kUnsupported);
+  CHECK(code(R"({"alg":"ES256","typ":"JWT","x5c":[")" + cert + R"("]})") == Code::kMalformed);
+  CHECK(code(R"({"alg":"ES256","typ":"voucher-jws+json","x5c":[")" + cert + R"("]})") == Code::kOk);
+}
+
+TEST_CASE("a CMS voucher carries id-ct-animaJSONVoucher and verifies", "[cms]") {
+  test::Pki pki = test::Pki::Make();
+  Bytes payload = SampleVoucher(pki);
+  auto env = SignCms(payload, pki.Manufacturer());
+  REQUIRE(env.ok());
+  const unsigned char* p = env->data();
+  CMS_ContentInfo* cms = d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(env->size()));
+  REQUIRE(cms);
+  char oid[64];
+  OBJ_obj2txt(oid, sizeof oid, CMS_get0_eContentType(cms), 1);
+  CHECK(std::string(oid) == kAnimaJsonVoucherOid);
+  CHECK(CMS_signed_get_attr_count(sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0)) > 0);  // signedAttrs
+  CMS_ContentInfo_free(cms);
+  auto v = VerifyCms(*env, {pki.mfr_root}, TimePolicy::Now());
+  REQUIRE(v.ok());
+  CHECK(v->payload == payload);
+  CHECK(v->anchor == pki.mfr_root);
+  CHECK(VerifyCms(*env, {pki.stranger}, TimePolicy::Now()).status().code() == Code::kUntrustedSigner);
+}
+
+TEST_CASE("a CMS voucher with a changed byte is refused", "[cms]") {
+  test::Pki pki = test::Pki::Make();
+  Bytes env = *SignCms(SampleVoucher(pki), pki.Manufacturer());
+  // Flip a byte inside the JSON payload (find the container name and change a letter).
+  std::string s = S(env);
+  auto at = s.find("serial-number\":\"SN-1");
+  REQUIRE(at != std::string::npos);
+  Bytes tampered = env;
+  tampered[at + 17] = '2';
+  CHECK(VerifyCms(tampered, {pki.mfr_root}, TimePolicy::Now()).status().code() == Code::kBadSignature);
+  Bytes truncated(env.begin(), env.end() - 10);
+  CHECK(VerifyCms(truncated, {pki.mfr_root}, TimePolicy::Now()).status().code() == Code::kMalformed);
+}
+
+TEST_CASE("the RFC 8366bis JWS and anima-wg CMS examples verify, and are expired today", "[vectors]") {
+  struct Case { const char* voucher; const char* anchor; const char* inside; };
+  for (Case c : {Case{"rfc8366bis-example-voucher.vjj", "rfc8366bis-example-masa.crt", "2022-01-01T00:00:00Z"},
+                 Case{"anima-wg-voucher_00-D0-E5-F2-00-02.vcj", "anima-wg-masa-00-D0-E5-F2-00-02.crt", "2022-07-11T00:00:00Z"}}) {
+    INFO(c.voucher);
+    Bytes env = *ReadFile(test::VectorPath(c.voucher), kMaxVoucherSize);
+    auto anchors = *LoadCertificates(test::VectorPath(c.anchor));
+    auto none = VerifyVoucher(env, anchors, TimePolicy::None());
+    REQUIRE(none.ok());
+    CHECK_FALSE(none->voucher.serial_number.empty());
+    CHECK(VerifyVoucher(env, anchors, TimePolicy::At(*ParseDateTime(c.inside))).ok());
+    auto now = VerifyVoucher(env, anchors, TimePolicy::Now());
+    CHECK(now.status().code() == Code::kExpired);
+    CHECK(now.status().message().find("expired") != std::string::npos);
+    Certificate stranger = test::Pki::Make().stranger;
+    CHECK(VerifyVoucher(env, {stranger}, TimePolicy::None()).status().code() == Code::kUntrustedSigner);
+  }
+}
+
+TEST_CASE("layout paths round-trip and malformed ones are refused", "[layout]") {
+  auto x = *PrivateKey::Generate();
+  std::string dev = x.Public().Fingerprint();
+  std::string id = VoucherId(EnvelopeKind::kJws, AsBytes("x"));
+  std::string path = LayoutPath({dev, id, EnvelopeKind::kJws});
+  std::string c = udf::Udf::Parse(dev)->chars();
+  CHECK(path == "vouchers/" + c.substr(1, 2) + "/" + c.substr(3, 2) + "/" + dev + "/" + id + ".vjj");
+  auto e = ParseLayoutPath(path);
+  REQUIRE(e.ok());
+  CHECK(e->device_udf == dev);
+  CHECK(e->voucher_id == id);
+  CHECK(e->kind == EnvelopeKind::kJws);
+  auto code = [](const std::string& p) { return ParseLayoutPath(p).status().code(); };
+  CHECK(code("/" + path) == Code::kMalformed);
+  CHECK(code("vouchers/ZZ/ZZ/" + dev + "/" + id + ".vjj") == Code::kMalformed);
+  CHECK(code("vouchers/" + c.substr(1, 2) + "/" + c.substr(3, 2) + "/" + dev + "/" + id + ".txt") == Code::kMalformed);
+  CHECK(code("vouchers/" + c.substr(1, 2) + "/" + c.substr(3, 2) + "/../" + id + ".vjj") == Code::kMalformed);
+  std::string lower = path;
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(ch));
+  CHECK(code(lower) == Code::kMalformed);
+}
+
+TEST_CASE("the devices file splits into serials and keys, PEM blocks quoted", "[devices-csv]") {
+  std::string text = "serial,public key\n# comment\nSN1,MFkw\n\n\"SN2\",\"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\"\nSN3\n";
+  auto lines = ParseDevicesCsv(text);
+  REQUIRE(lines.ok());
+  REQUIRE(lines->size() == 3);
+  CHECK((*lines)[0].serial == "SN1");
+  CHECK((*lines)[0].line == 3);
+  CHECK((*lines)[1].key_text.find("AAAA") != std::string::npos);
+  CHECK((*lines)[1].line == 5);
+  CHECK((*lines)[2].key_text.empty());
+  CHECK(ParseDevicesCsv("SN1,\"unterminated\n").status().code() == Code::kMalformed);
+}
