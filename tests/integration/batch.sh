@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Batch issuing for a fleet: one voucher per line, failures reported per line, batch goes on.
+. "$(dirname "$0")/lib.sh"
+
+make_ca mfr
+make_ca owner-ca
+echo "serial,public key" > fleet.csv
+for i in $(seq 1 20); do
+  "$VOUCH_DEVICE" init --state "dev$i" --serial "SN-$i" --trust mfr.pem >/dev/null
+  if [ "$i" = 7 ]; then
+    # A PEM key in quotes, spanning lines.
+    printf 'SN-%s,"%s"\n' "$i" "$(cat "dev$i/device.pub")" >> fleet.csv
+  else
+    printf 'SN-%s,%s\n' "$i" "$(openssl pkey -pubin -in "dev$i/device.pub" -outform DER | base64 -w0)" >> fleet.csv
+  fi
+done
+echo "SN-bad,bm90IGEga2V5" >> fleet.csv    # line 25 (line 7 spans 4 lines): not a key
+echo ",MFkw" >> fleet.csv                   # line 26: no serial
+expect_exit 1 "$VOUCH" issue --batch fleet.csv --signer-key mfr.key --signer-cert mfr.pem \
+  --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --out-dir stick --jobs 2
+expect_in err.txt "fleet.csv line 25"
+expect_in err.txt "fleet.csv line 26"
+expect_in err.txt "issued 20 vouchers, 2 failed"
+expect_same "$(find stick -name '*.vjj' | wc -l)" 20
+for i in 1 7 20; do
+  udf=$("$VOUCH" key show "dev$i/device.pub" --json | sed -n 's/.*"udf": "\(.*\)".*/\1/p')
+  expect_exit 0 "$VOUCH_DEVICE" accept --state "dev$i" "$(find "stick" -path "*/$udf/*" -name '*.vjj')"
+  expect_in out.txt "enrolled"
+done
+# --json gives the per-line report to scripts.
+expect_exit 1 "$VOUCH" issue --batch fleet.csv --signer-key mfr.key --signer-cert mfr.pem \
+  --domain-ca owner-ca.pem --out-dir stick2 --json
+expect_in out.txt '"line": 25'
+finish
