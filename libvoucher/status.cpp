@@ -27,6 +27,21 @@ const char* CodeName(Code code) {
     case Code::kDomainMismatch: return "domain-mismatch";
     case Code::kIdMismatch: return "id-mismatch";
     case Code::kInternal: return "internal";
+    case Code::kNotZip: return "not-zip";
+    case Code::kTruncated: return "truncated";
+    case Code::kTrailingData: return "trailing-data";
+    case Code::kUnsafePath: return "unsafe-path";
+    case Code::kDuplicateEntry: return "duplicate-entry";
+    case Code::kDirectoryEntry: return "directory-entry";
+    case Code::kSymlinkEntry: return "symlink-entry";
+    case Code::kEncrypted: return "encrypted";
+    case Code::kOverlap: return "overlap";
+    case Code::kSizeMismatch: return "size-mismatch";
+    case Code::kManifestMissing: return "manifest-missing";
+    case Code::kManifestUnsorted: return "manifest-unsorted";
+    case Code::kManifestMismatch: return "manifest-mismatch";
+    case Code::kTooManyEntries: return "too-many-entries";
+    case Code::kNameMismatch: return "name-mismatch";
   }
   return "internal";
 }

@@ -39,6 +39,22 @@ enum class Code {
   kDomainMismatch,    // an owner-signed voucher that pins another domain
   kIdMismatch,        // content whose recomputed id differs from the id it is filed under
   kInternal,          // a bug: an invariant did not hold
+  // Refusals of hostile bundles and media (formats/bundle.md lists which rule each enforces).
+  kNotZip,            // not a ZIP archive at all
+  kTruncated,         // a ZIP archive cut short
+  kTrailingData,      // bytes after the end-of-central-directory record
+  kUnsafePath,        // an entry name that is absolute, has "..", backslashes or is not a layout path
+  kDuplicateEntry,    // two entries with one name
+  kDirectoryEntry,    // a directory entry
+  kSymlinkEntry,      // a symbolic link entry (or a link on a medium)
+  kEncrypted,         // an encrypted entry
+  kOverlap,           // entries that overlap, or gaps between them
+  kSizeMismatch,      // an entry whose data is not the size its headers declare
+  kManifestMissing,   // no manifest as the first entry
+  kManifestUnsorted,  // manifest entries not sorted by path, or repeated
+  kManifestMismatch,  // manifest and archive disagree (names, sizes, count)
+  kTooManyEntries,    // over the entry-count cap
+  kNameMismatch,      // a file named as an id that its content does not have
 };
 
 // The stable, kebab-case name of a code ("bad-signature").

@@ -10,5 +10,7 @@ namespace vouch::tools {
 void AddKeyCommands(CLI::App& app, Action& action);
 void AddIssueCommands(CLI::App& app, Action& action);
 void AddInspectCommands(CLI::App& app, Action& action);
+void AddBundleCommands(CLI::App& app, Action& action);
+void AddDemoCommand(CLI::App& app, Action& action);
 
 }  // namespace vouch::tools

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cache/enroll.h"
+#include "cache/medium.h"
 #include "formats/datetime.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/device_state.h"
@@ -26,6 +27,12 @@ struct InitFlags {
 struct ShowFlags {
   std::string state;
   bool json = false;
+};
+
+struct FetchFlags {
+  std::string state;
+  std::vector<std::string> media;
+  bool json = false, dry_run = false;
 };
 
 struct AcceptFlags {
@@ -84,7 +91,7 @@ Status RunShow(const ShowFlags& f) {
   return Status::Ok();
 }
 
-void PrintReport(const cache::EnrollReport& r, bool json, bool dry_run) {
+void PrintReport(const cache::EnrollReport& r, bool json, bool dry_run, const std::vector<std::string>& notes = {}) {
   if (json) {
     nlohmann::ordered_json j;
     j["outcome"] = cache::OutcomeName(r.outcome);
@@ -105,9 +112,11 @@ void PrintReport(const cache::EnrollReport& r, bool json, bool dry_run) {
       cs.push_back(x);
     }
     j["candidates"] = cs;
+    j["notes"] = notes;
     std::cout << j.dump(2) << "\n";
     return;
   }
+  for (const auto& n : notes) std::cerr << "vouch-device: note: " << n << "\n";
   for (const auto& c : r.candidates) {
     if (c.applied) std::cout << (dry_run ? "would apply " : "applied     ") << c.source << "\n";
     else if (c.current) std::cout << "current     " << c.source << "\n";
@@ -126,6 +135,15 @@ int OutcomeExit(cache::EnrollReport::Outcome o) {
     case cache::EnrollReport::Outcome::kAllRefused: return kExitAllRefused;
   }
   return kExitError;
+}
+
+Status RunFetch(const FetchFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(DeviceState s, DeviceState::Open(f.state));
+  std::vector<std::filesystem::path> media(f.media.begin(), f.media.end());
+  VOUCH_ASSIGN_OR_RETURN(cache::FetchReport r, cache::Fetch(s, media, f.dry_run));
+  PrintReport(r.report, f.json, f.dry_run, r.notes);
+  g_outcome_exit = OutcomeExit(r.report.outcome);
+  return Status::Ok();
 }
 
 Status RunAccept(const AcceptFlags& f) {
@@ -190,6 +208,16 @@ int main(int argc, char** argv) {
   c->footer("Exit status: 0 enrolled or already current, 3 no voucher, 4 refused, 2 usage, 1 error.\n"
             "Example:\n  vouch-device accept --state /var/lib/vouch sn1.vjj");
   c->callback([&action, fa] { action = [fa] { return RunAccept(*fa); }; });
+
+  auto ff = std::make_shared<FetchFlags>();
+  c = app.add_subcommand("fetch", "Find this device's vouchers on media (mount points, directories, bundles); enroll with the newest acceptable one");
+  c->add_option("--state", ff->state, "State directory")->required();
+  c->add_option("MEDIUM", ff->media, "Mount points, directories or .vbundle files; never written to")->required();
+  c->add_flag("--json", ff->json, "Print one JSON document");
+  c->add_flag("--dry-run", ff->dry_run, "Judge what is found but change nothing");
+  c->footer("Exit status: 0 enrolled or already current, 3 no voucher for this device, 4 all refused, 2 usage, 1 error.\n"
+            "Example:\n  vouch-device fetch --state /var/lib/vouch /media/usb0");
+  c->callback([&action, ff] { action = [ff] { return RunFetch(*ff); }; });
 
   int rc = Run(app, argc, argv, action, "vouch-device");
   return rc == kExitOk ? g_outcome_exit : rc;

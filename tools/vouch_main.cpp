@@ -11,5 +11,6 @@ int main(int argc, char** argv) {
   AddKeyCommands(app, action);
   AddIssueCommands(app, action);
   AddInspectCommands(app, action);
+  AddBundleCommands(app, action);
   return Run(app, argc, argv, action, "vouch");
 }

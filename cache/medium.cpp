@@ -1,0 +1,201 @@
+#include "cache/medium.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "formats/layout.h"
+#include "libvoucher/file.h"
+
+namespace vouch::cache {
+namespace fs = std::filesystem;
+
+namespace {
+
+class Scanner {
+ public:
+  Scanner(const std::string& udf, const MediumLimits& limits) : udf_(udf), limits_(limits) {
+    auto dir = formats::DeviceDirectory(udf);
+    device_dir_ = dir.ok() ? *dir : std::string();
+    // "vouchers/B5/SR/<UDF>" -> shard prefix "B5"
+    if (!device_dir_.empty()) prefix_ = device_dir_.substr(formats::kLayoutRoot.size() + 1, 2);
+  }
+
+  void Medium(const fs::path& root) {
+    // The medium's own path comes from the operator or udev, so it may be a link; links
+    // found on the medium are never followed.
+    struct stat st;
+    if (::stat(root.c_str(), &st) != 0) {
+      Refuse(root.string(), Error(Code::kNotFound, root.string() + ": no such medium"));
+      return;
+    }
+    if (S_ISREG(st.st_mode)) {
+      if (root.extension() == ".vbundle") BundleFile(root);
+      else Refuse(root.string(), Error(Code::kUnsupported, root.string() + ": not a bundle (.vbundle) or a directory"));
+      return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      Refuse(root.string(), Error(Code::kUnsupported, root.string() + ": not a directory, bundle or mount point"));
+      return;
+    }
+    device_ = st.st_dev;
+    Walk(root, 0);
+  }
+
+  Scan Take() { return std::move(scan_); }
+
+ private:
+  void Refuse(const std::string& source, Status s) {
+    CandidateReport r;
+    r.source = source;
+    r.status = std::move(s);
+    scan_.refused.push_back(std::move(r));
+  }
+  bool Budget() {
+    if (++dirents_ <= limits_.max_dirents) return true;
+    if (!dirent_note_) scan_.notes.push_back("stopped looking after " + std::to_string(limits_.max_dirents) + " directory entries");
+    dirent_note_ = true;
+    return false;
+  }
+  void Add(const std::string& source, Bytes bytes) {
+    if (scan_.found.size() >= limits_.max_vouchers) {
+      if (!voucher_note_) scan_.notes.push_back("more than " + std::to_string(limits_.max_vouchers) + " vouchers for this device; the rest were not read");
+      voucher_note_ = true;
+      return;
+    }
+    scan_.found.push_back({source, std::move(bytes)});
+  }
+
+  // Lists a directory without following links: names with their lstat.
+  std::vector<std::pair<std::string, struct stat>> List(const fs::path& dir) {
+    std::vector<std::pair<std::string, struct stat>> out;
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return out;
+    DIR* d = ::fdopendir(fd);
+    if (!d) {
+      ::close(fd);
+      return out;
+    }
+    while (struct dirent* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name == "." || name == "..") continue;
+      if (!Budget()) break;
+      struct stat st;
+      if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      out.emplace_back(std::move(name), st);
+    }
+    ::closedir(d);
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return out;
+  }
+
+  void Walk(const fs::path& dir, size_t depth) {
+    if (depth > limits_.max_depth) {
+      scan_.notes.push_back(dir.string() + ": deeper than " + std::to_string(limits_.max_depth) + " levels, not searched");
+      return;
+    }
+    for (const auto& [name, st] : List(dir)) {
+      fs::path p = dir / name;
+      // Links are never followed (a link may lead off the medium), nor other filesystems entered.
+      if (S_ISLNK(st.st_mode) || st.st_dev != device_) continue;
+      if (S_ISDIR(st.st_mode)) {
+        if (name == formats::kLayoutRoot) LayoutTree(dir);
+        else if (name == formats::kShardDirectory) ShardSet(p);
+        else Walk(p, depth + 1);
+      } else if (S_ISREG(st.st_mode) && p.extension() == ".vbundle") {
+        BundleFile(p);
+      }
+      // FIFOs, sockets and devices are never opened.
+    }
+  }
+
+  // `<root>/vouchers/...`: look only in this device's own directory.
+  void LayoutTree(const fs::path& root) {
+    if (device_dir_.empty()) return;
+    fs::path dir = root / device_dir_;
+    for (const auto& [name, st] : List(dir)) {
+      fs::path p = dir / name;
+      if (!S_ISREG(st.st_mode)) continue;
+      std::string rel = device_dir_ + "/" + name;
+      auto entry = formats::ParseLayoutPath(rel);
+      if (!entry.ok()) continue;  // not a voucher file name: not ours to judge
+      auto bytes = ReadFile(p, limits_.bundle.max_voucher, /*follow_links=*/false);
+      if (!bytes.ok()) {
+        Refuse(p.string(), bytes.status());
+        continue;
+      }
+      if (formats::VoucherId(entry->kind, *bytes) != entry->voucher_id) {
+        Refuse(p.string(), Error(Code::kIdMismatch, p.string() + ": bytes do not have the id they are filed under"));
+        continue;
+      }
+      Add(p.string(), std::move(*bytes));
+    }
+  }
+
+  // `vouch.vshards/<c1c2>/*.vbundle`: only the shard for this device's prefix is opened.
+  void ShardSet(const fs::path& dir) {
+    if (prefix_.empty()) return;
+    fs::path shard = dir / prefix_;
+    for (const auto& [name, st] : List(shard)) {
+      if (S_ISREG(st.st_mode) && fs::path(name).extension() == ".vbundle") BundleFile(shard / name, prefix_);
+    }
+  }
+
+  void BundleFile(const fs::path& p, const std::string& shard_prefix = "") {
+    if (++bundles_ > limits_.max_bundles) {
+      if (bundles_ == limits_.max_bundles + 1) scan_.notes.push_back("more than " + std::to_string(limits_.max_bundles) + " bundles; the rest were not opened");
+      return;
+    }
+    auto b = formats::Bundle::Open(p, limits_.bundle);
+    if (!b.ok()) {
+      Refuse(p.string(), b.status());
+      return;
+    }
+    if (!shard_prefix.empty()) {
+      std::string want = std::string(formats::kLayoutRoot) + "/" + shard_prefix + "/";
+      for (const auto& e : b->manifest().entries) {
+        if (e.path.compare(0, want.size(), want) != 0) {
+          Refuse(p.string(), Error(Code::kManifestMismatch, p.string() + ": shard " + shard_prefix + " holds " + e.path));
+          return;
+        }
+      }
+    }
+    auto vs = b->ReadDevice(udf_);
+    if (!vs.ok()) {
+      Refuse(p.string(), vs.status());
+      return;
+    }
+    for (auto& v : *vs) Add(p.string() + ":" + v.path, std::move(v.bytes));
+  }
+
+  std::string udf_, device_dir_, prefix_;
+  MediumLimits limits_;
+  Scan scan_;
+  dev_t device_ = 0;
+  size_t dirents_ = 0, bundles_ = 0;
+  bool dirent_note_ = false, voucher_note_ = false;
+};
+
+}  // namespace
+
+Scan ScanMedia(const std::vector<fs::path>& media, const std::string& device_udf, const MediumLimits& limits) {
+  Scanner s(device_udf, limits);
+  for (const auto& m : media) s.Medium(m);
+  return s.Take();
+}
+
+Result<FetchReport> Fetch(DeviceState& device, const std::vector<fs::path>& media, bool dry_run,
+                          const MediumLimits& limits) {
+  Scan scan = ScanMedia(media, device.identity().udf, limits);
+  VOUCH_ASSIGN_OR_RETURN(EnrollReport report, Enroll(device, scan.found, dry_run));
+  report.candidates.insert(report.candidates.end(), scan.refused.begin(), scan.refused.end());
+  if (report.outcome == EnrollReport::Outcome::kNoVoucher && !scan.refused.empty()) {
+    report.outcome = EnrollReport::Outcome::kAllRefused;
+  }
+  return FetchReport{std::move(report), std::move(scan.notes)};
+}
+
+}  // namespace vouch::cache

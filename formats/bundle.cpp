@@ -1,0 +1,203 @@
+#include "formats/bundle.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "formats/layout.h"
+#include "formats/voucher_json.h"
+#include "libvoucher/udf.h"
+
+namespace vouch::formats {
+namespace fs = std::filesystem;
+
+namespace {
+
+// Names that would hurt an extractor, refused before anything else looks at them.
+bool UnsafeName(const std::string& n) {
+  return n.empty() || n[0] == '/' || n.find('\\') != std::string::npos || n.find('\0') != std::string::npos ||
+         n == ".." || n.rfind("../", 0) == 0 || n.find("/../") != std::string::npos ||
+         (n.size() >= 3 && n.compare(n.size() - 3, 3, "/..") == 0) || n.find(':') != std::string::npos;
+}
+
+Result<EnvelopeKind> KindOfPath(const std::string& path) {
+  VOUCH_ASSIGN_OR_RETURN(LayoutEntry e, ParseLayoutPath(path));
+  return e.kind;
+}
+
+// The newest created-on among the vouchers, as written; decoding is best effort (a voucher
+// that does not decode is still carried, it just does not date the bundle).
+std::string NewestCreatedOn(const std::vector<PackedVoucher>& vs) {
+  std::string best_text = "1970-01-01T00:00:00Z";
+  Instant best{};
+  for (const auto& v : vs) {
+    auto opened = OpenEnvelopeUnverified(v.bytes);
+    if (!opened.ok()) continue;
+    auto voucher = DecodeVoucher(opened->payload);
+    if (voucher.ok() && voucher->created_on > best) {
+      best = voucher->created_on;
+      best_text = voucher->created_on_text;
+    }
+  }
+  return best_text;
+}
+
+Result<WrittenBundle> WriteOne(const fs::path& dir, std::vector<PackedVoucher> vs) {
+  Manifest m;
+  m.created_on = NewestCreatedOn(vs);
+  for (const auto& v : vs) {
+    VOUCH_ASSIGN_OR_RETURN(LayoutEntry e, ParseLayoutPath(v.path));
+    m.entries.push_back({v.path, v.bytes.size(), e.voucher_id});
+  }
+  Bytes manifest = EncodeManifest(m);
+  std::string id = BundleId(manifest);
+  fs::path path = dir / (id + "." + std::string(kBundleExtension));
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Error(Code::kIo, dir.string() + ": cannot create directory: " + ec.message());
+  if (fs::exists(path)) return WrittenBundle{path, id, vs.size()};  // content-addressed: already there
+  VOUCH_ASSIGN_OR_RETURN(zip::Writer w, zip::Writer::Create(path));
+  VOUCH_RETURN_IF_ERROR(w.Add(std::string(kManifestName), std::move(manifest)));
+  for (auto& v : vs) VOUCH_RETURN_IF_ERROR(w.Add(v.path, std::move(v.bytes)));
+  VOUCH_RETURN_IF_ERROR(w.Commit());
+  return WrittenBundle{path, id, vs.size()};
+}
+
+}  // namespace
+
+Result<std::vector<WrittenBundle>> WriteBundles(const fs::path& out_dir, std::vector<PackedVoucher> vouchers,
+                                               size_t shard_threshold) {
+  std::sort(vouchers.begin(), vouchers.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  vouchers.erase(std::unique(vouchers.begin(), vouchers.end(), [](const auto& a, const auto& b) { return a.path == b.path; }),
+                 vouchers.end());
+  for (const auto& v : vouchers) {
+    auto e = ParseLayoutPath(v.path);
+    if (!e.ok()) return Error(Code::kUnsafePath, e.status().message());
+    if (VoucherId(e->kind, v.bytes) != e->voucher_id) return Error(Code::kIdMismatch, v.path + ": bytes do not have this id");
+  }
+  std::vector<WrittenBundle> out;
+  if (vouchers.size() <= shard_threshold) {
+    VOUCH_ASSIGN_OR_RETURN(WrittenBundle b, WriteOne(out_dir, std::move(vouchers)));
+    out.push_back(std::move(b));
+    return out;
+  }
+  std::map<std::string, std::vector<PackedVoucher>> shards;  // "vouchers/B5/..." -> "B5"
+  for (auto& v : vouchers) shards[v.path.substr(kLayoutRoot.size() + 1, 2)].push_back(std::move(v));
+  for (auto& [prefix, vs] : shards) {
+    VOUCH_ASSIGN_OR_RETURN(WrittenBundle b, WriteOne(out_dir / std::string(kShardDirectory) / prefix, std::move(vs)));
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+Result<Bundle> Bundle::Open(const fs::path& path, const BundleLimits& limits) {
+  std::string what = path.string();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno == ELOOP) return Error(Code::kSymlinkEntry, what + ": is a symbolic link");
+    return Error(errno == ENOENT ? Code::kNotFound : Code::kIo, what + ": cannot open");
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error(Code::kIo, what + ": not a regular file");
+  }
+  if (static_cast<uint64_t>(st.st_size) > limits.max_file) {
+    ::close(fd);
+    return Error(Code::kTooLarge, what + ": " + std::to_string(st.st_size) + " bytes is over the bundle cap");
+  }
+  auto reader = zip::Reader::Open(fd, static_cast<uint64_t>(st.st_size), what);
+  ::close(fd);
+  if (!reader.ok()) return reader.status();
+  Bundle b(std::move(*reader));
+  b.path_ = path;
+  const zip::Reader& r = b.reader_;
+
+  if (r.count() == 0 || r.entry(0).name != kManifestName) {
+    return Error(Code::kManifestMissing, what + ": first entry is not " + std::string(kManifestName));
+  }
+  if (r.count() - 1 > limits.max_entries) {
+    return Error(Code::kTooManyEntries, what + ": " + std::to_string(r.count() - 1) + " entries, over the cap of " +
+                                            std::to_string(limits.max_entries));
+  }
+  std::set<std::string> names;
+  for (uint64_t i = 0; i < r.count(); ++i) {
+    const zip::EntryInfo& e = r.entry(i);
+    std::string n = "'" + e.name.substr(0, 120) + "'";
+    if (e.encrypted) return Error(Code::kEncrypted, what + ": entry " + n + " is encrypted");
+    if (e.symlink) return Error(Code::kSymlinkEntry, what + ": entry " + n + " is a symbolic link");
+    if (e.directory) return Error(Code::kDirectoryEntry, what + ": entry " + n + " is a directory");
+    if (UnsafeName(e.name)) return Error(Code::kUnsafePath, what + ": entry name " + n + " is unsafe");
+    if (!names.insert(e.name).second) return Error(Code::kDuplicateEntry, what + ": entry " + n + " appears twice");
+    if (i > 0 && !ParseLayoutPath(e.name).ok()) return Error(Code::kUnsafePath, what + ": entry " + n + " is not a layout path");
+    if (e.method != 0 && e.method != 8) return Error(Code::kUnsupported, what + ": entry " + n + " uses compression method " + std::to_string(e.method));
+    if (i > 0 && e.size > limits.max_voucher) {
+      return Error(Code::kTooLarge, what + ": entry " + n + " declares " + std::to_string(e.size) + " bytes, over the cap");
+    }
+  }
+  uint64_t manifest_cap = 512 * (limits.max_entries + 1);
+  if (r.entry(0).size > manifest_cap) return Error(Code::kTooLarge, what + ": manifest is over its cap");
+  VOUCH_ASSIGN_OR_RETURN(Bytes manifest_bytes, r.Read(0, r.entry(0).size));
+  auto manifest = DecodeManifest(manifest_bytes, limits.max_entries, limits.max_voucher);
+  if (!manifest.ok()) return manifest.status().Context(what);
+  b.manifest_ = std::move(*manifest);
+  if (b.manifest_.entries.size() != r.count() - 1) {
+    return Error(Code::kManifestMismatch, what + ": manifest lists " + std::to_string(b.manifest_.entries.size()) +
+                                              " vouchers, the archive holds " + std::to_string(r.count() - 1));
+  }
+  for (size_t i = 0; i < b.manifest_.entries.size(); ++i) {
+    const ManifestEntry& m = b.manifest_.entries[i];
+    const zip::EntryInfo& e = r.entry(i + 1);
+    if (m.path != e.name) return Error(Code::kManifestMismatch, what + ": manifest entry " + std::to_string(i) + " is not the archive's");
+    if (m.size != e.size) return Error(Code::kManifestMismatch, what + ": " + m.path + ": manifest and archive sizes differ");
+  }
+  b.id_ = BundleId(manifest_bytes);
+  // A file named like a bundle id must be that bundle (DESIGN.md 7).
+  std::string stem = path.stem().string();
+  if (path.extension() == "." + std::string(kBundleExtension)) {
+    auto named = udf::Udf::Parse(stem);
+    if (named.ok() && named->bits() == udf::kContentBits && named->ToString() != b.id_) {
+      return Error(Code::kNameMismatch, what + ": named as bundle " + stem.substr(0, 14) + "... but its manifest is " +
+                                            b.id_.substr(0, 14) + "...");
+    }
+  }
+  return b;
+}
+
+Result<PackedVoucher> Bundle::ReadEntry(size_t i) const {
+  const ManifestEntry& m = manifest_.entries[i];
+  VOUCH_ASSIGN_OR_RETURN(Bytes bytes, reader_.Read(i + 1, m.size));
+  VOUCH_ASSIGN_OR_RETURN(EnvelopeKind kind, KindOfPath(m.path));
+  if (VoucherId(kind, bytes) != m.id) {
+    return Error(Code::kIdMismatch, path_.string() + ": " + m.path + ": bytes do not have the id they are filed under");
+  }
+  return PackedVoucher{m.path, std::move(bytes)};
+}
+
+Result<std::vector<PackedVoucher>> Bundle::ReadDevice(std::string_view device_udf) const {
+  VOUCH_ASSIGN_OR_RETURN(std::string dir, DeviceDirectory(device_udf));
+  dir += "/";
+  const auto& es = manifest_.entries;
+  auto it = std::lower_bound(es.begin(), es.end(), dir, [](const ManifestEntry& e, const std::string& d) { return e.path < d; });
+  std::vector<PackedVoucher> out;
+  for (; it != es.end() && it->path.compare(0, dir.size(), dir) == 0; ++it) {
+    VOUCH_ASSIGN_OR_RETURN(PackedVoucher v, ReadEntry(static_cast<size_t>(it - es.begin())));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<std::vector<PackedVoucher>> Bundle::ReadAll() const {
+  std::vector<PackedVoucher> out;
+  for (size_t i = 0; i < manifest_.entries.size(); ++i) {
+    VOUCH_ASSIGN_OR_RETURN(PackedVoucher v, ReadEntry(i));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace vouch::formats

@@ -1,0 +1,72 @@
+// Bundles: `<BUNDLE-ID>.vbundle`, a ZIP of vouchers at their layout paths behind a manifest
+// (DESIGN.md section 7). Spec page: formats/bundle.md.
+//
+// Large exports are cut into shards: over kShardThreshold vouchers, one bundle per layout
+// prefix c1c2, written as `vouch.vshards/<c1c2>/<BUNDLE-ID>.vbundle`, so a device opens only
+// the one shard that can hold its vouchers (DESIGN.md section 10).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "formats/manifest.h"
+#include "formats/zip/archive.h"
+#include "libvoucher/status.h"
+
+namespace vouch::formats {
+
+inline constexpr size_t kShardThreshold = 4096;
+inline constexpr std::string_view kShardDirectory = "vouch.vshards";
+
+struct BundleLimits {
+  size_t max_entries = 16384;           // vouchers in one bundle
+  uint64_t max_voucher = 64 * 1024;     // bytes of one voucher
+  uint64_t max_file = 1ull << 30;       // bytes of one bundle file
+};
+
+// A voucher to pack: its layout path and envelope bytes.
+struct PackedVoucher {
+  std::string path;
+  Bytes bytes;
+};
+
+struct WrittenBundle {
+  std::filesystem::path path;
+  std::string id;
+  size_t count = 0;
+};
+
+// Writes `vouchers` (any order; duplicates by path dropped) under `out_dir`: one bundle, or
+// shards when there are more than `shard_threshold`. Deterministic: created-on is the newest
+// voucher's created-on, and the ZIP carries no times of its own. Paths must be layout paths
+// whose ids match the bytes (kUnsafePath, kIdMismatch otherwise).
+Result<std::vector<WrittenBundle>> WriteBundles(const std::filesystem::path& out_dir, std::vector<PackedVoucher> vouchers,
+                                               size_t shard_threshold = kShardThreshold);
+
+class Bundle {
+ public:
+  // Opens and checks everything but the vouchers' own bytes (formats/bundle.md, reader
+  // rules); reads only the manifest. Refusals carry the codes listed there.
+  static Result<Bundle> Open(const std::filesystem::path& path, const BundleLimits& limits = {});
+
+  const std::string& id() const { return id_; }
+  const Manifest& manifest() const { return manifest_; }
+  const std::filesystem::path& path() const { return path_; }
+
+  // Reads the vouchers filed under one device, each once, checked against its size and id
+  // (kIdMismatch refuses the bundle). Reads no other entry.
+  Result<std::vector<PackedVoucher>> ReadDevice(std::string_view device_udf) const;
+  // Reads and checks every voucher.
+  Result<std::vector<PackedVoucher>> ReadAll() const;
+
+ private:
+  Result<PackedVoucher> ReadEntry(size_t manifest_index) const;
+  std::filesystem::path path_;
+  std::string id_;
+  Manifest manifest_;
+  zip::Reader reader_;
+  explicit Bundle(zip::Reader r) : reader_(std::move(r)) {}
+};
+
+}  // namespace vouch::formats

@@ -1,0 +1,74 @@
+// The one place vouch touches libzip. A Reader opens an archive from an open file
+// descriptor with libzip's consistency checks and adds the structural checks libzip does
+// not make (formats/bundle.md, "Reader rules"); a Writer produces the canonical stored
+// archives bundles are made of.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "libvoucher/bytes.h"
+#include "libvoucher/status.h"
+
+typedef struct zip zip_t;
+
+namespace vouch::formats::zip {
+
+struct EntryInfo {
+  std::string name;
+  uint64_t size = 0;       // uncompressed, as the headers declare
+  uint64_t comp_size = 0;
+  uint16_t method = 0;     // 0 stored, 8 deflate
+  bool encrypted = false;
+  bool symlink = false;    // Unix external attributes say S_IFLNK
+  bool directory = false;  // name ends in '/' or attributes say S_IFDIR
+};
+
+class Reader {
+ public:
+  // `fd` stays the caller's; the reader works on its own duplicate. Refusals: kNotZip,
+  // kTruncated, kTrailingData, kUnsupported (zip64, multi-disk, comments), kMalformed
+  // (libzip finds headers inconsistent), kOverlap (entries do not tile the archive).
+  static Result<Reader> Open(int fd, uint64_t file_size, const std::string& what);
+  Reader(Reader&&) noexcept;
+  Reader& operator=(Reader&&) noexcept;
+  ~Reader();
+
+  uint64_t count() const { return entries_.size(); }
+  const EntryInfo& entry(uint64_t i) const { return entries_[i]; }
+  // Reads entry i once, never more than `expected` + 1 bytes, and refuses (kSizeMismatch)
+  // unless exactly `expected` bytes come out and libzip's CRC check passes.
+  Result<Bytes> Read(uint64_t i, uint64_t expected) const;
+
+ private:
+  Reader() = default;
+  Status CheckTiling(uint64_t cd_offset) const;
+  zip_t* za_ = nullptr;
+  int fd_ = -1;  // our duplicate, for the tiling check's pread
+  std::string what_;
+  std::vector<EntryInfo> entries_;
+};
+
+// Writes a stored archive with fixed times and attributes: the same entries in the same
+// order always give the same bytes. Nothing is visible at `path` until Commit succeeds.
+class Writer {
+ public:
+  static Result<Writer> Create(const std::filesystem::path& path);
+  Writer(Writer&&) noexcept;
+  Writer& operator=(Writer&&) noexcept;
+  ~Writer();  // abandons an uncommitted archive
+
+  Status Add(const std::string& name, Bytes data);
+  Status Commit();  // writes, fsyncs and renames into place
+
+ private:
+  Writer() = default;
+  zip_t* za_ = nullptr;
+  std::filesystem::path path_, tmp_;
+  std::vector<std::unique_ptr<Bytes>> data_;  // libzip reads these at Commit
+};
+
+}  // namespace vouch::formats::zip
