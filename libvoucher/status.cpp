@@ -37,6 +37,7 @@ const char* CodeName(Code code) {
     case Code::kEncrypted: return "encrypted";
     case Code::kOverlap: return "overlap";
     case Code::kSizeMismatch: return "size-mismatch";
+    case Code::kCorruptEntry: return "corrupt-entry";
     case Code::kManifestMissing: return "manifest-missing";
     case Code::kManifestUnsorted: return "manifest-unsorted";
     case Code::kManifestMismatch: return "manifest-mismatch";

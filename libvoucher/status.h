@@ -50,6 +50,7 @@ enum class Code {
   kEncrypted,         // an encrypted entry
   kOverlap,           // entries that overlap, or gaps between them
   kSizeMismatch,      // an entry whose data is not the size its headers declare
+  kCorruptEntry,      // an entry whose data does not match its CRC
   kManifestMissing,   // no manifest as the first entry
   kManifestUnsorted,  // manifest entries not sorted by path, or repeated
   kManifestMismatch,  // manifest and archive disagree (names, sizes, count)

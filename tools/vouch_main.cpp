@@ -12,5 +12,6 @@ int main(int argc, char** argv) {
   AddIssueCommands(app, action);
   AddInspectCommands(app, action);
   AddBundleCommands(app, action);
+  AddDemoCommand(app, action);
   return Run(app, argc, argv, action, "vouch");
 }

@@ -174,7 +174,9 @@ Result<Bytes> Reader::Read(uint64_t i, uint64_t expected) const {
     got += static_cast<size_t>(n);
   }
   std::string why = failed ? zip_file_strerror(f) : "";
+  bool crc = failed && zip_error_code_zip(zip_file_get_error(f)) == ZIP_ER_CRC;
   zip_fclose(f);
+  if (crc) return Error(Code::kCorruptEntry, what_ + ": " + e.name + ": data does not match its CRC");
   // libzip stops at the declared size and checks the CRC there; data that inflates past it,
   // or a CRC that does not match, is an entry whose headers lie about its data.
   if (failed || got != expected) {

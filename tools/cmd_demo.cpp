@@ -1,0 +1,198 @@
+// vouch demo: the whole story, end to end, in a fresh folder, narrated for a new user.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "cache/medium.h"
+#include "formats/bundle.h"
+#include "formats/layout.h"
+#include "formats/voucher_json.h"
+#include "libvoucher/device_state.h"
+#include "libvoucher/file.h"
+#include "libvoucher/issue.h"
+#include "tools/commands.h"
+
+namespace vouch::tools {
+namespace {
+namespace fs = std::filesystem;
+
+struct DemoFlags {
+  std::string dir;
+};
+
+void Step(int n, const std::string& title) { std::cout << "\n" << n << ". " << title << "\n"; }
+void Say(const std::string& line) { std::cout << "   " << line << "\n"; }
+
+CertSpec Spec(const std::string& cn, const std::string& org, bool ca) {
+  CertSpec s;
+  s.common_name = cn;
+  s.organization = org;
+  s.ca = ca;
+  return s;
+}
+
+// Every file under `dir` made read-only, as a write-protected stick would be.
+void WriteProtect(const fs::path& dir) {
+  for (auto& e : fs::recursive_directory_iterator(dir)) {
+    ::chmod(e.path().c_str(), e.is_directory() ? 0555 : 0444);
+  }
+  ::chmod(dir.c_str(), 0555);
+}
+
+Result<fs::path> DemoDir(const std::string& requested) {
+  if (!requested.empty()) {
+    std::error_code ec;
+    if (fs::exists(requested) && !fs::is_empty(requested, ec)) {
+      return Error(Code::kExists, requested + ": not empty (the demo wants a fresh folder)");
+    }
+    fs::create_directories(requested, ec);
+    if (ec) return Error(Code::kIo, requested + ": " + ec.message());
+    return fs::path(requested);
+  }
+  std::string tmpl = (fs::temp_directory_path() / "vouch-demo.XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) return Error(Code::kIo, "cannot create a temporary folder");
+  return fs::path(tmpl);
+}
+
+Status RunDemo(const DemoFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(fs::path dir, DemoDir(f.dir));
+  std::cout << "vouch demo: a device enrolls itself from a USB stick, with no network.\n"
+            << "Everything is written under " << dir.string() << "\n";
+
+  Step(1, "The manufacturer has a root CA and a voucher-signing key under it");
+  VOUCH_ASSIGN_OR_RETURN(PrivateKey root_key, PrivateKey::Generate());
+  VOUCH_ASSIGN_OR_RETURN(Certificate root, SelfSign(root_key, Spec("Acme Devices Root", "Acme", true)));
+  VOUCH_ASSIGN_OR_RETURN(PrivateKey signer_key, PrivateKey::Generate());
+  VOUCH_ASSIGN_OR_RETURN(Certificate signer_cert,
+                         IssueCertificate(root, root_key, signer_key.Public(), Spec("Acme Voucher Signer", "Acme", false)));
+  fs::create_directories(dir / "manufacturer");
+  VOUCH_RETURN_IF_ERROR(SaveCertificates(dir / "manufacturer" / "root.pem", {root}));
+  VOUCH_RETURN_IF_ERROR(SavePrivateKey(dir / "manufacturer" / "signer.key", signer_key));
+  VOUCH_RETURN_IF_ERROR(SaveCertificates(dir / "manufacturer" / "signer.pem", {signer_cert}));
+  Say("root:   " + root.Subject() + "   (every device trusts this)");
+  Say("signer: " + signer_cert.Subject());
+
+  Step(2, "Three devices leave the factory, each with its own key pair {x, X}");
+  std::vector<DeviceState> devices;
+  for (int i = 1; i <= 3; ++i) {
+    InitOptions o;
+    o.serial_number = "ACME-" + std::to_string(1000 + i);
+    o.anchors = {root};
+    o.trusted_clock = true;
+    VOUCH_ASSIGN_OR_RETURN(DeviceState d, DeviceState::Init(dir / ("device-" + std::to_string(i)), o));
+    Say(o.serial_number + "  device key X = " + d.identity().udf);
+    devices.push_back(std::move(d));
+  }
+
+  Step(3, "An owner buys them; it runs its own domain CA");
+  VOUCH_ASSIGN_OR_RETURN(PrivateKey owner_key, PrivateKey::Generate());
+  VOUCH_ASSIGN_OR_RETURN(Certificate owner_ca, SelfSign(owner_key, Spec("Example Owner CA", "Example Corp", true)));
+  fs::create_directories(dir / "owner");
+  VOUCH_RETURN_IF_ERROR(SavePrivateKey(dir / "owner" / "domain-ca.key", owner_key));
+  VOUCH_RETURN_IF_ERROR(SaveCertificates(dir / "owner" / "domain-ca.pem", {owner_ca}));
+  Say("domain CA: " + owner_ca.Subject());
+
+  Step(4, "For each device the owner draws y, encrypts it to X, and certifies Z = X + Y;");
+  Say("the manufacturer signs the voucher. Only the device can ever compute z = x + y.");
+  std::vector<formats::PackedVoucher> vouchers;
+  formats::Signer signer{signer_key, {signer_cert, root}};
+  for (auto& d : devices) {
+    DraftRequest r;
+    r.device_key = d.identity().key.Public();
+    r.serial_number = d.identity().serial_number;
+    r.domain_ca = owner_ca;
+    r.domain_ca_key = owner_key;
+    r.expires_on = r.created_on.Plus(30 * 86400);
+    VOUCH_ASSIGN_OR_RETURN(Draft draft, DraftVoucher(r));
+    VOUCH_ASSIGN_OR_RETURN(Bytes envelope, formats::SignEnvelope(formats::EnvelopeKind::kJws,
+                                                                 formats::EncodeVoucher(draft.voucher), signer));
+    std::string id = formats::VoucherId(formats::EnvelopeKind::kJws, envelope);
+    auto z = PublicKey::FromSpkiDer(draft.voucher.enrollment->combined_key);
+    Say(r.serial_number + "  voucher " + id.substr(0, 19) + "...  Z = " + z->Fingerprint());
+    vouchers.push_back({formats::LayoutPath({d.identity().udf, id, formats::EnvelopeKind::kJws}), std::move(envelope)});
+  }
+  std::vector<formats::PackedVoucher> originals = vouchers;
+
+  Step(5, "The vouchers are packed into one bundle and carried on a (write-protected) stick");
+  fs::path stick = dir / "stick";
+  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::WrittenBundle> bundles, formats::WriteBundles(stick, std::move(vouchers)));
+  Say(fs::relative(bundles[0].path, dir).string());
+  Say("bundle id = UDF of its manifest; " + std::to_string(bundles[0].count) + " vouchers, " +
+      std::to_string(fs::file_size(bundles[0].path)) + " bytes; safe to publish: y is encrypted to each X");
+  WriteProtect(stick);
+
+  Step(6, "Each device finds its own voucher on the stick and enrolls itself");
+  for (auto& d : devices) {
+    VOUCH_ASSIGN_OR_RETURN(cache::FetchReport r, cache::Fetch(d, {stick}, false));
+    if (r.report.outcome != cache::EnrollReport::Outcome::kEnrolled) {
+      return Error(Code::kInternal, d.identity().serial_number + " did not enroll: " + cache::OutcomeName(r.report.outcome));
+    }
+    VOUCH_ASSIGN_OR_RETURN(PrivateKey z, LoadPrivateKey(d.CurrentDir() / "z.key"));
+    VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> cert, LoadCertificates(d.CurrentDir() / "certificate.pem"));
+    bool match = z.Public() == d.current()->combined_key;
+    Say(d.identity().serial_number + "  enrolled: new key " + z.Public().Fingerprint() + (match ? "  (z*G == Z)" : "  (MISMATCH)"));
+    Say("            certificate " + cert[0].Subject() + ", issued by " + cert[0].Issuer());
+  }
+
+  Step(7, "Replaying the stick changes nothing");
+  for (auto& d : devices) {
+    VOUCH_ASSIGN_OR_RETURN(cache::FetchReport r, cache::Fetch(d, {stick}, false));
+    Say(d.identity().serial_number + "  " + cache::OutcomeName(r.report.outcome) + ", still generation " +
+        std::to_string(d.generation()));
+  }
+
+  Step(8, "A tampered copy is refused, and the device keeps its key");
+  fs::path forged = dir / "tampered-stick";
+  {
+    // Someone edits the voucher for device 1 (one character of its payload) and files it
+    // under the id of its new bytes, as a careful forger would.
+    Bytes bytes = originals[0].bytes;
+    std::string text(bytes.begin(), bytes.end());
+    size_t at = text.find("\"payload\":\"") + 20;
+    text[at] = text[at] == 'A' ? 'B' : 'A';
+    Bytes edited(text.begin(), text.end());
+    std::string id = formats::VoucherId(formats::EnvelopeKind::kJws, edited);
+    fs::path p = forged / formats::LayoutPath({devices[0].identity().udf, id, formats::EnvelopeKind::kJws});
+    fs::create_directories(p.parent_path());
+    VOUCH_RETURN_IF_ERROR(WriteFileAtomic(p, edited));
+    // And a byte flipped inside device 1's voucher in a copy of the bundle.
+    fs::path copy = forged / bundles[0].path.filename();
+    VOUCH_ASSIGN_OR_RETURN(Bytes b, ReadFile(bundles[0].path, 1 << 20));
+    auto it = std::search(b.begin(), b.end(), originals[0].bytes.begin(), originals[0].bytes.end());
+    if (it == b.end()) return Error(Code::kInternal, "voucher not found in its bundle");
+    it[static_cast<long>(originals[0].bytes.size() / 2)] ^= 0x01;
+    VOUCH_RETURN_IF_ERROR(WriteFileAtomic(copy, b));
+  }
+  std::string before = devices[0].current()->combined_key.Fingerprint();
+  VOUCH_ASSIGN_OR_RETURN(cache::FetchReport r, cache::Fetch(devices[0], {forged}, false));
+  for (const auto& c : r.report.candidates) {
+    std::string what = fs::path(c.source.substr(0, c.source.find(':'))).extension() == ".vbundle" ? "flipped bundle: " : "edited voucher: ";
+    std::string verdict = c.applied ? "applied (unexpected!)" : c.current ? "already current"
+                                    : std::string(CodeName(c.status.code())) + " - " +
+                                          c.status.message().substr(c.status.message().rfind(": ") + 2);
+    Say(what + verdict);
+  }
+  Say(devices[0].identity().serial_number + "  " + cache::OutcomeName(r.report.outcome) + "; key still " +
+      devices[0].current()->combined_key.Fingerprint() + (before == devices[0].current()->combined_key.Fingerprint() ? "" : " (CHANGED)"));
+
+  std::cout << "\nDone. Look around: " << dir.string() << "\n"
+            << "  vouch bundle list " << (stick / bundles[0].path.filename()).string() << "\n"
+            << "  vouch-device show --state " << (dir / "device-1").string() << "\n";
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddDemoCommand(CLI::App& app, Action& action) {
+  auto f = std::make_shared<DemoFlags>();
+  auto* c = app.add_subcommand("demo", "Run the whole story end to end in a fresh folder: PKI, devices, vouchers, stick, enrollment");
+  c->add_option("--dir", f->dir, "Folder to work in (created; must be empty). Default: a new temporary folder");
+  c->callback([&action, f] { action = [f] { return RunDemo(*f); }; });
+}
+
+}  // namespace vouch::tools
