@@ -172,9 +172,10 @@ Status RunDemo(const DemoFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(cache::FetchReport r, cache::Fetch(devices[0], {forged}, false));
   for (const auto& c : r.report.candidates) {
     std::string what = fs::path(c.source.substr(0, c.source.find(':'))).extension() == ".vbundle" ? "flipped bundle: " : "edited voucher: ";
+    const std::string& m = c.status.message();
+    std::string tail = m.rfind(": ") == std::string::npos ? m : m.substr(m.rfind(": ") + 2);
     std::string verdict = c.applied ? "applied (unexpected!)" : c.current ? "already current"
-                                    : std::string(CodeName(c.status.code())) + " - " +
-                                          c.status.message().substr(c.status.message().rfind(": ") + 2);
+                                    : std::string(CodeName(c.status.code())) + " - " + tail;
     Say(what + verdict);
   }
   Say(devices[0].identity().serial_number + "  " + cache::OutcomeName(r.report.outcome) + "; key still " +
