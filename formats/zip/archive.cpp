@@ -97,8 +97,10 @@ Result<Reader> Reader::Open(int fd, uint64_t file_size, const std::string& what)
     if (zfd >= 0) ::close(zfd);
     return Error(Code::kIo, what + ": cannot duplicate descriptor");
   }
+  // First a lenient open, so our own checks can say precisely what is wrong (libzip's
+  // consistency check reports every problem as "inconsistent"); then the strict one.
   int ze = 0;
-  r.za_ = zip_fdopen(zfd, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
+  r.za_ = zip_fdopen(zfd, ZIP_RDONLY, &ze);
   if (!r.za_) {
     ::close(zfd);
     Code code = ze == ZIP_ER_NOZIP ? Code::kNotZip : ze == ZIP_ER_MEMORY ? Code::kTooLarge : Code::kMalformed;
@@ -129,6 +131,18 @@ Result<Reader> Reader::Open(int fd, uint64_t file_size, const std::string& what)
     r.entries_.push_back(std::move(e));
   }
   VOUCH_RETURN_IF_ERROR(r.CheckTiling(cd_offset));
+  // libzip's ZIP_CHECKCONS compares every local header with its central record and refuses
+  // duplicate names; it reads the central directory again, which bundles keep small.
+  zip_discard(r.za_);
+  r.za_ = nullptr;
+  zfd = ::dup(r.fd_);
+  if (zfd < 0) return Error(Code::kIo, what + ": cannot duplicate descriptor");
+  r.za_ = zip_fdopen(zfd, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
+  if (!r.za_) {
+    ::close(zfd);
+    Code code = ze == ZIP_ER_EXISTS ? Code::kDuplicateEntry : Code::kMalformed;
+    return Error(code, what + ": " + (ze == ZIP_ER_EXISTS ? "two entries have one name" : ZipErrorText(ze)));
+  }
   return r;
 }
 
