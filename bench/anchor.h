@@ -37,6 +37,7 @@ inline std::map<std::string, double> OpensslSpeed(const std::string& algs, int s
     std::string s(line);
     auto at = s.find("(nistp256)");
     if (at == std::string::npos || s.find("bits") == std::string::npos) continue;
+    // `openssl speed -multi N` prints the same table summed over N processes.
     std::string tail = s.substr(at + 10);
     for (char& c : tail) if (c == 's') c = ' ';  // "0.0001s" -> "0.0001"
     std::istringstream rest(tail);

@@ -48,8 +48,22 @@ Result<ossl::X509NamePtr> MakeName(const CertSpec& spec) {
   return name;
 }
 
-// Builds and signs; `issuer` null means self-signed by `issuer_key`.
-Result<Certificate> Make(const Certificate* issuer, const PrivateKey& issuer_key, const PublicKey& subject_key,
+// Sets the subject key from its canonical parts. X509_set_pubkey would get there through
+// OpenSSL 3.0's generic key encoder, which costs more than the signature itself.
+bool SetP256Key(X509* x, const PublicKey& key) {
+  X509_PUBKEY* pub = X509_get_X509_PUBKEY(x);
+  auto* point = static_cast<unsigned char*>(OPENSSL_memdup(key.point().data(), key.point().size()));
+  if (!pub || !point) return false;
+  if (X509_PUBKEY_set0_param(pub, OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
+                             OBJ_nid2obj(NID_X9_62_prime256v1), point, static_cast<int>(key.point().size())) != 1) {
+    OPENSSL_free(point);
+    return false;
+  }
+  return true;
+}
+
+// Builds and signs; `issuer` null means self-signed by `issuer_key`. Returns the DER.
+Result<Bytes> Make(const Certificate* issuer, const PrivateKey& issuer_key, const PublicKey& subject_key,
                          const CertSpec& spec) {
   ossl::X509Ptr x(X509_new());
   if (!x) return ossl::Fail(Code::kCrypto, "certificate");
@@ -67,7 +81,7 @@ Result<Certificate> Make(const Certificate* issuer, const PrivateKey& issuer_key
       X509_set_subject_name(x.get(), subject.get()) != 1 || X509_set_issuer_name(x.get(), issuer_name) != 1 ||
       !ASN1_TIME_set(X509_getm_notBefore(x.get()), static_cast<time_t>(nb)) ||
       !ASN1_TIME_set(X509_getm_notAfter(x.get()), static_cast<time_t>(nb + spec.days * 86400)) ||
-      X509_set_pubkey(x.get(), subject_key.pkey()) != 1) {
+      !SetP256Key(x.get(), subject_key)) {
     return ossl::Fail(Code::kCrypto, "certificate fields");
   }
   X509* issuer_x = issuer ? issuer->x509() : x.get();
@@ -82,7 +96,7 @@ Result<Certificate> Make(const Certificate* issuer, const PrivateKey& issuer_key
   if (n <= 0) return ossl::Fail(Code::kCrypto, "certificate encoding");
   Bytes d(der, der + n);
   OPENSSL_free(der);
-  return Certificate::FromDer(d);
+  return d;
 }
 
 }  // namespace
@@ -150,14 +164,26 @@ Instant Certificate::NotAfter() const { return ToInstant(X509_get0_notAfter(x509
 EVP_PKEY* Certificate::pkey() const { return X509_get0_pubkey(x509_.get()); }
 
 Result<PublicKey> Certificate::Key() const {
-  EVP_PKEY* k = pkey();
-  if (!k) return ossl::Fail(Code::kMalformed, "certificate key does not parse");
-  unsigned char* der = nullptr;
-  int n = i2d_PUBKEY(k, &der);
-  if (n <= 0) return ossl::Fail(Code::kMalformed, "certificate key does not encode");
-  Bytes d(der, der + n);
-  OPENSSL_free(der);
-  return PublicKey::FromSpkiDer(d);
+  // Read from the SubjectPublicKeyInfo fields directly: id-ecPublicKey, namedCurve
+  // prime256v1, and the point (RFC 5480 2.1.1); anything else is not a vouch key.
+  const ASN1_OBJECT* alg = nullptr;
+  const unsigned char* point = nullptr;
+  int point_len = 0;
+  X509_ALGOR* params = nullptr;
+  const ASN1_OBJECT* curve = nullptr;
+  int ptype = 0;
+  const void* pval = nullptr;
+  ASN1_OBJECT* alg_obj = nullptr;
+  if (X509_PUBKEY_get0_param(&alg_obj, &point, &point_len, &params, X509_get_X509_PUBKEY(x509_.get())) != 1) {
+    return ossl::Fail(Code::kMalformed, "certificate key does not parse");
+  }
+  alg = alg_obj;
+  X509_ALGOR_get0(nullptr, &ptype, &pval, params);
+  curve = ptype == V_ASN1_OBJECT ? static_cast<const ASN1_OBJECT*>(pval) : nullptr;
+  if (OBJ_obj2nid(alg) != NID_X9_62_id_ecPublicKey || !curve || OBJ_obj2nid(curve) != NID_X9_62_prime256v1) {
+    return Error(Code::kUnsupported, "certificate key is not a P-256 key with a named curve");
+  }
+  return PublicKey::FromPoint(ByteView(point, static_cast<size_t>(point_len)));
 }
 
 bool Certificate::IssuedBy(const Certificate& issuer) const {
@@ -181,12 +207,19 @@ Status SaveCertificates(const std::filesystem::path& path, const std::vector<Cer
 }
 
 Result<Certificate> SelfSign(const PrivateKey& key, const CertSpec& spec) {
-  return Make(nullptr, key, key.Public(), spec);
+  VOUCH_ASSIGN_OR_RETURN(Bytes der, Make(nullptr, key, key.Public(), spec));
+  return Certificate::FromDer(der);
+}
+
+Result<Bytes> IssueCertificateDer(const Certificate& issuer, const PrivateKey& issuer_key,
+                                  const PublicKey& subject_key, const CertSpec& spec) {
+  return Make(&issuer, issuer_key, subject_key, spec);
 }
 
 Result<Certificate> IssueCertificate(const Certificate& issuer, const PrivateKey& issuer_key,
                                      const PublicKey& subject_key, const CertSpec& spec) {
-  return Make(&issuer, issuer_key, subject_key, spec);
+  VOUCH_ASSIGN_OR_RETURN(Bytes der, Make(&issuer, issuer_key, subject_key, spec));
+  return Certificate::FromDer(der);
 }
 
 }  // namespace vouch

@@ -65,5 +65,9 @@ Result<Certificate> SelfSign(const PrivateKey& key, const CertSpec& spec);
 // A certificate for `subject_key` signed by `issuer_key`, whose certificate is `issuer`.
 Result<Certificate> IssueCertificate(const Certificate& issuer, const PrivateKey& issuer_key,
                                      const PublicKey& subject_key, const CertSpec& spec);
+// The same, as DER only: for issuers that just embed it (parsing it back costs more than
+// signing it in OpenSSL 3.0).
+Result<Bytes> IssueCertificateDer(const Certificate& issuer, const PrivateKey& issuer_key,
+                                  const PublicKey& subject_key, const CertSpec& spec);
 
 }  // namespace vouch

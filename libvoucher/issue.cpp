@@ -36,8 +36,8 @@ Result<Draft> DraftVoucher(const DraftRequest& r) {
     spec.serial_number = r.serial_number;
     spec.not_before = r.created_on.Plus(-300);
     spec.days = r.certificate_days;
-    VOUCH_ASSIGN_OR_RETURN(Certificate cert, IssueCertificate(r.domain_ca, *r.domain_ca_key, c.combined, spec));
-    e.certificate = cert.Der();
+    VOUCH_ASSIGN_OR_RETURN(Bytes cert, IssueCertificateDer(r.domain_ca, *r.domain_ca_key, c.combined, spec));
+    e.certificate = std::move(cert);
   }
 
   Draft d{Voucher{}, c.y.Public()};

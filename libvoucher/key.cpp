@@ -1,5 +1,8 @@
 #include "libvoucher/key.h"
 
+#include <algorithm>
+#include <mutex>
+
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
 
@@ -57,21 +60,50 @@ Result<Bytes> PointOf(EVP_PKEY* pkey) {
   return point;
 }
 
+// The canonical SubjectPublicKeyInfo of a P-256 key (RFC 5480 section 2): this fixed DER
+// prefix (SEQUENCE, AlgorithmIdentifier id-ecPublicKey with namedCurve prime256v1, BIT STRING
+// header) followed by the 65-byte uncompressed point. OpenSSL 3's generic encoders and
+// decoders cost tens of microseconds per key; this is the same bytes (tested against
+// i2d_PUBKEY in key_test.cpp) at the cost of a copy.
+constexpr uint8_t kSpkiPrefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+                                   0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+static_assert(sizeof kSpkiPrefix + p256::kPointSize == kSpkiDerSize);
+
 bool StartsWith(ByteView b, std::string_view prefix) {
   return b.size() >= prefix.size() && AsChars(b.first(prefix.size())) == prefix;
 }
 
 }  // namespace
 
+// The EVP_PKEY behind a PublicKey, made once by whichever thread asks first.
+struct PublicKey::Lazy {
+  std::once_flag once;
+  std::shared_ptr<EVP_PKEY> pkey;
+};
+
+EVP_PKEY* PublicKey::pkey() const {
+  if (!lazy_) return nullptr;
+  std::call_once(lazy_->once, [this] {
+    if (!lazy_->pkey) {
+      auto built = Build(point_, nullptr);  // the point was validated when the key was made
+      if (built.ok()) lazy_->pkey = *built;
+    }
+  });
+  return lazy_->pkey.get();
+}
+
 Result<PublicKey> PublicKey::FromPoint(ByteView sec1) {
   VOUCH_ASSIGN_OR_RETURN(ossl::EcPointPtr p, p256::DecodePoint(sec1));
   PublicKey k;
   VOUCH_ASSIGN_OR_RETURN(k.point_, p256::EncodePoint(p.get()));
-  VOUCH_ASSIGN_OR_RETURN(k.pkey_, Build(k.point_, nullptr));
+  k.lazy_ = std::make_shared<Lazy>();
   return k;
 }
 
 Result<PublicKey> PublicKey::FromSpkiDer(ByteView der) {
+  if (der.size() == kSpkiDerSize && std::equal(std::begin(kSpkiPrefix), std::end(kSpkiPrefix), der.begin())) {
+    return FromPoint(der.subspan(sizeof kSpkiPrefix));
+  }
   const unsigned char* p = der.data();
   ossl::PkeyPtr pkey(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
   if (!pkey) return ossl::Fail(Code::kMalformed, "public key is not a DER SubjectPublicKeyInfo");
@@ -106,17 +138,15 @@ Result<PublicKey> PublicKey::Parse(ByteView bytes) {
 }
 
 Bytes PublicKey::SpkiDer() const {
-  unsigned char* der = nullptr;
-  int n = i2d_PUBKEY(pkey_.get(), &der);
-  Bytes out;
-  if (n > 0) out.assign(der, der + n);
-  OPENSSL_free(der);
+  Bytes out(kSpkiDerSize);
+  std::copy(std::begin(kSpkiPrefix), std::end(kSpkiPrefix), out.begin());
+  std::copy(point_.begin(), point_.end(), out.begin() + sizeof kSpkiPrefix);
   return out;
 }
 
 std::string PublicKey::Pem() const {
   ossl::BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PUBKEY(bio.get(), pkey_.get()) != 1) return {};
+  if (!bio || !pkey() || PEM_write_bio_PUBKEY(bio.get(), pkey()) != 1) return {};
   char* data = nullptr;
   long n = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<size_t>(n));
@@ -132,7 +162,8 @@ Result<PrivateKey> PrivateKey::Generate() {
   VOUCH_ASSIGN_OR_RETURN(key.public_.point_, PointOf(fresh.get()));
   if (key.public_.point_.size() != p256::kPointSize) return Error(Code::kInternal, "p256 point is not uncompressed");
   key.pkey_ = Share(fresh.release());
-  key.public_.pkey_ = key.pkey_;  // a key pair serves as its own public key
+  key.public_.lazy_ = std::make_shared<PublicKey::Lazy>();
+  key.public_.lazy_->pkey = key.pkey_;  // a key pair serves as its own public key
   return key;
 }
 
@@ -142,7 +173,8 @@ Result<PrivateKey> PrivateKey::FromScalar(ByteView be32) {
   PrivateKey key;
   VOUCH_ASSIGN_OR_RETURN(key.public_.point_, p256::EncodePoint(p.get()));
   VOUCH_ASSIGN_OR_RETURN(key.pkey_, Build(key.public_.point_, k.get()));
-  key.public_.pkey_ = key.pkey_;
+  key.public_.lazy_ = std::make_shared<PublicKey::Lazy>();
+  key.public_.lazy_->pkey = key.pkey_;
   return key;
 }
 

@@ -36,13 +36,17 @@ class PublicKey {
   Bytes SpkiDer() const;                          // canonical, 91 bytes
   std::string Pem() const;
   std::string Fingerprint(int bits = 140) const;  // UDF of SpkiDer(), content type PKIXKey
-  EVP_PKEY* pkey() const { return pkey_.get(); }  // borrowed, never null
+  // Borrowed. Built on first use: most public keys vouch handles (Z, device keys in a
+  // batch) are only encoded and fingerprinted, and building an EVP_PKEY costs more than
+  // checking the point. Null only if OpenSSL cannot allocate.
+  EVP_PKEY* pkey() const;
 
   bool operator==(const PublicKey& o) const { return point_ == o.point_; }
 
  private:
   friend class PrivateKey;  // shares its key pair's EVP_PKEY as the public key
-  std::shared_ptr<EVP_PKEY> pkey_;
+  struct Lazy;
+  std::shared_ptr<Lazy> lazy_;
   Bytes point_;
 };
 

@@ -58,6 +58,18 @@ TEST_CASE("public keys encode as the canonical 91-byte SPKI whatever form they c
   CHECK(*PublicKey::Parse(AsBytes(Base64Encode(spki) + "\n")) == key.Public());
 }
 
+TEST_CASE("the canonical SPKI is exactly what OpenSSL's encoder writes", "[key]") {
+  for (int i = 0; i < 20; ++i) {
+    auto key = *PrivateKey::Generate();
+    unsigned char* der = nullptr;
+    int n = i2d_PUBKEY(key.Public().pkey(), &der);
+    REQUIRE(n == static_cast<int>(kSpkiDerSize));
+    CHECK(Bytes(der, der + n) == key.Public().SpkiDer());
+    OPENSSL_free(der);
+    CHECK(*PublicKey::FromSpkiDer(key.Public().SpkiDer()) == key.Public());
+  }
+}
+
 TEST_CASE("off-curve points, infinity and garbage are refused as keys", "[key]") {
   auto key = *PrivateKey::Generate();
   Bytes point = key.Public().point();
