@@ -1,0 +1,58 @@
+// Running a command as a child and measuring it: wall time and peak resident memory.
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace vouch::bench {
+
+struct RunResult {
+  double seconds = 0;
+  long max_rss_kib = 0;
+  int exit_code = -1;
+};
+
+// Runs argv with stdout and stderr sent to /dev/null.
+inline RunResult RunOnce(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  auto start = std::chrono::steady_clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  struct rusage ru {};
+  wait4(pid, &status, 0, &ru);
+  RunResult r;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.max_rss_kib = ru.ru_maxrss;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// The median of `n` runs by time, with the largest peak memory seen.
+inline RunResult RunMedian(const std::vector<std::string>& argv, int n = 7) {
+  std::vector<RunResult> rs;
+  for (int i = 0; i < n; ++i) rs.push_back(RunOnce(argv));
+  long rss = 0;
+  for (const auto& r : rs) rss = std::max(rss, r.max_rss_kib);
+  std::sort(rs.begin(), rs.end(), [](const auto& a, const auto& b) { return a.seconds < b.seconds; });
+  RunResult m = rs[rs.size() / 2];
+  m.max_rss_kib = rss;
+  return m;
+}
+
+}  // namespace vouch::bench
