@@ -20,8 +20,8 @@ class Scanner {
   Scanner(const std::string& udf, const MediumLimits& limits) : udf_(udf), limits_(limits) {
     auto dir = formats::DeviceDirectory(udf);
     device_dir_ = dir.ok() ? *dir : std::string();
-    // "vouchers/B5/SR/<UDF>" -> shard prefix "B5"
-    if (!device_dir_.empty()) prefix_ = device_dir_.substr(formats::kLayoutRoot.size() + 1, 2);
+    // "vouchers/B5/SR/<UDF>" -> shard directories "B5" and "B5/SR"
+    if (!device_dir_.empty()) prefix_ = device_dir_.substr(formats::kLayoutRoot.size() + 1, 5);
   }
 
   void Medium(const fs::path& root) {
@@ -135,12 +135,15 @@ class Scanner {
     }
   }
 
-  // `vouch.vshards/<c1c2>/*.vbundle`: only the shard for this device's prefix is opened.
+  // `vouch.vshards/<c1c2>/*.vbundle` and `vouch.vshards/<c1c2>/<c3c4>/*.vbundle`: only the
+  // shards for this device's prefix are opened (formats/bundle.md, "Shards").
   void ShardSet(const fs::path& dir) {
     if (prefix_.empty()) return;
-    fs::path shard = dir / prefix_;
-    for (const auto& [name, st] : List(shard)) {
-      if (S_ISREG(st.st_mode) && fs::path(name).extension() == ".vbundle") BundleFile(shard / name, prefix_);
+    for (std::string prefix : {prefix_.substr(0, 2), prefix_}) {
+      fs::path shard = dir / prefix;
+      for (const auto& [name, st] : List(shard)) {
+        if (S_ISREG(st.st_mode) && fs::path(name).extension() == ".vbundle") BundleFile(shard / name, prefix);
+      }
     }
   }
 

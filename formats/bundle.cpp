@@ -70,7 +70,7 @@ Result<WrittenBundle> WriteOne(const fs::path& dir, std::vector<PackedVoucher> v
 }  // namespace
 
 Result<std::vector<WrittenBundle>> WriteBundles(const fs::path& out_dir, std::vector<PackedVoucher> vouchers,
-                                               size_t shard_threshold) {
+                                               size_t shard_threshold, size_t deep_shard_threshold) {
   std::sort(vouchers.begin(), vouchers.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
   vouchers.erase(std::unique(vouchers.begin(), vouchers.end(), [](const auto& a, const auto& b) { return a.path == b.path; }),
                  vouchers.end());
@@ -85,8 +85,10 @@ Result<std::vector<WrittenBundle>> WriteBundles(const fs::path& out_dir, std::ve
     out.push_back(std::move(b));
     return out;
   }
-  std::map<std::string, std::vector<PackedVoucher>> shards;  // "vouchers/B5/..." -> "B5"
-  for (auto& v : vouchers) shards[v.path.substr(kLayoutRoot.size() + 1, 2)].push_back(std::move(v));
+  // "vouchers/B5/SR/..." -> "B5", or "B5/SR" for deep shards: the layout's own directories.
+  size_t prefix_len = vouchers.size() > deep_shard_threshold ? 5 : 2;
+  std::map<std::string, std::vector<PackedVoucher>> shards;
+  for (auto& v : vouchers) shards[v.path.substr(kLayoutRoot.size() + 1, prefix_len)].push_back(std::move(v));
   for (auto& [prefix, vs] : shards) {
     VOUCH_ASSIGN_OR_RETURN(WrittenBundle b, WriteOne(out_dir / std::string(kShardDirectory) / prefix, std::move(vs)));
     out.push_back(std::move(b));

@@ -1,9 +1,11 @@
 // Bundles: `<BUNDLE-ID>.vbundle`, a ZIP of vouchers at their layout paths behind a manifest
 // (DESIGN.md section 7). Spec page: formats/bundle.md.
 //
-// Large exports are cut into shards: over kShardThreshold vouchers, one bundle per layout
-// prefix c1c2, written as `vouch.vshards/<c1c2>/<BUNDLE-ID>.vbundle`, so a device opens only
-// the one shard that can hold its vouchers (DESIGN.md section 10).
+// Large exports are cut into shards by layout prefix, so a device opens only the one shard
+// that can hold its vouchers (DESIGN.md section 10): over kShardThreshold vouchers one bundle
+// per c1c2, `vouch.vshards/<c1c2>/<BUNDLE-ID>.vbundle`; over kDeepShardThreshold one per
+// c1c2/c3c4, `vouch.vshards/<c1c2>/<c3c4>/<BUNDLE-ID>.vbundle`. (c1 takes only 4 values: the
+// type byte 0x60 leaves 2 bits of it to the digest, so c1c2 makes 128 shards, c1c2/c3c4 4,096.)
 #pragma once
 
 #include <filesystem>
@@ -17,6 +19,7 @@
 namespace vouch::formats {
 
 inline constexpr size_t kShardThreshold = 4096;
+inline constexpr size_t kDeepShardThreshold = 32768;
 inline constexpr std::string_view kShardDirectory = "vouch.vshards";
 
 struct BundleLimits {
@@ -42,7 +45,8 @@ struct WrittenBundle {
 // voucher's created-on, and the ZIP carries no times of its own. Paths must be layout paths
 // whose ids match the bytes (kUnsafePath, kIdMismatch otherwise).
 Result<std::vector<WrittenBundle>> WriteBundles(const std::filesystem::path& out_dir, std::vector<PackedVoucher> vouchers,
-                                               size_t shard_threshold = kShardThreshold);
+                                               size_t shard_threshold = kShardThreshold,
+                                               size_t deep_shard_threshold = kDeepShardThreshold);
 
 class Bundle {
  public:

@@ -150,19 +150,23 @@ TEST_CASE("writing is deterministic: same vouchers, same bytes, same id", "[bund
 TEST_CASE("large exports are cut into shards by UDF prefix", "[bundle]") {
   test::TempDir tmp;
   auto vs = Vouchers(40);
-  auto written = WriteBundles(tmp.path(), vs, /*shard_threshold=*/10);
-  REQUIRE(written.ok());
-  CHECK(written->size() > 1);
-  size_t total = 0;
-  for (const auto& w : *written) {
-    std::string prefix = w.path.parent_path().filename().string();
-    CHECK(w.path.parent_path().parent_path().filename() == std::string(kShardDirectory));
-    auto b = Bundle::Open(w.path);
-    REQUIRE(b.ok());
-    for (const auto& e : b->manifest().entries) CHECK(e.path.substr(9, 2) == prefix);
-    total += b->manifest().entries.size();
+  for (size_t deep : {size_t{1000}, size_t{20}}) {
+    test::TempDir out;
+    auto written = WriteBundles(out.path(), vs, /*shard_threshold=*/10, deep);
+    REQUIRE(written.ok());
+    CHECK(written->size() > 1);
+    size_t total = 0;
+    for (const auto& w : *written) {
+      // vouch.vshards/B5/X.vbundle or vouch.vshards/B5/SR/X.vbundle: the shard's prefix.
+      std::string rel = fs::relative(w.path.parent_path(), out.path() / std::string(kShardDirectory)).string();
+      CHECK(rel.size() == (deep == 20 ? 5u : 2u));
+      auto b = Bundle::Open(w.path);
+      REQUIRE(b.ok());
+      for (const auto& e : b->manifest().entries) CHECK(e.path.substr(9, rel.size()) == rel);
+      total += b->manifest().entries.size();
+    }
+    CHECK(total == 40);
   }
-  CHECK(total == 40);
 }
 
 TEST_CASE("hostile bundles are refused, each with its own code", "[bundle][hostile]") {

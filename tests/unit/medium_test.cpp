@@ -1,0 +1,83 @@
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
+
+#include "cache/medium.h"
+#include "formats/bundle.h"
+#include "formats/layout.h"
+#include "libvoucher/file.h"
+#include "testutil.h"
+
+using namespace vouch;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Filed {
+  std::string device;
+  formats::PackedVoucher packed;
+};
+
+Filed Make(int i) {
+  std::string dev = PrivateKey::Generate()->Public().Fingerprint();
+  Bytes bytes = ToBytes("{\"voucher\":" + std::to_string(i) + "}");
+  std::string id = formats::VoucherId(formats::EnvelopeKind::kJws, bytes);
+  return {dev, {formats::LayoutPath({dev, id, formats::EnvelopeKind::kJws}), bytes}};
+}
+
+}  // namespace
+
+TEST_CASE("the scanner finds a device's vouchers in plain trees, bundles and both shard depths", "[medium]") {
+  std::vector<Filed> vs;
+  for (int i = 0; i < 60; ++i) vs.push_back(Make(i));
+  std::vector<formats::PackedVoucher> packed;
+  for (const auto& v : vs) packed.push_back(v.packed);
+  test::TempDir tmp;
+  REQUIRE(formats::WriteBundles(tmp / "single", packed).ok());
+  REQUIRE(formats::WriteBundles(tmp / "shallow", packed, 10, 1000).ok());
+  REQUIRE(formats::WriteBundles(tmp / "deep", packed, 10, 20).ok());
+  for (const auto& p : packed) {
+    fs::create_directories((tmp / "tree" / p.path).parent_path());
+    REQUIRE(WriteFileAtomic(tmp / "tree" / p.path, p.bytes).ok());
+  }
+  for (const char* medium : {"single", "shallow", "deep", "tree"}) {
+    INFO(medium);
+    for (int i : {0, 17, 59}) {
+      auto scan = cache::ScanMedia({tmp / medium}, vs[static_cast<size_t>(i)].device);
+      CHECK(scan.refused.empty());
+      REQUIRE(scan.found.size() == 1);
+      CHECK(scan.found[0].envelope == vs[static_cast<size_t>(i)].packed.bytes);
+    }
+  }
+}
+
+TEST_CASE("a shard holding vouchers of another prefix is refused", "[medium]") {
+  auto a = Make(1), b = Make(2);
+  while (b.packed.path.substr(9, 2) == a.packed.path.substr(9, 2)) b = Make(2);
+  test::TempDir tmp;
+  // A bundle holding both, planted in a's shard directory.
+  auto written = formats::WriteBundles(tmp / "x", {a.packed, b.packed});
+  REQUIRE(written.ok());
+  fs::path shard = tmp / "stick" / std::string(formats::kShardDirectory) / a.packed.path.substr(9, 2);
+  fs::create_directories(shard);
+  fs::copy_file(written->at(0).path, shard / written->at(0).path.filename());
+  auto scan = cache::ScanMedia({tmp / "stick"}, a.device);
+  CHECK(scan.found.empty());
+  REQUIRE(scan.refused.size() == 1);
+  CHECK(scan.refused[0].status.code() == Code::kManifestMismatch);
+}
+
+TEST_CASE("the scanner follows no links and opens no FIFOs", "[medium]") {
+  auto v = Make(1);
+  test::TempDir tmp;
+  fs::create_directories((tmp / "outside" / v.packed.path).parent_path());
+  REQUIRE(WriteFileAtomic(tmp / "outside" / v.packed.path, v.packed.bytes).ok());
+  fs::create_directories(tmp / "stick");
+  fs::create_directory_symlink(tmp / "outside" / "vouchers", tmp / "stick" / "vouchers");
+  fs::create_directory_symlink(tmp / "stick", tmp / "stick" / "loop");
+  REQUIRE(::mkfifo((tmp / "stick" / "fifo.vbundle").c_str(), 0644) == 0);
+  auto scan = cache::ScanMedia({tmp / "stick"}, v.device);
+  CHECK(scan.found.empty());
+  CHECK(scan.refused.empty());
+  // The same tree, not behind a link, is found.
+  CHECK(cache::ScanMedia({tmp / "outside"}, v.device).found.size() == 1);
+}
