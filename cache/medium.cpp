@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "cache/git/medium.h"
 #include "formats/layout.h"
 #include "libvoucher/file.h"
 
@@ -104,6 +105,7 @@ class Scanner {
       if (S_ISDIR(st.st_mode)) {
         if (name == formats::kLayoutRoot) LayoutTree(dir);
         else if (name == formats::kShardDirectory) ShardSet(p);
+        else if (p.extension() == ".git") GitCache(p);
         else Walk(p, depth + 1);
       } else if (S_ISREG(st.st_mode) && p.extension() == ".vbundle") {
         BundleFile(p);
@@ -145,6 +147,16 @@ class Scanner {
         if (S_ISREG(st.st_mode) && fs::path(name).extension() == ".vbundle") BundleFile(shard / name, prefix);
       }
     }
+  }
+
+  // `*.git`: a copy of a cache; only this device's directory on its vouchers branch.
+  void GitCache(const fs::path& p) {
+    auto vs = git::ReadDevice(p, udf_, limits_.bundle.max_voucher, limits_.max_vouchers);
+    if (!vs.ok()) {
+      Refuse(p.string(), vs.status());
+      return;
+    }
+    for (auto& v : *vs) Add(p.string() + ":" + v.path, std::move(v.bytes));
   }
 
   void BundleFile(const fs::path& p, const std::string& shard_prefix = "") {

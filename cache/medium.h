@@ -27,8 +27,8 @@ struct Scan {
   std::vector<std::string> notes;         // limits reached, sources skipped
 };
 
-// Looks under each medium for `vouchers/` trees, `*.vbundle` files and `vouch.vshards`
-// shard sets, and collects only the vouchers filed under `device_udf`.
+// Looks under each medium for `vouchers/` trees, `*.vbundle` files, `vouch.vshards` shard
+// sets and `*.git` caches, and collects only the vouchers filed under `device_udf`.
 Scan ScanMedia(const std::vector<std::filesystem::path>& media, const std::string& device_udf,
                const MediumLimits& limits = {});
 

@@ -43,6 +43,7 @@ const char* CodeName(Code code) {
     case Code::kManifestMismatch: return "manifest-mismatch";
     case Code::kTooManyEntries: return "too-many-entries";
     case Code::kNameMismatch: return "name-mismatch";
+    case Code::kRewritten: return "rewritten";
   }
   return "internal";
 }

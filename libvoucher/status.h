@@ -56,6 +56,7 @@ enum class Code {
   kManifestMismatch,  // manifest and archive disagree (names, sizes, count)
   kTooManyEntries,    // over the entry-count cap
   kNameMismatch,      // a file named as an id that its content does not have
+  kRewritten,         // a cache history that deletes or changes a voucher, or was rewritten
 };
 
 // The stable, kebab-case name of a code ("bad-signature").

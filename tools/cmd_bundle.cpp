@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 
+#include "cache/cache.h"
 #include "formats/bundle.h"
 #include "formats/layout.h"
 #include "formats/voucher_json.h"
@@ -19,7 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct CreateFlags {
-  std::string from, out;
+  std::string from, out, cache, since;
+  bool use_cache = false;
   std::vector<std::string> devices;
   size_t shard_threshold = formats::kShardThreshold;
   bool json = false;
@@ -70,9 +72,29 @@ Status RunCreate(const CreateFlags& f) {
     if (!u.ok() || u->bits() != udf::kKeyBits) return Error(Code::kUsage, "--device '" + d + "' is not a 140-bit device UDF");
     devices.insert(u->ToString());
   }
-  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> vs, Collect(f.from, devices));
-  if (vs.empty()) return Error(Code::kNotFound, "no vouchers under " + f.from + (devices.empty() ? "" : " for the given devices"));
+  if (f.use_cache == !f.from.empty()) return Error(Code::kUsage, "give the vouchers with --from DIR or --cache [PATH]");
+  std::vector<formats::PackedVoucher> vs;
+  std::optional<cache::Cache> c;
+  std::optional<std::string> tip;
+  if (f.use_cache) {
+    VOUCH_ASSIGN_OR_RETURN(cache::Cache opened, cache::Cache::Open(f.cache.empty() ? cache::Cache::DefaultPath() : fs::path(f.cache)));
+    c.emplace(std::move(opened));
+    VOUCH_ASSIGN_OR_RETURN(tip, c->Tip());
+    VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> all, c->Export(f.since));
+    for (auto& v : all) {
+      if (devices.empty() || devices.count(formats::ParseLayoutPath(v.path)->device_udf)) vs.push_back(std::move(v));
+    }
+  } else {
+    if (!f.since.empty()) return Error(Code::kUsage, "--since goes with --cache");
+    VOUCH_ASSIGN_OR_RETURN(vs, Collect(f.from, devices));
+  }
+  if (vs.empty()) return Error(Code::kNotFound, "no vouchers to pack" + std::string(devices.empty() ? "" : " for the given devices") +
+                                                   (f.since.empty() ? "" : " since " + f.since));
   VOUCH_ASSIGN_OR_RETURN(std::vector<formats::WrittenBundle> written, formats::WriteBundles(f.out, std::move(vs), f.shard_threshold));
+  // Remember what each bundle was cut from, so the next export can be `--since BUNDLE-ID`.
+  if (c && tip) {
+    for (const auto& b : written) VOUCH_RETURN_IF_ERROR(c->RecordExport(b.id, *tip));
+  }
   nlohmann::json doc = nlohmann::json::array();
   for (const auto& b : written) {
     if (f.json) doc.push_back({{"path", b.path.string()}, {"id", b.id}, {"count", b.count}});
@@ -136,13 +158,19 @@ void AddBundleCommands(CLI::App& app, Action& action) {
 
   auto fc = std::make_shared<CreateFlags>();
   auto* c = bundle->add_subcommand("create", "Pack the vouchers found under a directory; print the bundle path(s)");
-  c->add_option("--from", fc->from, "Directory holding voucher files (.vjj, .vcj), e.g. an --out-dir tree")->required();
+  c->add_option("--from", fc->from, "Directory holding voucher files (.vjj, .vcj), e.g. an --out-dir tree");
+  c->add_option("--cache", fc->cache, "Pack from the cache (PATH optional: default as in 'vouch cache --help')")
+      ->expected(0, 1)
+      ->each([fc](const std::string&) { fc->use_cache = true; })
+      ->trigger_on_parse();
+  c->add_option("--since", fc->since, "With --cache: only vouchers added after this commit or bundle id");
   c->add_option("--device", fc->devices, "Only vouchers for these device UDFs");
   c->add_option("--out", fc->out, "Directory to write <BUNDLE-ID>.vbundle into")->required();
   c->add_option("--shard-threshold", fc->shard_threshold,
                 "Over this many vouchers, write one shard per UDF prefix under vouch.vshards/")->capture_default_str();
   c->add_flag("--json", fc->json, "Print one JSON document");
-  c->footer("Example:\n  vouch bundle create --from issued/ --out /media/stick");
+  c->footer("Examples:\n  vouch bundle create --from issued/ --out /media/stick\n"
+            "  vouch bundle create --cache --since MDLI-EH6S-... --out /media/stick   # what is new since that bundle");
   c->callback([&action, fc] { action = [fc] { return RunCreate(*fc); }; });
 
   auto fl = std::make_shared<ListFlags>();

@@ -12,5 +12,6 @@ void AddIssueCommands(CLI::App& app, Action& action);
 void AddInspectCommands(CLI::App& app, Action& action);
 void AddBundleCommands(CLI::App& app, Action& action);
 void AddDemoCommand(CLI::App& app, Action& action);
+void AddCacheCommands(CLI::App& app, Action& action);
 
 }  // namespace vouch::tools

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   AddIssueCommands(app, action);
   AddInspectCommands(app, action);
   AddBundleCommands(app, action);
+  AddCacheCommands(app, action);
   AddDemoCommand(app, action);
   return Run(app, argc, argv, action, "vouch");
 }

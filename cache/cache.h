@@ -1,0 +1,120 @@
+// The append-only voucher cache: a bare git repository whose branch refs/heads/vouchers
+// holds the medium layout (DESIGN.md section 8; spec page cache/cache.md).
+//
+// Every commit adds vouchers and removes or changes nothing. Imports write one pack each
+// (libgit2's mempack, then the indexer), and move the branch by compare-and-swap under
+// libgit2's ref lock, retrying on a race, so concurrent writers never lose a voucher.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cache/enroll.h"
+#include "formats/bundle.h"
+#include "libvoucher/cert.h"
+#include "libvoucher/status.h"
+
+typedef struct git_repository git_repository;
+
+namespace vouch::cache {
+
+inline constexpr std::string_view kBranch = "refs/heads/vouchers";
+inline constexpr size_t kAutoGcPacks = 64;  // consolidate once an import leaves more packs
+
+struct AddReport {
+  size_t added = 0;    // new vouchers committed
+  size_t present = 0;  // already in the cache: no-ops
+  std::string commit;  // the new tip, when something was added
+  std::vector<CandidateReport> refused;
+};
+
+// One voucher offered to the cache: its bytes, where it came from, and the layout path it
+// was filed under there (empty when it came as a loose file).
+struct Offered {
+  std::string source;
+  std::string path;
+  Bytes bytes;
+};
+
+class Cache {
+ public:
+  // VOUCH_CACHE, else $XDG_DATA_HOME/vouch/cache.git, else ~/.local/share/vouch/cache.git.
+  static std::filesystem::path DefaultPath();
+
+  // Creates a bare repository (or opens an existing cache) and records trust anchors, if
+  // any, in <cache>/vouch/trust.pem: from then on the cache refuses vouchers that do not
+  // verify against them.
+  static Result<Cache> Init(const std::filesystem::path& path, const std::vector<Certificate>& anchors);
+  static Result<Cache> Open(const std::filesystem::path& path);
+
+  Cache(Cache&&) noexcept;
+  Cache& operator=(Cache&&) noexcept;
+  ~Cache();
+
+  const std::filesystem::path& path() const { return path_; }
+  const std::vector<Certificate>& anchors() const { return anchors_; }
+
+  // Checks every voucher (envelope parses, id matches bytes, filed at its layout path, and
+  // with anchors its signature, time not checked: a cache is an archive) and commits the new
+  // ones in one commit. Refusals are reported per voucher; nothing refused is committed.
+  Result<AddReport> Add(const std::vector<Offered>& vouchers, const std::string& source);
+
+  // Vouchers filed under a device; all vouchers (paths); the tip commit (none when empty).
+  Result<std::vector<formats::PackedVoucher>> Get(std::string_view device_udf) const;
+  Result<std::vector<std::string>> List() const;
+  Result<std::optional<std::string>> Tip() const;
+
+  // Vouchers added after `since` (a commit-ish, or a bundle id exported earlier), or all.
+  Result<std::vector<formats::PackedVoucher>> Export(const std::string& since) const;
+  // Remembers which commit a bundle was exported from, for `--since BUNDLE-ID`.
+  Status RecordExport(const std::string& bundle_id, const std::string& commit);
+
+  // Walks the whole history: every commit keeps every path of each parent with the same
+  // blob, a merge adds nothing but its parents' vouchers, every path is a layout path and
+  // every voucher's id matches its bytes. Names the first offending commit.
+  Status Verify() const;
+
+  // Packs everything reachable into one pack and drops the old packs.
+  Status Gc();
+
+  // Mirroring over ordinary git remotes: a path, file://, git://, https:// URL or the name
+  // of a remote configured in the repository (spec page cache/cache.md, "Mirroring").
+  struct PullReport {
+    enum class Kind { kUpToDate, kFastForward, kMerged, kRemoteBehind } kind = Kind::kUpToDate;
+    size_t new_commits = 0;   // remote commits verified
+    size_t new_vouchers = 0;  // vouchers the local branch gained
+    std::string tip;
+    uint64_t received_bytes = 0;  // what the fetch transferred
+  };
+  // Fetches the remote branch, refuses it if its history is not append-only or was
+  // rewritten since the last pull (kRewritten; kIdMismatch or kMalformed for bad vouchers), verifies the new vouchers (signatures too when
+  // the cache has anchors), then fast-forwards or merges by union. On refusal the branch
+  // is unchanged.
+  Result<PullReport> Pull(const std::string& remote);
+  // Fast-forward only: refuses (kRewritten) when the remote has history this cache lacks.
+  Status Push(const std::string& remote);
+
+  git_repository* repo() const { return repo_; }
+
+ private:
+  Cache() = default;
+  // Commits the `entries` (layout path -> blob id, hex) not yet on the branch on top of its
+  // tip, with `merge_parent` as a second parent when given; redoes the commit when another
+  // writer moved the branch first. Returns the tip afterwards and how many paths were new.
+  Result<std::string> CommitOnTip(const std::map<std::string, std::string>& entries,
+                                  const std::optional<std::string>& merge_parent, const std::string& message,
+                                  size_t* added);
+  Status VerifyRange(const std::string& tip, const std::optional<std::string>& known, size_t* commits,
+                     std::map<std::string, std::string>* added) const;
+  Status CheckVoucher(const std::string& path, ByteView bytes) const;
+  git_repository* repo_ = nullptr;
+  std::unique_ptr<struct PackState> pack_;
+  std::filesystem::path path_;
+  std::vector<Certificate> anchors_;
+};
+
+}  // namespace vouch::cache

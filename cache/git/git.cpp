@@ -1,0 +1,40 @@
+#include "cache/git/git.h"
+
+#include <mutex>
+
+namespace vouch::cache::git {
+
+void Init() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    git_libgit2_init();
+    // Objects are hashed by what they claim to be; verifying them on read is what lets a
+    // hostile pack not become a lie about content (libgit2 defaults this on; say so here).
+    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
+    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1);
+    // Owner validation guards git's hooks and config-driven commands, none of which libgit2
+    // runs; a stick's files belong to whoever mounted it, and must still be readable.
+    git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+  });
+}
+
+Status Fail(Code code, std::string_view what, int error) {
+  const git_error* e = git_error_last();
+  std::string msg(what);
+  if (e && e->message) {
+    msg += ": ";
+    msg += e->message;
+  } else if (error != -1) {
+    msg += ": libgit2 error " + std::to_string(error);
+  }
+  git_error_clear();
+  return Status(code, std::move(msg));
+}
+
+std::string OidText(const git_oid& oid) {
+  char buf[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(buf, sizeof buf, &oid);
+  return buf;
+}
+
+}  // namespace vouch::cache::git

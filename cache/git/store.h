@@ -1,0 +1,69 @@
+// Writing to the cache's repository: trees that only grow, one pack per import, commits,
+// and compare-and-swap moves of the branch. Used by cache.cpp and mirror.cpp.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cache/git/git.h"
+#include "libvoucher/bytes.h"
+#include "libvoucher/status.h"
+
+namespace vouch::cache::git {
+
+// The branch's commit, or none when the cache is empty.
+Result<std::optional<git_oid>> ResolveRef(git_repository* repo, const char* ref);
+Result<TreePtr> TreeOf(git_repository* repo, const git_oid& commit);
+
+// The tree `base` (may be null) plus `entries` (path -> blob). A path already present with
+// the same blob is kept; with another blob it is kIdMismatch (a cache never changes a path).
+Result<git_oid> InsertPaths(git_repository* repo, const git_tree* base, const std::map<std::string, git_oid>& entries);
+
+// Collects the objects an import writes in memory and stores them as one pack.
+class PackSession {
+ public:
+  static Result<PackSession> Begin(git_repository* repo);
+  PackSession(PackSession&&) noexcept;
+  PackSession& operator=(PackSession&&) noexcept;
+  ~PackSession();  // detaches; objects not flushed are dropped
+
+  Result<git_oid> WriteBlob(ByteView data);
+  // Writes the pending objects as one pack through the indexer (nothing if none).
+  Status Flush();
+
+ private:
+  PackSession() = default;
+  git_repository* repo_ = nullptr;
+  git_odb* odb_ = nullptr;
+  git_odb_backend* mempack_ = nullptr;
+};
+
+Result<git_oid> MakeCommit(git_repository* repo, const git_oid& tree, const std::vector<git_oid>& parents,
+                           const std::string& message);
+
+// Moves `ref` to `to` if it is still at `from` (none: the ref must not exist). kExists when
+// another writer moved it first (or holds its lock): the caller rebuilds and tries again.
+Status CompareAndSwap(git_repository* repo, const char* ref, const git_oid& to, const std::optional<git_oid>& from,
+                      const std::string& log);
+
+// True when `ancestor` is `descendant` or one of its ancestors.
+Result<bool> IsAncestor(git_repository* repo, const git_oid& ancestor, const git_oid& descendant);
+
+// An advisory lock on the cache: imports hold it shared, gc exclusive, so gc never drops a
+// pack an import is about to point the branch at.
+class CacheLock {
+ public:
+  enum class Mode { kShared, kExclusive };
+  static Result<CacheLock> Take(const std::string& cache_path, Mode mode, bool wait = true);
+  CacheLock(CacheLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  CacheLock& operator=(CacheLock&&) = delete;
+  ~CacheLock();
+
+ private:
+  explicit CacheLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+}  // namespace vouch::cache::git

@@ -1,0 +1,209 @@
+// vouch cache ...: the append-only git cache and its mirrors.
+#include <iostream>
+#include <memory>
+
+#include "cache/cache.h"
+#include "formats/bundle.h"
+#include "formats/layout.h"
+#include "formats/voucher_json.h"
+#include "libvoucher/file.h"
+#include "tools/commands.h"
+#include "tools/common.h"
+
+namespace vouch::tools {
+namespace {
+namespace fs = std::filesystem;
+
+struct CacheFlags {
+  std::string cache;  // empty: Cache::DefaultPath()
+  std::vector<std::string> inputs, trust;
+  std::string udf, remote, out_dir;
+  bool json = false;
+};
+
+using vouch::cache::Cache;
+using vouch::cache::Offered;
+
+fs::path CachePath(const CacheFlags& f) { return f.cache.empty() ? Cache::DefaultPath() : fs::path(f.cache); }
+
+// Vouchers from files, directories (any .vjj/.vcj below) and bundles.
+Result<std::vector<Offered>> Gather(const std::vector<std::string>& inputs, std::vector<cache::CandidateReport>* refused) {
+  std::vector<Offered> out;
+  for (const auto& in : inputs) {
+    fs::path p(in);
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      for (auto it = fs::recursive_directory_iterator(p, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec) return Error(Code::kIo, in + ": " + ec.message());
+        if (it->is_symlink() || !it->is_regular_file()) continue;
+        fs::path f = it->path();
+        if (f.extension() == ".vbundle") {
+          auto b = formats::Bundle::Open(f);
+          auto all = b.ok() ? b->ReadAll() : Result<std::vector<formats::PackedVoucher>>(b.status());
+          if (!all.ok()) {
+            refused->push_back({f.string(), "", "", all.status(), false, false});
+            continue;
+          }
+          for (auto& v : *all) out.push_back({f.string() + ":" + v.path, v.path, std::move(v.bytes)});
+        } else if (formats::KindFromExtension(f.extension().string())) {
+          auto bytes = ReadFile(f, formats::kMaxVoucherSize, false);
+          if (!bytes.ok()) {
+            refused->push_back({f.string(), "", "", bytes.status(), false, false});
+            continue;
+          }
+          out.push_back({f.string(), "", std::move(*bytes)});
+        }
+      }
+    } else if (p.extension() == ".vbundle") {
+      VOUCH_ASSIGN_OR_RETURN(formats::Bundle b, formats::Bundle::Open(p));
+      VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> all, b.ReadAll());
+      for (auto& v : all) out.push_back({in + ":" + v.path, v.path, std::move(v.bytes)});
+    } else {
+      VOUCH_ASSIGN_OR_RETURN(Bytes bytes, ReadFile(p, formats::kMaxVoucherSize));
+      out.push_back({in, "", std::move(bytes)});
+    }
+  }
+  return out;
+}
+
+Status RunInit(const CacheFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> anchors, LoadAnchors(f.trust));
+  VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Init(CachePath(f), anchors));
+  std::cout << c.path().string() << "\n";
+  return Status::Ok();
+}
+
+Status RunAdd(const CacheFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
+  std::vector<cache::CandidateReport> refused;
+  VOUCH_ASSIGN_OR_RETURN(std::vector<Offered> offered, Gather(f.inputs, &refused));
+  std::string source;
+  for (const auto& i : f.inputs) source += (source.empty() ? "" : ", ") + i;
+  VOUCH_ASSIGN_OR_RETURN(cache::AddReport r, c.Add(offered, source));
+  refused.insert(refused.end(), r.refused.begin(), r.refused.end());
+  if (f.json) {
+    nlohmann::json j = {{"added", r.added}, {"present", r.present}, {"commit", r.commit}, {"refused", nlohmann::json::array()}};
+    for (const auto& x : refused) j["refused"].push_back({{"source", x.source}, {"code", CodeName(x.status.code())}, {"message", x.status.message()}});
+    PrintJson(j);
+  } else {
+    for (const auto& x : refused) std::cerr << "vouch: refused " << x.source << ": " << x.status.message() << " (" << CodeName(x.status.code()) << ")\n";
+    std::cout << "added " << r.added << ", already present " << r.present << ", refused " << refused.size();
+    if (!r.commit.empty()) std::cout << " (commit " << r.commit.substr(0, 12) << ")";
+    std::cout << "\n";
+  }
+  if (!refused.empty()) return Error(Code::kMalformed, std::to_string(refused.size()) + " vouchers refused (see above)");
+  return Status::Ok();
+}
+
+Status RunGet(const CacheFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
+  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> vs, c.Get(f.udf));
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& v : vs) {
+    std::string where = v.path;
+    if (!f.out_dir.empty()) {
+      fs::path p = fs::path(f.out_dir) / v.path;
+      fs::create_directories(p.parent_path());
+      VOUCH_RETURN_IF_ERROR(WriteFileAtomic(p, v.bytes));
+      where = p.string();
+    }
+    if (f.json) j.push_back({{"path", v.path}, {"size", v.bytes.size()}, {"written", f.out_dir.empty() ? "" : where}});
+    else std::cout << where << "\n";
+  }
+  if (f.json) PrintJson(j);
+  if (vs.empty()) return Error(Code::kNotFound, "no vouchers for " + f.udf + " in " + c.path().string());
+  return Status::Ok();
+}
+
+Status RunList(const CacheFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
+  VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> paths, c.List());
+  VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> tip, c.Tip());
+  if (f.json) {
+    PrintJson({{"cache", c.path().string()}, {"tip", tip ? *tip : ""}, {"count", paths.size()}, {"vouchers", paths}});
+  } else {
+    for (const auto& p : paths) std::cout << p << "\n";
+    std::cerr << "vouch: " << paths.size() << " vouchers in " << c.path().string() << "\n";
+  }
+  return Status::Ok();
+}
+
+Status RunVerify(const CacheFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
+  Status s = c.Verify();
+  if (f.json) PrintJson({{"cache", c.path().string()}, {"ok", s.ok()}, {"code", CodeName(s.code())}, {"message", s.message()}});
+  VOUCH_RETURN_IF_ERROR(s);
+  if (!f.json) std::cout << "ok: history is append-only and every voucher matches its id\n";
+  return Status::Ok();
+}
+
+Status RunPush(const CacheFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
+  VOUCH_RETURN_IF_ERROR(c.Push(f.remote));
+  std::cout << "pushed to " << f.remote << "\n";
+  return Status::Ok();
+}
+
+Status RunPull(const CacheFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
+  VOUCH_ASSIGN_OR_RETURN(Cache::PullReport r, c.Pull(f.remote));
+  const char* kinds[] = {"up-to-date", "fast-forward", "merged", "remote-behind"};
+  const char* kind = kinds[static_cast<int>(r.kind)];
+  if (f.json) {
+    PrintJson({{"result", kind}, {"new-commits", r.new_commits}, {"new-vouchers", r.new_vouchers}, {"tip", r.tip},
+               {"received-bytes", r.received_bytes}});
+  } else {
+    std::cout << kind << ": " << r.new_vouchers << " new vouchers in " << r.new_commits << " commits, " << r.received_bytes
+              << " bytes received\n";
+  }
+  return Status::Ok();
+}
+
+Status RunGc(const CacheFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
+  VOUCH_RETURN_IF_ERROR(c.Gc());
+  std::cout << "packed\n";
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddCacheCommands(CLI::App& app, Action& action) {
+  auto* cache = app.add_subcommand("cache", "The append-only git cache of vouchers, and its mirrors");
+  cache->require_subcommand(1);
+  cache->footer("The cache is a bare git repository: --cache PATH, else $VOUCH_CACHE, else\n"
+                "$XDG_DATA_HOME/vouch/cache.git (~/.local/share/vouch/cache.git).");
+  auto f = std::make_shared<CacheFlags>();
+  auto sub = [&](const char* name, const char* help, Status (*run)(const CacheFlags&)) {
+    auto* c = cache->add_subcommand(name, help);
+    c->add_option("--cache", f->cache, "Cache repository (default: see 'vouch cache --help')");
+    c->callback([&action, f, run] { action = [f, run] { return run(*f); }; });
+    return c;
+  };
+  auto* c = sub("init", "Create a cache (a bare git repository); with --trust it accepts only vouchers those anchors sign", RunInit);
+  c->add_option("--trust", f->trust, "Manufacturer anchors (PEM) this cache accepts");
+  c = sub("add", "Add voucher files; one commit, duplicates are no-ops", RunAdd);
+  c->add_option("FILE", f->inputs, "Voucher files, directories or bundles")->required();
+  c->add_flag("--json", f->json, "Print one JSON document");
+  c = sub("import", "Import bundles and directories of vouchers; one commit", RunAdd);
+  c->add_option("SOURCE", f->inputs, ".vbundle files or directories")->required();
+  c->add_flag("--json", f->json, "Print one JSON document");
+  c = sub("get", "Show (or write out) the vouchers filed under a device", RunGet);
+  c->add_option("UDF", f->udf, "Device UDF")->required();
+  c->add_option("--out-dir", f->out_dir, "Write them under DIR at their layout paths");
+  c->add_flag("--json", f->json, "Print one JSON document");
+  c = sub("list", "List every voucher in the cache", RunList);
+  c->add_flag("--json", f->json, "Print one JSON document");
+  c = sub("verify", "Prove the whole history append-only and every voucher id right", RunVerify);
+  c->add_flag("--json", f->json, "Print one JSON document");
+  c = sub("push", "Fast-forward a mirror (path, file://, git://, https:// or a configured remote)", RunPush);
+  c->add_option("REMOTE", f->remote, "Where to push")->required();
+  c = sub("pull", "Fetch a mirror, verify its history is append-only, merge by union", RunPull);
+  c->add_option("REMOTE", f->remote, "Where to pull from")->required();
+  c->add_flag("--json", f->json, "Print one JSON document");
+  sub("gc", "Consolidate the cache's packs into one", RunGc);
+  cache->footer("Examples:\n  vouch cache init --trust mfr-root.pem\n  vouch cache import /media/stick\n"
+                "  vouch cache pull git://mirror.example/vouchers.git\n  vouch cache push /media/stick/vouchers.git");
+}
+
+}  // namespace vouch::tools
