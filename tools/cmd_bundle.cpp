@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 struct CreateFlags {
   std::string from, out, cache, since;
-  bool use_cache = false;
+  CLI::Option* cache_option = nullptr;  // given with or without a PATH
   std::vector<std::string> devices;
   size_t shard_threshold = formats::kShardThreshold;
   bool json = false;
@@ -72,11 +72,12 @@ Status RunCreate(const CreateFlags& f) {
     if (!u.ok() || u->bits() != udf::kKeyBits) return Error(Code::kUsage, "--device '" + d + "' is not a 140-bit device UDF");
     devices.insert(u->ToString());
   }
-  if (f.use_cache == !f.from.empty()) return Error(Code::kUsage, "give the vouchers with --from DIR or --cache [PATH]");
+  bool use_cache = f.cache_option && f.cache_option->count() > 0;
+  if (use_cache == !f.from.empty()) return Error(Code::kUsage, "give the vouchers with --from DIR or --cache [PATH]");
   std::vector<formats::PackedVoucher> vs;
   std::optional<cache::Cache> c;
   std::optional<std::string> tip;
-  if (f.use_cache) {
+  if (use_cache) {
     VOUCH_ASSIGN_OR_RETURN(cache::Cache opened, cache::Cache::Open(f.cache.empty() ? cache::Cache::DefaultPath() : fs::path(f.cache)));
     c.emplace(std::move(opened));
     VOUCH_ASSIGN_OR_RETURN(tip, c->Tip());
@@ -159,10 +160,8 @@ void AddBundleCommands(CLI::App& app, Action& action) {
   auto fc = std::make_shared<CreateFlags>();
   auto* c = bundle->add_subcommand("create", "Pack the vouchers found under a directory; print the bundle path(s)");
   c->add_option("--from", fc->from, "Directory holding voucher files (.vjj, .vcj), e.g. an --out-dir tree");
-  c->add_option("--cache", fc->cache, "Pack from the cache (PATH optional: default as in 'vouch cache --help')")
-      ->expected(0, 1)
-      ->each([fc](const std::string&) { fc->use_cache = true; })
-      ->trigger_on_parse();
+  fc->cache_option = c->add_option("--cache", fc->cache, "Pack from the cache (PATH optional: default as in 'vouch cache --help')")
+                        ->expected(0, 1);
   c->add_option("--since", fc->since, "With --cache: only vouchers added after this commit or bundle id");
   c->add_option("--device", fc->devices, "Only vouchers for these device UDFs");
   c->add_option("--out", fc->out, "Directory to write <BUNDLE-ID>.vbundle into")->required();
