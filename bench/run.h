@@ -19,8 +19,9 @@ struct RunResult {
   int exit_code = -1;
 };
 
-// Runs argv with stdout and stderr sent to /dev/null.
-inline RunResult RunOnce(const std::vector<std::string>& argv) {
+// Runs argv with stderr, and stdout unless `out` names a file for it, sent to /dev/null.
+// Measure from a small process: a child's peak memory includes its parent's at exec time.
+inline RunResult RunOnce(const std::vector<std::string>& argv, const std::string& out = "") {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -28,7 +29,8 @@ inline RunResult RunOnce(const std::vector<std::string>& argv) {
   pid_t pid = fork();
   if (pid == 0) {
     int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
+    int stdout_fd = out.empty() ? null : open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(stdout_fd, 1);
     dup2(null, 2);
     execvp(args[0], args.data());
     _exit(127);

@@ -32,8 +32,8 @@ Result<git_oid> ParseOid(const std::string& hex) {
 // The layout path a voucher's own bytes say it belongs at.
 Result<std::string> PathOf(ByteView bytes) {
   VOUCH_ASSIGN_OR_RETURN(formats::EnvelopeKind kind, formats::Sniff(bytes));
-  VOUCH_ASSIGN_OR_RETURN(formats::Unverified u, formats::OpenEnvelopeUnverified(bytes));
-  VOUCH_ASSIGN_OR_RETURN(Voucher v, formats::DecodeVoucher(u.payload));
+  VOUCH_ASSIGN_OR_RETURN(Bytes payload, formats::PayloadUnverified(bytes));
+  VOUCH_ASSIGN_OR_RETURN(Voucher v, formats::DecodeVoucher(payload));
   if (!v.enrollment) return Error(Code::kUnsupported, "not an enrolling voucher: no device key to file it under");
   VOUCH_ASSIGN_OR_RETURN(std::string dir, formats::DeviceDirectory(v.enrollment->device_key));
   return dir + "/" + formats::VoucherId(kind, bytes) + "." + std::string(formats::Extension(kind));
@@ -108,11 +108,13 @@ Result<Cache> Cache::Open(const fs::path& path) {
 Status Cache::CheckVoucher(const std::string& path, ByteView bytes) const {
   auto entry = formats::ParseLayoutPath(path);
   if (!entry.ok()) return Error(Code::kUnsafePath, entry.status().message());
-  if (formats::VoucherId(entry->kind, bytes) != entry->voucher_id) {
-    return Error(Code::kIdMismatch, path + ": bytes do not have the id they are filed under");
-  }
+  // The path the bytes themselves call for: their id and the device key inside them.
   VOUCH_ASSIGN_OR_RETURN(std::string own, PathOf(bytes));
-  if (own != path) return Error(Code::kWrongDevice, path + ": the voucher inside is for another device");
+  if (own != path) {
+    bool same_id = own.substr(own.rfind('/') + 1) == path.substr(path.rfind('/') + 1);
+    return same_id ? Error(Code::kWrongDevice, path + ": the voucher inside is for another device")
+                   : Error(Code::kIdMismatch, path + ": bytes do not have the id they are filed under");
+  }
   if (!anchors_.empty()) {
     // An archive keeps old vouchers: signatures and paths are checked, validity periods not.
     auto v = formats::VerifyEnvelope(bytes, anchors_, TimePolicy::None());
@@ -178,12 +180,8 @@ Result<AddReport> Cache::Add(const std::vector<Offered>& vouchers, const std::st
   std::map<std::string, std::string> entries;
   for (const auto& v : vouchers) {
     std::string where = v.source.empty() ? source : v.source;
-    auto own = PathOf(v.bytes);
-    Status s = own.status();
-    if (s.ok() && !v.path.empty() && v.path != *own) {
-      s = Error(Code::kIdMismatch, "filed at " + v.path + " but its bytes belong at " + *own);
-    }
-    if (s.ok()) s = CheckVoucher(*own, v.bytes);
+    auto own = v.path.empty() ? PathOf(v.bytes) : Result<std::string>(v.path);
+    Status s = own.ok() ? CheckVoucher(*own, v.bytes) : own.status();
     if (!s.ok()) {
       CandidateReport r;
       r.source = where;

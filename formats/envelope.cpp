@@ -57,6 +57,13 @@ Result<Unverified> OpenEnvelopeUnverified(ByteView envelope) {
   return kind == EnvelopeKind::kJws ? OpenJwsUnverified(envelope) : OpenCmsUnverified(envelope);
 }
 
+Result<Bytes> PayloadUnverified(ByteView envelope) {
+  VOUCH_ASSIGN_OR_RETURN(EnvelopeKind kind, Sniff(envelope));
+  if (kind == EnvelopeKind::kJws) return JwsPayloadUnverified(envelope);
+  VOUCH_ASSIGN_OR_RETURN(Unverified u, OpenCmsUnverified(envelope));
+  return std::move(u.payload);
+}
+
 Result<VerifiedVoucher> VerifyVoucher(ByteView envelope, const std::vector<Certificate>& anchors,
                                       const TimePolicy& time) {
   VOUCH_ASSIGN_OR_RETURN(Verified v, VerifyEnvelope(envelope, anchors, time));

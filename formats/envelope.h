@@ -57,6 +57,8 @@ struct Unverified {
   int signatures = 0;
 };
 Result<Unverified> OpenEnvelopeUnverified(ByteView envelope);
+// Only the payload, with no checks and as little parsing as the envelope allows.
+Result<Bytes> PayloadUnverified(ByteView envelope);
 
 // Verify then decode: the usual reader's path.
 struct VerifiedVoucher {

@@ -14,8 +14,17 @@ using nlohmann::json;
 struct Signature {
   std::string protected_b64;  // as transmitted: the signing input uses these exact characters
   std::string signature_b64;
-  std::vector<Certificate> x5c;
+  std::vector<Bytes> x5c;  // DER, parsed only when a signature is checked (parsing is costly)
 };
+
+Result<std::vector<Certificate>> ParseCerts(const std::vector<Bytes>& ders) {
+  std::vector<Certificate> out;
+  for (const auto& d : ders) {
+    VOUCH_ASSIGN_OR_RETURN(Certificate c, Certificate::FromDer(d));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
 
 struct Parsed {
   std::string payload_b64;
@@ -60,8 +69,8 @@ Result<Signature> ParseSignature(const json& sig, std::string_view typ_wanted) {
       // RFC 7515 4.1.6: x5c is standard base64 DER, not base64url.
       auto der = c.is_string() ? Base64Decode(c.get<std::string>()) : Result<Bytes>(Error(Code::kMalformed, ""));
       if (!der.ok()) return Error(Code::kMalformed, "jws x5c entry is not base64 DER");
-      VOUCH_ASSIGN_OR_RETURN(Certificate cert, Certificate::FromDer(*der));
-      s.x5c.push_back(std::move(cert));
+      if (der->size() > kMaxCertificateSize) return Error(Code::kTooLarge, "jws x5c entry is over 16 KiB");
+      s.x5c.push_back(std::move(*der));
     }
   }
   return s;
@@ -95,12 +104,13 @@ Result<Verified> VerifyOne(const Parsed& p, const Signature& s, const std::vecto
   auto raw = Base64UrlDecode(s.signature_b64);
   if (!raw.ok()) return Error(Code::kBadSignature, "jws signature is not base64url");
   std::string input = s.protected_b64 + "." + p.payload_b64;  // RFC 7515 5.2 step 8
+  VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> x5c, ParseCerts(s.x5c));
   // The signature first: a tampered voucher reads as tampered even when its signer expired.
-  std::vector<Certificate> candidates = s.x5c.empty() ? anchors : std::vector<Certificate>{s.x5c[0]};
+  std::vector<Certificate> candidates = x5c.empty() ? anchors : std::vector<Certificate>{x5c[0]};
   Status last = Error(Code::kBadSignature, "jws signature does not verify");
   for (const auto& signer : candidates) {
     if (!es256::VerifyWith(signer.pkey(), AsBytes(input), *raw).ok()) continue;
-    std::vector<Certificate> rest(s.x5c.size() > 1 ? s.x5c.begin() + 1 : s.x5c.end(), s.x5c.end());
+    std::vector<Certificate> rest(x5c.size() > 1 ? x5c.begin() + 1 : x5c.end(), x5c.end());
     auto anchor = VerifyPath(signer, rest, anchors, time);
     if (!anchor.ok()) return anchor.status();
     return Verified{EnvelopeKind::kJws, p.payload, signer, *anchor};
@@ -145,8 +155,16 @@ Result<Verified> VerifyJws(ByteView envelope, const std::vector<Certificate>& an
 Result<Unverified> OpenJwsUnverified(ByteView envelope, std::string_view typ) {
   VOUCH_ASSIGN_OR_RETURN(Parsed p, Parse(envelope, typ));
   Unverified u{EnvelopeKind::kJws, std::move(p.payload), {}, static_cast<int>(p.signatures.size())};
-  for (auto& s : p.signatures) u.certificates.insert(u.certificates.end(), s.x5c.begin(), s.x5c.end());
+  for (auto& s : p.signatures) {
+    VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> certs, ParseCerts(s.x5c));
+    u.certificates.insert(u.certificates.end(), certs.begin(), certs.end());
+  }
   return u;
+}
+
+Result<Bytes> JwsPayloadUnverified(ByteView envelope) {
+  VOUCH_ASSIGN_OR_RETURN(Parsed p, Parse(envelope, kVoucherJwsTyp));
+  return std::move(p.payload);
 }
 
 }  // namespace vouch::formats

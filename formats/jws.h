@@ -16,5 +16,7 @@ Result<Bytes> SignJws(ByteView payload, const Signer& signer, std::string_view t
 Result<Verified> VerifyJws(ByteView envelope, const std::vector<Certificate>& anchors, const TimePolicy& time,
                            std::string_view typ = kVoucherJwsTyp);
 Result<Unverified> OpenJwsUnverified(ByteView envelope, std::string_view typ = kVoucherJwsTyp);
+// The payload alone, certificates not even parsed: for filing vouchers by what they say.
+Result<Bytes> JwsPayloadUnverified(ByteView envelope);
 
 }  // namespace vouch::formats

@@ -52,9 +52,9 @@ Result<std::vector<formats::PackedVoucher>> Collect(const fs::path& dir, const s
     auto kind = formats::KindFromExtension(e.path().extension().string());
     if (!kind) continue;
     VOUCH_ASSIGN_OR_RETURN(Bytes bytes, ReadFile(e.path(), formats::kMaxVoucherSize, false));
-    auto opened = formats::OpenEnvelopeUnverified(bytes);
-    if (!opened.ok()) return opened.status().Context(e.path().string());
-    auto voucher = formats::DecodeVoucher(opened->payload);
+    auto payload = formats::PayloadUnverified(bytes);
+    if (!payload.ok()) return payload.status().Context(e.path().string());
+    auto voucher = formats::DecodeVoucher(*payload);
     if (!voucher.ok()) return voucher.status().Context(e.path().string());
     if (!voucher->enrollment) return Error(Code::kUnsupported, e.path().string() + ": not an enrolling voucher (no device key)");
     const std::string& udf = voucher->enrollment->device_key;

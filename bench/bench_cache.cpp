@@ -1,0 +1,143 @@
+// The git cache against named anchors, in one run (DESIGN.md section 10, issue 5):
+//   ingest of N vouchers          vs  `git fast-import` of the same blobs and tree (goal <= 1.5x)
+//   lookup of one device          vs  `git cat-file -p vouchers:<path>` of the same voucher
+//   pull of 1,000 new vouchers    vs  the first full pull of all N (bytes and time follow the delta)
+// Everything measured runs as its own process, from a parent kept small (see bench/run.h).
+//
+//   bench_cache [N]               default 100000
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "bench/run.h"
+#include "formats/envelope.h"
+#include "formats/layout.h"
+#include "formats/voucher_json.h"
+#include "libvoucher/encoding.h"
+#include "libvoucher/file.h"
+#include "libvoucher/udf.h"
+
+using namespace vouch;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Right-sized JWS vouchers for random device keys, filed at their layout paths under `dir`.
+// Their signatures are random bytes: a cache checks signatures only when it holds anchors,
+// and these caches do not. With `stream`, also the same blobs and tree for git fast-import.
+void MakeVouchers(const fs::path& dir, size_t n, uint64_t seed, std::ostream* stream) {
+  std::mt19937_64 rng(seed);
+  auto random = [&](size_t k) {
+    Bytes b(k);
+    for (auto& x : b) x = static_cast<uint8_t>(rng());
+    return b;
+  };
+  Bytes cert = random(400);
+  std::string header = Base64UrlEncode(AsBytes(R"({"alg":"ES256","typ":"voucher-jws+json"})"));
+  std::ostringstream tree;
+  for (size_t i = 0; i < n; ++i) {
+    Voucher v;
+    v.created_on = Instant::Now();
+    v.assertion = "verified";
+    v.serial_number = "SN-" + std::to_string(seed) + "-" + std::to_string(i);
+    v.pinned_domain_cert = cert;
+    Enrollment e;
+    e.device_key = udf::KeyFingerprint(random(91));
+    e.suite = "P256-HPKE-SHA256-AES128GCM";
+    e.enc = random(65);
+    e.ct = random(48);
+    e.combined_key = random(91);
+    v.enrollment = e;
+    std::string jws = R"({"payload":")" + Base64UrlEncode(formats::EncodeVoucher(v)) + R"(","signatures":[{"protected":")" +
+                      header + R"(","signature":")" + Base64UrlEncode(random(64)) + R"("}]})";
+    std::string path = formats::LayoutPath({e.device_key, formats::VoucherId(formats::EnvelopeKind::kJws, AsBytes(jws)),
+                                            formats::EnvelopeKind::kJws});
+    fs::create_directories((dir / path).parent_path());
+    std::ofstream(dir / path, std::ios::binary) << jws;
+    if (stream) {
+      *stream << "blob\nmark :" << i + 1 << "\ndata " << jws.size() << "\n" << jws << "\n";
+      tree << "M 100644 :" << i + 1 << " " << path << "\n";
+    }
+  }
+  if (stream) *stream << "commit refs/heads/vouchers\ncommitter vouch <vouch@localhost> 0 +0000\ndata 0\n" << tree.str() << "\n";
+}
+
+std::string Field(const std::string& file, const std::string& name) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto at = line.find("\"" + name + "\": ");
+    if (at != std::string::npos) {
+      std::string v = line.substr(at + name.size() + 4);
+      while (!v.empty() && (v.back() == ',' || v.back() == '"')) v.pop_back();
+      if (!v.empty() && v[0] == '"') v.erase(0, 1);
+      return v;
+    }
+  }
+  return "?";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  size_t n = argc > 1 ? std::stoul(argv[1]) : 100000;
+  fs::path work = fs::temp_directory_path() / ("vouch-bench-cache-" + std::to_string(getpid()));
+  fs::create_directories(work);
+  std::printf("vouch cache benchmark: %zu vouchers\n", n);
+  std::fflush(stdout);
+  if (pid_t pid = fork(); pid == 0) {
+    std::ofstream stream(work / "stream", std::ios::binary);
+    MakeVouchers(work / "src", n, 1, &stream);
+    MakeVouchers(work / "delta", 1000, 2, nullptr);
+    _exit(0);
+  } else {
+    int status = 0;
+    waitpid(pid, &status, 0);
+  }
+  std::string vouch = VOUCH_PATH;
+  std::string a = (work / "a.git").string(), b = (work / "b.git").string();
+
+  bench::RunOnce({"git", "init", "-q", "--bare", (work / "fi.git").string()});
+  auto fi = bench::RunOnce({"sh", "-c", "git --git-dir " + (work / "fi.git").string() + " fast-import --quiet < " + (work / "stream").string()});
+  bench::RunOnce({vouch, "cache", "init", "--cache", a});
+  auto ingest = bench::RunOnce({vouch, "cache", "import", (work / "src").string(), "--cache", a, "--json"}, (work / "ingest.json").string());
+  std::printf("  imported %s vouchers\n\n", Field((work / "ingest.json").string(), "added").c_str());
+  std::printf("anchor: git fast-import of the same blobs and tree (from a stream; vouch reads %zu files)\n", n);
+  std::printf("  %-42s %9.2f s %9.1f MiB\n", "git fast-import", fi.seconds, static_cast<double>(fi.max_rss_kib) / 1024);
+  std::printf("  %-42s %9.2f s %9.1f MiB   ratio %.2f (goal <= 1.5)\n", "vouch cache import (one commit, one pack)",
+              ingest.seconds, static_cast<double>(ingest.max_rss_kib) / 1024, ingest.seconds / fi.seconds);
+
+  // Lookup of one device: ours against git cat-file of the same blob.
+  std::string path;
+  for (auto& e : fs::recursive_directory_iterator(work / "src")) {
+    if (e.is_regular_file()) { path = fs::relative(e.path(), work / "src").string(); break; }
+  }
+  std::string udf = formats::ParseLayoutPath(path)->device_udf;
+  auto get = bench::RunMedian({vouch, "cache", "get", udf, "--cache", a});
+  auto cat = bench::RunMedian({"git", "--git-dir", a, "cat-file", "-p", "refs/heads/vouchers:" + path});
+  std::printf("\nanchor: git cat-file -p vouchers:<path> (the same voucher)\n");
+  std::printf("  %-42s %9.4f s %9.1f MiB\n", "git cat-file", cat.seconds, static_cast<double>(cat.max_rss_kib) / 1024);
+  std::printf("  %-42s %9.4f s %9.1f MiB   ratio %.2f\n", "vouch cache get UDF", get.seconds,
+              static_cast<double>(get.max_rss_kib) / 1024, get.seconds / cat.seconds);
+
+  // Pulls: the first takes everything; after 1,000 more on the remote, only those.
+  bench::RunOnce({vouch, "cache", "init", "--cache", b});
+  auto full = bench::RunOnce({vouch, "cache", "pull", a, "--cache", b, "--json"}, (work / "full.json").string());
+  bench::RunOnce({vouch, "cache", "import", (work / "delta").string(), "--cache", a});
+  auto delta = bench::RunOnce({vouch, "cache", "pull", a, "--cache", b, "--json"}, (work / "delta.json").string());
+  double full_bytes = std::stod(Field((work / "full.json").string(), "received-bytes"));
+  double delta_bytes = std::stod(Field((work / "delta.json").string(), "received-bytes"));
+  std::printf("\nanchor: the first, full pull of the same cache\n");
+  std::printf("  %-42s %9.2f s %12.0f bytes %7s vouchers\n", "full pull", full.seconds, full_bytes,
+              Field((work / "full.json").string(), "new-vouchers").c_str());
+  std::printf("  %-42s %9.2f s %12.0f bytes %7s vouchers\n", "incremental pull (1,000 new)", delta.seconds, delta_bytes,
+              Field((work / "delta.json").string(), "new-vouchers").c_str());
+  std::printf("  delta/full: time %.3f, bytes %.4f; vouchers %.4f\n", delta.seconds / full.seconds, delta_bytes / full_bytes,
+              1000.0 / static_cast<double>(n));
+  fs::remove_all(work);
+  return 0;
+}
