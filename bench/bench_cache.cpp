@@ -138,6 +138,6 @@ int main(int argc, char** argv) {
               Field((work / "delta.json").string(), "new-vouchers").c_str());
   std::printf("  delta/full: time %.3f, bytes %.4f; vouchers %.4f\n", delta.seconds / full.seconds, delta_bytes / full_bytes,
               1000.0 / static_cast<double>(n));
-  fs::remove_all(work);
+  if (!std::getenv("VOUCH_BENCH_KEEP")) fs::remove_all(work);
   return 0;
 }

@@ -2,11 +2,13 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <random>
 #include <thread>
 
 #include "cache/git/git.h"
+#include "cache/parallel.h"
 #include "cache/git/store.h"
 #include "formats/layout.h"
 #include "formats/voucher_json.h"
@@ -163,8 +165,11 @@ Result<std::string> Cache::CommitOnTip(const std::map<std::string, std::string>&
       VOUCH_RETURN_IF_ERROR(pack_->session.Flush());  // blobs of duplicates: harmless, keep them packed
       return tip ? git::OidText(*tip) : std::string();
     }
-    VOUCH_ASSIGN_OR_RETURN(git_oid tree, git::InsertPaths(repo_, base.get(), fresh));
+    std::vector<git_oid> trees;
+    VOUCH_ASSIGN_OR_RETURN(git_oid tree, git::InsertPaths(repo_, base.get(), fresh, &trees));
+    for (const auto& t : trees) pack_->session.Record(t);
     VOUCH_ASSIGN_OR_RETURN(git_oid commit, git::MakeCommit(repo_, tree, parents, message));
+    pack_->session.Record(commit);
     VOUCH_RETURN_IF_ERROR(pack_->session.Flush());
     Status cas = git::CompareAndSwap(repo_, std::string(kBranch).c_str(), commit, tip, message.substr(0, message.find('\n')));
     if (cas.ok()) return git::OidText(commit);
@@ -177,20 +182,27 @@ Result<std::string> Cache::CommitOnTip(const std::map<std::string, std::string>&
 
 Result<AddReport> Cache::Add(const std::vector<Offered>& vouchers, const std::string& source) {
   AddReport report;
-  std::map<std::string, std::string> entries;
-  for (const auto& v : vouchers) {
-    std::string where = v.source.empty() ? source : v.source;
+  // Checking is most of an import's work (decoding, hashing, signatures) and each voucher
+  // stands alone, so it runs on every core; writing objects stays on this thread.
+  std::vector<Result<std::string>> checked(vouchers.size(), Result<std::string>(std::string()));
+  ParallelFor(vouchers.size(), [&](size_t i) {
+    const Offered& v = vouchers[i];
     auto own = v.path.empty() ? PathOf(v.bytes) : Result<std::string>(v.path);
     Status s = own.ok() ? CheckVoucher(*own, v.bytes) : own.status();
-    if (!s.ok()) {
+    checked[i] = s.ok() ? std::move(own) : Result<std::string>(s);
+  });
+  std::map<std::string, std::string> entries;
+  for (size_t i = 0; i < vouchers.size(); ++i) {
+    const Offered& v = vouchers[i];
+    if (!checked[i].ok()) {
       CandidateReport r;
-      r.source = where;
-      r.status = s;
+      r.source = v.source.empty() ? source : v.source;
+      r.status = checked[i].status();
       report.refused.push_back(std::move(r));
       continue;
     }
     VOUCH_ASSIGN_OR_RETURN(git_oid blob, pack_->session.WriteBlob(v.bytes));
-    entries.emplace(*own, git::OidText(blob));
+    entries.emplace(*checked[i], git::OidText(blob));
   }
   if (entries.empty()) return report;
   size_t added = 0;

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cache/cache.h"
+#include "cache/sources.h"
 #include "formats/bundle.h"
 #include "formats/layout.h"
 #include "formats/voucher_json.h"
@@ -26,46 +27,6 @@ using vouch::cache::Offered;
 
 fs::path CachePath(const CacheFlags& f) { return f.cache.empty() ? Cache::DefaultPath() : fs::path(f.cache); }
 
-// Vouchers from files, directories (any .vjj/.vcj below) and bundles.
-Result<std::vector<Offered>> Gather(const std::vector<std::string>& inputs, std::vector<cache::CandidateReport>* refused) {
-  std::vector<Offered> out;
-  for (const auto& in : inputs) {
-    fs::path p(in);
-    std::error_code ec;
-    if (fs::is_directory(p, ec)) {
-      for (auto it = fs::recursive_directory_iterator(p, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (ec) return Error(Code::kIo, in + ": " + ec.message());
-        if (it->is_symlink() || !it->is_regular_file()) continue;
-        fs::path f = it->path();
-        if (f.extension() == ".vbundle") {
-          auto b = formats::Bundle::Open(f);
-          auto all = b.ok() ? b->ReadAll() : Result<std::vector<formats::PackedVoucher>>(b.status());
-          if (!all.ok()) {
-            refused->push_back({f.string(), "", "", all.status(), false, false});
-            continue;
-          }
-          for (auto& v : *all) out.push_back({f.string() + ":" + v.path, v.path, std::move(v.bytes)});
-        } else if (formats::KindFromExtension(f.extension().string())) {
-          auto bytes = ReadFile(f, formats::kMaxVoucherSize, false);
-          if (!bytes.ok()) {
-            refused->push_back({f.string(), "", "", bytes.status(), false, false});
-            continue;
-          }
-          out.push_back({f.string(), "", std::move(*bytes)});
-        }
-      }
-    } else if (p.extension() == ".vbundle") {
-      VOUCH_ASSIGN_OR_RETURN(formats::Bundle b, formats::Bundle::Open(p));
-      VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> all, b.ReadAll());
-      for (auto& v : all) out.push_back({in + ":" + v.path, v.path, std::move(v.bytes)});
-    } else {
-      VOUCH_ASSIGN_OR_RETURN(Bytes bytes, ReadFile(p, formats::kMaxVoucherSize));
-      out.push_back({in, "", std::move(bytes)});
-    }
-  }
-  return out;
-}
-
 Status RunInit(const CacheFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> anchors, LoadAnchors(f.trust));
   VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Init(CachePath(f), anchors));
@@ -76,7 +37,7 @@ Status RunInit(const CacheFlags& f) {
 Status RunAdd(const CacheFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
   std::vector<cache::CandidateReport> refused;
-  VOUCH_ASSIGN_OR_RETURN(std::vector<Offered> offered, Gather(f.inputs, &refused));
+  VOUCH_ASSIGN_OR_RETURN(std::vector<Offered> offered, cache::GatherSources(f.inputs, &refused));
   std::string source;
   for (const auto& i : f.inputs) source += (source.empty() ? "" : ", ") + i;
   VOUCH_ASSIGN_OR_RETURN(cache::AddReport r, c.Add(offered, source));

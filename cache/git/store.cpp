@@ -28,7 +28,8 @@ Result<TreePtr> TreeOf(git_repository* repo, const git_oid& commit) {
 
 namespace {
 
-Result<git_oid> Insert(git_repository* repo, const git_tree* base, const std::map<std::string, git_oid>& entries) {
+Result<git_oid> Insert(git_repository* repo, const git_tree* base, const std::map<std::string, git_oid>& entries,
+                       std::vector<git_oid>* written) {
   git_treebuilder* raw = nullptr;
   if (git_treebuilder_new(&raw, repo, base) != 0) return Fail(Code::kInternal, "tree builder");
   TreeBuilderPtr tb(raw);
@@ -65,20 +66,22 @@ Result<git_oid> Insert(git_repository* repo, const git_tree* base, const std::ma
         subtree.reset(t);
       }
     }
-    VOUCH_ASSIGN_OR_RETURN(git_oid sub_oid, Insert(repo, subtree.get(), sub));
+    VOUCH_ASSIGN_OR_RETURN(git_oid sub_oid, Insert(repo, subtree.get(), sub, written));
     if (git_treebuilder_insert(nullptr, tb.get(), name.c_str(), &sub_oid, GIT_FILEMODE_TREE) != 0) {
       return Fail(Code::kInternal, "tree insert " + name);
     }
   }
   git_oid out;
   if (git_treebuilder_write(&out, tb.get()) != 0) return Fail(Code::kIo, "tree write");
+  written->push_back(out);
   return out;
 }
 
 }  // namespace
 
-Result<git_oid> InsertPaths(git_repository* repo, const git_tree* base, const std::map<std::string, git_oid>& entries) {
-  return Insert(repo, base, entries);
+Result<git_oid> InsertPaths(git_repository* repo, const git_tree* base, const std::map<std::string, git_oid>& entries,
+                            std::vector<git_oid>* written) {
+  return Insert(repo, base, entries, written);
 }
 
 Result<PackSession> PackSession::Begin(git_repository* repo) {
@@ -100,6 +103,7 @@ PackSession& PackSession::operator=(PackSession&& o) noexcept {
   std::swap(repo_, o.repo_);
   std::swap(odb_, o.odb_);
   std::swap(mempack_, o.mempack_);
+  std::swap(pending_, o.pending_);
   return *this;
 }
 
@@ -113,12 +117,21 @@ PackSession::~PackSession() {
 Result<git_oid> PackSession::WriteBlob(ByteView data) {
   git_oid oid;
   if (git_blob_create_from_buffer(&oid, repo_, data.data(), data.size()) != 0) return Fail(Code::kIo, "blob write");
+  pending_.push_back(oid);
   return oid;
 }
 
 Status PackSession::Flush() {
+  if (pending_.empty()) return Status::Ok();
+  git_packbuilder* raw = nullptr;
+  if (git_packbuilder_new(&raw, repo_) != 0) return Fail(Code::kInternal, "packbuilder");
+  std::unique_ptr<git_packbuilder, Deleter<git_packbuilder_free>> pb(raw);
+  git_packbuilder_set_threads(raw, 0);  // 0: as many as there are cores
+  for (const auto& oid : pending_) {
+    if (git_packbuilder_insert(raw, &oid, nullptr) != 0) return Fail(Code::kIo, "pack object " + OidText(oid));
+  }
   git_buf pack = GIT_BUF_INIT;
-  if (git_mempack_dump(&pack, repo_, mempack_) != 0) return Fail(Code::kIo, "pack build");
+  if (git_packbuilder_write_buf(&pack, raw) != 0) return Fail(Code::kIo, "pack build");
   git_odb_writepack* wp = nullptr;
   git_indexer_progress stats{};
   Status s;
@@ -129,7 +142,10 @@ Status PackSession::Flush() {
     wp->free(wp);
   }
   git_buf_dispose(&pack);
-  git_mempack_reset(mempack_);
+  if (s.ok()) {
+    git_mempack_reset(mempack_);
+    pending_.clear();
+  }
   return s;
 }
 

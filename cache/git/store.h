@@ -19,7 +19,9 @@ Result<TreePtr> TreeOf(git_repository* repo, const git_oid& commit);
 
 // The tree `base` (may be null) plus `entries` (path -> blob). A path already present with
 // the same blob is kept; with another blob it is kIdMismatch (a cache never changes a path).
-Result<git_oid> InsertPaths(git_repository* repo, const git_tree* base, const std::map<std::string, git_oid>& entries);
+// Every tree it writes is recorded in `written` (for the pack).
+Result<git_oid> InsertPaths(git_repository* repo, const git_tree* base, const std::map<std::string, git_oid>& entries,
+                            std::vector<git_oid>* written);
 
 // Collects the objects an import writes in memory and stores them as one pack.
 class PackSession {
@@ -30,7 +32,10 @@ class PackSession {
   ~PackSession();  // detaches; objects not flushed are dropped
 
   Result<git_oid> WriteBlob(ByteView data);
-  // Writes the pending objects as one pack through the indexer (nothing if none).
+  // Notes an object written some other way (trees, commits) for the next Flush.
+  void Record(const git_oid& oid) { pending_.push_back(oid); }
+  // Writes the pending objects as one pack through the indexer (nothing if none). The
+  // delta search runs on every core (libgit2's own mempack dump uses one).
   Status Flush();
 
  private:
@@ -38,6 +43,7 @@ class PackSession {
   git_repository* repo_ = nullptr;
   git_odb* odb_ = nullptr;
   git_odb_backend* mempack_ = nullptr;
+  std::vector<git_oid> pending_;
 };
 
 Result<git_oid> MakeCommit(git_repository* repo, const git_oid& tree, const std::vector<git_oid>& parents,

@@ -86,4 +86,11 @@ expect_exit 0 "$VOUCH" cache pull "file://$T/A.git" --cache C.git
 expect_same "$(count C.git)" 7
 expect_exit 0 "$VOUCH" cache pull A.git --cache C.git
 expect_in out.txt "up-to-date"
+# ...and so is a remote configured by name in the cache's git config.
+git --git-dir C.git remote add public "$URL"
+expect_exit 1 "$VOUCH" cache pull public --cache C.git       # the public cache still has the deleting commit
+expect_in err.txt "deletes"
+git --git-dir srv/public.git update-ref refs/heads/vouchers "$before"
+expect_exit 0 "$VOUCH" cache pull public --cache C.git
+git --git-dir C.git fsck --strict >/dev/null 2>fsck.txt || fail "fsck C.git: $(cat fsck.txt)"; ok
 finish

@@ -1,0 +1,41 @@
+// The medium scanner over a directory tree the input describes: directories, files,
+// symbolic links (some pointing outside, some in loops), FIFOs and bundle-named files, with
+// names drawn from the layout's own vocabulary so the scanner's paths are reached.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "cache/medium.h"
+
+namespace fs = std::filesystem;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const std::string udf = "MB5S-R4AJ-3FBT-7NHO-T26Z-2E6Y-WFH4";
+  static const char* names[] = {"vouchers", "B5", "SR", "MB5S-R4AJ-3FBT-7NHO-T26Z-2E6Y-WFH4", "vouch.vshards",
+                                "x.vbundle", "c.git", "objects", "refs", "a", "..", "."};
+  fs::path root = fs::temp_directory_path() / ("vouch-fuzz-medium-" + std::to_string(getpid()));
+  std::error_code ec;
+  fs::remove_all(root, ec);
+  fs::create_directories(root / "m");
+  fs::path cur = root / "m";
+  for (size_t i = 0; i + 2 < size && i < 3 * 64; i += 3) {
+    const char* name = names[data[i + 1] % (sizeof names / sizeof *names)];
+    fs::path p = cur / name;
+    switch (data[i] % 6) {
+      case 0: fs::create_directory(p, ec); if (!ec && data[i + 2] & 1) cur = p; break;
+      case 1: { std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(data + i), static_cast<std::streamsize>(size - i)); break; }
+      case 2: fs::create_symlink(data[i + 2] & 1 ? root : cur, p, ec); break;
+      case 3: ::mkfifo(p.c_str(), 0644); break;
+      case 4: cur = root / "m"; break;
+      case 5: fs::create_symlink("/etc", p, ec); break;
+    }
+  }
+  vouch::cache::MediumLimits limits;
+  limits.max_dirents = 10000;
+  (void)vouch::cache::ScanMedia({root / "m"}, udf, limits);
+  fs::remove_all(root, ec);
+  return 0;
+}
