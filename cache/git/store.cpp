@@ -1,8 +1,11 @@
 #include "cache/git/store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <unistd.h>
+
+#include <ctime>
 
 namespace vouch::cache::git {
 
@@ -174,6 +177,11 @@ Result<git_oid> MakeCommit(git_repository* repo, const git_oid& tree_oid, const 
 
 Status CompareAndSwap(git_repository* repo, const char* ref, const git_oid& to, const std::optional<git_oid>& from,
                       const std::string& log) {
+  std::string repo_path = git_repository_path(repo);
+  VOUCH_ASSIGN_OR_RETURN(CacheLock lock, CacheLock::Take(repo_path, CacheLock::Mode::kExclusive, true, "ref-lock"));
+  std::string lock_file = repo_path + ref + ".lock";
+  struct stat st;
+  if (::stat(lock_file.c_str(), &st) == 0 && st.st_mtime + 2 < ::time(nullptr)) ::unlink(lock_file.c_str());
   git_reference* r = nullptr;
   int rc = from ? git_reference_create_matching(&r, repo, ref, &to, 1, &*from, log.c_str())
                 : git_reference_create(&r, repo, ref, &to, 0, log.c_str());
@@ -193,8 +201,8 @@ Result<bool> IsAncestor(git_repository* repo, const git_oid& ancestor, const git
   return rc == 1;
 }
 
-Result<CacheLock> CacheLock::Take(const std::string& cache_path, Mode mode, bool wait) {
-  std::string path = cache_path + "/vouch/lock";
+Result<CacheLock> CacheLock::Take(const std::string& cache_path, Mode mode, bool wait, const char* name) {
+  std::string path = cache_path + "/vouch/" + name;
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return Error(Code::kIo, path + ": cannot open lock");
   int op = (mode == Mode::kShared ? LOCK_SH : LOCK_EX) | (wait ? 0 : LOCK_NB);

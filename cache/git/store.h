@@ -51,6 +51,9 @@ Result<git_oid> MakeCommit(git_repository* repo, const git_oid& tree, const std:
 
 // Moves `ref` to `to` if it is still at `from` (none: the ref must not exist). kExists when
 // another writer moved it first (or holds its lock): the caller rebuilds and tries again.
+// vouch writers move refs only while holding `vouch/ref-lock` exclusively (released by the
+// kernel if the process dies), so a ref lock file found then, older than two seconds, was
+// left by a writer that was killed mid-update and is removed.
 Status CompareAndSwap(git_repository* repo, const char* ref, const git_oid& to, const std::optional<git_oid>& from,
                       const std::string& log);
 
@@ -62,7 +65,8 @@ Result<bool> IsAncestor(git_repository* repo, const git_oid& ancestor, const git
 class CacheLock {
  public:
   enum class Mode { kShared, kExclusive };
-  static Result<CacheLock> Take(const std::string& cache_path, Mode mode, bool wait = true);
+  static Result<CacheLock> Take(const std::string& cache_path, Mode mode, bool wait = true,
+                                const char* name = "lock");
   CacheLock(CacheLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
   CacheLock& operator=(CacheLock&&) = delete;
   ~CacheLock();
