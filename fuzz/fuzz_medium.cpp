@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -26,7 +27,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fs::path p = cur / name;
     switch (data[i] % 6) {
       case 0: fs::create_directory(p, ec); if (!ec && data[i + 2] & 1) cur = p; break;
-      case 1: { std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(data + i), static_cast<std::streamsize>(size - i)); break; }
+      case 1: {  // file contents: the rest of the input, at most 4 KiB (bundles, vouchers, junk)
+        std::ofstream(p, std::ios::binary)
+            .write(reinterpret_cast<const char*>(data + i), static_cast<std::streamsize>(std::min<size_t>(size - i, 4096)));
+        break;
+      }
       case 2: fs::create_symlink(data[i + 2] & 1 ? root : cur, p, ec); break;
       case 3: ::mkfifo(p.c_str(), 0644); break;
       case 4: cur = root / "m"; break;

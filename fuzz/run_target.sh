@@ -14,6 +14,7 @@ rc=0
 "$bin" "$work/corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
   -artifact_prefix="$work/artifacts/" -print_final_stats=1 >"$work/log" 2>&1 || rc=$?
 grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|cov: " "$work/log" | tail -3 || true
+[ -n "${VOUCH_FUZZ_LOG:-}" ] && cp "$work/log" "$VOUCH_FUZZ_LOG"
 if [ "$rc" -ne 0 ]; then
   tail -40 "$work/log"
   mkdir -p "$regressions"
