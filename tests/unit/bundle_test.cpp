@@ -3,6 +3,7 @@
 #include <zip.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 
 #include "formats/bundle.h"
@@ -97,7 +98,18 @@ std::pair<size_t, size_t> Headers(const Bytes& b, const std::string& name) {
   return {local, central};
 }
 
+// With VOUCH_DUMP_HOSTILE=DIR set, every archive a test opens is also copied there: that is
+// how fuzz/corpus/bundle got its hostile seeds.
+void Dump(const fs::path& p) {
+  const char* dir = std::getenv("VOUCH_DUMP_HOSTILE");
+  if (!dir) return;
+  static int n = 0;
+  std::error_code ec;
+  fs::copy_file(p, fs::path(dir) / ("hostile-" + std::to_string(++n)), fs::copy_options::overwrite_existing, ec);
+}
+
 Code OpenCode(const fs::path& p, const BundleLimits& limits = {}) {
+  Dump(p);
   auto b = Bundle::Open(p, limits);
   if (!b.ok()) return b.status().code();
   return b->ReadAll().status().code();
