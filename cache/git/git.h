@@ -12,13 +12,11 @@
 
 #include "libvoucher/status.h"
 
+#include "libvoucher/deleter.h"
+
 namespace vouch::cache::git {
 
-template <auto Free>
-struct Deleter {
-  template <class T>
-  void operator()(T* p) const { Free(p); }
-};
+using vouch::Deleter;
 
 using RepoPtr = std::unique_ptr<git_repository, Deleter<git_repository_free>>;
 using OdbPtr = std::unique_ptr<git_odb, Deleter<git_odb_free>>;

@@ -14,13 +14,11 @@
 
 #include <memory>
 
+#include "libvoucher/deleter.h"
+
 namespace vouch::ossl {
 
-template <auto Free>
-struct Deleter {
-  template <class T>
-  void operator()(T* p) const { Free(p); }
-};
+using vouch::Deleter;
 
 using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX_free>>;
