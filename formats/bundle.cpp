@@ -97,23 +97,24 @@ Result<std::vector<WrittenBundle>> WriteBundles(const fs::path& out_dir, std::ve
 }
 
 Result<Bundle> Bundle::Open(const fs::path& path, const BundleLimits& limits) {
-  std::string what = path.string();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
-    if (errno == ELOOP) return Error(Code::kSymlinkEntry, what + ": is a symbolic link");
-    return Error(errno == ENOENT ? Code::kNotFound : Code::kIo, what + ": cannot open");
+    if (errno == ELOOP) return Error(Code::kSymlinkEntry, path.string() + ": is a symbolic link");
+    return Error(errno == ENOENT ? Code::kNotFound : Code::kIo, path.string() + ": cannot open");
   }
+  auto b = OpenFd(fd, path, limits);
+  ::close(fd);
+  return b;
+}
+
+Result<Bundle> Bundle::OpenFd(int fd, const fs::path& path, const BundleLimits& limits) {
+  std::string what = path.string();
   struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Error(Code::kIo, what + ": not a regular file");
-  }
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return Error(Code::kIo, what + ": not a regular file");
   if (static_cast<uint64_t>(st.st_size) > limits.max_file) {
-    ::close(fd);
     return Error(Code::kTooLarge, what + ": " + std::to_string(st.st_size) + " bytes is over the bundle cap");
   }
   auto reader = zip::Reader::Open(fd, static_cast<uint64_t>(st.st_size), what);
-  ::close(fd);
   if (!reader.ok()) return reader.status();
   Bundle b(std::move(*reader));
   b.path_ = path;

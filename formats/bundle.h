@@ -53,6 +53,9 @@ class Bundle {
   // Opens and checks everything but the vouchers' own bytes (formats/bundle.md, reader
   // rules); reads only the manifest. Refusals carry the codes listed there.
   static Result<Bundle> Open(const std::filesystem::path& path, const BundleLimits& limits = {});
+  // The same for a file already opened (the caller keeps `fd`); `path` names it and is
+  // checked against the manifest's id like a file name.
+  static Result<Bundle> OpenFd(int fd, const std::filesystem::path& path, const BundleLimits& limits = {});
 
   const std::string& id() const { return id_; }
   const Manifest& manifest() const { return manifest_; }

@@ -25,7 +25,10 @@ Bytes EncodeManifest(const Manifest& m) {
 Result<Manifest> DecodeManifest(ByteView bytes, size_t max_entries, uint64_t max_voucher) {
   // A manifest line is under 300 bytes; the cap follows the entry cap.
   VOUCH_ASSIGN_OR_RETURN(nlohmann::json doc, ParseJson(bytes, 512 * (max_entries + 1), "bundle manifest"));
-  if (!doc.is_object() || doc.value("format", "") != kManifestFormat) {
+  // Types are checked before values are read: nlohmann's value() and get() throw on a
+  // mismatch (the fuzzer's first find: {"format":{}} crashed the reader).
+  auto format = doc.is_object() ? doc.find("format") : doc.end();
+  if (!doc.is_object() || format == doc.end() || !format->is_string() || *format != kManifestFormat) {
     return Error(Code::kMalformed, "bundle manifest is not format vouch-bundle/1");
   }
   auto created = doc.find("created-on");

@@ -19,13 +19,20 @@ Result<Bytes> EncodeRequest(const Draft& draft, const Signer& owner) {
 Result<OpenedRequest> OpenRequest(ByteView request, const std::vector<Certificate>& owners, const TimePolicy& time) {
   VOUCH_ASSIGN_OR_RETURN(Unverified u, OpenJwsUnverified(request, kRequestTyp));
   VOUCH_ASSIGN_OR_RETURN(nlohmann::json doc, ParseJson(u.payload, kMaxVoucherSize, "voucher request"));
-  const auto* inner = doc.is_object() && doc.contains("vouch-request") ? &doc["vouch-request"] : nullptr;
-  if (!inner || !inner->is_object() || !(*inner)["voucher"].is_string() || !(*inner)["contribution-key"].is_string()) {
+  auto member = [](const nlohmann::json& obj, const char* name) -> const nlohmann::json* {
+    if (!obj.is_object()) return nullptr;
+    auto it = obj.find(name);
+    return it == obj.end() ? nullptr : &*it;
+  };
+  const nlohmann::json* inner = member(doc, "vouch-request");
+  const nlohmann::json* voucher = inner ? member(*inner, "voucher") : nullptr;
+  const nlohmann::json* contribution = inner ? member(*inner, "contribution-key") : nullptr;
+  if (!voucher || !voucher->is_string() || !contribution || !contribution->is_string()) {
     return Error(Code::kMalformed, "voucher request has no vouch-request with voucher and contribution-key");
   }
   OpenedRequest r;
-  auto voucher_json = Base64Decode((*inner)["voucher"].get<std::string>());
-  auto y = Base64Decode((*inner)["contribution-key"].get<std::string>());
+  auto voucher_json = Base64Decode(voucher->get<std::string>());
+  auto y = Base64Decode(contribution->get<std::string>());
   if (!voucher_json.ok() || !y.ok()) return Error(Code::kMalformed, "voucher request members are not base64");
   r.voucher_json = std::move(*voucher_json);
   VOUCH_ASSIGN_OR_RETURN(r.voucher, DecodeVoucher(r.voucher_json));

@@ -77,23 +77,11 @@ Status WriteFileAtomic(const fs::path& path, ByteView data, unsigned mode, Overw
   return SyncDirectory(dir);
 }
 
-Result<Bytes> ReadFile(const fs::path& path, size_t cap, bool follow_links) {
-  int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow_links ? 0 : O_NOFOLLOW);
-  int fd = ::open(path.c_str(), flags);
-  if (fd < 0) {
-    if (errno == ENOENT) return Error(Code::kNotFound, path.string() + ": no such file");
-    if (errno == ELOOP) return Error(Code::kIo, path.string() + ": is a symbolic link");
-    return Errno(path, "cannot open");
-  }
+Result<Bytes> ReadOpenFile(int fd, size_t cap, const std::string& what) {
   struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Error(Code::kIo, path.string() + ": not a regular file");
-  }
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return Error(Code::kIo, what + ": not a regular file");
   if (static_cast<uint64_t>(st.st_size) > cap) {
-    ::close(fd);
-    return Error(Code::kTooLarge, path.string() + ": " + std::to_string(st.st_size) +
-                                      " bytes is over the cap of " + std::to_string(cap));
+    return Error(Code::kTooLarge, what + ": " + std::to_string(st.st_size) + " bytes is over the cap of " + std::to_string(cap));
   }
   // Read at most cap + 1 bytes whatever fstat said: the file may grow while we read it.
   Bytes out(static_cast<size_t>(st.st_size));
@@ -105,18 +93,26 @@ Result<Bytes> ReadFile(const fs::path& path, size_t cap, bool follow_links) {
     }
     ssize_t n = ::read(fd, out.data() + off, out.size() - off);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status s = Errno(path, "cannot read");
-      ::close(fd);
-      return s;
-    }
+    if (n < 0) return Error(Code::kIo, what + ": cannot read: " + std::strerror(errno));
     if (n == 0) break;
     off += static_cast<size_t>(n);
   }
-  ::close(fd);
   out.resize(off);
-  if (off > cap) return Error(Code::kTooLarge, path.string() + ": over the cap of " + std::to_string(cap) + " bytes");
+  if (off > cap) return Error(Code::kTooLarge, what + ": over the cap of " + std::to_string(cap) + " bytes");
   return out;
+}
+
+Result<Bytes> ReadFile(const fs::path& path, size_t cap, bool follow_links) {
+  int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow_links ? 0 : O_NOFOLLOW);
+  int fd = ::open(path.c_str(), flags);
+  if (fd < 0) {
+    if (errno == ENOENT) return Error(Code::kNotFound, path.string() + ": no such file");
+    if (errno == ELOOP) return Error(Code::kIo, path.string() + ": is a symbolic link");
+    return Errno(path, "cannot open");
+  }
+  auto r = ReadOpenFile(fd, cap, path.string());
+  ::close(fd);
+  return r;
 }
 
 }  // namespace vouch

@@ -23,6 +23,10 @@ Status WriteFileAtomic(const std::filesystem::path& path, ByteView data, unsigne
 // Does not follow a symlink when `follow_links` is false (media are hostile).
 Result<Bytes> ReadFile(const std::filesystem::path& path, size_t cap, bool follow_links = true);
 
+// The same, for a file already opened (by openat, say); `what` names it in errors. The
+// descriptor stays the caller's.
+Result<Bytes> ReadOpenFile(int fd, size_t cap, const std::string& what);
+
 // fsync a directory, so that a rename inside it is durable.
 Status SyncDirectory(const std::filesystem::path& dir);
 

@@ -40,7 +40,14 @@ int Run(CLI::App& app, int argc, char** argv, const Action& action, std::string_
     std::cerr << app.help();
     return kExitUsage;
   }
-  Status s = action();
+  // Library code reports failures as Status; an exception reaching here is a bug (a
+  // third-party library throwing on input we failed to check), reported, not a crash.
+  Status s;
+  try {
+    s = action();
+  } catch (const std::exception& e) {
+    s = Error(Code::kInternal, std::string("unexpected exception: ") + e.what());
+  }
   if (!s.ok()) PrintError(prog, s);
   return ExitCode(s);
 }

@@ -9,10 +9,10 @@
 namespace vouch::cache::git {
 namespace fs = std::filesystem;
 
-Result<std::vector<formats::PackedVoucher>> ReadDevice(const fs::path& repo_path, std::string_view device_udf,
-                                                       uint64_t max_voucher, size_t max_vouchers) {
+Result<std::vector<formats::PackedVoucher>> ReadDevice(const fs::path& repo_path, const std::string& what,
+                                                       std::string_view device_udf, uint64_t max_voucher,
+                                                       size_t max_vouchers) {
   Init();
-  std::string what = repo_path.string();
   for (const char* redirect : {"objects/info/alternates", "objects/info/http-alternates", "commondir", "gitdir"}) {
     struct stat st;
     if (::lstat((repo_path / redirect).c_str(), &st) == 0) {
@@ -23,6 +23,19 @@ Result<std::vector<formats::PackedVoucher>> ReadDevice(const fs::path& repo_path
     struct stat st;
     if (::lstat((repo_path / dir).c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
       return Error(Code::kUnsupported, what + ": " + dir + " is not a plain directory");
+    }
+  }
+  // libgit2 would follow a link anywhere inside (a pack linked to a file elsewhere on the
+  // device); none is allowed, and the look is bounded like the rest of the scan.
+  size_t seen = 0;
+  for (const char* dir : {"objects", "refs", "HEAD", "packed-refs", "config"}) {
+    std::error_code ec;
+    fs::path top = repo_path / dir;
+    if (fs::is_symlink(top, ec)) return Error(Code::kUnsupported, what + ": " + dir + " is a link");
+    if (!fs::is_directory(fs::symlink_status(top, ec))) continue;
+    for (auto it = fs::recursive_directory_iterator(top, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (++seen > 100000) return Error(Code::kTooLarge, what + ": more than 100,000 files in objects/ and refs/");
+      if (it->is_symlink()) return Error(Code::kUnsupported, what + ": " + it->path().filename().string() + " is a link");
     }
   }
   git_repository* r = nullptr;

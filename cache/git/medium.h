@@ -14,7 +14,9 @@ namespace vouch::cache::git {
 // Refuses (kUnsupported) a repository that could make libgit2 read outside it: object
 // alternates, a common directory, `objects` or `refs` that are links. Blobs over
 // `max_voucher` are kTooLarge; a name that is not `<ID>.<ext>` of its bytes is kIdMismatch.
-Result<std::vector<formats::PackedVoucher>> ReadDevice(const std::filesystem::path& repo, std::string_view device_udf,
-                                                       uint64_t max_voucher, size_t max_vouchers);
+// `what` names the repository in messages (`repo` may be a /proc/self/fd path).
+Result<std::vector<formats::PackedVoucher>> ReadDevice(const std::filesystem::path& repo, const std::string& what,
+                                                       std::string_view device_udf, uint64_t max_voucher,
+                                                       size_t max_vouchers);
 
 }  // namespace vouch::cache::git
