@@ -81,3 +81,23 @@ TEST_CASE("the scanner follows no links and opens no FIFOs", "[medium]") {
   // The same tree, not behind a link, is found.
   CHECK(cache::ScanMedia({tmp / "outside"}, v.device).found.size() == 1);
 }
+
+TEST_CASE("a link in the middle of a layout path or a shard path is not followed either", "[medium]") {
+  auto v = Make(1);
+  test::TempDir tmp;
+  // outside/vouchers/B5/SR/<UDF>/<ID>.vjj holds the voucher; the stick has a real vouchers/
+  // directory whose B5 is a link into outside/.
+  fs::create_directories((tmp / "outside" / v.packed.path).parent_path());
+  REQUIRE(WriteFileAtomic(tmp / "outside" / v.packed.path, v.packed.bytes).ok());
+  std::string prefix = v.packed.path.substr(9, 2);
+  fs::create_directories(tmp / "stick" / "vouchers");
+  fs::create_directory_symlink(tmp / "outside" / "vouchers" / prefix, tmp / "stick" / "vouchers" / prefix);
+  // And a shard set whose prefix directory is a link to a directory of real bundles.
+  auto written = formats::WriteBundles(tmp / "bundles", {v.packed});
+  REQUIRE(written.ok());
+  fs::create_directories(tmp / "stick" / std::string(formats::kShardDirectory));
+  fs::create_directory_symlink(tmp / "bundles", tmp / "stick" / std::string(formats::kShardDirectory) / prefix);
+  auto scan = cache::ScanMedia({tmp / "stick"}, v.device);
+  CHECK(scan.found.empty());
+  CHECK(scan.refused.empty());
+}
