@@ -1,6 +1,7 @@
 // The medium scanner over a directory tree the input describes: directories, files,
 // symbolic links (some pointing outside, some in loops), FIFOs and bundle-named files, with
 // names drawn from the layout's own vocabulary so the scanner's paths are reached.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,8 +29,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     switch (data[i] % 6) {
       case 0: fs::create_directory(p, ec); if (!ec && data[i + 2] & 1) cur = p; break;
       case 1: {  // file contents: the rest of the input, at most 4 KiB (bundles, vouchers, junk)
-        std::ofstream(p, std::ios::binary)
-            .write(reinterpret_cast<const char*>(data + i), static_cast<std::streamsize>(std::min<size_t>(size - i, 4096)));
+        // A new file only: opening an existing FIFO for writing would block the harness
+        // (the first "hang" the fuzzer reported was this harness's, not the scanner's).
+        int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+          ssize_t ignored = ::write(fd, data + i, std::min<size_t>(size - i, 4096));
+          (void)ignored;
+          ::close(fd);
+        }
         break;
       }
       case 2: fs::create_symlink(data[i + 2] & 1 ? root : cur, p, ec); break;
