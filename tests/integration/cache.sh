@@ -59,6 +59,19 @@ git --git-dir "$VOUCH_CACHE" update-ref refs/heads/vouchers "$good"
 expect_exit 1 "$VOUCH" cache verify
 expect_in err.txt "(unsafe-path)"
 git --git-dir "$VOUCH_CACHE" update-ref refs/heads/vouchers "$good"
+# A real voucher filed under another id, and one filed under another device.
+(cd work && git reset -q --hard "$good" && d=$(dirname "$victim") \
+  && cp "$victim" "$d/MAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA.vjj" \
+  && git add -A && git -c user.name=t -c user.email=t@t commit -qm "wrong id" && git push -q -f origin vouchers 2>/dev/null)
+expect_exit 1 "$VOUCH" cache verify
+expect_in err.txt "(id-mismatch)"
+other=$(cd work && git ls-files | grep -v "^$(dirname "$victim")/" | head -1)
+(cd work && git reset -q --hard "$good" && mkdir -p "$(dirname "$other")" \
+  && cp "$victim" "$(dirname "$other")/$(basename "$victim")" \
+  && git add -A && git -c user.name=t -c user.email=t@t commit -qm "wrong device" && git push -q -f origin vouchers 2>/dev/null)
+expect_exit 1 "$VOUCH" cache verify
+expect_in err.txt "(wrong-device)"
+git --git-dir "$VOUCH_CACHE" update-ref refs/heads/vouchers "$good"
 expect_exit 0 "$VOUCH" cache verify
 
 # Two processes importing 1,000 different vouchers each, at the same time: all 2,000 land.
