@@ -314,6 +314,18 @@ TEST_CASE("hostile bundles are refused, each with its own code", "[bundle][hosti
     MakeZip(p, {{std::string(kManifestName), manifest}, {wrong[0].path, wrong[0].bytes}, {vs[1].path, vs[1].bytes}});
     CHECK(OpenCode(p) == Code::kManifestMismatch);
   }
+  SECTION("a voucher whose stored bytes were changed after writing (CRC)") {
+    fs::path good = GoodBundle(tmp.path());
+    Bytes b = Read(good);
+    auto opened = Bundle::Open(good);
+    REQUIRE(opened.ok());
+    Bytes first = opened->ReadAll()->at(0).bytes;
+    auto at = std::search(b.begin(), b.end(), first.begin(), first.end());
+    REQUIRE(at != b.end());
+    at[static_cast<long>(first.size() / 2)] ^= 0x01;
+    Write(p, b);
+    CHECK(OpenCode(p) == Code::kCorruptEntry);
+  }
   SECTION("a voucher whose bytes do not match its id") {
     auto e = entries({});
     e[1].data[10] ^= 0x01;  // same size, valid CRC for the new bytes, wrong id
