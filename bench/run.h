@@ -45,16 +45,21 @@ inline RunResult RunOnce(const std::vector<std::string>& argv, const std::string
   return r;
 }
 
-// The median of `n` runs by time, with the largest peak memory seen.
-inline RunResult RunMedian(const std::vector<std::string>& argv, int n = 7) {
-  std::vector<RunResult> rs;
-  for (int i = 0; i < n; ++i) rs.push_back(RunOnce(argv));
+// The run of median time among `rs`, with the largest peak memory seen.
+inline RunResult Median(std::vector<RunResult> rs) {
   long rss = 0;
   for (const auto& r : rs) rss = std::max(rss, r.max_rss_kib);
   std::sort(rs.begin(), rs.end(), [](const auto& a, const auto& b) { return a.seconds < b.seconds; });
   RunResult m = rs[rs.size() / 2];
   m.max_rss_kib = rss;
   return m;
+}
+
+// The median of `n` runs by time, with the largest peak memory seen.
+inline RunResult RunMedian(const std::vector<std::string>& argv, int n = 7) {
+  std::vector<RunResult> rs;
+  for (int i = 0; i < n; ++i) rs.push_back(RunOnce(argv));
+  return Median(rs);
 }
 
 }  // namespace vouch::bench

@@ -9,6 +9,7 @@
 
 #include "cache/git/git.h"
 #include "cache/parallel.h"
+#include "cache/git/staging.h"
 #include "cache/git/store.h"
 #include "formats/layout.h"
 #include "formats/voucher_json.h"
@@ -18,7 +19,7 @@ namespace vouch::cache {
 namespace fs = std::filesystem;
 
 struct PackState {
-  git::PackSession session;
+  git::Staging staging;
 };
 
 namespace {
@@ -87,6 +88,7 @@ Result<Cache> Cache::Init(const fs::path& path, const std::vector<Certificate>& 
     fs::create_directories(path / "vouch", ec);
     if (ec) return Error(Code::kIo, (path / "vouch").string() + ": " + ec.message());
   }
+  VOUCH_RETURN_IF_ERROR(git::Staging::Configure(path.string()));
   if (!anchors.empty()) VOUCH_RETURN_IF_ERROR(SaveCertificates(path / "vouch" / "trust.pem", anchors));
   return Open(path);
 }
@@ -102,27 +104,29 @@ Result<Cache> Cache::Open(const fs::path& path) {
   if (fs::exists(path / "vouch" / "trust.pem")) {
     VOUCH_ASSIGN_OR_RETURN(c.anchors_, LoadCertificates(path / "vouch" / "trust.pem"));
   }
-  VOUCH_ASSIGN_OR_RETURN(git::PackSession s, git::PackSession::Begin(c.repo_));
+  VOUCH_ASSIGN_OR_RETURN(git::Staging s, git::Staging::Begin(c.repo_));
   c.pack_ = std::make_unique<PackState>(PackState{std::move(s)});
   return c;
 }
 
-Status Cache::CheckVoucher(const std::string& path, ByteView bytes) const {
-  auto entry = formats::ParseLayoutPath(path);
-  if (!entry.ok()) return Error(Code::kUnsafePath, entry.status().message());
+Result<std::string> Cache::CheckVoucher(const std::string& filed_at, ByteView bytes) const {
+  if (!filed_at.empty()) {
+    auto entry = formats::ParseLayoutPath(filed_at);
+    if (!entry.ok()) return Error(Code::kUnsafePath, entry.status().message());
+  }
   // The path the bytes themselves call for: their id and the device key inside them.
   VOUCH_ASSIGN_OR_RETURN(std::string own, PathOf(bytes));
-  if (own != path) {
-    bool same_id = own.substr(own.rfind('/') + 1) == path.substr(path.rfind('/') + 1);
-    return same_id ? Error(Code::kWrongDevice, path + ": the voucher inside is for another device")
-                   : Error(Code::kIdMismatch, path + ": bytes do not have the id they are filed under");
+  if (!filed_at.empty() && own != filed_at) {
+    bool same_id = own.substr(own.rfind('/') + 1) == filed_at.substr(filed_at.rfind('/') + 1);
+    return same_id ? Error(Code::kWrongDevice, filed_at + ": the voucher inside is for another device")
+                   : Error(Code::kIdMismatch, filed_at + ": bytes do not have the id they are filed under");
   }
   if (!anchors_.empty()) {
     // An archive keeps old vouchers: signatures and paths are checked, validity periods not.
     auto v = formats::VerifyEnvelope(bytes, anchors_, TimePolicy::None());
-    if (!v.ok()) return v.status().Context(path);
+    if (!v.ok()) return v.status().Context(own);
   }
-  return Status::Ok();
+  return own;
 }
 
 Result<std::string> Cache::CommitOnTip(const std::map<std::string, std::string>& entries,
@@ -162,15 +166,15 @@ Result<std::string> Cache::CommitOnTip(const std::map<std::string, std::string>&
       if (!contained) parents.push_back(mp);
     }
     if (fresh.empty() && parents.size() < 2) {
-      VOUCH_RETURN_IF_ERROR(pack_->session.Flush());  // blobs of duplicates: harmless, keep them packed
+      VOUCH_RETURN_IF_ERROR(pack_->staging.Flush());  // blobs of duplicates: harmless, keep them packed
       return tip ? git::OidText(*tip) : std::string();
     }
     std::vector<git_oid> trees;
-    VOUCH_ASSIGN_OR_RETURN(git_oid tree, git::InsertPaths(repo_, base.get(), fresh, &trees));
-    for (const auto& t : trees) pack_->session.Record(t);
-    VOUCH_ASSIGN_OR_RETURN(git_oid commit, git::MakeCommit(repo_, tree, parents, message));
-    pack_->session.Record(commit);
-    VOUCH_RETURN_IF_ERROR(pack_->session.Flush());
+    VOUCH_ASSIGN_OR_RETURN(git_oid tree, git::InsertPaths(pack_->staging.repo(), base.get(), fresh, &trees));
+    for (const auto& t : trees) pack_->staging.Record(t);
+    VOUCH_ASSIGN_OR_RETURN(git_oid commit, git::MakeCommit(pack_->staging.repo(), tree, parents, message));
+    pack_->staging.Record(commit);
+    VOUCH_RETURN_IF_ERROR(pack_->staging.Flush());
     Status cas = git::CompareAndSwap(repo_, std::string(kBranch).c_str(), commit, tip, message.substr(0, message.find('\n')));
     if (cas.ok()) return git::OidText(commit);
     if (cas.code() != Code::kExists) return cas;
@@ -180,37 +184,70 @@ Result<std::string> Cache::CommitOnTip(const std::map<std::string, std::string>&
   return Error(Code::kIo, "the vouchers branch kept moving; gave up after " + std::to_string(kMaxCasAttempts) + " attempts");
 }
 
-Result<AddReport> Cache::Add(const std::vector<Offered>& vouchers, const std::string& source) {
+Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& source) {
   AddReport report;
-  // Checking is most of an import's work (decoding, hashing, signatures) and each voucher
-  // stands alone, so it runs on every core; writing objects stays on this thread.
-  std::vector<Result<std::string>> checked(vouchers.size(), Result<std::string>(std::string()));
-  ParallelFor(vouchers.size(), [&](size_t i) {
-    const Offered& v = vouchers[i];
-    auto own = v.path.empty() ? PathOf(v.bytes) : Result<std::string>(v.path);
-    Status s = own.ok() ? CheckVoucher(*own, v.bytes) : own.status();
-    checked[i] = s.ok() ? std::move(own) : Result<std::string>(s);
-  });
-  std::map<std::string, std::string> entries;
-  for (size_t i = 0; i < vouchers.size(); ++i) {
-    const Offered& v = vouchers[i];
-    if (!checked[i].ok()) {
+  // What the branch holds now: vouchers already there are counted, not written again.
+  VOUCH_ASSIGN_OR_RETURN(std::optional<git_oid> tip, git::ResolveRef(repo_, std::string(kBranch).c_str()));
+  git::TreePtr base;
+  if (tip) {
+    VOUCH_ASSIGN_OR_RETURN(base, git::TreeOf(repo_, *tip));
+  }
+  struct Checked {
+    Result<std::string> path = std::string();
+    git_oid blob{};
+  };
+  std::map<std::string, std::string> entries;  // layout path -> blob id, new in this import
+  std::vector<Offered> batch;
+  std::vector<Checked> checked;
+  for (;;) {
+    VOUCH_ASSIGN_OR_RETURN(bool more, next(&batch));
+    if (!more) break;
+    // Checking is most of an import's work (decoding, hashing, signatures) and each voucher
+    // stands alone, so it runs on every core; writing objects stays on this thread.
+    checked.assign(batch.size(), Checked{});
+    ParallelFor(batch.size(), [&](size_t i) {
+      const Offered& v = batch[i];
+      checked[i].path = CheckVoucher(v.path, v.bytes);
+      if (checked[i].path.ok()) git_odb_hash(&checked[i].blob, v.bytes.data(), v.bytes.size(), GIT_OBJECT_BLOB);
+    });
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Offered& v = batch[i];
+      Status s = checked[i].path.status();
+      if (s.ok()) {
+        const std::string& path = *checked[i].path;
+        const git_oid& blob = checked[i].blob;
+        if (entries.count(path)) {
+          ++report.present;  // offered twice in this import
+          continue;
+        }
+        git_tree_entry* e = nullptr;
+        if (base && git_tree_entry_bypath(&e, base.get(), path.c_str()) == 0) {
+          git::TreeEntryPtr owned(e);
+          if (git_oid_equal(git_tree_entry_id(e), &blob)) {
+            ++report.present;
+            continue;
+          }
+          s = Error(Code::kIdMismatch, path + " is in the cache with other bytes");
+        } else {
+          git_error_clear();
+          VOUCH_RETURN_IF_ERROR(pack_->staging.WriteBlob(blob, v.bytes));
+          entries.emplace(path, git::OidText(blob));
+          continue;
+        }
+      }
       CandidateReport r;
       r.source = v.source.empty() ? source : v.source;
-      r.status = checked[i].status();
+      r.status = s;
       report.refused.push_back(std::move(r));
-      continue;
     }
-    VOUCH_ASSIGN_OR_RETURN(git_oid blob, pack_->session.WriteBlob(v.bytes));
-    entries.emplace(*checked[i], git::OidText(blob));
   }
   if (entries.empty()) return report;
   size_t added = 0;
   std::string message = "vouch: add vouchers from " + source;
-  VOUCH_ASSIGN_OR_RETURN(std::string tip, CommitOnTip(entries, std::nullopt, message, &added));
+  VOUCH_ASSIGN_OR_RETURN(std::string new_tip, CommitOnTip(entries, std::nullopt, message, &added));
   report.added = added;
-  report.present = entries.size() - added;
-  if (added) report.commit = tip;
+  report.present += entries.size() - added;  // another writer added them meanwhile
+  if (added) report.commit = new_tip;
   // Consolidate when imports have left many packs, if nobody else is importing right now.
   std::error_code ec;
   size_t packs = 0;

@@ -2,11 +2,12 @@
 // holds the medium layout (DESIGN.md section 8; spec page cache/cache.md).
 //
 // Every commit adds vouchers and removes or changes nothing. Imports write one pack each
-// (libgit2's mempack, then the indexer), and move the branch by compare-and-swap under
+// (staged in memory, then streamed to the indexer), and move the branch by compare-and-swap under
 // libgit2's ref lock, retrying on a race, so concurrent writers never lose a voucher.
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -61,7 +62,10 @@ class Cache {
   // Checks every voucher (envelope parses, id matches bytes, filed at its layout path, and
   // with anchors its signature, time not checked: a cache is an archive) and commits the new
   // ones in one commit. Refusals are reported per voucher; nothing refused is committed.
-  Result<AddReport> Add(const std::vector<Offered>& vouchers, const std::string& source);
+  // `next` offers the vouchers a batch at a time (filling the vector, false when done), so
+  // the offered bytes of only one batch are held at once.
+  using OfferedBatches = std::function<Result<bool>(std::vector<Offered>* batch)>;
+  Result<AddReport> Add(const OfferedBatches& next, const std::string& source);
 
   // Vouchers filed under a device; all vouchers (paths); the tip commit (none when empty).
   Result<std::vector<formats::PackedVoucher>> Get(std::string_view device_udf) const;
@@ -110,7 +114,8 @@ class Cache {
                                   size_t* added);
   Status VerifyRange(const std::string& tip, const std::optional<std::string>& known, size_t* commits,
                      std::map<std::string, std::string>* added) const;
-  Status CheckVoucher(const std::string& path, ByteView bytes) const;
+  // The voucher's layout path, after checking it (and that it is `filed_at`, unless empty).
+  Result<std::string> CheckVoucher(const std::string& filed_at, ByteView bytes) const;
   git_repository* repo_ = nullptr;
   std::unique_ptr<struct PackState> pack_;
   std::filesystem::path path_;

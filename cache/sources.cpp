@@ -1,5 +1,11 @@
 #include "cache/sources.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
 
 #include "cache/parallel.h"
@@ -13,47 +19,167 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void AddBundle(const fs::path& p, std::vector<Offered>* out, std::vector<CandidateReport>* refused) {
-  auto b = formats::Bundle::Open(p);
-  auto all = b.ok() ? b->ReadAll() : Result<std::vector<formats::PackedVoucher>>(b.status());
-  if (!all.ok()) {
-    refused->push_back({p.string(), "", "", all.status(), false, false});
-    return;
+// A layout is 5 levels deep and a shard set 3 more; far deeper is a hostile tree.
+constexpr int kMaxDepth = 64;
+
+bool IsBundle(std::string_view name) { return name.size() > 8 && name.substr(name.size() - 8) == ".vbundle"; }
+
+bool IsVoucher(std::string_view name) {
+  size_t dot = name.rfind('.');
+  return dot != std::string_view::npos && formats::KindFromExtension(name.substr(dot)).has_value();
+}
+
+struct Listing {
+  std::vector<std::string> files, bundles, dirs;
+  std::vector<CandidateReport> refused;
+
+  void Take(Listing&& o) {
+    Append(&files, &o.files);
+    Append(&bundles, &o.bundles);
+    Append(&dirs, &o.dirs);
+    refused.insert(refused.end(), o.refused.begin(), o.refused.end());
   }
-  for (auto& v : *all) out->push_back({p.string() + ":" + v.path, v.path, std::move(v.bytes)});
+  static void Append(std::vector<std::string>* to, std::vector<std::string>* from) {
+    to->insert(to->end(), std::make_move_iterator(from->begin()), std::make_move_iterator(from->end()));
+    from->clear();
+  }
+};
+
+// Lists one directory, never following a link. readdir's d_type spares a stat per entry,
+// which on a tree of 100,000 one-voucher directories is much of the walk.
+Status ListDirectory(const std::string& path, Listing* out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return Error(Code::kIo, path + ": cannot open directory");
+  DIR* d = ::fdopendir(fd);
+  if (!d) {
+    ::close(fd);
+    return Error(Code::kIo, path + ": cannot read directory");
+  }
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(d, ::closedir);
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    unsigned char type = e->d_type;
+    if (type == DT_UNKNOWN) {
+      struct stat st;
+      if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+    }
+    if (type == DT_DIR) out->dirs.push_back(path + "/" + e->d_name);
+    else if (type == DT_REG && IsBundle(name)) out->bundles.push_back(path + "/" + e->d_name);
+    else if (type == DT_REG && IsVoucher(name)) out->files.push_back(path + "/" + e->d_name);
+  }
+  return Status::Ok();
+}
+
+// Everything below `path`, depth first.
+Status Walk(const std::string& path, int depth, Listing* out) {
+  Listing here;
+  VOUCH_RETURN_IF_ERROR(ListDirectory(path, &here));
+  std::vector<std::string> dirs;
+  Listing::Append(&dirs, &here.dirs);
+  out->Take(std::move(here));
+  for (const auto& d : dirs) {
+    if (depth + 1 > kMaxDepth) {
+      out->refused.push_back({d, "", "", Error(Code::kTooLarge, "directories nested over " + std::to_string(kMaxDepth) + " deep"), false, false});
+      continue;
+    }
+    VOUCH_RETURN_IF_ERROR(Walk(d, depth + 1, out));
+  }
+  return Status::Ok();
+}
+
+// Opening directories is most of listing a big tree, and it is all system calls: the
+// levels near the top are listed here until there are enough subtrees to walk in parallel.
+Status WalkTree(const std::string& root, Listing* out) {
+  std::vector<std::string> frontier = {root};
+  int depth = 0;
+  constexpr size_t kEnough = 64;
+  while (!frontier.empty() && frontier.size() < kEnough && depth < kMaxDepth) {
+    Listing level;
+    for (const auto& d : frontier) VOUCH_RETURN_IF_ERROR(ListDirectory(d, &level));
+    frontier.clear();
+    Listing::Append(&frontier, &level.dirs);
+    out->Take(std::move(level));
+    ++depth;
+  }
+  std::vector<Listing> parts(frontier.size());
+  std::vector<Status> status(frontier.size());
+  ParallelFor(frontier.size(), [&](size_t i) { status[i] = Walk(frontier[i], depth, &parts[i]); }, /*grain=*/1);
+  for (size_t i = 0; i < frontier.size(); ++i) {
+    VOUCH_RETURN_IF_ERROR(status[i]);
+    out->Take(std::move(parts[i]));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
 
-Result<std::vector<Offered>> GatherSources(const std::vector<std::string>& inputs, std::vector<CandidateReport>* refused) {
-  std::vector<Offered> out;
-  std::vector<fs::path> files;  // loose voucher files, read below in parallel
+Result<SourceReader> SourceReader::Open(const std::vector<std::string>& inputs, size_t batch) {
+  SourceReader r;
+  r.batch_ = std::max<size_t>(1, batch);
   for (const auto& in : inputs) {
-    fs::path p(in);
     std::error_code ec;
-    if (fs::is_directory(p, ec)) {
-      for (auto it = fs::recursive_directory_iterator(p, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (ec) return Error(Code::kIo, in + ": " + ec.message());
-        if (it->is_symlink() || !it->is_regular_file()) continue;
-        const fs::path& f = it->path();
-        if (f.extension() == ".vbundle") AddBundle(f, &out, refused);
-        else if (formats::KindFromExtension(f.extension().string())) files.push_back(f);
-      }
-    } else if (p.extension() == ".vbundle") {
-      AddBundle(p, &out, refused);
-    } else if (fs::exists(p, ec)) {
-      files.push_back(p);
+    auto st = fs::symlink_status(in, ec);
+    if (ec || !fs::exists(st)) return Error(Code::kNotFound, in + ": no such file or directory");
+    if (fs::is_directory(st)) {
+      Listing l;
+      VOUCH_RETURN_IF_ERROR(WalkTree(in, &l));
+      r.files_.insert(r.files_.end(), l.files.begin(), l.files.end());
+      r.bundles_.insert(r.bundles_.end(), l.bundles.begin(), l.bundles.end());
+      r.refused_.insert(r.refused_.end(), l.refused.begin(), l.refused.end());
+    } else if (IsBundle(in)) {
+      r.bundles_.push_back(in);
     } else {
-      return Error(Code::kNotFound, in + ": no such file or directory");
+      r.files_.push_back(in);  // named on the command line: taken whatever its extension
     }
   }
-  std::vector<Result<Bytes>> read(files.size(), Result<Bytes>(Bytes()));
-  ParallelFor(files.size(), [&](size_t i) { read[i] = ReadFile(files[i], formats::kMaxVoucherSize, false); });
-  for (size_t i = 0; i < files.size(); ++i) {
-    if (!read[i].ok()) refused->push_back({files[i].string(), "", "", read[i].status(), false, false});
-    else out.push_back({files[i].string(), "", std::move(*read[i])});
+  return r;
+}
+
+Result<bool> SourceReader::Next(std::vector<Offered>* batch) {
+  batch->clear();
+  if (next_file_ < files_.size()) {
+    size_t n = std::min(batch_, files_.size() - next_file_);
+    std::vector<Result<Bytes>> read(n, Result<Bytes>(Bytes()));
+    ParallelFor(n, [&](size_t i) { read[i] = ReadFile(files_[next_file_ + i], formats::kMaxVoucherSize, false); });
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& f = files_[next_file_ + i];
+      if (!read[i].ok()) refused_.push_back({f, "", "", read[i].status(), false, false});
+      else batch->push_back({f, "", std::move(*read[i])});
+    }
+    next_file_ += n;
+    return true;
   }
-  return out;
+  if (next_bundle_ == bundles_.size()) return false;
+  // Whole bundles until the batch is full: a shard set has many small ones. They are read
+  // several at a time while their files total at most kGroupBytes (one can be 1 GiB).
+  while (next_bundle_ < bundles_.size() && batch->size() < batch_) {
+    size_t n = 0;
+    uint64_t bytes = 0;
+    while (next_bundle_ + n < bundles_.size() && n < kGroup) {
+      std::error_code ec;
+      uint64_t size = fs::file_size(bundles_[next_bundle_ + n], ec);
+      if (n > 0 && (ec || bytes + size > kGroupBytes)) break;
+      bytes += ec ? 0 : size;
+      ++n;
+    }
+    std::vector<Result<std::vector<formats::PackedVoucher>>> read(n, Result<std::vector<formats::PackedVoucher>>(std::vector<formats::PackedVoucher>()));
+    ParallelFor(n, [&](size_t i) {
+      auto b = formats::Bundle::Open(bundles_[next_bundle_ + i]);
+      read[i] = b.ok() ? b->ReadAll() : Result<std::vector<formats::PackedVoucher>>(b.status());
+    }, /*grain=*/1);
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& p = bundles_[next_bundle_ + i];
+      if (!read[i].ok()) {
+        refused_.push_back({p, "", "", read[i].status(), false, false});
+        continue;
+      }
+      for (auto& v : *read[i]) batch->push_back({p + ":" + v.path, v.path, std::move(v.bytes)});
+    }
+    next_bundle_ += n;
+  }
+  return true;
 }
 
 }  // namespace vouch::cache

@@ -1,7 +1,12 @@
 // What `vouch cache add` and `import` take in: voucher files, directories of them (any
-// .vjj/.vcj below, links not followed) and bundles, read in parallel.
+// .vjj/.vcj or .vbundle below, links not followed) and bundles.
+//
+// An import may be of any size, so sources are read a batch at a time: only the list of
+// files and one batch of voucher bytes are held at once (the cache keeps what it has
+// checked as blobs, not as the offered bytes).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -9,8 +14,29 @@
 
 namespace vouch::cache {
 
-// Sources that cannot be read whole (a hostile bundle, an oversize file) go to `refused`;
-// anything else unreadable is an error.
-Result<std::vector<Offered>> GatherSources(const std::vector<std::string>& inputs, std::vector<CandidateReport>* refused);
+class SourceReader {
+ public:
+  static constexpr size_t kBatch = 4096;
+  static constexpr size_t kGroup = 16;                // bundles read at once, at most
+  static constexpr uint64_t kGroupBytes = 64 << 20;  // and their files' total size
+
+  // Lists the inputs (walking directories); a missing input is kNotFound.
+  static Result<SourceReader> Open(const std::vector<std::string>& inputs, size_t batch = kBatch);
+
+  // The next batch: up to `batch` files read in parallel, or whole bundles until there are
+  // `batch` vouchers or more (each bundle is capped by its reader); false when none are left. Sources that cannot be read (a
+  // hostile bundle, an oversize file) go to refused() and reading goes on.
+  Result<bool> Next(std::vector<Offered>* batch);
+
+  const std::vector<CandidateReport>& refused() const { return refused_; }
+
+ private:
+  SourceReader() = default;
+  std::vector<std::string> files_;    // loose voucher files
+  std::vector<std::string> bundles_;  // .vbundle files
+  size_t batch_ = kBatch;
+  size_t next_file_ = 0, next_bundle_ = 0;
+  std::vector<CandidateReport> refused_;
+};
 
 }  // namespace vouch::cache

@@ -95,8 +95,8 @@ Status Cache::VerifyRange(const std::string& tip_hex, const std::optional<std::s
           return Error(Code::kTooLarge, name + " adds " + path + ", over the voucher cap");
         }
         ByteView bytes(static_cast<const uint8_t*>(git_blob_rawcontent(b)), static_cast<size_t>(git_blob_rawsize(b)));
-        Status s = CheckVoucher(path, bytes);
-        if (!s.ok()) return s.Context(name);
+        auto checked = CheckVoucher(path, bytes);
+        if (!checked.ok()) return checked.status().Context(name);
         if (added) (*added)[path] = git::OidText(delta->new_file.id);
       }
     }

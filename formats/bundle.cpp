@@ -85,10 +85,17 @@ Result<std::vector<WrittenBundle>> WriteBundles(const fs::path& out_dir, std::ve
     out.push_back(std::move(b));
     return out;
   }
-  // "vouchers/B5/SR/..." -> "B5", or "B5/SR" for deep shards: the layout's own directories.
-  size_t prefix_len = vouchers.size() > deep_shard_threshold ? 5 : 2;
-  std::map<std::string, std::vector<PackedVoucher>> shards;
-  for (auto& v : vouchers) shards[v.path.substr(kLayoutRoot.size() + 1, prefix_len)].push_back(std::move(v));
+  // "vouchers/B5/SR/..." -> shard "B5", the layout's own first directory; a shard that would
+  // still hold more than deep_shard_threshold is cut by the second one, "B5/SR".
+  std::map<std::string, std::vector<PackedVoucher>> by_c1c2, shards;
+  for (auto& v : vouchers) by_c1c2[v.path.substr(kLayoutRoot.size() + 1, 2)].push_back(std::move(v));
+  for (auto& [prefix, vs] : by_c1c2) {
+    if (vs.size() <= deep_shard_threshold) {
+      shards[prefix] = std::move(vs);
+      continue;
+    }
+    for (auto& v : vs) shards[v.path.substr(kLayoutRoot.size() + 1, 5)].push_back(std::move(v));
+  }
   for (auto& [prefix, vs] : shards) {
     VOUCH_ASSIGN_OR_RETURN(WrittenBundle b, WriteOne(out_dir / std::string(kShardDirectory) / prefix, std::move(vs)));
     out.push_back(std::move(b));

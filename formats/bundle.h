@@ -3,9 +3,10 @@
 //
 // Large exports are cut into shards by layout prefix, so a device opens only the one shard
 // that can hold its vouchers (DESIGN.md section 10): over kShardThreshold vouchers one bundle
-// per c1c2, `vouch.vshards/<c1c2>/<BUNDLE-ID>.vbundle`; over kDeepShardThreshold one per
-// c1c2/c3c4, `vouch.vshards/<c1c2>/<c3c4>/<BUNDLE-ID>.vbundle`. (c1 takes only 4 values: the
-// type byte 0x60 leaves 2 bits of it to the digest, so c1c2 makes 128 shards, c1c2/c3c4 4,096.)
+// per c1c2, `vouch.vshards/<c1c2>/<BUNDLE-ID>.vbundle`, and a c1c2 shard that would still
+// hold over kShardThreshold is cut by c3c4, `vouch.vshards/<c1c2>/<c3c4>/<BUNDLE-ID>.vbundle`.
+// (c1 takes only 4 values: the type byte 0x60 leaves 2 bits of it to the digest, so there
+// are 128 c1c2 shards, each cut into up to 1,024.)
 #pragma once
 
 #include <filesystem>
@@ -19,7 +20,6 @@
 namespace vouch::formats {
 
 inline constexpr size_t kShardThreshold = 4096;
-inline constexpr size_t kDeepShardThreshold = 32768;
 inline constexpr std::string_view kShardDirectory = "vouch.vshards";
 
 struct BundleLimits {
@@ -41,12 +41,13 @@ struct WrittenBundle {
 };
 
 // Writes `vouchers` (any order; duplicates by path dropped) under `out_dir`: one bundle, or
-// shards when there are more than `shard_threshold`. Deterministic: created-on is the newest
+// shards when there are more than `shard_threshold` (cut deeper where one c1c2 shard would
+// hold more than `deep_shard_threshold`). Deterministic: created-on is the newest
 // voucher's created-on, and the ZIP carries no times of its own. Paths must be layout paths
 // whose ids match the bytes (kUnsafePath, kIdMismatch otherwise).
 Result<std::vector<WrittenBundle>> WriteBundles(const std::filesystem::path& out_dir, std::vector<PackedVoucher> vouchers,
                                                size_t shard_threshold = kShardThreshold,
-                                               size_t deep_shard_threshold = kDeepShardThreshold);
+                                               size_t deep_shard_threshold = kShardThreshold);
 
 class Bundle {
  public:

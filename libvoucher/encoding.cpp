@@ -120,16 +120,24 @@ std::string Base32Encode(ByteView data, size_t chars) {
 
 Result<Bytes> Base32Decode(std::string_view text) {
   Bytes out((text.size() * 5 + 7) / 8, 0);
-  size_t bit = 0;
+  // Five bits in per character, a byte out whenever eight are waiting; the last partial
+  // byte is padded with zero bits. (A UDF is parsed per manifest entry: this is hot.)
+  uint32_t acc = 0;
+  int pending = 0;
+  size_t o = 0;
   for (char c : text) {
-    int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= '2' && c <= '7') v = c - '2' + 26;
+    uint32_t v;
+    if (c >= 'A' && c <= 'Z') v = static_cast<uint32_t>(c - 'A');
+    else if (c >= '2' && c <= '7') v = static_cast<uint32_t>(c - '2' + 26);
     else return Error(Code::kMalformed, "base32 text has a character outside A-Z2-7");
-    for (int k = 4; k >= 0; --k, ++bit) {
-      if ((v >> k) & 1) out[bit / 8] |= static_cast<uint8_t>(0x80 >> (bit % 8));
+    acc = ((acc << 5) | v) & 0xfff;
+    pending += 5;
+    if (pending >= 8) {
+      pending -= 8;
+      out[o++] = static_cast<uint8_t>(acc >> pending);
     }
   }
+  if (pending > 0) out[o] = static_cast<uint8_t>(acc << (8 - pending));
   return out;
 }
 

@@ -36,11 +36,11 @@ Status RunInit(const CacheFlags& f) {
 
 Status RunAdd(const CacheFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
-  std::vector<cache::CandidateReport> refused;
-  VOUCH_ASSIGN_OR_RETURN(std::vector<Offered> offered, cache::GatherSources(f.inputs, &refused));
+  VOUCH_ASSIGN_OR_RETURN(cache::SourceReader sources, cache::SourceReader::Open(f.inputs));
   std::string source;
   for (const auto& i : f.inputs) source += (source.empty() ? "" : ", ") + i;
-  VOUCH_ASSIGN_OR_RETURN(cache::AddReport r, c.Add(offered, source));
+  VOUCH_ASSIGN_OR_RETURN(cache::AddReport r, c.Add([&](std::vector<Offered>* b) { return sources.Next(b); }, source));
+  std::vector<cache::CandidateReport> refused = sources.refused();
   refused.insert(refused.end(), r.refused.begin(), r.refused.end());
   if (f.json) {
     nlohmann::json j = {{"added", r.added}, {"present", r.present}, {"commit", r.commit}, {"refused", nlohmann::json::array()}};

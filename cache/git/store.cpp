@@ -31,48 +31,52 @@ Result<TreePtr> TreeOf(git_repository* repo, const git_oid& commit) {
 
 namespace {
 
-Result<git_oid> Insert(git_repository* repo, const git_tree* base, const std::map<std::string, git_oid>& entries,
-                       std::vector<git_oid>* written) {
+using Entry = std::pair<std::string, git_oid>;
+
+// Writes the tree for entries[begin, end), whose paths all start with `prefix` bytes that
+// name this directory, on top of `base` (may be null). Sorted input lets each directory
+// be a contiguous range, so no path is copied on the way down.
+Result<git_oid> Insert(git_repository* repo, const git_tree* base, const std::vector<Entry>& entries, size_t begin,
+                       size_t end, size_t prefix, std::vector<git_oid>* written) {
   git_treebuilder* raw = nullptr;
   if (git_treebuilder_new(&raw, repo, base) != 0) return Fail(Code::kInternal, "tree builder");
   TreeBuilderPtr tb(raw);
-  // Group by first path component; leaves go in directly, directories recurse.
-  auto it = entries.begin();
-  while (it != entries.end()) {
-    std::string_view path = it->first;
-    size_t slash = path.find('/');
-    std::string name(path.substr(0, slash));
+  std::string name;
+  for (size_t i = begin; i < end;) {
+    std::string_view rest = std::string_view(entries[i].first).substr(prefix);
+    size_t slash = rest.find('/');
+    name.assign(rest.substr(0, slash));
+    const git_tree_entry* existing = base ? git_tree_entry_byname(base, name.c_str()) : nullptr;
     if (slash == std::string_view::npos) {
-      const git_tree_entry* existing = base ? git_tree_entry_byname(base, name.c_str()) : nullptr;
       if (existing) {
-        if (git_oid_cmp(git_tree_entry_id(existing), &it->second) != 0) {
-          return Error(Code::kIdMismatch, name + " is already in the cache with other bytes");
+        if (git_oid_cmp(git_tree_entry_id(existing), &entries[i].second) != 0) {
+          return Error(Code::kIdMismatch, entries[i].first + " is already in the cache with other bytes");
         }
-      } else if (git_treebuilder_insert(nullptr, tb.get(), name.c_str(), &it->second, GIT_FILEMODE_BLOB) != 0) {
+      } else if (git_treebuilder_insert(nullptr, tb.get(), name.c_str(), &entries[i].second, GIT_FILEMODE_BLOB) != 0) {
         return Fail(Code::kInternal, "tree insert " + name);
       }
-      ++it;
+      ++i;
       continue;
     }
-    std::map<std::string, git_oid> sub;
-    std::string prefix = name + "/";
-    for (; it != entries.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-      sub.emplace(it->first.substr(prefix.size()), it->second);
+    // The run of entries under this subdirectory.
+    size_t sub_prefix = prefix + slash + 1;
+    size_t j = i + 1;
+    while (j < end && entries[j].first.size() > sub_prefix &&
+           entries[j].first.compare(0, sub_prefix, entries[i].first, 0, sub_prefix) == 0) {
+      ++j;
     }
     TreePtr subtree;
-    if (base) {
-      const git_tree_entry* e = git_tree_entry_byname(base, name.c_str());
-      if (e) {
-        if (git_tree_entry_type(e) != GIT_OBJECT_TREE) return Error(Code::kMalformed, name + " is not a directory in the cache");
-        git_tree* t = nullptr;
-        if (git_tree_lookup(&t, repo, git_tree_entry_id(e)) != 0) return Fail(Code::kMalformed, "tree " + name);
-        subtree.reset(t);
-      }
+    if (existing) {
+      if (git_tree_entry_type(existing) != GIT_OBJECT_TREE) return Error(Code::kMalformed, name + " is not a directory in the cache");
+      git_tree* t = nullptr;
+      if (git_tree_lookup(&t, repo, git_tree_entry_id(existing)) != 0) return Fail(Code::kMalformed, "tree " + name);
+      subtree.reset(t);
     }
-    VOUCH_ASSIGN_OR_RETURN(git_oid sub_oid, Insert(repo, subtree.get(), sub, written));
+    VOUCH_ASSIGN_OR_RETURN(git_oid sub_oid, Insert(repo, subtree.get(), entries, i, j, sub_prefix, written));
     if (git_treebuilder_insert(nullptr, tb.get(), name.c_str(), &sub_oid, GIT_FILEMODE_TREE) != 0) {
       return Fail(Code::kInternal, "tree insert " + name);
     }
+    i = j;
   }
   git_oid out;
   if (git_treebuilder_write(&out, tb.get()) != 0) return Fail(Code::kIo, "tree write");
@@ -84,72 +88,9 @@ Result<git_oid> Insert(git_repository* repo, const git_tree* base, const std::ma
 
 Result<git_oid> InsertPaths(git_repository* repo, const git_tree* base, const std::map<std::string, git_oid>& entries,
                             std::vector<git_oid>* written) {
-  return Insert(repo, base, entries, written);
-}
-
-Result<PackSession> PackSession::Begin(git_repository* repo) {
-  PackSession s;
-  s.repo_ = repo;
-  if (git_repository_odb(&s.odb_, repo) != 0) return Fail(Code::kIo, "object database");
-  if (git_mempack_new(&s.mempack_) != 0) return Fail(Code::kInternal, "mempack");
-  // Priority above the loose and pack backends: every write lands in memory first.
-  if (git_odb_add_backend(s.odb_, s.mempack_, 999) != 0) {
-    s.mempack_->free(s.mempack_);
-    s.mempack_ = nullptr;
-    return Fail(Code::kInternal, "mempack backend");
-  }
-  return s;
-}
-
-PackSession::PackSession(PackSession&& o) noexcept { *this = std::move(o); }
-PackSession& PackSession::operator=(PackSession&& o) noexcept {
-  std::swap(repo_, o.repo_);
-  std::swap(odb_, o.odb_);
-  std::swap(mempack_, o.mempack_);
-  std::swap(pending_, o.pending_);
-  return *this;
-}
-
-PackSession::~PackSession() {
-  // The odb owns the backend once added; freeing the odb reference is enough. The
-  // repository keeps its odb, so the mempack stays attached but empty after a reset.
-  if (mempack_) git_mempack_reset(mempack_);
-  if (odb_) git_odb_free(odb_);
-}
-
-Result<git_oid> PackSession::WriteBlob(ByteView data) {
-  git_oid oid;
-  if (git_blob_create_from_buffer(&oid, repo_, data.data(), data.size()) != 0) return Fail(Code::kIo, "blob write");
-  pending_.push_back(oid);
-  return oid;
-}
-
-Status PackSession::Flush() {
-  if (pending_.empty()) return Status::Ok();
-  git_packbuilder* raw = nullptr;
-  if (git_packbuilder_new(&raw, repo_) != 0) return Fail(Code::kInternal, "packbuilder");
-  std::unique_ptr<git_packbuilder, Deleter<git_packbuilder_free>> pb(raw);
-  git_packbuilder_set_threads(raw, 0);  // 0: as many as there are cores
-  for (const auto& oid : pending_) {
-    if (git_packbuilder_insert(raw, &oid, nullptr) != 0) return Fail(Code::kIo, "pack object " + OidText(oid));
-  }
-  git_buf pack = GIT_BUF_INIT;
-  if (git_packbuilder_write_buf(&pack, raw) != 0) return Fail(Code::kIo, "pack build");
-  git_odb_writepack* wp = nullptr;
-  git_indexer_progress stats{};
-  Status s;
-  if (git_odb_write_pack(&wp, odb_, nullptr, nullptr) != 0) {
-    s = Fail(Code::kIo, "pack write");
-  } else {
-    if (wp->append(wp, pack.ptr, pack.size, &stats) != 0 || wp->commit(wp, &stats) != 0) s = Fail(Code::kIo, "pack index");
-    wp->free(wp);
-  }
-  git_buf_dispose(&pack);
-  if (s.ok()) {
-    git_mempack_reset(mempack_);
-    pending_.clear();
-  }
-  return s;
+  // A map iterates in byte order, which is also the order of directory runs.
+  std::vector<Entry> sorted(entries.begin(), entries.end());
+  return Insert(repo, base, sorted, 0, sorted.size(), 0, written);
 }
 
 Result<git_oid> MakeCommit(git_repository* repo, const git_oid& tree_oid, const std::vector<git_oid>& parents,

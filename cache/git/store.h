@@ -1,5 +1,5 @@
-// Writing to the cache's repository: trees that only grow, one pack per import, commits,
-// and compare-and-swap moves of the branch. Used by cache.cpp and mirror.cpp.
+// Writing to the cache's repository: trees that only grow, commits, compare-and-swap
+// moves of the branch and locks (new objects are staged: staging.h). Used by cache.cpp and mirror.cpp.
 #pragma once
 
 #include <map>
@@ -22,29 +22,6 @@ Result<TreePtr> TreeOf(git_repository* repo, const git_oid& commit);
 // Every tree it writes is recorded in `written` (for the pack).
 Result<git_oid> InsertPaths(git_repository* repo, const git_tree* base, const std::map<std::string, git_oid>& entries,
                             std::vector<git_oid>* written);
-
-// Collects the objects an import writes in memory and stores them as one pack.
-class PackSession {
- public:
-  static Result<PackSession> Begin(git_repository* repo);
-  PackSession(PackSession&&) noexcept;
-  PackSession& operator=(PackSession&&) noexcept;
-  ~PackSession();  // detaches; objects not flushed are dropped
-
-  Result<git_oid> WriteBlob(ByteView data);
-  // Notes an object written some other way (trees, commits) for the next Flush.
-  void Record(const git_oid& oid) { pending_.push_back(oid); }
-  // Writes the pending objects as one pack through the indexer (nothing if none). The
-  // delta search runs on every core (libgit2's own mempack dump uses one).
-  Status Flush();
-
- private:
-  PackSession() = default;
-  git_repository* repo_ = nullptr;
-  git_odb* odb_ = nullptr;
-  git_odb_backend* mempack_ = nullptr;
-  std::vector<git_oid> pending_;
-};
 
 Result<git_oid> MakeCommit(git_repository* repo, const git_oid& tree, const std::vector<git_oid>& parents,
                            const std::string& message);

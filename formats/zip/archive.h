@@ -29,6 +29,9 @@ struct EntryInfo {
 
 class Reader {
  public:
+  // Archives up to this size are read into memory whole, once.
+  static constexpr uint64_t kReadWholeMax = 8 << 20;
+
   // `fd` stays the caller's; the reader works on its own duplicate. Refusals: kNotZip,
   // kTruncated, kTrailingData, kUnsupported (zip64, multi-disk, comments), kMalformed
   // (libzip finds headers inconsistent), kOverlap (entries do not tile the archive).
@@ -46,8 +49,11 @@ class Reader {
  private:
   Reader() = default;
   Status CheckTiling(uint64_t cd_offset) const;
+  bool ReadAt(uint8_t* buf, size_t n, uint64_t off) const;  // from image_, else the file
+  Result<zip_t*> OpenZip(int flags, int* ze) const;         // nullptr with *ze on failure
   zip_t* za_ = nullptr;
   int fd_ = -1;  // our duplicate, for the tiling check's pread
+  Bytes image_;  // the whole archive, when it is small
   std::string what_;
   std::vector<EntryInfo> entries_;
 };

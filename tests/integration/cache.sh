@@ -11,6 +11,10 @@ packs() { find "$VOUCH_CACHE/objects/pack" -name '*.pack' | wc -l; }
 fsck() { git --git-dir "$1" fsck --strict >/dev/null 2>fsck.txt || fail "git fsck --strict: $(cat fsck.txt)"; ok; }
 
 expect_exit 0 "$VOUCH" cache init --trust mfr.pem
+# Imports pack with a one-object delta window, every delta kept; gc and mirrors as git does.
+expect_same "$(git config -f "$VOUCH_CACHE/vouch/import.config" pack.windowMemory)" 1
+expect_same "$(git config -f "$VOUCH_CACHE/vouch/import.config" pack.deltaCacheLimit)" 65535
+expect_same "$(git --git-dir "$VOUCH_CACHE" config pack.windowMemory || true)" ""
 "$MAKE_VOUCHERS" 5 a mfr.key mfr.pem
 expect_exit 0 "$VOUCH" cache import a --json
 expect_in out.txt '"added": 5'

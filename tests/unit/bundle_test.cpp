@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+
+#include <map>
 #include <sys/stat.h>
 #include <zip.h>
 
@@ -162,7 +164,7 @@ TEST_CASE("writing is deterministic: same vouchers, same bytes, same id", "[bund
 TEST_CASE("large exports are cut into shards by UDF prefix", "[bundle]") {
   test::TempDir tmp;
   auto vs = Vouchers(40);
-  for (size_t deep : {size_t{1000}, size_t{20}}) {
+  for (size_t deep : {size_t{1000}, size_t{0}}) {  // no shard cut deeper; every one
     test::TempDir out;
     auto written = WriteBundles(out.path(), vs, /*shard_threshold=*/10, deep);
     REQUIRE(written.ok());
@@ -171,7 +173,7 @@ TEST_CASE("large exports are cut into shards by UDF prefix", "[bundle]") {
     for (const auto& w : *written) {
       // vouch.vshards/B5/X.vbundle or vouch.vshards/B5/SR/X.vbundle: the shard's prefix.
       std::string rel = fs::relative(w.path.parent_path(), out.path() / std::string(kShardDirectory)).string();
-      CHECK(rel.size() == (deep == 20 ? 5u : 2u));
+      CHECK(rel.size() == (deep == 0 ? 5u : 2u));
       auto b = Bundle::Open(w.path);
       REQUIRE(b.ok());
       for (const auto& e : b->manifest().entries) CHECK(e.path.substr(9, rel.size()) == rel);
@@ -179,6 +181,26 @@ TEST_CASE("large exports are cut into shards by UDF prefix", "[bundle]") {
     }
     CHECK(total == 40);
   }
+}
+
+TEST_CASE("only the shards that would be too big are cut deeper", "[bundle]") {
+  auto vs = Vouchers(300);  // about 2.3 per c1c2 prefix, some far more
+  std::map<std::string, size_t> per_c1c2;
+  for (const auto& v : vs) ++per_c1c2[v.path.substr(9, 2)];
+  test::TempDir out;
+  auto written = WriteBundles(out.path(), vs, /*shard_threshold=*/10, /*deep_shard_threshold=*/3);
+  REQUIRE(written.ok());
+  size_t deep = 0, shallow = 0, total = 0;
+  for (const auto& w : *written) {
+    std::string rel = fs::relative(w.path.parent_path(), out.path() / std::string(kShardDirectory)).string();
+    // A c1c2 group is cut exactly when it holds more than the deep threshold.
+    CHECK((rel.size() == 5) == (per_c1c2.at(rel.substr(0, 2)) > 3));
+    (rel.size() == 5 ? deep : shallow) += 1;
+    total += w.count;
+  }
+  CHECK(deep > 0);
+  CHECK(shallow > 0);
+  CHECK(total == 300);
 }
 
 TEST_CASE("hostile bundles are refused, each with its own code", "[bundle][hostile]") {
