@@ -32,16 +32,6 @@ Result<git_oid> ParseOid(const std::string& hex) {
   return oid;
 }
 
-// The layout path a voucher's own bytes say it belongs at.
-Result<std::string> PathOf(ByteView bytes) {
-  VOUCH_ASSIGN_OR_RETURN(formats::EnvelopeKind kind, formats::Sniff(bytes));
-  VOUCH_ASSIGN_OR_RETURN(Bytes payload, formats::PayloadUnverified(bytes));
-  VOUCH_ASSIGN_OR_RETURN(Voucher v, formats::DecodeVoucher(payload));
-  if (!v.enrollment) return Error(Code::kUnsupported, "not an enrolling voucher: no device key to file it under");
-  VOUCH_ASSIGN_OR_RETURN(std::string dir, formats::DeviceDirectory(v.enrollment->device_key));
-  return dir + "/" + formats::VoucherId(kind, bytes) + "." + std::string(formats::Extension(kind));
-}
-
 Result<Bytes> BlobBytes(git_repository* repo, const git_oid& oid, uint64_t cap) {
   git_blob* b = nullptr;
   if (git_blob_lookup(&b, repo, &oid) != 0) return git::Fail(Code::kMalformed, "blob " + git::OidText(oid));
@@ -115,7 +105,8 @@ Result<std::string> Cache::CheckVoucher(const std::string& filed_at, ByteView by
     if (!entry.ok()) return Error(Code::kUnsafePath, entry.status().message());
   }
   // The path the bytes themselves call for: their id and the device key inside them.
-  VOUCH_ASSIGN_OR_RETURN(std::string own, PathOf(bytes));
+  VOUCH_ASSIGN_OR_RETURN(formats::LayoutEntry entry, formats::LayoutEntryOf(bytes));
+  std::string own = formats::LayoutPath(entry);
   if (!filed_at.empty() && own != filed_at) {
     bool same_id = own.substr(own.rfind('/') + 1) == filed_at.substr(filed_at.rfind('/') + 1);
     return same_id ? Error(Code::kWrongDevice, filed_at + ": the voucher inside is for another device")

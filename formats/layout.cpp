@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "formats/voucher_json.h"
 #include "libvoucher/udf.h"
 
 namespace vouch::formats {
@@ -66,6 +67,15 @@ Result<LayoutEntry> ParseLayoutPath(std::string_view path) {
   e.voucher_id = Canonical(file.substr(0, dot), udf::kContentBits);
   if (e.voucher_id.empty()) return bad("file name is not a canonical 260-bit voucher id");
   return e;
+}
+
+Result<LayoutEntry> LayoutEntryOf(ByteView envelope) {
+  VOUCH_ASSIGN_OR_RETURN(EnvelopeKind kind, Sniff(envelope));
+  VOUCH_ASSIGN_OR_RETURN(Bytes payload, PayloadUnverified(envelope));
+  VOUCH_ASSIGN_OR_RETURN(Voucher v, DecodeVoucher(payload));
+  if (!v.enrollment) return Error(Code::kUnsupported, "not an enrolling voucher: no device key to file it under");
+  VOUCH_RETURN_IF_ERROR(DeviceDirectory(v.enrollment->device_key).status());
+  return LayoutEntry{v.enrollment->device_key, VoucherId(kind, envelope), kind};
 }
 
 }  // namespace vouch::formats

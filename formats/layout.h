@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "formats/envelope.h"
+#include "libvoucher/bytes.h"
 #include "libvoucher/status.h"
 
 namespace vouch::formats {
@@ -26,6 +27,11 @@ struct LayoutEntry {
 std::string LayoutPath(const LayoutEntry& entry);
 // The directory holding one device's vouchers: "vouchers/B5/SR/MB5S-R4AJ-...".
 Result<std::string> DeviceDirectory(std::string_view device_udf);
+
+// Where an envelope belongs, from its own bytes: the device key inside the voucher (decoded
+// in full, so a voucher that does not decode is refused) and the id of the bytes. The
+// signature is not checked. kUnsupported for a voucher without a device key.
+Result<LayoutEntry> LayoutEntryOf(ByteView envelope);
 
 // Parses a layout path and refuses anything that is not exactly one: wrong depth, prefix
 // characters that do not match the device UDF, non-canonical UDFs, unknown extension.

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cache/cache.h"
+#include "cache/parallel.h"
 #include "formats/bundle.h"
 #include "formats/layout.h"
 #include "formats/voucher_json.h"
@@ -40,27 +41,34 @@ struct VerifyFlags {
 
 // Every voucher file under `dir` (links not followed), filed by what its bytes say: the
 // device key inside the voucher and the id of the bytes, wherever the file happened to be.
+// Reading and decoding run on every core; the first file that fails stops the export.
 Result<std::vector<formats::PackedVoucher>> Collect(const fs::path& dir, const std::set<std::string>& devices) {
-  std::vector<formats::PackedVoucher> out;
+  std::vector<fs::path> files;
   std::error_code ec;
   auto it = fs::recursive_directory_iterator(dir, fs::directory_options::none, ec);
   if (ec) return Error(Code::kIo, dir.string() + ": " + ec.message());
   for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) return Error(Code::kIo, dir.string() + ": " + ec.message());
     const auto& e = *it;
-    if (e.is_symlink() || !e.is_regular_file()) continue;
-    auto kind = formats::KindFromExtension(e.path().extension().string());
-    if (!kind) continue;
-    VOUCH_ASSIGN_OR_RETURN(Bytes bytes, ReadFile(e.path(), formats::kMaxVoucherSize, false));
-    auto payload = formats::PayloadUnverified(bytes);
-    if (!payload.ok()) return payload.status().Context(e.path().string());
-    auto voucher = formats::DecodeVoucher(*payload);
-    if (!voucher.ok()) return voucher.status().Context(e.path().string());
-    if (!voucher->enrollment) return Error(Code::kUnsupported, e.path().string() + ": not an enrolling voucher (no device key)");
-    const std::string& udf = voucher->enrollment->device_key;
-    if (!devices.empty() && !devices.count(udf)) continue;
-    std::string path = formats::LayoutPath({udf, formats::VoucherId(*kind, bytes), *kind});
-    out.push_back({path, std::move(bytes)});
+    if (e.is_symlink() || !e.is_regular_file() || !formats::KindFromExtension(e.path().extension().string())) continue;
+    files.push_back(e.path());
+  }
+  std::vector<Result<formats::LayoutEntry>> filed(files.size(), Result<formats::LayoutEntry>(formats::LayoutEntry{}));
+  std::vector<Bytes> bytes(files.size());
+  cache::ParallelFor(files.size(), [&](size_t i) {
+    auto read = ReadFile(files[i], formats::kMaxVoucherSize, false);
+    if (!read.ok()) {
+      filed[i] = read.status();
+      return;
+    }
+    bytes[i] = std::move(*read);
+    filed[i] = formats::LayoutEntryOf(bytes[i]);
+  });
+  std::vector<formats::PackedVoucher> out;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (!filed[i].ok()) return filed[i].status().Context(files[i].string());
+    if (!devices.empty() && !devices.count(filed[i]->device_udf)) continue;
+    out.push_back({formats::LayoutPath(*filed[i]), std::move(bytes[i])});
   }
   return out;
 }
