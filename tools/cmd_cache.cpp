@@ -149,6 +149,11 @@ void AddCacheCommands(CLI::App& app, Action& action) {
   c = sub("import", "Import bundles and directories of vouchers; one commit", RunAdd);
   c->add_option("SOURCE", f->inputs, ".vbundle files or directories")->required();
   c->add_flag("--json", f->json, "Print one JSON document");
+  c->footer("Directories are walked without following links, for .vjj/.vcj files and .vbundle files\n"
+            "(a stick's shard set included). Every voucher is checked (and its signature, when the\n"
+            "cache has anchors); the new ones land in one commit and one pack, read a batch at a\n"
+            "time. Refusals are listed per voucher and nothing refused is committed.\n"
+            "Example:\n  vouch cache import /media/stick issued/");
   c = sub("get", "Show (or write out) the vouchers filed under a device", RunGet);
   c->add_option("UDF", f->udf, "Device UDF")->required();
   c->add_option("--out-dir", f->out_dir, "Write them under DIR at their layout paths");
