@@ -18,7 +18,7 @@
 namespace vouch::cache {
 namespace fs = std::filesystem;
 
-struct PackState {
+struct StagingState {
   git::Staging staging;
 };
 
@@ -55,11 +55,11 @@ Cache& Cache::operator=(Cache&& o) noexcept {
   std::swap(repo_, o.repo_);
   std::swap(path_, o.path_);
   std::swap(anchors_, o.anchors_);
-  std::swap(pack_, o.pack_);
+  std::swap(staging_, o.staging_);
   return *this;
 }
 Cache::~Cache() {
-  pack_.reset();  // detach the in-memory object store before the repository goes
+  staging_.reset();  // the staging repository reads through this one: it goes first
   if (repo_) git_repository_free(repo_);
 }
 
@@ -94,9 +94,16 @@ Result<Cache> Cache::Open(const fs::path& path) {
   if (fs::exists(path / "vouch" / "trust.pem")) {
     VOUCH_ASSIGN_OR_RETURN(c.anchors_, LoadCertificates(path / "vouch" / "trust.pem"));
   }
-  VOUCH_ASSIGN_OR_RETURN(git::Staging s, git::Staging::Begin(c.repo_));
-  c.pack_ = std::make_unique<PackState>(PackState{std::move(s)});
   return c;
+}
+
+Result<git::Staging*> Cache::Staging() {
+  // Made on the first write: reading commands never need it.
+  if (!staging_) {
+    VOUCH_ASSIGN_OR_RETURN(git::Staging s, git::Staging::Begin(repo_));
+    staging_ = std::make_unique<StagingState>(StagingState{std::move(s)});
+  }
+  return &staging_->staging;
 }
 
 Result<std::string> Cache::CheckVoucher(const std::string& filed_at, ByteView bytes) const {
@@ -129,6 +136,7 @@ Result<std::string> Cache::CommitOnTip(const std::map<std::string, std::string>&
     VOUCH_ASSIGN_OR_RETURN(git_oid oid, ParseOid(hex));
     oids.emplace(p, oid);
   }
+  VOUCH_ASSIGN_OR_RETURN(git::Staging* staging, Staging());
   std::mt19937 rng(std::random_device{}());
   for (int attempt = 0; attempt < kMaxCasAttempts; ++attempt) {
     VOUCH_ASSIGN_OR_RETURN(std::optional<git_oid> tip, git::ResolveRef(repo_, std::string(kBranch).c_str()));
@@ -157,15 +165,15 @@ Result<std::string> Cache::CommitOnTip(const std::map<std::string, std::string>&
       if (!contained) parents.push_back(mp);
     }
     if (fresh.empty() && parents.size() < 2) {
-      VOUCH_RETURN_IF_ERROR(pack_->staging.Flush());  // blobs of duplicates: harmless, keep them packed
+      VOUCH_RETURN_IF_ERROR(staging->Flush());  // blobs of duplicates: harmless, keep them packed
       return tip ? git::OidText(*tip) : std::string();
     }
     std::vector<git_oid> trees;
-    VOUCH_ASSIGN_OR_RETURN(git_oid tree, git::InsertPaths(pack_->staging.repo(), base.get(), fresh, &trees));
-    for (const auto& t : trees) pack_->staging.Record(t);
-    VOUCH_ASSIGN_OR_RETURN(git_oid commit, git::MakeCommit(pack_->staging.repo(), tree, parents, message));
-    pack_->staging.Record(commit);
-    VOUCH_RETURN_IF_ERROR(pack_->staging.Flush());
+    VOUCH_ASSIGN_OR_RETURN(git_oid tree, git::InsertPaths(staging->repo(), base.get(), fresh, &trees));
+    for (const auto& t : trees) staging->Record(t);
+    VOUCH_ASSIGN_OR_RETURN(git_oid commit, git::MakeCommit(staging->repo(), tree, parents, message));
+    staging->Record(commit);
+    VOUCH_RETURN_IF_ERROR(staging->Flush());
     Status cas = git::CompareAndSwap(repo_, std::string(kBranch).c_str(), commit, tip, message.substr(0, message.find('\n')));
     if (cas.ok()) return git::OidText(commit);
     if (cas.code() != Code::kExists) return cas;
@@ -187,6 +195,7 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
     Result<std::string> path = std::string();
     git_oid blob{};
   };
+  VOUCH_ASSIGN_OR_RETURN(git::Staging* staging, Staging());
   std::map<std::string, std::string> entries;  // layout path -> blob id, new in this import
   std::vector<Offered> batch;
   std::vector<Checked> checked;
@@ -221,7 +230,7 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
           s = Error(Code::kIdMismatch, path + " is in the cache with other bytes");
         } else {
           git_error_clear();
-          VOUCH_RETURN_IF_ERROR(pack_->staging.WriteBlob(blob, v.bytes));
+          VOUCH_RETURN_IF_ERROR(staging->WriteBlob(blob, v.bytes));
           entries.emplace(path, git::OidText(blob));
           continue;
         }

@@ -20,6 +20,9 @@
 #include "libvoucher/status.h"
 
 typedef struct git_repository git_repository;
+namespace vouch::cache::git {
+class Staging;
+}
 
 namespace vouch::cache {
 
@@ -117,7 +120,8 @@ class Cache {
   // The voucher's layout path, after checking it (and that it is `filed_at`, unless empty).
   Result<std::string> CheckVoucher(const std::string& filed_at, ByteView bytes) const;
   git_repository* repo_ = nullptr;
-  std::unique_ptr<struct PackState> pack_;
+  Result<git::Staging*> Staging();  // where new objects go until they are one pack
+  std::unique_ptr<struct StagingState> staging_;
   std::filesystem::path path_;
   std::vector<Certificate> anchors_;
 };
