@@ -5,6 +5,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include <unistd.h>
@@ -83,6 +84,7 @@ class PackPipe {
     return !failed_;
   }
   git_indexer_progress* stats() { return &stats_; }
+  const std::string& error() const { return error_; }  // after Close() returned false
 
  private:
   static constexpr size_t kBuffer = 1 << 20;
@@ -114,8 +116,13 @@ class PackPipe {
         queue_.pop_front();
       }
       cv_.notify_all();
-      // After a failure the rest is drained unread, so the writer never blocks.
-      if (!failed_ && wp_->append(wp_, buf.data(), buf.size(), &stats_) != 0) failed_ = true;
+      // After a failure the rest is drained unread, so the writer never blocks. libgit2's
+      // errors are per thread: the indexer's is kept here for the caller's report.
+      if (!failed_ && wp_->append(wp_, buf.data(), buf.size(), &stats_) != 0) {
+        const git_error* e = git_error_last();
+        error_ = e && e->message ? e->message : "indexer failed";
+        failed_ = true;
+      }
     }
   }
 
@@ -127,6 +134,7 @@ class PackPipe {
   std::deque<std::vector<uint8_t>> queue_;
   bool closed_ = false;
   std::atomic<bool> failed_{false};
+  std::string error_;
   std::thread thread_;  // last: started once everything above is ready
 };
 
@@ -223,9 +231,9 @@ Status Staging::Flush() {
   {
     PackPipe pipe(wp);
     int rc = git_packbuilder_foreach(raw, &PackPipe::Write, &pipe);
-    bool indexed = pipe.Close();
+    if (!pipe.Close()) return Error(Code::kIo, "pack write: " + pipe.error());
     if (rc != 0) return Fail(Code::kIo, "pack build", rc);
-    if (!indexed || wp->commit(wp, pipe.stats()) != 0) return Fail(Code::kIo, "pack index");
+    if (wp->commit(wp, pipe.stats()) != 0) return Fail(Code::kIo, "pack index");
   }
   if (git_odb_refresh(cache_odb_.get()) != 0) return Fail(Code::kIo, "object database refresh");
   git_mempack_reset(mempack_);

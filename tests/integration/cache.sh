@@ -96,16 +96,32 @@ expect_same "$(count)" 2005
 expect_exit 0 "$VOUCH" cache verify
 fsck "$VOUCH_CACHE"
 
+# An import whose pack cannot be written (here: a file size limit the indexer hits midway)
+# fails as a whole: the branch and the packs are as before, nothing half-written is left.
+"$MAKE_VOUCHERS" 600 big mfr.key mfr.pem
+tip=$(git --git-dir "$VOUCH_CACHE" rev-parse refs/heads/vouchers)
+pack_files=$(ls "$VOUCH_CACHE/objects/pack")
+expect_exit 1 bash -c "trap '' XFSZ; ulimit -f 200; exec \"$VOUCH\" cache import big"
+expect_in err.txt "pack write"
+expect_in err.txt "(io)"
+expect_same "$(git --git-dir "$VOUCH_CACHE" rev-parse refs/heads/vouchers)" "$tip"
+expect_same "$(ls "$VOUCH_CACHE/objects/pack")" "$pack_files"
+expect_same "$(count)" 2005
+expect_exit 0 "$VOUCH" cache import big
+expect_in out.txt "added 600"
+expect_same "$(count)" 2605
+fsck "$VOUCH_CACHE"
+
 # Export to sticks: everything, then only what is new since that bundle.
 expect_exit 0 "$VOUCH" bundle create --cache --out stick1 --json
 first=$(sed -n 's/.*"id": "\([^"]*\)".*/\1/p' out.txt | head -1)
-expect_in out.txt '"count": 2005'
+expect_in out.txt '"count": 2605'
 "$MAKE_VOUCHERS" 3 b mfr.key mfr.pem
 expect_exit 0 "$VOUCH" cache import b
 expect_exit 0 "$VOUCH" bundle create --cache --since "$first" --out stick2 --json
 expect_in out.txt '"count": 3'
 expect_exit 0 "$VOUCH" bundle create --cache --since "$good" --out stick3 --json
-expect_in out.txt '"count": 2003'
+expect_in out.txt '"count": 2603'
 expect_exit 1 "$VOUCH" bundle create --cache --since nonsense --out stick4
 expect_in err.txt "neither a commit nor a bundle"
 
