@@ -115,7 +115,7 @@ Status WalkTree(const std::string& root, Listing* out) {
 
 }  // namespace
 
-Result<SourceReader> SourceReader::Open(const std::vector<std::string>& inputs, size_t batch) {
+Result<SourceReader> SourceReader::Open(const std::vector<std::string>& inputs, size_t batch, Bundles bundles) {
   SourceReader r;
   r.batch_ = std::max<size_t>(1, batch);
   for (const auto& in : inputs) {
@@ -125,11 +125,11 @@ Result<SourceReader> SourceReader::Open(const std::vector<std::string>& inputs, 
     if (fs::is_directory(st)) {
       Listing l;
       VOUCH_RETURN_IF_ERROR(WalkTree(in, &l));
-      r.files_.insert(r.files_.end(), l.files.begin(), l.files.end());
-      r.bundles_.insert(r.bundles_.end(), l.bundles.begin(), l.bundles.end());
+      Listing::Append(&r.files_, &l.files);
+      if (bundles == Bundles::kRead) Listing::Append(&r.bundles_, &l.bundles);
       r.refused_.insert(r.refused_.end(), l.refused.begin(), l.refused.end());
     } else if (IsBundle(in)) {
-      r.bundles_.push_back(in);
+      if (bundles == Bundles::kRead) r.bundles_.push_back(in);
     } else {
       r.files_.push_back(in);  // named on the command line: taken whatever its extension
     }

@@ -20,8 +20,11 @@ class SourceReader {
   static constexpr size_t kGroup = 16;                // bundles read at once, at most
   static constexpr uint64_t kGroupBytes = 64 << 20;  // and their files' total size
 
-  // Lists the inputs (walking directories); a missing input is kNotFound.
-  static Result<SourceReader> Open(const std::vector<std::string>& inputs, size_t batch = kBatch);
+  enum class Bundles { kRead, kSkip };
+  // Lists the inputs (walking directories); a missing input is kNotFound. With kSkip, only
+  // voucher files are taken (.vbundle files found or named are left alone).
+  static Result<SourceReader> Open(const std::vector<std::string>& inputs, size_t batch = kBatch,
+                                   Bundles bundles = Bundles::kRead);
 
   // The next batch: up to `batch` files read in parallel, or whole bundles until there are
   // `batch` vouchers or more (each bundle is capped by its reader); false when none are left. Sources that cannot be read (a

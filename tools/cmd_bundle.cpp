@@ -8,6 +8,7 @@
 
 #include "cache/cache.h"
 #include "cache/parallel.h"
+#include "cache/sources.h"
 #include "formats/bundle.h"
 #include "formats/layout.h"
 #include "formats/voucher_json.h"
@@ -41,34 +42,28 @@ struct VerifyFlags {
 
 // Every voucher file under `dir` (links not followed), filed by what its bytes say: the
 // device key inside the voucher and the id of the bytes, wherever the file happened to be.
-// Reading and decoding run on every core; the first file that fails stops the export.
+// Read a batch at a time and decoded on every core; the first file that fails stops the export.
 Result<std::vector<formats::PackedVoucher>> Collect(const fs::path& dir, const std::set<std::string>& devices) {
-  std::vector<fs::path> files;
-  std::error_code ec;
-  auto it = fs::recursive_directory_iterator(dir, fs::directory_options::none, ec);
-  if (ec) return Error(Code::kIo, dir.string() + ": " + ec.message());
-  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) return Error(Code::kIo, dir.string() + ": " + ec.message());
-    const auto& e = *it;
-    if (e.is_symlink() || !e.is_regular_file() || !formats::KindFromExtension(e.path().extension().string())) continue;
-    files.push_back(e.path());
-  }
-  std::vector<Result<formats::LayoutEntry>> filed(files.size(), Result<formats::LayoutEntry>(formats::LayoutEntry{}));
-  std::vector<Bytes> bytes(files.size());
-  cache::ParallelFor(files.size(), [&](size_t i) {
-    auto read = ReadFile(files[i], formats::kMaxVoucherSize, false);
-    if (!read.ok()) {
-      filed[i] = read.status();
-      return;
-    }
-    bytes[i] = std::move(*read);
-    filed[i] = formats::LayoutEntryOf(bytes[i]);
-  });
+  if (!fs::is_directory(dir)) return Error(Code::kNotFound, dir.string() + ": not a directory");
+  VOUCH_ASSIGN_OR_RETURN(cache::SourceReader reader,
+                         cache::SourceReader::Open({dir.string()}, cache::SourceReader::kBatch, cache::SourceReader::Bundles::kSkip));
   std::vector<formats::PackedVoucher> out;
-  for (size_t i = 0; i < files.size(); ++i) {
-    if (!filed[i].ok()) return filed[i].status().Context(files[i].string());
-    if (!devices.empty() && !devices.count(filed[i]->device_udf)) continue;
-    out.push_back({formats::LayoutPath(*filed[i]), std::move(bytes[i])});
+  std::vector<cache::Offered> batch;
+  std::vector<Result<formats::LayoutEntry>> filed;
+  for (;;) {
+    VOUCH_ASSIGN_OR_RETURN(bool more, reader.Next(&batch));
+    if (!reader.refused().empty()) {
+      const auto& r = reader.refused().front();
+      return r.status.Context(r.source);
+    }
+    if (!more) break;
+    filed.assign(batch.size(), Result<formats::LayoutEntry>(formats::LayoutEntry{}));
+    cache::ParallelFor(batch.size(), [&](size_t i) { filed[i] = formats::LayoutEntryOf(batch[i].bytes); });
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!filed[i].ok()) return filed[i].status().Context(batch[i].source);
+      if (!devices.empty() && !devices.count(filed[i]->device_udf)) continue;
+      out.push_back({formats::LayoutPath(*filed[i]), std::move(batch[i].bytes)});
+    }
   }
   return out;
 }

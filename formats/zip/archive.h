@@ -14,6 +14,7 @@
 #include "libvoucher/status.h"
 
 typedef struct zip zip_t;
+typedef struct zip_source zip_source_t;
 
 namespace vouch::formats::zip {
 
@@ -68,12 +69,13 @@ class Writer {
   ~Writer();  // abandons an uncommitted archive
 
   Status Add(const std::string& name, Bytes data);
-  Status Commit();  // writes, fsyncs and renames into place
+  Status Commit();  // builds the archive in memory, then WriteFileAtomic
 
  private:
   Writer() = default;
   zip_t* za_ = nullptr;
-  std::filesystem::path path_, tmp_;
+  zip_source_t* archive_ = nullptr;  // the archive's bytes, in memory
+  std::filesystem::path path_;
   std::vector<std::unique_ptr<Bytes>> data_;  // libzip reads these at Commit
 };
 

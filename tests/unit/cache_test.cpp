@@ -158,4 +158,11 @@ TEST_CASE("a shard set is imported a group of bundles at a time", "[cache]") {
   REQUIRE(in.unreadable.size() == 1);  // the broken bundle, refused whole
   CHECK(in.batches < shards->size());  // several bundles to a batch
   CHECK(Packs(tmp / "cache.git") == 1);
+
+  // `bundle create --from` reads voucher files only: bundles found below are left alone.
+  auto files_only = cache::SourceReader::Open({(tmp / "stick").string()}, 10, cache::SourceReader::Bundles::kSkip);
+  REQUIRE(files_only.ok());
+  std::vector<cache::Offered> batch;
+  CHECK_FALSE(*files_only->Next(&batch));
+  CHECK(files_only->refused().empty());
 }
