@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -142,12 +143,14 @@ class PackPipe {
 
 namespace {
 
-std::string ImportConfigPath(git_repository* cache) { return std::string(git_repository_path(cache)) + "vouch/import.config"; }
+std::string ImportConfigPath(const std::string& cache_dir) {
+  return (std::filesystem::path(cache_dir) / "vouch" / "import.config").string();
+}
 
 }  // namespace
 
 Status Staging::Configure(const std::string& cache_path) {
-  std::string path = cache_path + "/vouch/import.config";
+  std::string path = ImportConfigPath(cache_path);
   if (::access(path.c_str(), F_OK) == 0) return Status::Ok();  // the operator's, if changed
   git_config* raw = nullptr;
   if (git_config_open_ondisk(&raw, path.c_str()) != 0) return Fail(Code::kIo, path);
@@ -199,7 +202,7 @@ Result<Staging> Staging::Begin(git_repository* cache) {
   git_config* raw_cfg = nullptr;
   if (git_config_new(&raw_cfg) != 0) return Fail(Code::kInternal, "config");
   std::unique_ptr<git_config, Deleter<git_config_free>> cfg(raw_cfg);
-  std::string own = std::string(git_repository_path(cache)) + "config", import = ImportConfigPath(cache);
+  std::string own = std::string(git_repository_path(cache)) + "config", import = ImportConfigPath(git_repository_path(cache));
   if (::access(own.c_str(), R_OK) == 0 && git_config_add_file_ondisk(raw_cfg, own.c_str(), GIT_CONFIG_LEVEL_LOCAL, cache, 0) != 0) {
     return Fail(Code::kIo, own);
   }
