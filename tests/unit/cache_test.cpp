@@ -2,6 +2,7 @@
 // memory and stored as one pack, vouchers already present counted and not written again.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "cache/cache.h"
@@ -44,6 +45,12 @@ size_t Packs(const fs::path& cache) {
   size_t n = 0;
   for (auto& e : fs::directory_iterator(cache / "objects" / "pack")) n += e.path().extension() == ".pack";
   return n;
+}
+
+// `git fsck --strict` on a cache these tests made: the git CLI is the peer that judges.
+bool Fsck(const fs::path& cache) {
+  std::string cmd = "git --git-dir '" + cache.string() + "' fsck --strict >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0;
 }
 
 struct Imported {
@@ -96,6 +103,7 @@ TEST_CASE("an import reads its sources a batch at a time and commits them once",
   CHECK(Packs(tmp / "cache.git") == 1);
   CHECK(c->List()->size() == 23);
   CHECK(c->Verify().ok());
+  CHECK(Fsck(tmp / "cache.git"));
 
   SECTION("a second import finds the first's vouchers through the staging area") {
     auto more = IssueMany(pki, 5);
@@ -112,6 +120,7 @@ TEST_CASE("an import reads its sources a batch at a time and commits them once",
     REQUIRE(got->size() == 1);
     CHECK((*got)[0].bytes == more[0].bytes);
     CHECK(reopened->Verify().ok());
+    CHECK(Fsck(tmp / "cache.git"));
   }
 }
 
@@ -158,6 +167,7 @@ TEST_CASE("a shard set is imported a group of bundles at a time", "[cache]") {
   REQUIRE(in.unreadable.size() == 1);  // the broken bundle, refused whole
   CHECK(in.batches < shards->size());  // several bundles to a batch
   CHECK(Packs(tmp / "cache.git") == 1);
+  CHECK(Fsck(tmp / "cache.git"));
 
   // `bundle create --from` reads voucher files only: bundles found below are left alone.
   auto files_only = cache::SourceReader::Open({(tmp / "stick").string()}, 10, cache::SourceReader::Bundles::kSkip);
