@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <openssl/pem.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <sys/stat.h>
@@ -95,6 +96,36 @@ TEST_CASE("keys on other curves are refused as unsupported", "[key]") {
   OPENSSL_free(der);
   EVP_PKEY_free(p384);
   CHECK(PublicKey::FromSpkiDer(spki).status().code() == Code::kUnsupported);
+}
+
+TEST_CASE("private keys load from PKCS#8 and SEC1 PEM; other curves are refused", "[key]") {
+  auto write = [](EVP_PKEY* k, bool traditional) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    int ok = traditional ? PEM_write_bio_PrivateKey_traditional(bio, k, nullptr, nullptr, 0, nullptr, nullptr)
+                         : PEM_write_bio_PrivateKey(bio, k, nullptr, nullptr, 0, nullptr, nullptr);
+    REQUIRE(ok == 1);
+    char* data = nullptr;
+    long n = BIO_get_mem_data(bio, &data);
+    Bytes pem(data, data + n);
+    BIO_free(bio);
+    return pem;
+  };
+  EVP_PKEY* p256 = EVP_EC_gen("P-256");
+  REQUIRE(p256);
+  auto pkcs8 = PrivateKey::FromPem(write(p256, false));
+  auto sec1 = PrivateKey::FromPem(write(p256, true));
+  REQUIRE(pkcs8.ok());
+  REQUIRE(sec1.ok());
+  CHECK(pkcs8->Public() == sec1->Public());
+  CHECK(pkcs8->Scalar().view().size() == 32);
+  EVP_PKEY_free(p256);
+  EVP_PKEY* p384 = EVP_EC_gen("P-384");
+  REQUIRE(p384);
+  CHECK(PrivateKey::FromPem(write(p384, false)).status().code() == Code::kUnsupported);
+  CHECK(PrivateKey::FromPem(write(p384, true)).status().code() == Code::kUnsupported);
+  EVP_PKEY_free(p384);
+  CHECK(PrivateKey::FromPem(AsBytes("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")).status().code() ==
+        Code::kMalformed);
 }
 
 TEST_CASE("private scalars outside [1, n-1] are refused", "[key]") {
