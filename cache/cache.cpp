@@ -127,15 +127,10 @@ Result<std::string> Cache::CheckVoucher(const std::string& filed_at, ByteView by
   return own;
 }
 
-Result<std::string> Cache::CommitOnTip(const std::map<std::string, std::string>& entries,
+Result<std::string> Cache::CommitOnTip(const std::map<std::string, git_oid>& entries,
                                        const std::optional<std::string>& merge_parent, const std::string& message,
                                        size_t* added) {
   VOUCH_ASSIGN_OR_RETURN(git::CacheLock lock, git::CacheLock::Take(path_.string(), git::CacheLock::Mode::kShared));
-  std::map<std::string, git_oid> oids;
-  for (const auto& [p, hex] : entries) {
-    VOUCH_ASSIGN_OR_RETURN(git_oid oid, ParseOid(hex));
-    oids.emplace(p, oid);
-  }
   VOUCH_ASSIGN_OR_RETURN(git::Staging* staging, Staging());
   std::mt19937 rng(std::random_device{}());
   for (int attempt = 0; attempt < kMaxCasAttempts; ++attempt) {
@@ -144,17 +139,20 @@ Result<std::string> Cache::CommitOnTip(const std::map<std::string, std::string>&
     if (tip) {
       VOUCH_ASSIGN_OR_RETURN(base, git::TreeOf(repo_, *tip));
     }
-    // What is new against the tip as it is now (another writer may have added some).
-    std::map<std::string, git_oid> fresh;
-    for (const auto& [p, oid] : oids) {
+    // What is new against the tip as it is now (another writer may have added some):
+    // pointers into `entries`, still in path order.
+    std::vector<const git::PathEntry*> fresh;
+    for (const auto& entry : entries) {
       git_tree_entry* e = nullptr;
-      if (base && git_tree_entry_bypath(&e, base.get(), p.c_str()) == 0) {
+      if (base && git_tree_entry_bypath(&e, base.get(), entry.first.c_str()) == 0) {
         git::TreeEntryPtr owned(e);
-        if (!git_oid_equal(git_tree_entry_id(e), &oid)) return Error(Code::kIdMismatch, p + " is in the cache with other bytes");
+        if (!git_oid_equal(git_tree_entry_id(e), &entry.second)) {
+          return Error(Code::kIdMismatch, entry.first + " is in the cache with other bytes");
+        }
         continue;
       }
       git_error_clear();
-      fresh.emplace(p, oid);
+      fresh.push_back(&entry);
     }
     *added = fresh.size();
     std::vector<git_oid> parents;
@@ -196,7 +194,7 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
     git_oid blob{};
   };
   VOUCH_ASSIGN_OR_RETURN(git::Staging* staging, Staging());
-  std::map<std::string, std::string> entries;  // layout path -> blob id, new in this import
+  std::map<std::string, git_oid> entries;  // layout path -> blob id, new in this import
   std::vector<Offered> batch;
   std::vector<Checked> checked;
   for (;;) {
@@ -231,7 +229,7 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
         } else {
           git_error_clear();
           VOUCH_RETURN_IF_ERROR(staging->WriteBlob(blob, v.bytes));
-          entries.emplace(path, git::OidText(blob));
+          entries.emplace(path, blob);
           continue;
         }
       }

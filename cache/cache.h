@@ -20,6 +20,7 @@
 #include "libvoucher/status.h"
 
 typedef struct git_repository git_repository;
+typedef struct git_oid git_oid;
 namespace vouch::cache::git {
 class Staging;
 }
@@ -109,14 +110,14 @@ class Cache {
 
  private:
   Cache() = default;
-  // Commits the `entries` (layout path -> blob id, hex) not yet on the branch on top of its
-  // tip, with `merge_parent` as a second parent when given; redoes the commit when another
+  // Commits the `entries` (layout path -> blob id) not yet on the branch on top of its tip,
+  // with `merge_parent` as a second parent when given; redoes the commit when another
   // writer moved the branch first. Returns the tip afterwards and how many paths were new.
-  Result<std::string> CommitOnTip(const std::map<std::string, std::string>& entries,
+  Result<std::string> CommitOnTip(const std::map<std::string, git_oid>& entries,
                                   const std::optional<std::string>& merge_parent, const std::string& message,
                                   size_t* added);
   Status VerifyRange(const std::string& tip, const std::optional<std::string>& known, size_t* commits,
-                     std::map<std::string, std::string>* added) const;
+                     std::map<std::string, git_oid>* added) const;
   // The voucher's layout path, after checking it (and that it is `filed_at`, unless empty).
   Result<std::string> CheckVoucher(const std::string& filed_at, ByteView bytes) const;
   git_repository* repo_ = nullptr;

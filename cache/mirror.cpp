@@ -79,7 +79,7 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name) {
     }
   }
   VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> local, Tip());
-  std::map<std::string, std::string> added;
+  std::map<std::string, git_oid> added;
   // Only what is new is verified: the cost follows the delta, not the cache.
   Status v = VerifyRange(git::OidText(*incoming), local, &report.new_commits, &added);
   if (!v.ok()) return refuse(v);

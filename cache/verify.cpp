@@ -29,7 +29,7 @@ bool HasBlob(const git_tree* tree, const char* path, const git_oid& oid) {
 }  // namespace
 
 Status Cache::VerifyRange(const std::string& tip_hex, const std::optional<std::string>& known, size_t* commits,
-                          std::map<std::string, std::string>* added) const {
+                          std::map<std::string, git_oid>* added) const {
   git_oid tip;
   if (git_oid_fromstr(&tip, tip_hex.c_str()) != 0) return git::Fail(Code::kInternal, "object id");
   git_revwalk* w = nullptr;
@@ -97,7 +97,7 @@ Status Cache::VerifyRange(const std::string& tip_hex, const std::optional<std::s
         ByteView bytes(static_cast<const uint8_t*>(git_blob_rawcontent(b)), static_cast<size_t>(git_blob_rawsize(b)));
         auto checked = CheckVoucher(path, bytes);
         if (!checked.ok()) return checked.status().Context(name);
-        if (added) (*added)[path] = git::OidText(delta->new_file.id);
+        if (added) (*added)[path] = delta->new_file.id;
       }
     }
   }

@@ -31,28 +31,26 @@ Result<TreePtr> TreeOf(git_repository* repo, const git_oid& commit) {
 
 namespace {
 
-using Entry = std::pair<std::string, git_oid>;
-
 // Writes the tree for entries[begin, end), whose paths all start with `prefix` bytes that
 // name this directory, on top of `base` (may be null). Sorted input lets each directory
 // be a contiguous range, so no path is copied on the way down.
-Result<git_oid> Insert(git_repository* repo, const git_tree* base, const std::vector<Entry>& entries, size_t begin,
+Result<git_oid> Insert(git_repository* repo, const git_tree* base, const std::vector<const PathEntry*>& entries, size_t begin,
                        size_t end, size_t prefix, std::vector<git_oid>* written) {
   git_treebuilder* raw = nullptr;
   if (git_treebuilder_new(&raw, repo, base) != 0) return Fail(Code::kInternal, "tree builder");
   TreeBuilderPtr tb(raw);
   std::string name;
   for (size_t i = begin; i < end;) {
-    std::string_view rest = std::string_view(entries[i].first).substr(prefix);
+    std::string_view rest = std::string_view(entries[i]->first).substr(prefix);
     size_t slash = rest.find('/');
     name.assign(rest.substr(0, slash));
     const git_tree_entry* existing = base ? git_tree_entry_byname(base, name.c_str()) : nullptr;
     if (slash == std::string_view::npos) {
       if (existing) {
-        if (git_oid_cmp(git_tree_entry_id(existing), &entries[i].second) != 0) {
-          return Error(Code::kIdMismatch, entries[i].first + " is already in the cache with other bytes");
+        if (git_oid_cmp(git_tree_entry_id(existing), &entries[i]->second) != 0) {
+          return Error(Code::kIdMismatch, entries[i]->first + " is already in the cache with other bytes");
         }
-      } else if (git_treebuilder_insert(nullptr, tb.get(), name.c_str(), &entries[i].second, GIT_FILEMODE_BLOB) != 0) {
+      } else if (git_treebuilder_insert(nullptr, tb.get(), name.c_str(), &entries[i]->second, GIT_FILEMODE_BLOB) != 0) {
         return Fail(Code::kInternal, "tree insert " + name);
       }
       ++i;
@@ -61,8 +59,8 @@ Result<git_oid> Insert(git_repository* repo, const git_tree* base, const std::ve
     // The run of entries under this subdirectory.
     size_t sub_prefix = prefix + slash + 1;
     size_t j = i + 1;
-    while (j < end && entries[j].first.size() > sub_prefix &&
-           entries[j].first.compare(0, sub_prefix, entries[i].first, 0, sub_prefix) == 0) {
+    while (j < end && entries[j]->first.size() > sub_prefix &&
+           entries[j]->first.compare(0, sub_prefix, entries[i]->first, 0, sub_prefix) == 0) {
       ++j;
     }
     TreePtr subtree;
@@ -86,11 +84,9 @@ Result<git_oid> Insert(git_repository* repo, const git_tree* base, const std::ve
 
 }  // namespace
 
-Result<git_oid> InsertPaths(git_repository* repo, const git_tree* base, const std::map<std::string, git_oid>& entries,
+Result<git_oid> InsertPaths(git_repository* repo, const git_tree* base, const std::vector<const PathEntry*>& entries,
                             std::vector<git_oid>* written) {
-  // A map iterates in byte order, which is also the order of directory runs.
-  std::vector<Entry> sorted(entries.begin(), entries.end());
-  return Insert(repo, base, sorted, 0, sorted.size(), 0, written);
+  return Insert(repo, base, entries, 0, entries.size(), 0, written);
 }
 
 Result<git_oid> MakeCommit(git_repository* repo, const git_oid& tree_oid, const std::vector<git_oid>& parents,

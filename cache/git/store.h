@@ -17,10 +17,14 @@ namespace vouch::cache::git {
 Result<std::optional<git_oid>> ResolveRef(git_repository* repo, const char* ref);
 Result<TreePtr> TreeOf(git_repository* repo, const git_oid& commit);
 
-// The tree `base` (may be null) plus `entries` (path -> blob). A path already present with
-// the same blob is kept; with another blob it is kIdMismatch (a cache never changes a path).
-// Every tree it writes is recorded in `written` (for the pack).
-Result<git_oid> InsertPaths(git_repository* repo, const git_tree* base, const std::map<std::string, git_oid>& entries,
+// A layout path and its blob, as a std::map of them holds it.
+using PathEntry = std::pair<const std::string, git_oid>;
+
+// The tree `base` (may be null) plus `entries` (path -> blob, sorted by path, as a map's
+// order gives them). A path already present with the same blob is kept; with another blob
+// it is kIdMismatch (a cache never changes a path). Every tree it writes is recorded in
+// `written` (for the pack).
+Result<git_oid> InsertPaths(git_repository* repo, const git_tree* base, const std::vector<const PathEntry*>& entries,
                             std::vector<git_oid>* written);
 
 Result<git_oid> MakeCommit(git_repository* repo, const git_oid& tree, const std::vector<git_oid>& parents,
