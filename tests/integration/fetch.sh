@@ -20,6 +20,13 @@ bundle=$(cat out.txt)
 expect_exit 0 "$VOUCH" bundle create --from issued --out again
 cmp "$bundle" "$(cat out.txt)" || fail "bundle writing is not deterministic"; ok
 expect_same "$(basename "$bundle")" "$(basename "$(cat out.txt)")"
+# What --from refuses: no such directory; a file that is not a voucher, named like one.
+expect_exit 1 "$VOUCH" bundle create --from no-such-dir --out x
+expect_in err.txt "(not-found)"
+mkdir junk && cp -r issued/. junk/ && echo nonsense > junk/bad.vjj
+expect_exit 1 "$VOUCH" bundle create --from junk --out x
+expect_in err.txt "junk/bad.vjj"
+expect_in err.txt "(malformed)"
 unzip -t "$bundle" > unzip.txt || fail "unzip -t refused our bundle: $(cat unzip.txt)"; ok
 expect_in unzip.txt "No errors detected"
 unzip -l "$bundle" > unzip.txt
