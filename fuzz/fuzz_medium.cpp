@@ -10,7 +10,17 @@
 #include <filesystem>
 #include <fstream>
 
-#include "cache/medium.h"
+#include "device/reader/scanner.h"
+
+namespace {
+// Discards what the scanner finds: the target is the scanner not crashing or hanging.
+class Discard : public vouch::device::reader::Sink {
+ public:
+  void Voucher(const std::string&, vouch::ByteView) override {}
+  void Refused(const std::string&, const vouch::Status&) override {}
+  void Note(const std::string&) override {}
+};
+}  // namespace
 
 namespace fs = std::filesystem;
 
@@ -45,9 +55,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 5: fs::create_symlink("/etc", p, ec); break;
     }
   }
-  vouch::cache::MediumLimits limits;
+  vouch::device::reader::Limits limits;
   limits.max_dirents = 10000;
-  (void)vouch::cache::ScanMedia({root / "m"}, udf, limits);
+  auto medium = vouch::device::reader::OpenMedium((root / "m").string());
+  Discard sink;
+  vouch::device::reader::ScanMedia({medium}, udf, limits, sink);
+  if (medium.fd >= 0) ::close(medium.fd);
   fs::remove_all(root, ec);
   return 0;
 }

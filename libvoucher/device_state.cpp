@@ -1,5 +1,7 @@
 #include "libvoucher/device_state.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,14 +36,15 @@ Result<std::string> ReadLine(const fs::path& p) {
 
 Status WriteLine(const fs::path& p, const std::string& s) { return WriteFileAtomic(p, AsBytes(s + "\n"), 0600); }
 
+// "gen-N" -> N, or -1. N has at most 9 digits, so it fits an int and so does N + 1.
 int GenerationNumber(const std::string& name) {
-  if (name.rfind("gen-", 0) != 0 || name.size() > 14) return -1;
+  if (name.rfind("gen-", 0) != 0 || name.size() <= 4 || name.size() > 4 + 9) return -1;
   int n = 0;
   for (size_t i = 4; i < name.size(); ++i) {
     if (name[i] < '0' || name[i] > '9') return -1;
     n = n * 10 + (name[i] - '0');
   }
-  return name.size() > 4 ? n : -1;
+  return n;
 }
 
 Status WriteAnchors(const fs::path& dir, const std::vector<Certificate>& anchors) {
@@ -68,6 +71,12 @@ Result<DeviceState> DeviceState::Init(const fs::path& dir, const InitOptions& o)
     return Error(Code::kExists, dir.string() + ": already holds a device (use --force to reset it)");
   }
   VOUCH_RETURN_IF_ERROR(MakeDir(dir));
+  // A reset waits for any fetch in progress, so it cannot be undone by that fetch's apply.
+  std::optional<StateLock> lock;
+  if (exists) {
+    VOUCH_ASSIGN_OR_RETURN(StateLock held, StateLock::Acquire(dir));
+    lock.emplace(std::move(held));
+  }
   // A reset first forgets the owner: once `current` is gone the device is factory-fresh,
   // whatever happens to the rest of this function.
   std::error_code ec;
@@ -116,6 +125,26 @@ Result<DeviceState> DeviceState::Open(const fs::path& dir) {
   return s;
 }
 
+Result<StateLock> StateLock::Acquire(const fs::path& dir, int timeout_ms) {
+  int fd = ::open((dir / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Error(Code::kIo, (dir / "lock").string() + ": cannot open: " + std::strerror(errno));
+  StateLock lock(fd);
+  // Polled rather than blocking, so a wedged holder turns into an error, not a hang.
+  for (int waited = 0;; waited += 20) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return lock;
+    if (errno != EWOULDBLOCK && errno != EINTR) return Error(Code::kIo, (dir / "lock").string() + ": cannot lock: " + std::strerror(errno));
+    if (waited >= timeout_ms) {
+      return Error(Code::kIo, dir.string() + ": the device state is locked by another vouch-device for over " +
+                                  std::to_string(timeout_ms / 1000) + " s");
+    }
+    ::usleep(20 * 1000);
+  }
+}
+
+StateLock::~StateLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing drops the flock
+}
+
 fs::path DeviceState::CurrentDir() const {
   return generation_ > 0 ? dir_ / ("gen-" + std::to_string(generation_)) : fs::path();
 }
@@ -145,6 +174,10 @@ Status DeviceState::Apply(const Enrolled& e, ByteView envelope, std::string_view
   int next = generation_ + 1;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir_, ec)) next = std::max(next, GenerationNumber(entry.path().filename().string()) + 1);
+  if (next > kMaxGeneration) {
+    return Error(Code::kTooLarge, dir_.string() + ": generation " + std::to_string(next) + " is past the last one (" +
+                                      std::to_string(kMaxGeneration) + "); reset the device");
+  }
   std::string name = "gen-" + std::to_string(next);
   std::random_device rd;
   fs::path tmp = dir_ / (".gen-" + std::to_string(next) + ".tmp-" + std::to_string(rd()));

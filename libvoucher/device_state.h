@@ -26,6 +26,25 @@
 
 namespace vouch {
 
+// Generations are numbered 1..kMaxGeneration; an apply past it is refused (kTooLarge).
+inline constexpr int kMaxGeneration = 999999999;
+
+// An exclusive flock on DIR/lock. vouch-device holds it for a whole decide-and-apply and
+// decides again under it, so two fetches at once (udev starts one per partition) cannot
+// interleave "judged against generation N" with "applied over generation N+1".
+class StateLock {
+ public:
+  static Result<StateLock> Acquire(const std::filesystem::path& dir, int timeout_ms = 60000);
+  StateLock(StateLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  StateLock& operator=(StateLock&&) = delete;
+  StateLock(const StateLock&) = delete;
+  ~StateLock();
+
+ private:
+  explicit StateLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
 enum class ResetMode { kRefuse, kKeepKey, kNewKey };
 
 struct InitOptions {

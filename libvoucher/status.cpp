@@ -44,8 +44,23 @@ const char* CodeName(Code code) {
     case Code::kTooManyEntries: return "too-many-entries";
     case Code::kNameMismatch: return "name-mismatch";
     case Code::kRewritten: return "rewritten";
+    case Code::kSignerNotAuthorized: return "signer-not-authorized";
+    case Code::kReaderFailed: return "reader-failed";
+    case Code::kNoMedium: return "no-medium";
   }
   return "internal";
+}
+
+std::optional<Code> CodeFromName(std::string_view name) {
+  // Codes are appended, never reused (status.h), so every name is below the first value
+  // CodeName does not know; 256 bounds the search whatever is appended later.
+  for (int i = 1; i < 256; ++i) {
+    auto code = static_cast<Code>(i);
+    std::string_view n = CodeName(code);
+    if (n == "internal" && code != Code::kInternal) break;
+    if (n == name) return code;
+  }
+  return std::nullopt;
 }
 
 std::string Status::ToString() const {

@@ -57,10 +57,16 @@ enum class Code {
   kTooManyEntries,    // over the entry-count cap
   kNameMismatch,      // a file named as an id that its content does not have
   kRewritten,         // a cache history that deletes or changes a voucher, or was rewritten
+  // Who may sign, and the confined medium reader (DESIGN.md sections 3a and 9).
+  kSignerNotAuthorized,  // a signer certificate that chains to an anchor but lacks voucher-signing authority
+  kReaderFailed,      // the confined medium reader died, timed out or broke its protocol
+  kNoMedium,          // a medium path that does not exist or cannot be opened
 };
 
 // The stable, kebab-case name of a code ("bad-signature").
 const char* CodeName(Code code);
+// The code with that name; nullopt for "ok" and names no code has.
+std::optional<Code> CodeFromName(std::string_view name);
 
 class [[nodiscard]] Status {
  public:

@@ -13,8 +13,39 @@ static const char* Hint(Code code) {
   }
 }
 
+std::string Printable(std::string_view s) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\\') {
+      out += "\\\\";
+      ++i;
+      continue;
+    }
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    // A well-formed multi-byte UTF-8 sequence passes; anything else is escaped byte by byte.
+    size_t len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+    bool whole = len > 0 && i + len <= s.size();
+    for (size_t k = 1; whole && k < len; ++k) whole = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+    if (whole && c >= 0x80) {
+      out.append(s.substr(i, len));
+      i += len;
+      continue;
+    }
+    out += c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+    ++i;
+  }
+  return out;
+}
+
 void PrintError(std::string_view prog, const Status& status) {
-  std::cerr << prog << ": error: " << status.message() << " (" << CodeName(status.code()) << ")\n";
+  std::cerr << prog << ": error: " << Printable(status.message()) << " (" << CodeName(status.code()) << ")\n";
   if (const char* hint = Hint(status.code())) std::cerr << prog << ": hint: " << hint << "\n";
 }
 
@@ -58,6 +89,16 @@ int Run(CLI::App& app, int argc, char** argv, const Action& action, std::string_
   return ExitCode(s);
 }
 
-void PrintJson(const nlohmann::json& doc) { std::cout << doc.dump(2) << "\n"; }
+// Names on a medium need not be UTF-8; JSON must be. Bad bytes become U+FFFD rather than an
+// exception that would lose the report of a fetch that did enroll.
+std::string JsonText(const nlohmann::json& doc) {
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+std::string JsonText(const nlohmann::ordered_json& doc) {
+  return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+void PrintJson(const nlohmann::json& doc) { std::cout << JsonText(doc) << "\n"; }
+
 
 }  // namespace vouch::tools

@@ -28,7 +28,13 @@ int ExitCode(const Status& status);
 // Parses argv, runs the chosen action, reports. `action` is set by the subcommand callbacks.
 int Run(CLI::App& app, int argc, char** argv, const Action& action, std::string_view prog);
 
-// One JSON document on stdout (for --json).
+// One JSON document on stdout (for --json); bytes that are not UTF-8 become U+FFFD.
 void PrintJson(const nlohmann::json& doc);
+std::string JsonText(const nlohmann::json& doc);
+std::string JsonText(const nlohmann::ordered_json& doc);
+
+// Text for a terminal line: control characters, backslashes and bytes that are not UTF-8
+// escaped (\n, \x1b), so a name on a medium cannot forge or hide report lines.
+std::string Printable(std::string_view s);
 
 }  // namespace vouch::tools

@@ -118,7 +118,7 @@ Status RunList(const ListFlags& f) {
     j["count"] = m.entries.size();
     j["entries"] = nlohmann::ordered_json::array();
     for (const auto& e : m.entries) j["entries"].push_back({{"path", e.path}, {"size", e.size}, {"id", e.id}});
-    std::cout << j.dump(2) << "\n";
+    std::cout << JsonText(j) << "\n";
     return Status::Ok();
   }
   std::cout << "bundle:     " << b.id() << "\ncreated-on: " << m.created_on << "\nvouchers:   " << m.entries.size() << "\n";

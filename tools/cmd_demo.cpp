@@ -8,10 +8,11 @@
 #include <iostream>
 #include <memory>
 
-#include "cache/medium.h"
+#include "device/fetch.h"
 #include "formats/bundle.h"
 #include "formats/layout.h"
 #include "formats/voucher_json.h"
+#include "libvoucher/authority.h"
 #include "libvoucher/device_state.h"
 #include "libvoucher/file.h"
 #include "libvoucher/issue.h"
@@ -68,8 +69,11 @@ Status RunDemo(const DemoFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(PrivateKey root_key, PrivateKey::Generate());
   VOUCH_ASSIGN_OR_RETURN(Certificate root, SelfSign(root_key, Spec("Acme Devices Root", "Acme", true)));
   VOUCH_ASSIGN_OR_RETURN(PrivateKey signer_key, PrivateKey::Generate());
-  VOUCH_ASSIGN_OR_RETURN(Certificate signer_cert,
-                         IssueCertificate(root, root_key, signer_key.Public(), Spec("Acme Voucher Signer", "Acme", false)));
+  // DESIGN.md 3a: the signer names its purpose, signing vouchers (a plain leaf would do under
+  // a factory anchor; the EKU says it, and is what an owner's own signers need).
+  CertSpec signer_spec = Spec("Acme Voucher Signer", "Acme", false);
+  signer_spec.extended_key_usage = {std::string(kVoucherSigningEku)};
+  VOUCH_ASSIGN_OR_RETURN(Certificate signer_cert, IssueCertificate(root, root_key, signer_key.Public(), signer_spec));
   fs::create_directories(dir / "manufacturer");
   VOUCH_RETURN_IF_ERROR(SaveCertificates(dir / "manufacturer" / "root.pem", {root}));
   VOUCH_RETURN_IF_ERROR(SavePrivateKey(dir / "manufacturer" / "signer.key", signer_key));
@@ -126,11 +130,18 @@ Status RunDemo(const DemoFlags& f) {
       std::to_string(fs::file_size(bundles[0].path)) + " bytes; safe to publish: y is encrypted to each X");
   WriteProtect(stick);
 
+  // What vouch-device fetch does, then the device's state as it is on disk afterwards.
+  auto fetch = [](DeviceState& d, const fs::path& medium) -> Result<device::EnrollReport> {
+    VOUCH_ASSIGN_OR_RETURN(device::EnrollReport r, device::Fetch(d.dir(), {medium.string()}, {}));
+    VOUCH_ASSIGN_OR_RETURN(d, DeviceState::Open(d.dir()));
+    return r;
+  };
+
   Step(6, "Each device finds its own voucher on the stick and enrolls itself");
   for (auto& d : devices) {
-    VOUCH_ASSIGN_OR_RETURN(cache::FetchReport r, cache::Fetch(d, {stick}, false));
-    if (r.report.outcome != cache::EnrollReport::Outcome::kEnrolled) {
-      return Error(Code::kInternal, d.identity().serial_number + " did not enroll: " + cache::OutcomeName(r.report.outcome));
+    VOUCH_ASSIGN_OR_RETURN(device::EnrollReport r, fetch(d, stick));
+    if (r.outcome != device::EnrollReport::Outcome::kEnrolled) {
+      return Error(Code::kInternal, d.identity().serial_number + " did not enroll: " + device::OutcomeName(r.outcome));
     }
     VOUCH_ASSIGN_OR_RETURN(PrivateKey z, LoadPrivateKey(d.CurrentDir() / "z.key"));
     VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> cert, LoadCertificates(d.CurrentDir() / "certificate.pem"));
@@ -141,8 +152,8 @@ Status RunDemo(const DemoFlags& f) {
 
   Step(7, "Replaying the stick changes nothing");
   for (auto& d : devices) {
-    VOUCH_ASSIGN_OR_RETURN(cache::FetchReport r, cache::Fetch(d, {stick}, false));
-    Say(d.identity().serial_number + "  " + cache::OutcomeName(r.report.outcome) + ", still generation " +
+    VOUCH_ASSIGN_OR_RETURN(device::EnrollReport r, fetch(d, stick));
+    Say(d.identity().serial_number + "  " + device::OutcomeName(r.outcome) + ", still generation " +
         std::to_string(d.generation()));
   }
 
@@ -169,8 +180,8 @@ Status RunDemo(const DemoFlags& f) {
     VOUCH_RETURN_IF_ERROR(WriteFileAtomic(copy, b));
   }
   std::string before = devices[0].current()->combined_key.Fingerprint();
-  VOUCH_ASSIGN_OR_RETURN(cache::FetchReport r, cache::Fetch(devices[0], {forged}, false));
-  for (const auto& c : r.report.candidates) {
+  VOUCH_ASSIGN_OR_RETURN(device::EnrollReport r, fetch(devices[0], forged));
+  for (const auto& c : r.candidates) {
     std::string what = fs::path(c.source.substr(0, c.source.find(':'))).extension() == ".vbundle" ? "flipped bundle: " : "edited voucher: ";
     const std::string& m = c.status.message();
     std::string tail = m.rfind(": ") == std::string::npos ? m : m.substr(m.rfind(": ") + 2);
@@ -178,7 +189,7 @@ Status RunDemo(const DemoFlags& f) {
                                     : std::string(CodeName(c.status.code())) + " - " + tail;
     Say(what + verdict);
   }
-  Say(devices[0].identity().serial_number + "  " + cache::OutcomeName(r.report.outcome) + "; key still " +
+  Say(devices[0].identity().serial_number + "  " + device::OutcomeName(r.outcome) + "; key still " +
       devices[0].current()->combined_key.Fingerprint() + (before == devices[0].current()->combined_key.Fingerprint() ? "" : " (CHANGED)"));
 
   std::cout << "\nDone. Look around: " << dir.string() << "\n"

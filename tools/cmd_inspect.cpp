@@ -85,7 +85,7 @@ Status RunInspect(const InspectFlags& f) {
   j["voucher"] = Describe(*voucher);
   j["verified"] = false;
   if (f.json) {
-    std::cout << j.dump(2) << "\n";
+    std::cout << JsonText(j) << "\n";
   } else {
     PrintText(j);
     std::cerr << "vouch: note: signatures were not checked; use 'vouch verify --trust CERT.pem'\n";
@@ -114,7 +114,7 @@ Status RunVerify(const VerifyFlags& f) {
     j["signer"] = v->envelope.signer.Subject();
     j["anchor"] = v->envelope.anchor.Subject();
     j["voucher"] = Describe(v->voucher);
-    std::cout << j.dump(2) << "\n";
+    std::cout << JsonText(j) << "\n";
   } else {
     std::cout << "verified: " << f.file << "\n"
               << "  id:      " << v->id << "\n"

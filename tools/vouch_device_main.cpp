@@ -3,8 +3,8 @@
 #include <iostream>
 #include <memory>
 
-#include "cache/enroll.h"
-#include "cache/medium.h"
+#include "device/fetch.h"
+#include "device/judge.h"
 #include "formats/datetime.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/device_state.h"
@@ -81,7 +81,7 @@ Status RunShow(const ShowFlags& f) {
     j["certificate"] = cert.ok() ? nlohmann::ordered_json((*cert)[0].Subject()) : nullptr;
   }
   if (f.json) {
-    std::cout << j.dump(2) << "\n";
+    std::cout << JsonText(j) << "\n";
     return Status::Ok();
   }
   for (auto& [k, v] : j.items()) {
@@ -91,10 +91,10 @@ Status RunShow(const ShowFlags& f) {
   return Status::Ok();
 }
 
-void PrintReport(const cache::EnrollReport& r, bool json, bool dry_run, const std::vector<std::string>& notes = {}) {
+void PrintReport(const device::EnrollReport& r, bool json, bool dry_run) {
   if (json) {
     nlohmann::ordered_json j;
-    j["outcome"] = cache::OutcomeName(r.outcome);
+    j["outcome"] = device::OutcomeName(r.outcome);
     j["dry-run"] = dry_run;
     j["generation"] = r.generation;
     j["combined-key"] = r.combined_key.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.combined_key);
@@ -112,50 +112,56 @@ void PrintReport(const cache::EnrollReport& r, bool json, bool dry_run, const st
       cs.push_back(x);
     }
     j["candidates"] = cs;
-    j["notes"] = notes;
-    std::cout << j.dump(2) << "\n";
+    j["more-refused"] = r.tally;
+    j["notes"] = r.notes;
+    std::cout << JsonText(j) << "\n";
     return;
   }
-  for (const auto& n : notes) std::cerr << "vouch-device: note: " << n << "\n";
+  for (const auto& n : r.notes) std::cerr << "vouch-device: note: " << Printable(n) << "\n";
   for (const auto& c : r.candidates) {
-    if (c.applied) std::cout << (dry_run ? "would apply " : "applied     ") << c.source << "\n";
-    else if (c.current) std::cout << "current     " << c.source << "\n";
-    else std::cout << "refused     " << c.source << ": " << c.status.message() << " (" << CodeName(c.status.code()) << ")\n";
+    std::string source = Printable(c.source);
+    if (c.applied) std::cout << (dry_run ? "would apply " : "applied     ") << source << "\n";
+    else if (c.current) std::cout << "current     " << source << "\n";
+    else std::cout << "refused     " << source << ": " << Printable(c.status.message()) << " (" << CodeName(c.status.code()) << ")\n";
   }
-  std::cout << cache::OutcomeName(r.outcome);
+  for (const auto& [code, n] : r.tally) std::cout << "refused     " << n << " more (" << code << ")\n";
+  std::cout << device::OutcomeName(r.outcome);
   if (!r.combined_key.empty()) std::cout << ": key " << r.combined_key;
   std::cout << "\n";
 }
 
-int OutcomeExit(cache::EnrollReport::Outcome o) {
+int OutcomeExit(device::EnrollReport::Outcome o) {
   switch (o) {
-    case cache::EnrollReport::Outcome::kEnrolled:
-    case cache::EnrollReport::Outcome::kAlreadyCurrent: return kExitOk;
-    case cache::EnrollReport::Outcome::kNoVoucher: return kExitNoVoucher;
-    case cache::EnrollReport::Outcome::kAllRefused: return kExitAllRefused;
+    case device::EnrollReport::Outcome::kEnrolled:
+    case device::EnrollReport::Outcome::kAlreadyCurrent: return kExitOk;
+    case device::EnrollReport::Outcome::kNoVoucher: return kExitNoVoucher;
+    case device::EnrollReport::Outcome::kAllRefused: return kExitAllRefused;
   }
   return kExitError;
 }
 
 Status RunFetch(const FetchFlags& f) {
-  VOUCH_ASSIGN_OR_RETURN(DeviceState s, DeviceState::Open(f.state));
-  std::vector<std::filesystem::path> media(f.media.begin(), f.media.end());
-  VOUCH_ASSIGN_OR_RETURN(cache::FetchReport r, cache::Fetch(s, media, f.dry_run));
-  PrintReport(r.report, f.json, f.dry_run, r.notes);
-  g_outcome_exit = OutcomeExit(r.report.outcome);
+  device::FetchOptions o;
+  o.dry_run = f.dry_run;
+  VOUCH_ASSIGN_OR_RETURN(device::EnrollReport r, device::Fetch(f.state, f.media, o));
+  PrintReport(r, f.json, f.dry_run);
+  g_outcome_exit = OutcomeExit(r.outcome);
   return Status::Ok();
 }
 
 Status RunAccept(const AcceptFlags& f) {
+  // One file named by the operator: read here, no ZIP or git involved. The decision is made
+  // under the state lock like a fetch's.
+  VOUCH_ASSIGN_OR_RETURN(StateLock lock, StateLock::Acquire(f.state));
   VOUCH_ASSIGN_OR_RETURN(DeviceState s, DeviceState::Open(f.state));
-  std::vector<cache::Found> found;
+  std::vector<device::Found> found;
   auto raw = ReadFile(f.file, formats::kMaxVoucherSize);
   if (raw.ok()) {
     found.push_back({f.file, std::move(*raw)});
   } else if (raw.status().code() == Code::kTooLarge) {
     // An oversize file is a refused candidate, not a broken command.
-    cache::EnrollReport r;
-    r.outcome = cache::EnrollReport::Outcome::kAllRefused;
+    device::EnrollReport r;
+    r.outcome = device::EnrollReport::Outcome::kAllRefused;
     r.candidates.push_back({f.file, "", "", raw.status(), false, false});
     r.generation = s.generation();
     PrintReport(r, f.json, f.dry_run);
@@ -164,7 +170,7 @@ Status RunAccept(const AcceptFlags& f) {
   } else {
     return raw.status();
   }
-  VOUCH_ASSIGN_OR_RETURN(cache::EnrollReport r, cache::Enroll(s, found, f.dry_run));
+  VOUCH_ASSIGN_OR_RETURN(device::EnrollReport r, device::Enroll(s, found, f.dry_run));
   PrintReport(r, f.json, f.dry_run);
   g_outcome_exit = OutcomeExit(r.outcome);
   return Status::Ok();

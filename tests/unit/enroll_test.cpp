@@ -3,7 +3,7 @@
 
 #include <map>
 
-#include "cache/enroll.h"
+#include "device/judge.h"
 #include "formats/envelope.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/cogen.h"
@@ -52,8 +52,8 @@ struct Fixture {
   Bytes Issue(DraftRequest r) { return Sign(DraftVoucher(r)->voucher, pki.Manufacturer()); }
   Bytes Issue() { return Issue(Request()); }
 
-  cache::EnrollReport Accept(const Bytes& envelope, bool dry_run = false) {
-    auto r = cache::Enroll(device, {{"test", envelope}}, dry_run);
+  device::EnrollReport Accept(const Bytes& envelope, bool dry_run = false) {
+    auto r = device::Enroll(device, {{"test", envelope}}, dry_run);
     REQUIRE(r.ok());
     return *r;
   }
@@ -62,7 +62,7 @@ struct Fixture {
     auto before = Snapshot(tmp / "state");
     auto r = Accept(envelope);
     CHECK(Snapshot(tmp / "state") == before);
-    CHECK(r.outcome == cache::EnrollReport::Outcome::kAllRefused);
+    CHECK(r.outcome == device::EnrollReport::Outcome::kAllRefused);
     return r.candidates.at(0).status.code();
   }
 };
@@ -73,7 +73,7 @@ TEST_CASE("a device enrolls: z is x + y, Z is certified, state is 0600 where sec
   Fixture f;
   Bytes env = f.Issue();
   auto r = f.Accept(env);
-  REQUIRE(r.outcome == cache::EnrollReport::Outcome::kEnrolled);
+  REQUIRE(r.outcome == device::EnrollReport::Outcome::kEnrolled);
   CHECK(r.generation == 1);
   fs::path gen = f.tmp / "state" / "current";
   auto z = LoadPrivateKey(gen / "z.key");
@@ -101,9 +101,9 @@ TEST_CASE("the same voucher again is a no-op, an older one is a rollback", "[enr
   older.created_on = Instant::Now().Plus(-3600);
   Bytes old_env = f.Issue(older);
   Bytes new_env = f.Issue();
-  REQUIRE(f.Accept(new_env).outcome == cache::EnrollReport::Outcome::kEnrolled);
+  REQUIRE(f.Accept(new_env).outcome == device::EnrollReport::Outcome::kEnrolled);
   auto before = Snapshot(f.tmp / "state");
-  CHECK(f.Accept(new_env).outcome == cache::EnrollReport::Outcome::kAlreadyCurrent);
+  CHECK(f.Accept(new_env).outcome == device::EnrollReport::Outcome::kAlreadyCurrent);
   CHECK(Snapshot(f.tmp / "state") == before);
   CHECK(f.Refusal(old_env) == Code::kRollback);
 }
@@ -113,9 +113,9 @@ TEST_CASE("of several acceptable vouchers the newest is applied", "[enroll]") {
   DraftRequest a = f.Request(), b = f.Request(), c = f.Request();
   a.created_on = Instant::Now().Plus(-300);
   c.created_on = Instant::Now().Plus(-600);
-  auto r = cache::Enroll(f.device, {{"a", f.Issue(a)}, {"b", f.Issue(b)}, {"c", f.Issue(c)}}, false);
+  auto r = device::Enroll(f.device, {{"a", f.Issue(a)}, {"b", f.Issue(b)}, {"c", f.Issue(c)}}, false);
   REQUIRE(r.ok());
-  CHECK(r->outcome == cache::EnrollReport::Outcome::kEnrolled);
+  CHECK(r->outcome == device::EnrollReport::Outcome::kEnrolled);
   CHECK(r->candidates[1].applied);
   CHECK_FALSE(r->candidates[0].applied);
   CHECK(f.device.current()->created_on == b.created_on);
@@ -200,7 +200,7 @@ TEST_CASE("refusals carry stable codes and leave the state unchanged", "[enroll]
     CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kUnsupported);
   }
   // After every refusal the good voucher still applies.
-  CHECK(f.Accept(good).outcome == cache::EnrollReport::Outcome::kEnrolled);
+  CHECK(f.Accept(good).outcome == device::EnrollReport::Outcome::kEnrolled);
 }
 
 TEST_CASE("without a trusted clock an expired voucher is accepted", "[enroll]") {
@@ -208,14 +208,14 @@ TEST_CASE("without a trusted clock an expired voucher is accepted", "[enroll]") 
   DraftRequest r = f.Request();
   r.created_on = Instant::Now().Plus(-7200);
   r.expires_on = Instant::Now().Plus(-3600);
-  CHECK(f.Accept(f.Issue(r)).outcome == cache::EnrollReport::Outcome::kEnrolled);
+  CHECK(f.Accept(f.Issue(r)).outcome == device::EnrollReport::Outcome::kEnrolled);
 }
 
 TEST_CASE("a dry run judges but writes nothing", "[enroll]") {
   Fixture f;
   auto before = Snapshot(f.tmp / "state");
   auto r = f.Accept(f.Issue(), /*dry_run=*/true);
-  CHECK(r.outcome == cache::EnrollReport::Outcome::kEnrolled);
+  CHECK(r.outcome == device::EnrollReport::Outcome::kEnrolled);
   CHECK(Snapshot(f.tmp / "state") == before);
   CHECK_FALSE(f.device.current().has_value());
 }
@@ -223,19 +223,19 @@ TEST_CASE("a dry run judges but writes nothing", "[enroll]") {
 TEST_CASE("CMS vouchers enroll a device just as JWS ones do", "[enroll]") {
   Fixture f;
   Bytes env = f.Sign(DraftVoucher(f.Request())->voucher, f.pki.Manufacturer(), formats::EnvelopeKind::kCms);
-  CHECK(f.Accept(env).outcome == cache::EnrollReport::Outcome::kEnrolled);
+  CHECK(f.Accept(env).outcome == device::EnrollReport::Outcome::kEnrolled);
   CHECK(fs::exists(f.tmp / "state" / "current" / "voucher.vcj"));
 }
 
 TEST_CASE("once enrolled, the owner can re-key its device without the manufacturer", "[enroll][owner]") {
   Fixture f;
-  REQUIRE(f.Accept(f.Issue()).outcome == cache::EnrollReport::Outcome::kEnrolled);
+  REQUIRE(f.Accept(f.Issue()).outcome == device::EnrollReport::Outcome::kEnrolled);
   std::string first_key = f.device.current()->combined_key.Fingerprint();
   DraftRequest r = f.Request();
   r.created_on = Instant::Now().Plus(1);
   Bytes rekey = f.Sign(DraftVoucher(r)->voucher, f.pki.Owner());
   auto rep = f.Accept(rekey);
-  REQUIRE(rep.outcome == cache::EnrollReport::Outcome::kEnrolled);
+  REQUIRE(rep.outcome == device::EnrollReport::Outcome::kEnrolled);
   CHECK(rep.generation == 2);
   CHECK(f.device.current()->combined_key.Fingerprint() != first_key);
   CHECK_FALSE(fs::exists(f.tmp / "state" / "gen-1"));  // the old generation is gone
@@ -254,7 +254,7 @@ TEST_CASE("once enrolled, the owner can re-key its device without the manufactur
     o.created_on = Instant::Now().Plus(2);
     o.domain_ca = *SelfSign(other_key, test::Spec("Other Owner", "", true));
     o.domain_ca_key = other_key;
-    CHECK(f.Accept(f.Issue(o)).outcome == cache::EnrollReport::Outcome::kEnrolled);
+    CHECK(f.Accept(f.Issue(o)).outcome == device::EnrollReport::Outcome::kEnrolled);
     CHECK(f.device.current()->domain_ca.Subject() == "CN=Other Owner");
   }
 }
@@ -266,7 +266,7 @@ TEST_CASE("an owner-signed voucher is refused by a device that has no owner", "[
 
 TEST_CASE("a factory reset forgets the owner and keeps the key", "[enroll][owner]") {
   Fixture f;
-  REQUIRE(f.Accept(f.Issue()).outcome == cache::EnrollReport::Outcome::kEnrolled);
+  REQUIRE(f.Accept(f.Issue()).outcome == device::EnrollReport::Outcome::kEnrolled);
   std::string udf = f.device.identity().udf;
   InitOptions o{f.serial, {f.pki.mfr_root}, true, ResetMode::kRefuse};
   CHECK(DeviceState::Init(f.tmp / "state", o).status().code() == Code::kExists);
@@ -282,7 +282,7 @@ TEST_CASE("a factory reset forgets the owner and keeps the key", "[enroll][owner
 
 TEST_CASE("a generation left behind by a crash is ignored and cleaned up", "[enroll][crash]") {
   Fixture f;
-  REQUIRE(f.Accept(f.Issue()).outcome == cache::EnrollReport::Outcome::kEnrolled);
+  REQUIRE(f.Accept(f.Issue()).outcome == device::EnrollReport::Outcome::kEnrolled);
   // A crash after writing gen-2 but before swapping `current`: gen-2 exists, current -> gen-1.
   fs::create_directory(f.tmp / "state" / "gen-2");
   fs::create_directory(f.tmp / "state" / ".gen-3.tmp-1");
@@ -291,7 +291,7 @@ TEST_CASE("a generation left behind by a crash is ignored and cleaned up", "[enr
   CHECK(reopened->generation() == 1);
   DraftRequest r = f.Request();
   r.created_on = Instant::Now().Plus(1);
-  auto rep = cache::Enroll(*reopened, {{"new", f.Issue(r)}}, false);
+  auto rep = device::Enroll(*reopened, {{"new", f.Issue(r)}}, false);
   REQUIRE(rep.ok());
   CHECK(rep->generation == 3);
   CHECK(fs::read_symlink(f.tmp / "state" / "current") == "gen-3");

@@ -1,7 +1,10 @@
 #include <catch2/catch.hpp>
 #include <sys/stat.h>
 
-#include "cache/medium.h"
+#include <unistd.h>
+
+#include "device/judge.h"
+#include "device/reader/scanner.h"
 #include "formats/bundle.h"
 #include "formats/layout.h"
 #include "libvoucher/file.h"
@@ -11,6 +14,38 @@ using namespace vouch;
 namespace fs = std::filesystem;
 
 namespace {
+
+// What the reader would send, collected (the scanner runs in-process here, unconfined).
+struct Scan {
+  std::vector<device::Found> found;
+  std::vector<formats::CandidateReport> refused;
+  std::vector<std::string> notes;
+};
+
+class Collect : public device::reader::Sink {
+ public:
+  explicit Collect(Scan& s) : s_(s) {}
+  void Voucher(const std::string& source, ByteView envelope) override {
+    s_.found.push_back({source, Bytes(envelope.begin(), envelope.end())});
+  }
+  void Refused(const std::string& source, const Status& why) override { s_.refused.push_back({source, "", "", why}); }
+  void Note(const std::string& text) override { s_.notes.push_back(text); }
+
+ private:
+  Scan& s_;
+};
+
+Scan ScanMedia(const std::vector<fs::path>& paths, const std::string& udf, const device::reader::Limits& limits = {}) {
+  std::vector<device::reader::Medium> media;
+  for (const auto& p : paths) media.push_back(device::reader::OpenMedium(p.string()));
+  Scan scan;
+  Collect sink(scan);
+  device::reader::ScanMedia(media, udf, limits, sink);
+  for (const auto& m : media) {
+    if (m.fd >= 0) ::close(m.fd);
+  }
+  return scan;
+}
 
 struct Filed {
   std::string device;
@@ -42,7 +77,7 @@ TEST_CASE("the scanner finds a device's vouchers in plain trees, bundles and bot
   for (const char* medium : {"single", "shallow", "deep", "tree"}) {
     INFO(medium);
     for (int i : {0, 17, 59}) {
-      auto scan = cache::ScanMedia({tmp / medium}, vs[static_cast<size_t>(i)].device);
+      auto scan = ScanMedia({tmp / medium}, vs[static_cast<size_t>(i)].device);
       CHECK(scan.refused.empty());
       REQUIRE(scan.found.size() == 1);
       CHECK(scan.found[0].envelope == vs[static_cast<size_t>(i)].packed.bytes);
@@ -60,7 +95,7 @@ TEST_CASE("a shard holding vouchers of another prefix is refused", "[medium]") {
   fs::path shard = tmp / "stick" / std::string(formats::kShardDirectory) / a.packed.path.substr(9, 2);
   fs::create_directories(shard);
   fs::copy_file(written->at(0).path, shard / written->at(0).path.filename());
-  auto scan = cache::ScanMedia({tmp / "stick"}, a.device);
+  auto scan = ScanMedia({tmp / "stick"}, a.device);
   CHECK(scan.found.empty());
   REQUIRE(scan.refused.size() == 1);
   CHECK(scan.refused[0].status.code() == Code::kManifestMismatch);
@@ -75,11 +110,11 @@ TEST_CASE("the scanner follows no links and opens no FIFOs", "[medium]") {
   fs::create_directory_symlink(tmp / "outside" / "vouchers", tmp / "stick" / "vouchers");
   fs::create_directory_symlink(tmp / "stick", tmp / "stick" / "loop");
   REQUIRE(::mkfifo((tmp / "stick" / "fifo.vbundle").c_str(), 0644) == 0);
-  auto scan = cache::ScanMedia({tmp / "stick"}, v.device);
+  auto scan = ScanMedia({tmp / "stick"}, v.device);
   CHECK(scan.found.empty());
   CHECK(scan.refused.empty());
   // The same tree, not behind a link, is found.
-  CHECK(cache::ScanMedia({tmp / "outside"}, v.device).found.size() == 1);
+  CHECK(ScanMedia({tmp / "outside"}, v.device).found.size() == 1);
 }
 
 TEST_CASE("a link in the middle of a layout path or a shard path is not followed either", "[medium]") {
@@ -97,7 +132,7 @@ TEST_CASE("a link in the middle of a layout path or a shard path is not followed
   REQUIRE(written.ok());
   fs::create_directories(tmp / "stick" / std::string(formats::kShardDirectory));
   fs::create_directory_symlink(tmp / "bundles", tmp / "stick" / std::string(formats::kShardDirectory) / prefix);
-  auto scan = cache::ScanMedia({tmp / "stick"}, v.device);
+  auto scan = ScanMedia({tmp / "stick"}, v.device);
   CHECK(scan.found.empty());
   CHECK(scan.refused.empty());
 }

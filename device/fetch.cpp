@@ -1,0 +1,184 @@
+#include "device/fetch.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "device/protocol.h"
+#include "libvoucher/device_state.h"
+#include "libvoucher/file.h"
+#include "libvoucher/key.h"
+
+#ifndef VOUCH_LIBEXECDIR
+#define VOUCH_LIBEXECDIR "/usr/libexec/vouch"
+#endif
+
+namespace vouch::device {
+namespace fs = std::filesystem;
+
+fs::path DefaultReader() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path beside = self.parent_path() / "vouch-medium-reader";
+    if (fs::exists(beside, ec)) return beside;
+  }
+  return fs::path(VOUCH_LIBEXECDIR) / "vouch-medium-reader";
+}
+
+namespace {
+
+class Reader {
+ public:
+  ~Reader() {
+    if (out_ >= 0) ::close(out_);
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      Wait();
+    }
+  }
+
+  Status Start(const fs::path& exe, const std::string& udf, const std::vector<std::string>& media) {
+    std::vector<std::string> args = {exe.string(), "--udf", udf, "--"};
+    args.insert(args.end(), media.begin(), media.end());
+    // A clean environment: the reader needs none of ours, and must not be steered by it.
+    std::vector<std::string> env = {"PATH=/usr/bin:/bin", "LC_ALL=C", "TZ=UTC"};
+    for (const char* keep : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+      if (const char* v = ::getenv(keep)) env.push_back(std::string(keep) + "=" + v);
+    }
+    // Everything the child needs is built before fork: it only dups, closes and execs.
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return Error(Code::kReaderFailed, std::string("cannot make a pipe: ") + std::strerror(errno));
+    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    pid_ = ::fork();
+    if (pid_ < 0) {
+      ::close(p[0]);
+      ::close(p[1]);
+      if (null >= 0) ::close(null);
+      return Error(Code::kReaderFailed, std::string("cannot start the medium reader: ") + std::strerror(errno));
+    }
+    if (pid_ == 0) {
+      if (::dup2(p[1], 1) < 0 || (null >= 0 && ::dup2(null, 0) < 0)) ::_exit(127);
+      ::syscall(SYS_close_range, 3, ~0U, 0);  // nothing of ours crosses the exec
+      ::execve(argv[0], argv.data(), envp.data());
+      ::_exit(127);
+    }
+    ::close(p[1]);
+    if (null >= 0) ::close(null);
+    out_ = p[0];
+    return Status::Ok();
+  }
+
+  // Reads and dispatches records until the reader ends or the deadline passes. Returns the
+  // failure, if the reader failed.
+  Status Run(Judge& judge, std::chrono::milliseconds deadline, size_t& no_medium) {
+    auto until = std::chrono::steady_clock::now() + deadline;
+    Decoder decoder;
+    std::vector<uint8_t> buf(64 * 1024);
+    Status broken;
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        ::kill(pid_, SIGKILL);
+        Wait();
+        return Error(Code::kReaderFailed, "the medium reader did not finish within " +
+                                              std::to_string(deadline.count() / 1000) + " s and was killed");
+      }
+      struct pollfd pfd{out_, POLLIN, 0};
+      int r = ::poll(&pfd, 1, static_cast<int>(left.count()));
+      if (r < 0 && errno == EINTR) continue;
+      if (r == 0) continue;
+      ssize_t n = ::read(out_, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      if (!broken.ok()) continue;  // drain, then report
+      decoder.Append(ByteView(buf.data(), static_cast<size_t>(n)));
+      for (;;) {
+        auto rec = decoder.Next();
+        if (!rec.ok()) {
+          broken = rec.status();
+          ::kill(pid_, SIGKILL);
+          break;
+        }
+        if (!*rec) break;
+        Dispatch(**rec, judge, no_medium);
+      }
+    }
+    int status = Wait();
+    if (!broken.ok()) return broken;
+    if (WIFSIGNALED(status)) {
+      int sig = WTERMSIG(status);
+      std::string why = sig == SIGXCPU ? " (its CPU limit)" : sig == SIGSYS ? " (a forbidden system call)" : "";
+      return Error(Code::kReaderFailed, "the medium reader was killed by signal " + std::to_string(sig) + why);
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      return Error(Code::kReaderFailed, "the medium reader failed (exit status " + std::to_string(WEXITSTATUS(status)) + ")");
+    }
+    if (!decoder.ended() || decoder.buffered() > 0) return Error(Code::kReaderFailed, "the medium reader ended without its end record");
+    return Status::Ok();
+  }
+
+ private:
+  static void Dispatch(Record& rec, Judge& judge, size_t& no_medium) {
+    switch (rec.type) {
+      case RecordType::kVoucher: judge.Consider(std::move(rec.source), std::move(rec.envelope)); break;
+      case RecordType::kRefused:
+        if (rec.status.code() == Code::kNoMedium) ++no_medium;
+        judge.Refuse(std::move(rec.source), rec.status);
+        break;
+      case RecordType::kNote: judge.Note(std::move(rec.text)); break;
+      case RecordType::kTally: judge.Tally(rec.status.code(), rec.count); break;
+      case RecordType::kEnd: break;
+    }
+  }
+
+  int Wait() {
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    return status;
+  }
+
+  pid_t pid_ = -1;
+  int out_ = -1;
+};
+
+}  // namespace
+
+Result<EnrollReport> Fetch(const fs::path& state_dir, const std::vector<std::string>& media, const FetchOptions& o) {
+  // The reader starts before this process reads the device key: it needs only the public UDF.
+  VOUCH_ASSIGN_OR_RETURN(PublicKey device_pub, LoadPublicKey(state_dir / "device.pub"));
+  Reader reader;
+  VOUCH_RETURN_IF_ERROR(reader.Start(o.reader.empty() ? DefaultReader() : o.reader, device_pub.Fingerprint(), media));
+
+  VOUCH_ASSIGN_OR_RETURN(DeviceState snapshot, DeviceState::Open(state_dir));
+  if (snapshot.identity().udf != device_pub.Fingerprint()) {
+    return Error(Code::kMalformed, state_dir.string() + ": device.pub is not the public half of device.key");
+  }
+  Judge judge(snapshot, o.judge);
+  size_t no_medium = 0;
+  Status read = reader.Run(judge, o.deadline, no_medium);
+  if (read.ok() && no_medium == media.size() && !media.empty()) {
+    return Error(Code::kNoMedium, (media.size() == 1 ? media[0] + ": no such medium" : "none of the media exist"));
+  }
+  if (!read.ok()) judge.Abandon(read);
+
+  // Decide again under the lock, against the state as it is now (device/judge.h).
+  VOUCH_ASSIGN_OR_RETURN(StateLock lock, StateLock::Acquire(state_dir, o.lock_timeout_ms));
+  VOUCH_ASSIGN_OR_RETURN(DeviceState fresh, DeviceState::Open(state_dir));
+  return judge.Finish(fresh, o.dry_run);
+}
+
+}  // namespace vouch::device

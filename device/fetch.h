@@ -1,0 +1,38 @@
+// `vouch-device fetch`: find this device's vouchers on media and enroll with the newest
+// acceptable one (DESIGN.md section 9).
+//
+// The media are read by a separate, confined process (vouch-medium-reader, started before
+// this process reads the device key) that hands back candidate envelopes over a pipe
+// (device/protocol.md). This process never parses ZIP or git: it verifies, decides and
+// applies. A reader that crashes, is killed, overruns its deadline or breaks the protocol
+// is a refusal of everything it read, never a changed state.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "device/judge.h"
+#include "libvoucher/status.h"
+
+namespace vouch::device {
+
+struct FetchOptions {
+  bool dry_run = false;
+  std::filesystem::path reader;                   // the vouch-medium-reader executable
+  std::chrono::milliseconds deadline{15000};      // then the reader is killed
+  int lock_timeout_ms = 60000;                    // waiting for another vouch-device
+  JudgeLimits judge;
+};
+
+// The reader beside this executable, else the one installed in VOUCH_LIBEXECDIR.
+std::filesystem::path DefaultReader();
+
+// Errors: the state cannot be read or written (kIo, kNotFound, kMalformed), the reader
+// cannot be started (kReaderFailed), or no medium named exists (kNoMedium). Everything else,
+// a failed reader included, is in the report.
+Result<EnrollReport> Fetch(const std::filesystem::path& state_dir, const std::vector<std::string>& media,
+                           const FetchOptions& options);
+
+}  // namespace vouch::device

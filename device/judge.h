@@ -1,0 +1,89 @@
+// Judging the vouchers found for this device, one at a time, and applying the newest
+// acceptable one (DESIGN.md section 9, docs/device-state.md).
+//
+// A fetch streams candidates from the confined reader; each is verified and judged as it
+// arrives against a snapshot of the device, and only the few that could be applied are kept
+// (memory does not grow with the medium). The decision is then made again under the state
+// lock, against the state as it is then, and only that decision is applied.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "formats/candidate_report.h"
+#include "libvoucher/bytes.h"
+#include "libvoucher/device_state.h"
+#include "libvoucher/status.h"
+
+namespace vouch::device {
+
+// One envelope, and where it was found ("stick/vouchers/B5/SR/.../MDDK....vjj").
+struct Found {
+  std::string source;
+  Bytes envelope;
+};
+
+using formats::CandidateReport;
+
+struct EnrollReport {
+  enum class Outcome { kEnrolled, kAlreadyCurrent, kNoVoucher, kAllRefused };
+  Outcome outcome = Outcome::kNoVoucher;
+  std::vector<CandidateReport> candidates;  // the kept and the first kMaxReported refused
+  std::map<std::string, uint64_t> tally;    // refusals past those, by code name
+  std::vector<std::string> notes;
+  int generation = 0;           // the device's generation afterwards
+  std::string combined_key;     // UDF of Z afterwards, when enrolled
+};
+
+const char* OutcomeName(EnrollReport::Outcome o);  // "enrolled", "already-current", ...
+
+struct JudgeLimits {
+  size_t max_kept = 16;        // acceptable candidates kept for the decision under the lock
+  size_t max_reported = 256;   // refusals reported one by one; the rest are tallied
+  size_t max_judged = 4096;    // candidates verified per fetch (work, not memory)
+};
+
+class Judge {
+ public:
+  explicit Judge(const DeviceState& snapshot, JudgeLimits limits = {});
+
+  // Verifies and judges one envelope; keeps it if it could be applied.
+  void Consider(std::string source, Bytes envelope);
+  // A source the reader refused whole (a hostile bundle), or `count` more refusals of `code`.
+  void Refuse(std::string source, Status why);
+  void Tally(Code code, uint64_t count);
+  void Note(std::string note);
+  // The reader failed: nothing it sent may be applied. Kept candidates become refusals.
+  void Abandon(const Status& why);
+
+  // Judges the kept candidates again against `fresh` (the state re-read under its lock) and
+  // applies the newest acceptable one unless `dry_run`. Only a failure to write the state is
+  // an error; every refusal is in the report.
+  Result<EnrollReport> Finish(DeviceState& fresh, bool dry_run);
+
+  size_t judged() const { return judged_; }
+
+ private:
+  struct Kept {
+    Found found;
+    CandidateReport report;
+    int64_t created_on_us = 0;
+  };
+  void Report(CandidateReport r);
+
+  const DeviceState& snapshot_;
+  JudgeLimits limits_;
+  std::vector<Kept> kept_;
+  EnrollReport report_;
+  std::set<std::string> seen_ids_;
+  size_t judged_ = 0, duplicates_ = 0, over_budget_ = 0, refusals_ = 0, not_found_ = 0;
+};
+
+// Judge every envelope in `found` against `device` and apply the newest acceptable one: the
+// caller holds the state lock. `vouch-device accept`, and tests.
+Result<EnrollReport> Enroll(DeviceState& device, const std::vector<Found>& found, bool dry_run);
+
+}  // namespace vouch::device

@@ -1,0 +1,59 @@
+// Reading media (a mounted stick, a directory, a bundle file) for one device's vouchers
+// (DESIGN.md section 9). This runs only inside the confined medium reader
+// (device/reader/reader.h): it parses ZIP and git, so it never shares a process with the
+// device's key.
+//
+// Read-only: nothing is opened for writing, no link is followed (every directory is reached
+// with openat(O_NOFOLLOW) from its parent's descriptor), no other filesystem is entered, no
+// FIFO, socket or device is opened, and every walk and read is bounded by a budget that
+// counts work: entries looked at, files and bytes read, manifest entries checked, git
+// objects read. A file reached through several hard links is read once.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "formats/bundle.h"
+#include "libvoucher/bytes.h"
+#include "libvoucher/status.h"
+
+namespace vouch::device::reader {
+
+struct Limits {
+  size_t max_depth = 8;                  // directory levels below a mount point
+  size_t max_dirents = 200000;           // directory entries looked at, all media together
+  size_t max_vouchers = 4096;            // candidate vouchers sent for this device
+  size_t max_files = 8192;               // voucher files opened in the device's directories
+  uint64_t max_bytes = 256ull << 20;     // voucher bytes read and hashed, all sources
+  size_t max_bundles = 1024;             // bundle files opened
+  uint64_t max_manifest_entries = 262144;  // manifest entries checked, all bundles
+  size_t max_git_caches = 16;            // git caches opened
+  std::chrono::milliseconds deadline{12000};  // then stop, and send what was found
+  formats::BundleLimits bundle;
+};
+
+// Where the reader's findings go (the protocol writer, or a test).
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void Voucher(const std::string& source, ByteView envelope) = 0;
+  virtual void Refused(const std::string& source, const Status& why) = 0;
+  virtual void Note(const std::string& text) = 0;
+};
+
+// A medium named on the command line, opened before the reader gives up its privileges
+// (the path may be one that only root can reach; what is below it need not be).
+struct Medium {
+  std::string path;
+  int fd = -1;       // O_RDONLY, or -1
+  int error = 0;     // errno of the failed open
+};
+Medium OpenMedium(const std::string& path);
+
+// Looks under each medium for `vouchers/` trees, `*.vbundle` files, `vouch.vshards` shard
+// sets and `*.git` caches, and sends only the vouchers filed under `device_udf`.
+void ScanMedia(const std::vector<Medium>& media, const std::string& device_udf, const Limits& limits, Sink& sink);
+
+}  // namespace vouch::device::reader

@@ -1,0 +1,99 @@
+#include <catch2/catch.hpp>
+
+#include "device/protocol.h"
+
+using namespace vouch;
+using namespace vouch::device;
+
+namespace {
+
+Bytes Cat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+// Decodes a whole stream fed `step` bytes at a time; the status of the first failure, if any.
+Result<std::vector<Record>> Decode(const Bytes& stream, size_t step) {
+  Decoder d;
+  std::vector<Record> out;
+  for (size_t off = 0; off < stream.size(); off += step) {
+    d.Append(ByteView(stream).subspan(off, std::min(step, stream.size() - off)));
+    for (;;) {
+      auto r = d.Next();
+      if (!r.ok()) return r.status();
+      if (!*r) break;
+      out.push_back(std::move(**r));
+    }
+  }
+  if (!d.ended() || d.buffered()) return Error(Code::kReaderFailed, "no end");
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("records round-trip whatever the pipe's chunking", "[protocol]") {
+  Bytes env(65536, 'x');
+  Bytes stream = Cat({*EncodeVoucher("stick/x.vbundle:vouchers/B5/SR/U/I.vjj", env),
+                      EncodeRefused("stick/bad.vbundle", Error(Code::kTrailingData, "bytes after the end")),
+                      EncodeNote("stopped looking after 200000 directory entries"), EncodeTally(Code::kIdMismatch, 7),
+                      EncodeEnd()});
+  for (size_t step : {size_t{1}, size_t{7}, size_t{4096}, stream.size()}) {
+    INFO(step);
+    auto recs = Decode(stream, step);
+    REQUIRE(recs.ok());
+    REQUIRE(recs->size() == 5);
+    CHECK((*recs)[0].type == RecordType::kVoucher);
+    CHECK((*recs)[0].envelope == env);
+    CHECK((*recs)[0].source == "stick/x.vbundle:vouchers/B5/SR/U/I.vjj");
+    CHECK((*recs)[1].status.code() == Code::kTrailingData);
+    CHECK((*recs)[1].status.message() == "bytes after the end");
+    CHECK((*recs)[2].text == "stopped looking after 200000 directory entries");
+    CHECK((*recs)[3].status.code() == Code::kIdMismatch);
+    CHECK((*recs)[3].count == 7);
+    CHECK((*recs)[4].type == RecordType::kEnd);
+  }
+}
+
+TEST_CASE("long sources and messages are cut at a UTF-8 boundary, oversize envelopes refused", "[protocol]") {
+  std::string euro;
+  for (int i = 0; i < 2000; ++i) euro += "\xe2\x82\xac";  // 6,000 bytes of three-byte characters
+  auto recs = Decode(Cat({*EncodeVoucher(euro, Bytes{'{'}), EncodeEnd()}), 100);
+  REQUIRE(recs.ok());
+  CHECK((*recs)[0].source.size() == 4095);  // 1,365 whole characters
+  CHECK(CutUtf8("a\xe2\x82\xac", 3) == "a");
+  CHECK(!EncodeVoucher("s", Bytes(65537, 'x')).ok());
+}
+
+TEST_CASE("a hostile reader's stream is refused as reader-failed, and stays refused", "[protocol]") {
+  auto fails = [](const Bytes& stream) {
+    auto r = Decode(stream, 3);
+    return !r.ok() && r.status().code() == Code::kReaderFailed;
+  };
+  CHECK(fails({}));                                             // nothing: not even an end
+  CHECK(fails(*EncodeVoucher("s", Bytes{'{'})));                 // no end record
+  CHECK(fails(Cat({EncodeEnd(), EncodeNote("after")})));         // bytes after the end
+  CHECK(fails(Bytes{'Z', 0, 0, 0, 0}));                          // unknown type
+  CHECK(fails(Bytes{'V', 0x7f, 0xff, 0xff, 0xff}));              // 2 GiB record: refused from its header
+  CHECK(fails(Bytes{'E', 0, 0, 0, 1, 0}));                       // an end record with a body
+  CHECK(fails(Cat({Bytes{'V', 0, 0, 0, 2, 0, 0}, EncodeEnd()})));  // a voucher with no envelope
+  CHECK(fails(Cat({Bytes{'V', 0, 0, 0, 3, 0x10, 0, 'x'}, EncodeEnd()})));  // source longer than the record
+  CHECK(fails(Cat({Bytes{'R', 0, 0, 0, 4, 0, 0, 2, 'o'}, EncodeEnd()})));  // code cut short
+  Bytes unknown_code = {'R', 0, 0, 0, 7, 0, 0, 4, 'n', 'o', 'p', 'e'};
+  CHECK(fails(Cat({unknown_code, EncodeEnd()})));
+  Bytes ok_code = {'T', 0, 0, 0, 7, 2, 'i', 'o', 0, 0, 0, 1};
+  CHECK(Decode(Cat({ok_code, EncodeEnd()}), 1).ok());
+
+  // The decoder buffers at most one record: a record announced but never completed holds
+  // no more than its cap.
+  Decoder d;
+  d.Append(Bytes{'V', 0, 1, 0, 0});
+  CHECK(d.Next().ok());
+  CHECK(!d.Next()->has_value());
+  d.Append(Bytes{'Z'});
+  d.Append(Bytes(70000, 0));
+  auto r = d.Next();
+  REQUIRE(!r.ok());
+  CHECK(r.status().code() == Code::kReaderFailed);
+  CHECK(!d.Next().ok());
+}
