@@ -11,17 +11,6 @@ make_ca mfr
   --domain-ca mfr.pem --out-dir good >/dev/null
 devdir=$(cd good && find vouchers -mindepth 3 -maxdepth 3 -type d)
 
-bounded_fetch() { # NAME MEDIUM: fetch --dry-run, exit 0/3/4 only, within the bounds
-  local name=$1 medium=$2 rc=0
-  timeout 60 "$MEASURE" "$VOUCH_DEVICE" fetch --dry-run --json --state dev "$medium" >"$name.json" 2>"$name.m" || rc=$?
-  read -r secs kib code < <(tail -1 "$name.m")
-  echo "$name: ${secs}s, $((kib / 1024)) MiB peak, exit $code"
-  case "$code" in 0|3|4) ;; *) fail "$name: exit $code" ;; esac
-  awk -v s="$secs" 'BEGIN { exit !(s < 20) }' || fail "$name: took ${secs}s"
-  if [ "${VOUCH_SANITIZED:-0}" != 1 ]; then [ "$kib" -lt $((96 * 1024)) ] || fail "$name: ${kib} KiB peak"; fi
-  ok
-}
-
 # A huge sparse file named like a bundle.
 mkdir sparse && truncate -s 64G "sparse/MDLI-EH6S-GLGY-KUQK-NZBJ-MJKM-AMHX-OQXR-33IY-DEOL-Q5WL-XHA6-P77D.vbundle"
 bounded_fetch sparse sparse

@@ -42,4 +42,28 @@ make_leaf() {
   openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" -CAcreateserial -out "$1.pem" -days 30 2>/dev/null
 }
 
+# bounded_fetch NAME MEDIUM [STATE]: fetch --dry-run --json under strace, within the bounds of the
+# README: exit 0/3/4 only, under 20 s and 96 MiB peak (the largest of vouch-device and its
+# reader; sanitizer builds check time and exit status only), and after the reader dropped
+# its privileges it opened nothing but below the medium (relative to a descriptor of it).
+bounded_fetch() {
+  : "${MEASURE:?path to the measure test tool}"
+  local name=$1 medium=$2 state=${3:-dev} rc=0
+  timeout 60 "$MEASURE" strace -f -qq --seccomp-bpf -o "$name.trace" -e trace=openat,open,setresuid,execve \
+    "$VOUCH_DEVICE" fetch --dry-run --json --state "$state" "$medium" >"$name.json" 2>"$name.m" || rc=$?
+  read -r secs kib code < <(tail -1 "$name.m")
+  echo "$name: ${secs}s, $((kib / 1024)) MiB peak, exit $code"
+  case "$code" in 0|3|4) ;; *) cat "$name.m" >&2; fail "$name: exit $code" ;; esac
+  awk -v s="$secs" 'BEGIN { exit !(s < 20) }' || fail "$name: took ${secs}s"
+  if [ "${VOUCH_SANITIZED:-0}" != 1 ]; then [ "$kib" -lt $((96 * 1024)) ] || fail "$name: ${kib} KiB peak"; fi
+  # The reader's opens once it is confined: only openat(N, ...) below a medium's descriptor,
+  # or libgit2's /proc/self/fd/N/... of one.
+  local off
+  off=$(awk '/setresuid\(/ { confined[$1] = 1; next }
+             confined[$1] && /open(at)?\(/ && !/openat\([0-9]+,/ && !/"\/proc\/self\/fd\/[0-9]+\// { print }' "$name.trace")
+  [ -z "$off" ] || { echo "$off" >&2; fail "$name: the reader opened something off the medium"; }
+  grep -q "setresuid(" "$name.trace" || [ "$(id -u)" != 0 ] || fail "$name: the reader did not drop its user"
+  ok
+}
+
 finish() { echo "$(basename "$0"): $checks checks passed"; }
