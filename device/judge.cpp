@@ -72,7 +72,7 @@ void Judge::Consider(std::string source, Bytes envelope) {
     }
     if (seen_ids_.size() < limits_.max_judged) seen_ids_.insert(id);
   }
-  if (judged_ >= limits_.max_judged) {
+  if (judged_ >= limits_.max_judged || std::chrono::steady_clock::now() - start_ > limits_.max_judging) {
     ++over_budget_;
     return;
   }
@@ -128,8 +128,9 @@ Result<EnrollReport> Judge::Finish(DeviceState& fresh, bool dry_run) {
   EnrollReport report = std::move(report_);
   if (duplicates_) report.notes.push_back(std::to_string(duplicates_) + " more copies of vouchers already judged");
   if (over_budget_) {
-    report.notes.push_back("more than " + std::to_string(limits_.max_judged) + " candidates; " +
-                           std::to_string(over_budget_) + " were not judged");
+    report.notes.push_back("judging stopped after " + std::to_string(judged_) + " candidates (caps: " +
+                           std::to_string(limits_.max_judged) + ", " + std::to_string(limits_.max_judging.count() / 1000) +
+                           " s); " + std::to_string(over_budget_) + " were not judged");
   }
   Instant now = Instant::Now();
   std::optional<Enrolled> best;

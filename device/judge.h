@@ -7,6 +7,7 @@
 // lock, against the state as it is then, and only that decision is applied.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -43,7 +44,8 @@ const char* OutcomeName(EnrollReport::Outcome o);  // "enrolled", "already-curre
 struct JudgeLimits {
   size_t max_kept = 16;        // acceptable candidates kept for the decision under the lock
   size_t max_reported = 256;   // refusals reported one by one; the rest are tallied
-  size_t max_judged = 4096;    // candidates verified per fetch (work, not memory)
+  size_t max_judged = 1024;    // candidates verified and decrypted per fetch (work, not memory)
+  std::chrono::milliseconds max_judging{8000};  // time spent judging per fetch
 };
 
 class Judge {
@@ -79,6 +81,7 @@ class Judge {
   std::vector<Kept> kept_;
   EnrollReport report_;
   std::set<std::string> seen_ids_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   size_t judged_ = 0, duplicates_ = 0, over_budget_ = 0, refusals_ = 0, not_found_ = 0;
 };
 

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <map>
 
 #include "cache/git/medium.h"
@@ -63,6 +64,7 @@ int Serve(const ReaderOptions& o, int out_fd) {
   // Everything that reads files of its own (libgit2's settings, OpenSSL's configuration and
   // algorithm tables) is started while those files can still be read.
   cache::git::ConfigureForMedia();
+  ::tzset();  // libzip mktime()s entry times: the zone file is read now, not once confined
   (void)formats::VoucherId(formats::EnvelopeKind::kJws, Bytes{'{'});
   auto entered = EnterSandbox(sandbox);
   if (!entered.ok()) {

@@ -40,4 +40,36 @@ f=$(ls good/"$devdir"/*.vjj); cp "$f" grow/"$devdir"/
 writer=$!
 bounded_fetch grow grow
 kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null || true
+# 4,096 valid candidates in the device's own directory (the same voucher in 4,096 spellings):
+# each verifies and decrypts, the costliest a candidate can be; the work is bounded.
+: "${MAKE_VOUCHERS:?path to the make_vouchers test tool}"
+udf=$(basename "$devdir")
+"$MAKE_VOUCHERS" --heavy 4096 "$(ls good/"$devdir"/*.vjj)" "$udf" manysig
+bounded_fetch manysig manysig
+expect_in manysig.json '"outcome": "enrolled"'
+
+# 100,000 sparse files of 64 KiB named like vouchers in the device's own directory.
+mkdir -p sparsenamed/"$devdir"
+( cd sparsenamed/"$devdir" && id=$(ls ../../../../../good/"$devdir"/ | head -1 | cut -c1-60) &&
+  for a in A B C D E F G H I J K L M N O P Q R S T U V W X Y; do
+    for b in A B C D E F G H I J K L M N O P Q R S T U V W X Y Z 2 3 4 5 6 7; do
+      names=(); for c in A B C D E F G H I J K L M N O P Q R S T U V W X Y Z 2 3 4 5 6 7; do
+        for d in A B C D; do names+=("${id}$a$b$c$d.vjj"); done; done
+      truncate -s 64K "${names[@]}"
+    done
+  done )
+echo "sparse named: $(ls sparsenamed/"$devdir" | wc -l) files"
+bounded_fetch sparsenamed sparsenamed
+expect_in sparsenamed.json '"id-mismatch": '
+expect_in sparsenamed.json "stopped reading after 256 MiB of vouchers"
+
+# Dozens of hard links to one bundle of 16,384 vouchers (only the first is opened).
+"$MAKE_VOUCHERS" 16383 big >/dev/null
+cp good/"$devdir"/*.vjj big/ 2>/dev/null || true
+mkdir -p big/"$devdir" && cp good/"$devdir"/*.vjj big/"$devdir"/
+"$VOUCH" bundle create --from big --shard-threshold 20000 --out links >/dev/null
+b=$(ls links/*.vbundle)
+for i in $(seq 1 48); do mkdir -p "links/d$i" && ln "$b" "links/d$i/$(basename "$b")"; done
+bounded_fetch hardlinks links
+expect_in hardlinks.json '"outcome": "enrolled"'
 finish
