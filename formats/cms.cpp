@@ -4,6 +4,7 @@
 #include <openssl/objects.h>
 
 #include "formats/voucher_json.h"
+#include "libvoucher/authority.h"
 #include "libvoucher/ossl/error.h"
 #include "libvoucher/ossl/handles.h"
 #include "libvoucher/trust.h"
@@ -92,6 +93,8 @@ Result<Verified> VerifyCms(ByteView envelope, const std::vector<Certificate>& an
     if (!(c == signer)) others.push_back(c);
   }
   VOUCH_ASSIGN_OR_RETURN(Certificate anchor, VerifyPath(signer, others, anchors, time));
+  // DESIGN.md 3a: a path says who vouches for the signer, not that it may sign vouchers.
+  VOUCH_RETURN_IF_ERROR(CheckSignerAuthority(signer));
   return Verified{EnvelopeKind::kCms, Content(cms.get()), signer, anchor};
 }
 

@@ -2,6 +2,7 @@
 
 #include "formats/json.h"
 #include "formats/voucher_json.h"
+#include "libvoucher/authority.h"
 #include "libvoucher/encoding.h"
 #include "libvoucher/es256.h"
 #include "libvoucher/trust.h"
@@ -100,7 +101,7 @@ Result<Parsed> Parse(ByteView envelope, std::string_view typ) {
 }
 
 Result<Verified> VerifyOne(const Parsed& p, const Signature& s, const std::vector<Certificate>& anchors,
-                           const TimePolicy& time) {
+                           const TimePolicy& time, bool voucher) {
   auto raw = Base64UrlDecode(s.signature_b64);
   if (!raw.ok()) return Error(Code::kBadSignature, "jws signature is not base64url");
   std::string input = s.protected_b64 + "." + p.payload_b64;  // RFC 7515 5.2 step 8
@@ -113,6 +114,9 @@ Result<Verified> VerifyOne(const Parsed& p, const Signature& s, const std::vecto
     std::vector<Certificate> rest(x5c.size() > 1 ? x5c.begin() + 1 : x5c.end(), x5c.end());
     auto anchor = VerifyPath(signer, rest, anchors, time);
     if (!anchor.ok()) return anchor.status();
+    // DESIGN.md 3a: a path says who vouches for the signer, not that it may sign vouchers.
+    // A request's signer is held to its own rule (formats/request.cpp).
+    if (voucher) VOUCH_RETURN_IF_ERROR(CheckSignerAuthority(signer));
     return Verified{EnvelopeKind::kJws, p.payload, signer, *anchor};
   }
   if (s.x5c.empty()) last = Error(Code::kUntrustedSigner, "jws names no signer and no anchor's key verifies it");
@@ -145,7 +149,7 @@ Result<Verified> VerifyJws(ByteView envelope, const std::vector<Certificate>& an
   // none does, the first signature's refusal is reported.
   Status first;
   for (const auto& s : p.signatures) {
-    auto v = VerifyOne(p, s, anchors, time);
+    auto v = VerifyOne(p, s, anchors, time, typ == kVoucherJwsTyp);
     if (v.ok()) return v;
     if (first.ok()) first = v.status();
   }

@@ -43,8 +43,14 @@ Result<OpenedRequest> OpenRequest(ByteView request, const std::vector<Certificat
     for (const auto& o : owners) known = known || o == r.owner;
     if (!known) return Error(Code::kUntrustedSigner, "request pins an owner ('" + r.owner.Subject() + "') not in --owner");
   }
-  // The owner proves possession of the domain key it pins: the request must verify to it.
-  VOUCH_RETURN_IF_ERROR(VerifyJws(request, {r.owner}, time, kRequestTyp).status());
+  // The owner proves possession of the domain key it pins: the request must be signed by that
+  // certificate itself. A certificate the owner issued (a device's certificate for Z) also
+  // chains to it, and must not be able to ask for vouchers in the owner's name.
+  VOUCH_ASSIGN_OR_RETURN(Verified v, VerifyJws(request, {r.owner}, time, kRequestTyp));
+  if (!(v.signer == r.owner)) {
+    return Error(Code::kSignerNotAuthorized, "request is signed by '" + v.signer.Subject() +
+                                                 "', not by the domain certificate it pins");
+  }
   return r;
 }
 

@@ -3,6 +3,9 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include <string>
+#include <utility>
+
 #include "libvoucher/file.h"
 #include "libvoucher/ossl/error.h"
 #include "libvoucher/ossl/handles.h"
@@ -33,6 +36,19 @@ Status AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
   ossl::X509ExtPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
   if (!ext || X509_add_ext(cert, ext.get(), -1) != 1) return ossl::Fail(Code::kCrypto, "certificate extension");
   return Status::Ok();
+}
+
+// The keyUsage value in OpenSSL's configuration syntax, always critical (RFC 5280 4.2.1.3).
+std::string KeyUsageText(unsigned ku) {
+  static constexpr std::pair<unsigned, const char*> kNames[] = {
+      {key_usage::kDigitalSignature, "digitalSignature"}, {key_usage::kNonRepudiation, "nonRepudiation"},
+      {key_usage::kKeyEncipherment, "keyEncipherment"},   {key_usage::kKeyAgreement, "keyAgreement"},
+      {key_usage::kKeyCertSign, "keyCertSign"},           {key_usage::kCrlSign, "cRLSign"}};
+  std::string text = "critical";
+  for (const auto& [bit, name] : kNames) {
+    if (ku & bit) text += std::string(",") + name;
+  }
+  return text;
 }
 
 Result<ossl::X509NamePtr> MakeName(const CertSpec& spec) {
@@ -86,8 +102,14 @@ Result<Bytes> Make(const Certificate* issuer, const PrivateKey& issuer_key, cons
   }
   X509* issuer_x = issuer ? issuer->x509() : x.get();
   VOUCH_RETURN_IF_ERROR(AddExtension(x.get(), issuer_x, NID_basic_constraints, spec.ca ? "critical,CA:TRUE" : "critical,CA:FALSE"));
-  VOUCH_RETURN_IF_ERROR(AddExtension(x.get(), issuer_x, NID_key_usage,
-                                     spec.ca ? "critical,keyCertSign,cRLSign,digitalSignature" : "critical,digitalSignature"));
+  unsigned ku = spec.key_usage.value_or(spec.ca ? key_usage::kKeyCertSign | key_usage::kCrlSign | key_usage::kDigitalSignature
+                                                 : key_usage::kDigitalSignature);
+  if (ku != 0) VOUCH_RETURN_IF_ERROR(AddExtension(x.get(), issuer_x, NID_key_usage, KeyUsageText(ku).c_str()));
+  if (!spec.extended_key_usage.empty()) {
+    std::string eku;
+    for (const auto& oid : spec.extended_key_usage) eku += (eku.empty() ? "" : ",") + oid;
+    VOUCH_RETURN_IF_ERROR(AddExtension(x.get(), issuer_x, NID_ext_key_usage, eku.c_str()));
+  }
   VOUCH_RETURN_IF_ERROR(AddExtension(x.get(), issuer_x, NID_subject_key_identifier, "hash"));
   if (issuer) VOUCH_RETURN_IF_ERROR(AddExtension(x.get(), issuer_x, NID_authority_key_identifier, "keyid:always"));
   if (X509_sign(x.get(), issuer_key.pkey(), EVP_sha256()) <= 0) return ossl::Fail(Code::kCrypto, "certificate signature");

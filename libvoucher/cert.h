@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,16 @@ class Certificate {
 Result<std::vector<Certificate>> LoadCertificates(const std::filesystem::path& path);
 Status SaveCertificates(const std::filesystem::path& path, const std::vector<Certificate>& certs);
 
+// keyUsage bits for CertSpec::key_usage (RFC 5280 section 4.2.1.3).
+namespace key_usage {
+inline constexpr unsigned kDigitalSignature = 1u << 0;
+inline constexpr unsigned kNonRepudiation = 1u << 1;
+inline constexpr unsigned kKeyEncipherment = 1u << 2;
+inline constexpr unsigned kKeyAgreement = 1u << 3;
+inline constexpr unsigned kKeyCertSign = 1u << 4;
+inline constexpr unsigned kCrlSign = 1u << 5;
+}  // namespace key_usage
+
 // What to put in a certificate vouch issues.
 struct CertSpec {
   std::string common_name;
@@ -59,6 +70,13 @@ struct CertSpec {
   bool ca = false;            // basicConstraints CA:TRUE and keyCertSign, else a leaf
   Instant not_before = Instant::Now().Plus(-300);  // five minutes of clock skew
   int64_t days = 365;
+  // keyUsage (critical): unset means the default for `ca` (a CA: keyCertSign, cRLSign and
+  // digitalSignature, so it may sign vouchers itself; a leaf: digitalSignature); 0 omits the
+  // extension. Voucher-signing authority depends on it (libvoucher/authority.h).
+  std::optional<unsigned> key_usage = std::nullopt;
+  // extendedKeyUsage OIDs, dotted (not critical); empty omits the extension. A voucher
+  // signer under an owner needs kVoucherSigningEku; a certificate for Z gets kClientAuthEku.
+  std::vector<std::string> extended_key_usage = {};
 };
 
 Result<Certificate> SelfSign(const PrivateKey& key, const CertSpec& spec);

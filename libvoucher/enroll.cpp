@@ -1,5 +1,8 @@
 #include "libvoucher/enroll.h"
 
+#include <algorithm>
+
+#include "libvoucher/authority.h"
 #include "libvoucher/cogen.h"
 #include "libvoucher/hpke.h"
 #include "libvoucher/suite.h"
@@ -31,6 +34,7 @@ Result<Certificate> CheckCertificateForZ(ByteView der, const PublicKey& combined
   if (!cert->IssuedBy(domain_ca)) {
     return Error(Code::kCertificateMismatch, "certificate for Z is not issued by the pinned domain certificate");
   }
+  VOUCH_RETURN_IF_ERROR(CheckNoSigningAuthority(*cert));
   return cert;
 }
 
@@ -49,12 +53,21 @@ Result<Decision> Evaluate(const DeviceIdentity& device, const std::optional<Appl
   auto domain = Certificate::FromDer(v.pinned_domain_cert);
   if (!domain.ok()) return domain.status().Context("voucher pinned-domain-cert");
 
+  // DESIGN.md 3a: the envelope's verifier already held every signer to this; checked again
+  // here so that the device's rules do not depend on which verifier ran.
+  if (candidate.signer) VOUCH_RETURN_IF_ERROR(CheckSignerAuthority(*candidate.signer));
   // DESIGN.md 9: only a voucher that chains to a factory anchor can pin a new owner; one
   // signed under the current owner's certificate must pin that same owner.
   if (!IsFactoryAnchor(device, candidate.anchor)) {
     if (!current || !(candidate.anchor == current->domain_ca)) {
       return Error(Code::kUntrustedSigner, "voucher is signed under neither a factory anchor nor the device's owner");
     }
+    // DESIGN.md 3a: under the owner, only the domain certificate itself or a certificate that
+    // carries the voucher-signing purpose may sign; the certificate of another device may not.
+    if (!candidate.signer) {
+      return Error(Code::kSignerNotAuthorized, "owner-signed voucher comes without the certificate that signed it");
+    }
+    VOUCH_RETURN_IF_ERROR(CheckOwnerSigner(*candidate.signer, current->domain_ca));
     if (!(*domain == current->domain_ca)) {
       return Error(Code::kDomainMismatch, "owner-signed voucher pins another domain certificate");
     }
@@ -63,6 +76,14 @@ Result<Decision> Evaluate(const DeviceIdentity& device, const std::optional<Appl
   if (current && current->voucher_id == candidate.id) return Decision{true, std::nullopt};
   if (current && v.created_on <= current->created_on) {
     return Error(Code::kRollback, "voucher is not newer than the one applied (created-on " + v.created_on_text + ")");
+  }
+  // DESIGN.md 9: without a clock the device still knows some instants have passed; a
+  // created-on too far past all of them is refused, with a clock or without.
+  Instant known = std::max(now, Instant::FromSeconds(kReleaseEpochSeconds));
+  if (current) known = std::max(known, current->created_on);
+  if (v.created_on > known.Plus(kCreatedOnHorizonSeconds)) {
+    return Error(Code::kNotYetValid, "voucher created-on " + v.created_on_text +
+                                         " is more than 5 years past the latest time this device knows");
   }
   if (device.trusted_clock) {
     if (v.created_on > now.Plus(kMaxClockSkewSeconds)) {

@@ -17,6 +17,15 @@ namespace vouch {
 
 inline constexpr int64_t kMaxClockSkewSeconds = 300;  // created-on may be this far in the future
 
+// DESIGN.md 9, "Time without a clock": a device that cannot trust its clock still refuses a
+// created-on more than five years (1826 days) past the latest instant it knows has passed:
+// its clock, the created-on of the voucher it applied, and kReleaseEpochSeconds. Ordering is
+// by created-on, so one voucher dated far ahead would outrank every genuine one until then.
+inline constexpr int64_t kCreatedOnHorizonSeconds = 1826 * 86400;
+// No build of this vouch runs before this instant: 2026-11-01T00:00:00Z. Raise it at each
+// release (it is a floor under a device clock that resets to 1970).
+inline constexpr int64_t kReleaseEpochSeconds = 1793491200;
+
 struct DeviceIdentity {
   PrivateKey key;                         // x
   std::string udf;                        // UDF of X, 140 bits
@@ -41,6 +50,10 @@ struct Candidate {
   const Voucher* voucher;
   std::string id;
   Certificate anchor;  // the anchor the envelope verified to
+  // The certificate that made the signature (formats::Verified::signer). Required when the
+  // anchor is the owner's pinned domain certificate: only with it can the device tell the
+  // owner from the owner's devices (DESIGN.md 3a), so without it such a voucher is refused.
+  std::optional<Certificate> signer = std::nullopt;
 };
 
 struct Enrolled {
@@ -52,8 +65,9 @@ struct Enrolled {
   std::string voucher_id;
 };
 
-// The certificate for Z must carry Z and be issued directly by the pinned domain
-// certificate (DESIGN.md 5). kCertificateMismatch otherwise. No time checks.
+// The certificate for Z must carry Z, be issued directly by the pinned domain certificate
+// (DESIGN.md 5), and carry no voucher-signing authority (DESIGN.md 3a).
+// kCertificateMismatch otherwise. No time checks.
 Result<Certificate> CheckCertificateForZ(ByteView certificate_der, const PublicKey& combined_key,
                                          const Certificate& domain_ca);
 
@@ -63,9 +77,11 @@ struct Decision {
 };
 
 // Checks, in this order: enrollment present and suite supported (kUnsupported), device key
-// (kWrongDevice), serial (kWrongSerial), owner authority (kDomainMismatch), same voucher
-// (already current), ordering (kRollback), time with a trusted clock (kNotYetValid,
-// kExpired), decrypt y (kDecryptFailed), z*G == combined key (kCombinedKeyMismatch), the
+// (kWrongDevice), serial (kWrongSerial), signer authority (kSignerNotAuthorized: any signer,
+// and under the owner only the pinned domain certificate or a voucher signer), owner
+// authority (kUntrustedSigner, kDomainMismatch), same voucher (already current), ordering
+// (kRollback), time (kNotYetValid past the horizon without a clock or past now + skew with
+// one, kExpired), decrypt y (kDecryptFailed), z*G == combined key (kCombinedKeyMismatch), the
 // certificate for Z (kCertificateMismatch, kExpired). y and z never leave except as
 // `Enrolled::z`.
 Result<Decision> Evaluate(const DeviceIdentity& device, const std::optional<Applied>& current,

@@ -1,5 +1,6 @@
 #include "libvoucher/issue.h"
 
+#include "libvoucher/authority.h"
 #include "libvoucher/cogen.h"
 #include "libvoucher/enroll.h"
 #include "libvoucher/hpke.h"
@@ -36,6 +37,9 @@ Result<Draft> DraftVoucher(const DraftRequest& r) {
     spec.serial_number = r.serial_number;
     spec.not_before = r.created_on.Plus(-300);
     spec.days = r.certificate_days;
+    // DESIGN.md 3a: a certificate for Z names a purpose, and it is not signing vouchers; were it
+    // able to, one device of a fleet could re-key its siblings.
+    spec.extended_key_usage = {std::string(kClientAuthEku)};
     VOUCH_ASSIGN_OR_RETURN(Bytes cert, IssueCertificateDer(r.domain_ca, *r.domain_ca_key, c.combined, spec));
     e.certificate = std::move(cert);
   }
@@ -49,6 +53,18 @@ Result<Draft> DraftVoucher(const DraftRequest& r) {
   v.pinned_domain_cert = r.domain_ca.Der();
   v.enrollment = std::move(e);
   return d;
+}
+
+Status CheckCreatedOnForSigning(const Voucher& v, Instant now) {
+  // A voucher drafted in memory has no text yet; Unix seconds still name the instant.
+  std::string when = v.created_on_text.empty() ? std::to_string(v.created_on.seconds()) + " (Unix time)" : v.created_on_text;
+  if (v.created_on > now.Plus(kSignAheadSeconds)) {
+    return Error(Code::kNotYetValid, "voucher created-on " + when + " is more than 5 minutes in the future");
+  }
+  if (v.created_on < now.Plus(-kSignBehindSeconds)) {
+    return Error(Code::kExpired, "voucher created-on " + when + " is more than 30 days in the past");
+  }
+  return Status::Ok();
 }
 
 Status CheckDraft(const Voucher& v, const PublicKey& device_key, const PublicKey& contribution) {

@@ -30,6 +30,16 @@ struct Draft {
   PublicKey contribution;  // Y: public, lets a signer check Z = X + Y without ever seeing y
 };
 
+// DESIGN.md 5, "What a signer signs": created-on within [now - 30 days, now + 5 minutes].
+// Ahead of now, a voucher would outrank on every device without a clock each genuine voucher
+// made until then (ordering is by created-on); older than 30 days, it is a request that sat
+// in a queue for longer than any legitimate one does, or one back-dated on purpose.
+inline constexpr int64_t kSignAheadSeconds = 5 * 60;
+inline constexpr int64_t kSignBehindSeconds = 30 * 86400;
+
+// Errors: kNotYetValid (created-on past now + 5 minutes), kExpired (before now - 30 days).
+Status CheckCreatedOnForSigning(const Voucher& voucher, Instant now);
+
 // y is wiped before this returns; nothing but the HPKE ciphertext of it leaves.
 // Errors: kUsage (domain CA key does not match its certificate, expires before created),
 // kInvalidKey, kCrypto.

@@ -80,6 +80,7 @@ nlohmann::json ToJson(const Issued& i) {
 Result<Issued> IssueOne(DraftRequest req, const formats::Signer& signer, formats::EnvelopeKind kind,
                         const OutputFlags& o) {
   VOUCH_ASSIGN_OR_RETURN(Draft draft, DraftVoucher(req));
+  VOUCH_RETURN_IF_ERROR(CheckCreatedOnForSigning(draft.voucher, Instant::Now()));
   Bytes payload = formats::EncodeVoucher(draft.voucher);
   VOUCH_ASSIGN_OR_RETURN(Bytes envelope, formats::SignEnvelope(kind, payload, signer));
   const Enrollment& e = *draft.voucher.enrollment;
@@ -216,6 +217,9 @@ Status RunSign(const SignFlags& f) {
   if (!req.ok()) return req.status().Context(f.request);
   VOUCH_ASSIGN_OR_RETURN(PublicKey device, DeviceKeyFor(f, req->voucher));
   VOUCH_RETURN_IF_ERROR(CheckDraft(req->voucher, device, req->contribution).Context(f.request));
+  // DESIGN.md 5: the owner chose created-on; a date far ahead would outrank every genuine
+  // voucher on devices without a clock, so the signer judges it against its own clock.
+  VOUCH_RETURN_IF_ERROR(CheckCreatedOnForSigning(req->voucher, Instant::Now()).Context(f.request));
   VOUCH_ASSIGN_OR_RETURN(Bytes envelope, formats::SignEnvelope(kind, req->voucher_json, signer));
   const Enrollment& e = *req->voucher.enrollment;
   VOUCH_ASSIGN_OR_RETURN(std::string path, WriteVoucher(envelope, kind, e.device_key, f.output.out, f.output.out_dir, f.output.force));

@@ -4,6 +4,7 @@
 
 #include "formats/datetime.h"
 #include "formats/layout.h"
+#include "libvoucher/authority.h"
 #include "libvoucher/file.h"
 
 namespace vouch::tools {
@@ -31,6 +32,9 @@ Result<formats::Signer> LoadSigner(const std::string& key_file, const std::strin
     VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> chain, LoadCertificates(chain_file));
     s.chain.insert(s.chain.end(), chain.begin(), chain.end());
   }
+  // DESIGN.md 3a: every verifier refuses a signer without voucher-signing authority; saying so
+  // here beats handing out vouchers no device will apply.
+  VOUCH_RETURN_IF_ERROR(CheckSignerAuthority(s.chain[0]).Context("--signer-cert " + cert_file));
   return s;
 }
 

@@ -15,6 +15,7 @@ namespace vouch::tools {
 Result<std::vector<Certificate>> LoadAnchors(const std::vector<std::string>& files);
 
 // --signer-key, --signer-cert and optional --chain (intermediates, signer's issuer first).
+// kSignerNotAuthorized when the certificate may not sign vouchers (DESIGN.md 3a).
 Result<formats::Signer> LoadSigner(const std::string& key_file, const std::string& cert_file,
                                    const std::string& chain_file);
 
