@@ -76,6 +76,13 @@ Result<Bytes> SignCms(ByteView payload, const Signer& signer) {
 
 Result<Verified> VerifyCms(ByteView envelope, const std::vector<Certificate>& anchors, const TimePolicy& time) {
   VOUCH_ASSIGN_OR_RETURN(ossl::CmsPtr cms, Parse(envelope));
+  // DESIGN.md 5: exactly one signer, in CMS as in JWS (CMS_verify would want every
+  // SignerInfo to verify, where JWS readers commonly take any one).
+  STACK_OF(CMS_SignerInfo)* infos = CMS_get0_SignerInfos(cms.get());
+  int count = infos ? sk_CMS_SignerInfo_num(infos) : 0;
+  if (count != 1) {
+    return Error(Code::kMalformed, "cms has " + std::to_string(count) + " signer infos; a voucher has exactly one signer");
+  }
   // Signatures (and the signed attributes' digest and content type) are CMS_verify's job;
   // paths are ours, so JWS and CMS refuse with the same codes (trust.h). Signer certificates
   // must be inside the envelope: we never look for them anywhere else.

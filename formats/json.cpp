@@ -16,6 +16,11 @@ Result<nlohmann::json> ParseJson(ByteView text, size_t cap, std::string_view wha
     return Error(Code::kTooLarge, std::string(what) + " is " + std::to_string(text.size()) +
                                       " bytes, over the cap of " + std::to_string(cap));
   }
+  // RFC 8259 8.1: a byte-order mark is not JSON, and nlohmann would skip it silently, so
+  // bytes that other readers refuse would verify here.
+  if (text.size() >= 3 && text[0] == 0xEF && text[1] == 0xBB && text[2] == 0xBF) {
+    return Error(Code::kMalformed, std::string(what) + " starts with a byte-order mark");
+  }
   std::vector<std::set<std::string>> keys;  // member names seen, per open object
   auto check = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     using E = nlohmann::json::parse_event_t;

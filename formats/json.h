@@ -11,8 +11,8 @@ namespace vouch::formats {
 
 inline constexpr int kMaxJsonDepth = 16;
 
-// kTooLarge over `cap` bytes; kMalformed for invalid UTF-8 or JSON, nesting over
-// kMaxJsonDepth, duplicate names, or anything after the value but white space.
+// kTooLarge over `cap` bytes; kMalformed for invalid UTF-8 or JSON, a leading byte-order
+// mark, nesting over kMaxJsonDepth, duplicate names, or anything after the value but white space.
 Result<nlohmann::json> ParseJson(ByteView text, size_t cap, std::string_view what);
 
 // Compact text with members in insertion order (ordered_json), as every writer emits.

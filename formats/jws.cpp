@@ -145,15 +145,14 @@ Result<Bytes> SignJws(ByteView payload, const Signer& signer, std::string_view t
 Result<Verified> VerifyJws(ByteView envelope, const std::vector<Certificate>& anchors, const TimePolicy& time,
                            std::string_view typ) {
   VOUCH_ASSIGN_OR_RETURN(Parsed p, Parse(envelope, typ));
-  // Several signatures: the voucher is good when one of them verifies to an anchor; when
-  // none does, the first signature's refusal is reported.
-  Status first;
-  for (const auto& s : p.signatures) {
-    auto v = VerifyOne(p, s, anchors, time, typ == kVoucherJwsTyp);
-    if (v.ok()) return v;
-    if (first.ok()) first = v.status();
+  // DESIGN.md 5: exactly one signer, in JWS as in CMS. With several, "good when one
+  // verifies" and "good when all verify" are different vouchers to different readers, and
+  // which anchor and signer a device's rules judge would be the verifier's choice.
+  if (p.signatures.size() != 1) {
+    return Error(Code::kMalformed, "jws has " + std::to_string(p.signatures.size()) +
+                                       " signatures; a voucher has exactly one signer");
   }
-  return first;
+  return VerifyOne(p, p.signatures[0], anchors, time, typ == kVoucherJwsTyp);
 }
 
 Result<Unverified> OpenJwsUnverified(ByteView envelope, std::string_view typ) {

@@ -24,6 +24,19 @@ Status Bad(const std::string& leaf, const std::string& why) {
   return Error(Code::kMalformed, "voucher leaf '" + leaf + "' " + why);
 }
 
+// A leaf written both ways ("serial-number" and "ietf-voucher:serial-number") is two values
+// for one leaf: readers that prefer different spellings would see different vouchers.
+Status OneSpellingEach(const json& obj) {
+  constexpr std::string_view kPrefix = "ietf-voucher:";
+  for (const auto& [name, value] : obj.items()) {
+    std::string_view n = name;
+    if (n.substr(0, kPrefix.size()) == kPrefix && obj.contains(std::string(n.substr(kPrefix.size())))) {
+      return Bad(std::string(n.substr(kPrefix.size())), "is written both qualified and unqualified");
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::string> String(const json& obj, const std::string& name, bool required, size_t cap = 4096) {
   const json* v = Leaf(obj, name);
   if (!v) {
@@ -53,6 +66,7 @@ Result<std::optional<Instant>> Date(const json& obj, const std::string& name, bo
 
 Result<Enrollment> DecodeEnrollment(const json& e) {
   if (!e.is_object()) return Bad(std::string(kAugment), "is not an object");
+  VOUCH_RETURN_IF_ERROR(OneSpellingEach(e));
   Enrollment out;
   VOUCH_ASSIGN_OR_RETURN(out.device_key, String(e, "device-key", true, 128));
   if (!udf::Udf::Parse(out.device_key).ok()) return Bad("device-key", "is not a UDF fingerprint");
@@ -75,13 +89,22 @@ Result<Voucher> DecodeVoucher(ByteView text) {
     return Error(Code::kMalformed, "voucher has no 'ietf-voucher:voucher' object");
   }
   const json& c = doc[std::string(kContainer)];
+  VOUCH_RETURN_IF_ERROR(OneSpellingEach(c));
   Voucher v;
   VOUCH_ASSIGN_OR_RETURN(v.created_on_text, String(c, "created-on", true, 64));
   VOUCH_ASSIGN_OR_RETURN(std::optional<Instant> created, Date(c, "created-on", true));
   v.created_on = *created;
   VOUCH_ASSIGN_OR_RETURN(v.expires_on, Date(c, "expires-on", false));
+  // A voucher that expires when or before it is made was never valid; a device without a
+  // clock, which skips expiry, must not apply it either.
+  if (v.expires_on && *v.expires_on <= v.created_on) return Bad("expires-on", "is not after created-on");
   VOUCH_ASSIGN_OR_RETURN(v.last_renewal_date, Date(c, "last-renewal-date", false));
   VOUCH_ASSIGN_OR_RETURN(v.assertion, String(c, "assertion", true, 64));
+  // RFC 8366bis's enumeration: a reader that carried another value would let a signer assert
+  // something no verifier knows how to weigh.
+  if (!IsKnownAssertion(v.assertion)) {
+    return Bad("assertion", "is not verified, logged, proximity or agent-proximity");
+  }
   VOUCH_ASSIGN_OR_RETURN(v.serial_number, String(c, "serial-number", true, 256));
   if (v.serial_number.empty()) return Bad("serial-number", "is empty");
   VOUCH_ASSIGN_OR_RETURN(v.pinned_domain_cert, Binary(c, "pinned-domain-cert", 16 * 1024));

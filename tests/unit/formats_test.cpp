@@ -27,6 +27,33 @@ Bytes SampleVoucher(const test::Pki& pki) {
 
 std::string S(ByteView b) { return std::string(AsChars(b)); }
 
+// `text` with the first `from` replaced by `to`; `from` must be there.
+std::string Replaced(std::string text, const std::string& from, const std::string& to) {
+  auto at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
+}
+
+// A CMS voucher with one SignerInfo per signer (SignCms makes exactly one).
+Bytes CmsSignedBy(ByteView payload, const std::vector<Signer>& signers) {
+  const unsigned flags = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
+  CMS_ContentInfo* cms = CMS_sign(nullptr, nullptr, nullptr, nullptr, flags);
+  ASN1_OBJECT* oid = OBJ_txt2obj(kAnimaJsonVoucherOid, 1);
+  REQUIRE(CMS_set1_eContentType(cms, oid) == 1);
+  ASN1_OBJECT_free(oid);
+  for (const auto& s : signers) REQUIRE(CMS_add1_signer(cms, s.chain[0].x509(), s.key.pkey(), EVP_sha256(), flags));
+  BIO* in = BIO_new_mem_buf(payload.data(), static_cast<int>(payload.size()));
+  REQUIRE(CMS_final(cms, in, nullptr, flags) == 1);
+  BIO_free(in);
+  unsigned char* der = nullptr;
+  int n = i2d_CMS_ContentInfo(cms, &der);
+  REQUIRE(n > 0);
+  Bytes out(der, der + n);
+  OPENSSL_free(der);
+  CMS_ContentInfo_free(cms);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("RFC 3339 date-times parse with fractions, offsets and lower case", "[datetime]") {
@@ -85,12 +112,7 @@ TEST_CASE("the decoder tolerates real-world variants of leaves it does not need"
 TEST_CASE("the decoder refuses what enrollment depends on when it is wrong", "[voucher-json]") {
   test::Pki pki = test::Pki::Make();
   std::string good = S(SampleVoucher(pki));
-  auto with = [&](const std::string& from, const std::string& to) {
-    std::string s = good;
-    auto at = s.find(from);
-    REQUIRE(at != std::string::npos);
-    return s.replace(at, from.size(), to);
-  };
+  auto with = [&](const std::string& from, const std::string& to) { return Replaced(good, from, to); };
   auto code = [](const std::string& s) { return DecodeVoucher(AsBytes(s)).status().code(); };
   CHECK(code(with("\"created-on\"", "\"created-at\"")) == Code::kMalformed);
   CHECK(code(with("\"serial-number\":\"SN-1\"", "\"serial-number\":7")) == Code::kMalformed);
@@ -102,6 +124,61 @@ TEST_CASE("the decoder refuses what enrollment depends on when it is wrong", "[v
   CHECK(code("[]") == Code::kMalformed);
   CHECK(code(std::string(20, '[') + std::string(20, ']')) == Code::kMalformed);  // too deep
   CHECK(code(std::string(kMaxVoucherSize + 1, ' ')) == Code::kTooLarge);
+}
+
+TEST_CASE("the decoder refuses unknown assertions, two spellings of a leaf, and expiry before creation",
+          "[voucher-json]") {
+  test::Pki pki = test::Pki::Make();
+  std::string good = S(SampleVoucher(pki));
+  auto with = [&](const std::string& from, const std::string& to) { return Replaced(good, from, to); };
+  auto decode = [](const std::string& s) { return DecodeVoucher(AsBytes(s)).status(); };
+  for (const char* a : {"verified", "logged", "proximity", "agent-proximity"}) {
+    CHECK(decode(with("\"assertion\":\"verified\"", std::string("\"assertion\":\"") + a + "\"")).ok());
+  }
+  for (const char* a : {"Verified", "trusted", "", "verified "}) {
+    INFO(a);
+    auto s = decode(with("\"assertion\":\"verified\"", std::string("\"assertion\":\"") + a + "\""));
+    CHECK(s.code() == Code::kMalformed);
+    CHECK(s.message().find("assertion") != std::string::npos);
+  }
+  // RFC 7951 lets a writer qualify a member; one that writes both has said two things.
+  auto twice = decode(with("\"serial-number\":\"SN-1\"", "\"serial-number\":\"SN-1\",\"ietf-voucher:serial-number\":\"SN-2\""));
+  CHECK(twice.code() == Code::kMalformed);
+  CHECK(twice.message().find("'serial-number'") != std::string::npos);
+  CHECK(decode(with("\"serial-number\":\"SN-1\"", "\"ietf-voucher:serial-number\":\"SN-1\"")).ok());
+  CHECK(decode(with("\"assertion\":\"verified\"", "\"assertion\":\"verified\",\"ietf-voucher:assertion\":\"verified\""))
+            .code() == Code::kMalformed);
+  // expires-on must come after created-on.
+  std::string created = DecodeVoucher(AsBytes(good))->created_on_text;
+  auto expiring = [&](const std::string& when) {
+    return decode(with("\"assertion\"", "\"expires-on\":\"" + when + "\",\"assertion\""));
+  };
+  CHECK(expiring("2999-01-01T00:00:00Z").ok());
+  CHECK(expiring(created).code() == Code::kMalformed);
+  CHECK(expiring("2000-01-01T00:00:00Z").code() == Code::kMalformed);
+  CHECK(expiring("2000-01-01T00:00:00Z").message().find("expires-on") != std::string::npos);
+}
+
+TEST_CASE("a byte-order mark before a voucher, its payload or its envelope is refused", "[voucher-json][jws][cms]") {
+  test::Pki pki = test::Pki::Make();
+  Bytes payload = SampleVoucher(pki);
+  Bytes bom = {0xEF, 0xBB, 0xBF};
+  Bytes with_bom = bom;
+  with_bom.insert(with_bom.end(), payload.begin(), payload.end());
+  CHECK(DecodeVoucher(payload).ok());
+  auto s = DecodeVoucher(with_bom).status();
+  CHECK(s.code() == Code::kMalformed);
+  CHECK(s.message().find("byte-order mark") != std::string::npos);
+  for (auto kind : {EnvelopeKind::kJws, EnvelopeKind::kCms}) {
+    Bytes env = *SignEnvelope(kind, with_bom, pki.Manufacturer());
+    CHECK(VerifyEnvelope(env, {pki.mfr_root}, TimePolicy::Now()).ok());  // the signature is good...
+    CHECK(VerifyVoucher(env, {pki.mfr_root}, TimePolicy::Now()).status().code() == Code::kMalformed);  // ...the voucher is not
+  }
+  Bytes jws = bom;
+  Bytes good = *SignJws(payload, pki.Manufacturer());
+  jws.insert(jws.end(), good.begin(), good.end());
+  CHECK(VerifyJws(jws, {pki.mfr_root}, TimePolicy::Now()).status().code() == Code::kMalformed);
+  CHECK(VerifyVoucher(jws, {pki.mfr_root}, TimePolicy::Now()).status().code() == Code::kMalformed);
 }
 
 TEST_CASE("a JWS voucher verifies to the anchor above its signer", "[jws]") {
@@ -136,15 +213,30 @@ TEST_CASE("a JWS with a changed payload or signature is refused as bad-signature
   CHECK(VerifyJws(AsBytes(t2.dump()), {pki.mfr_root}, TimePolicy::Now()).status().code() == Code::kBadSignature);
 }
 
-TEST_CASE("JWS readers accept escaped slashes, a missing typ and several signatures", "[jws]") {
+TEST_CASE("a voucher has exactly one signer, in JWS as in CMS", "[jws][cms]") {
   test::Pki pki = test::Pki::Make();
   Bytes payload = SampleVoucher(pki);
-  // A second, good signature after a stranger's: one signature that verifies is enough.
+  std::vector<Certificate> anchors = {pki.mfr_root, pki.stranger};
+  // Two signatures that each verify to a held anchor: neither "any" nor "all" is taken.
   auto good = nlohmann::json::parse(S(*SignJws(payload, pki.Manufacturer())));
-  auto other = nlohmann::json::parse(S(*SignJws(payload, pki.Stranger())));
-  nlohmann::json both = {{"payload", good["payload"]},
-                         {"signatures", {other["signatures"][0], good["signatures"][0]}}};
-  CHECK(VerifyJws(AsBytes(both.dump()), {pki.mfr_root}, TimePolicy::Now()).ok());
+  PrivateKey key = *PrivateKey::Generate();
+  Signer second_signer{key, {*IssueCertificate(pki.mfr_root, pki.mfr_root_key, key.Public(), test::Spec("Second"))}};
+  for (const auto& signer : {second_signer, pki.Stranger()}) {
+    auto second = nlohmann::json::parse(S(*SignJws(payload, signer)));
+    nlohmann::json both = {{"payload", good["payload"]}, {"signatures", {second["signatures"][0], good["signatures"][0]}}};
+    auto v = VerifyJws(AsBytes(both.dump()), anchors, TimePolicy::Now());
+    CHECK(v.status().code() == Code::kMalformed);
+    CHECK(v.status().message().find("exactly one signer") != std::string::npos);
+    CHECK(OpenJwsUnverified(AsBytes(both.dump()))->signatures == 2);  // inspect still shows both
+    CHECK(VerifyCms(CmsSignedBy(payload, {pki.Manufacturer(), signer}), anchors, TimePolicy::Now()).status().code() ==
+          Code::kMalformed);
+  }
+  CHECK(VerifyCms(CmsSignedBy(payload, {pki.Manufacturer()}), anchors, TimePolicy::Now()).ok());
+}
+
+TEST_CASE("JWS readers accept escaped slashes and a missing typ", "[jws]") {
+  test::Pki pki = test::Pki::Make();
+  Bytes payload = SampleVoucher(pki);
   // Header without typ, and with x5c written with "\/" escapes (legal JSON).
   std::string x5c = Base64Encode(pki.mfr_signer.Der());
   std::string escaped;
