@@ -75,6 +75,33 @@ bool StartsWith(ByteView b, std::string_view prefix) {
   return b.size() >= prefix.size() && AsChars(b.first(prefix.size())) == prefix;
 }
 
+// The label of the first PEM block ("CERTIFICATE", "PUBLIC KEY"), so that a refusal can say
+// what a file holds; empty when there is none, or it is not an upper-case RFC 7468 label.
+std::string PemLabel(ByteView b) {
+  constexpr std::string_view kBegin = "-----BEGIN ";
+  std::string_view t = AsChars(b);
+  size_t at = t.find(kBegin);
+  if (at == std::string_view::npos) return {};
+  t.remove_prefix(at + kBegin.size());
+  size_t end = t.find("-----");
+  if (end == std::string_view::npos || end == 0 || end > 64) return {};
+  std::string_view label = t.substr(0, end);
+  bool printable = std::all_of(label.begin(), label.end(), [](char c) { return (c >= 'A' && c <= 'Z') || c == ' ' || (c >= '0' && c <= '9'); });
+  return printable ? std::string(label) : std::string();
+}
+
+bool IsPrivateKeyLabel(const std::string& label) { return label == "PRIVATE KEY" || label == "EC PRIVATE KEY"; }
+
+constexpr std::string_view kPublicKeyForms = "a PEM PUBLIC KEY, a DER or base64 DER SubjectPublicKeyInfo, or a PEM private key";
+
+// A DER X.509 certificate, which is what a public key's file often turns out to hold.
+bool IsDerCertificate(ByteView der) {
+  const unsigned char* p = der.data();
+  ossl::X509Ptr x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  ERR_clear_error();
+  return x && p == der.data() + der.size();
+}
+
 }  // namespace
 
 // The EVP_PKEY behind a PublicKey, made once by whichever thread asks first.
@@ -128,10 +155,21 @@ Result<PublicKey> PublicKey::Parse(ByteView bytes) {
     return FromSpkiDer(d);
   }
   if (StartsWith(bytes, "-----BEGIN")) {
+    std::string label = PemLabel(bytes);
+    if (!IsPrivateKeyLabel(label)) {
+      return Error(Code::kMalformed, "key text is a PEM " + (label.empty() ? std::string("block") : label) +
+                                         ", not a public key: expected " + std::string(kPublicKeyForms));
+    }
     VOUCH_ASSIGN_OR_RETURN(PrivateKey priv, PrivateKey::FromPem(bytes));
     return priv.Public();
   }
-  if (!bytes.empty() && bytes[0] == 0x30) return FromSpkiDer(bytes);
+  if (!bytes.empty() && bytes[0] == 0x30) {
+    auto key = FromSpkiDer(bytes);
+    if (!key.ok() && IsDerCertificate(bytes)) {
+      return Error(Code::kMalformed, "key text is a DER certificate, not a public key: expected " + std::string(kPublicKeyForms));
+    }
+    return key;
+  }
   std::string_view text = AsChars(bytes);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
   auto der = Base64Decode(text);
@@ -211,7 +249,15 @@ Result<PrivateKey> PrivateKey::FromPem(ByteView pem) {
     ossl::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     pkey.reset(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   }
-  if (!pkey) return ossl::Fail(Code::kMalformed, "private key is not an unencrypted PEM private key");
+  if (!pkey) {
+    std::string label = PemLabel(pem);
+    if (!label.empty() && !IsPrivateKeyLabel(label)) {
+      ossl::ClearErrors();
+      std::string what = label == "ENCRYPTED PRIVATE KEY" ? "an encrypted private key" : "a PEM " + label + ", not a private key";
+      return Error(Code::kMalformed, "key text is " + what + ": expected an unencrypted PEM PRIVATE KEY (PKCS#8) or EC PRIVATE KEY");
+    }
+    return ossl::Fail(Code::kMalformed, "private key is not an unencrypted PEM private key");
+  }
   VOUCH_RETURN_IF_ERROR(CheckP256(pkey.get()));
   BIGNUM* raw = nullptr;
   if (EVP_PKEY_get_bn_param(pkey.get(), OSSL_PKEY_PARAM_PRIV_KEY, &raw) != 1) {

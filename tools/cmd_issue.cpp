@@ -67,6 +67,14 @@ Result<formats::EnvelopeKind> KindOf(const OutputFlags& o) {
   return *formats::KindFromName(o.format);
 }
 
+// --device-key takes the device's public key X; a refusal names the flag, so that a
+// certificate or the wrong key file given there reads as what it is.
+Result<PublicKey> DeviceKeyFlag(const std::string& path) {
+  auto key = LoadPublicKey(path);
+  if (!key.ok()) return key.status().Context("--device-key");
+  return key;
+}
+
 struct Issued {
   std::string path, id, device, serial, combined_key;
 };
@@ -96,8 +104,9 @@ Result<DraftRequest> BaseRequest(const std::string& domain_ca, const std::string
   VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> ca, LoadCertificates(domain_ca));
   r.domain_ca = ca[0];
   if (!domain_ca_key.empty()) {
-    VOUCH_ASSIGN_OR_RETURN(PrivateKey k, LoadPrivateKey(domain_ca_key));
-    r.domain_ca_key = k;
+    auto k = LoadPrivateKey(domain_ca_key);
+    if (!k.ok()) return k.status().Context("--domain-ca-key");
+    r.domain_ca_key = *k;
   }
   VOUCH_ASSIGN_OR_RETURN(r.expires_on, ExpiryFromFlags(expires_in, expires_on, r.created_on));
   if (!IsKnownAssertion(assertion)) {
@@ -173,7 +182,7 @@ Status RunIssue(const IssueFlags& f) {
     return RunBatch(f, r, signer, kind);
   }
   if (f.device_key.empty() || f.serial.empty()) return Error(Code::kUsage, "give --device-key and --serial (or --batch FILE)");
-  VOUCH_ASSIGN_OR_RETURN(r.device_key, LoadPublicKey(f.device_key));
+  VOUCH_ASSIGN_OR_RETURN(r.device_key, DeviceKeyFlag(f.device_key));
   r.serial_number = f.serial;
   VOUCH_ASSIGN_OR_RETURN(Issued i, IssueOne(r, signer, kind, f.output));
   if (f.output.json) PrintJson(ToJson(i));
@@ -183,7 +192,7 @@ Status RunIssue(const IssueFlags& f) {
 
 Status RunRequest(const RequestFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(DraftRequest r, BaseRequest(f.domain_ca, f.domain_ca_key, f.expires_in, f.expires_on, f.assertion));
-  VOUCH_ASSIGN_OR_RETURN(r.device_key, LoadPublicKey(f.device_key));
+  VOUCH_ASSIGN_OR_RETURN(r.device_key, DeviceKeyFlag(f.device_key));
   r.serial_number = f.serial;
   formats::Signer owner{*r.domain_ca_key, {r.domain_ca}};
   if (f.no_certificate) r.domain_ca_key.reset();
@@ -196,7 +205,7 @@ Status RunRequest(const RequestFlags& f) {
 
 // The device key the manufacturer has on record for this request.
 Result<PublicKey> DeviceKeyFor(const SignFlags& f, const Voucher& v) {
-  if (!f.device_key.empty()) return LoadPublicKey(f.device_key);
+  if (!f.device_key.empty()) return DeviceKeyFlag(f.device_key);
   VOUCH_ASSIGN_OR_RETURN(Bytes text, ReadFile(f.devices, formats::kMaxDevicesFileSize));
   VOUCH_ASSIGN_OR_RETURN(std::vector<formats::DeviceLine> lines, formats::ParseDevicesCsv(AsChars(text)));
   for (const auto& l : lines) {

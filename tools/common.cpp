@@ -21,8 +21,12 @@ Result<std::vector<Certificate>> LoadAnchors(const std::vector<std::string>& fil
 Result<formats::Signer> LoadSigner(const std::string& key_file, const std::string& cert_file,
                                    const std::string& chain_file) {
   formats::Signer s;
-  VOUCH_ASSIGN_OR_RETURN(s.key, LoadPrivateKey(key_file));
-  VOUCH_ASSIGN_OR_RETURN(s.chain, LoadCertificates(cert_file));
+  auto key = LoadPrivateKey(key_file);
+  if (!key.ok()) return key.status().Context("--signer-key");
+  s.key = *key;
+  auto chain = LoadCertificates(cert_file);
+  if (!chain.ok()) return chain.status().Context("--signer-cert");
+  s.chain = std::move(*chain);
   s.chain.resize(1);  // the signer's certificate is the first in its file
   auto cert_key = s.chain[0].Key();
   if (!cert_key.ok() || !(*cert_key == s.key.Public())) {
