@@ -33,6 +33,7 @@ struct FetchFlags {
   std::string state;
   std::vector<std::string> media;
   bool json = false, dry_run = false;
+  int lock_timeout = 60;
 };
 
 struct AcceptFlags {
@@ -143,6 +144,7 @@ int OutcomeExit(device::EnrollReport::Outcome o) {
 Status RunFetch(const FetchFlags& f) {
   device::FetchOptions o;
   o.dry_run = f.dry_run;
+  o.lock_timeout_ms = f.lock_timeout * 1000;
   VOUCH_ASSIGN_OR_RETURN(device::EnrollReport r, device::Fetch(f.state, f.media, o));
   PrintReport(r, f.json, f.dry_run);
   g_outcome_exit = OutcomeExit(r.outcome);
@@ -221,7 +223,13 @@ int main(int argc, char** argv) {
   c->add_option("MEDIUM", ff->media, "Mount points, directories or .vbundle files; never written to")->required();
   c->add_flag("--json", ff->json, "Print one JSON document");
   c->add_flag("--dry-run", ff->dry_run, "Judge what is found but change nothing");
-  c->footer("Exit status: 0 enrolled or already current, 3 no voucher for this device, 4 all refused, 2 usage, 1 error.\n"
+  c->add_option("--lock-timeout", ff->lock_timeout, "Seconds to wait for another vouch-device holding the state")
+      ->check(CLI::Range(0, 3600))->capture_default_str();
+  c->footer("The media are read by vouch-medium-reader, a separate process confined to them (its own user,\n"
+            "Landlock, seccomp, memory/CPU limits, a 15 s deadline); this process verifies what it hands back,\n"
+            "decides under a lock on the state, and applies. A reader that crashes or overruns is a refusal.\n"
+            "Exit status: 0 enrolled or already current, 3 no voucher for this device, 4 all refused,\n"
+            "2 usage, 1 error (no-medium: none of the media exist).\n"
             "Example:\n  vouch-device fetch --state /var/lib/vouch /media/usb0");
   c->callback([&action, ff] { action = [ff] { return RunFetch(*ff); }; });
 

@@ -3,7 +3,9 @@
 
 #include <map>
 
+#include "device/fetch.h"
 #include "device/judge.h"
+#include "device/protocol.h"
 #include "formats/envelope.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/cogen.h"
@@ -297,4 +299,72 @@ TEST_CASE("a generation left behind by a crash is ignored and cleaned up", "[enr
   CHECK(fs::read_symlink(f.tmp / "state" / "current") == "gen-3");
   CHECK_FALSE(fs::exists(f.tmp / "state" / "gen-2"));
   CHECK_FALSE(fs::exists(f.tmp / "state" / ".gen-3.tmp-1"));
+}
+
+// A stand-in for vouch-medium-reader: a shell script that writes `stream` (protocol records)
+// and then does `then` (exit 0, a crash, a hang).
+namespace {
+
+std::filesystem::path FakeReader(const test::TempDir& tmp, const std::string& name, const Bytes& stream,
+                                 const std::string& then) {
+  fs::path data = tmp / (name + ".bin");
+  REQUIRE(WriteFileAtomic(data, stream).ok());
+  fs::path script = tmp / name;
+  std::string text = "#!/bin/sh\ncat '" + data.string() + "'\n" + then + "\n";
+  REQUIRE(WriteFileAtomic(script, AsBytes(text), 0755).ok());
+  return script;
+}
+
+Bytes Stream(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a reader that crashes, hangs or lies is a refusal, never a changed state", "[enroll][reader]") {
+  Fixture f;
+  Bytes env = f.Issue();
+  Bytes good = Stream({*device::EncodeVoucher("stick/x.vjj", env)});
+  fs::create_directory(f.tmp / "stick");
+  auto fetch = [&](const fs::path& reader, int deadline_ms = 15000) {
+    device::FetchOptions o;
+    o.reader = reader;
+    o.deadline = std::chrono::milliseconds(deadline_ms);
+    auto before = Snapshot(f.tmp / "state");
+    auto r = device::Fetch(f.tmp / "state", {(f.tmp / "stick").string()}, o);
+    REQUIRE(r.ok());
+    return std::make_pair(*r, before);
+  };
+  auto refused = [&](const fs::path& reader, const std::string& why, int deadline_ms = 15000) {
+    auto [r, before] = fetch(reader, deadline_ms);
+    CHECK(r.outcome == device::EnrollReport::Outcome::kAllRefused);
+    bool said = false;
+    for (const auto& c : r.candidates) {
+      CHECK_FALSE(c.applied);
+      if (c.status.code() == Code::kReaderFailed && c.status.message().find(why) != std::string::npos) said = true;
+    }
+    CHECK(said);
+    auto after = Snapshot(f.tmp / "state");
+    after.erase("lock");
+    before.erase("lock");
+    CHECK(after == before);
+  };
+  // The control: the same voucher, and the end record, from a reader that exits 0, enrolls.
+  SECTION("a well-behaved reader") {
+    auto [r, before] = fetch(FakeReader(f.tmp, "ok", Stream({good, device::EncodeEnd()}), "exit 0"));
+    CHECK(r.outcome == device::EnrollReport::Outcome::kEnrolled);
+  }
+  // A genuine voucher sent, then the reader dies: nothing it sent is applied.
+  SECTION("killed after a good voucher") { refused(FakeReader(f.tmp, "kill", good, "kill -KILL $$"), "signal 9"); }
+  SECTION("aborted after its end record") {
+    refused(FakeReader(f.tmp, "abrt", Stream({good, device::EncodeEnd()}), "kill -ABRT $$"), "signal 6");
+  }
+  SECTION("exits non-zero") { refused(FakeReader(f.tmp, "exit", Stream({good, device::EncodeEnd()}), "exit 3"), "exit status 3"); }
+  SECTION("ends without its end record") { refused(FakeReader(f.tmp, "short", good, "exit 0"), "without its end record"); }
+  SECTION("breaks the protocol") {
+    refused(FakeReader(f.tmp, "junk", Stream({good, Bytes{'Z', 0, 0, 0, 0}, device::EncodeEnd()}), "exit 0"), "protocol");
+  }
+  SECTION("hangs past its deadline") { refused(FakeReader(f.tmp, "hang", good, "exec sleep 30"), "did not finish", 1000); }
 }
