@@ -45,7 +45,8 @@ Status Limits(const SandboxOptions& o, SandboxReport& report) {
   VOUCH_RETURN_IF_ERROR(Limit(RLIMIT_CORE, 0, "core"));
   VOUCH_RETURN_IF_ERROR(Limit(RLIMIT_FSIZE, 0, "fsize"));
   VOUCH_RETURN_IF_ERROR(Limit(RLIMIT_NOFILE, static_cast<rlim_t>(o.max_descriptors), "nofile"));
-  VOUCH_RETURN_IF_ERROR(Limit(RLIMIT_NPROC, 0, "nproc"));
+  // LeakSanitizer stops the world with a clone() at exit, which RLIMIT_NPROC would refuse.
+  if (!kSanitized) VOUCH_RETURN_IF_ERROR(Limit(RLIMIT_NPROC, 0, "nproc"));
   VOUCH_RETURN_IF_ERROR(Limit(RLIMIT_MEMLOCK, 0, "memlock"));
   VOUCH_RETURN_IF_ERROR(Limit(RLIMIT_MSGQUEUE, 0, "msgqueue"));
   // The soft limit sends SIGXCPU, which kills; the hard limit one second later SIGKILLs.
@@ -110,6 +111,17 @@ Status Landlock(const SandboxOptions& o, SandboxReport& report) {
     beneath.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE | (S_ISDIR(st.st_mode) ? LANDLOCK_ACCESS_FS_READ_DIR : 0);
     beneath.parent_fd = root;
     if (::syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) != 0) return Fail("landlock_add_rule");
+  }
+  if (kSanitized) {
+    // LeakSanitizer reads /proc/self/maps (and the like) at exit.
+    int proc = ::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct landlock_path_beneath_attr beneath{};
+    beneath.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+    beneath.parent_fd = proc;
+    if (proc < 0 || ::syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0) != 0) {
+      return Fail("landlock_add_rule /proc");
+    }
+    ::close(proc);
   }
   if (::syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) return Fail("landlock_restrict_self");
   report.landlock_abi = static_cast<int>(abi);
