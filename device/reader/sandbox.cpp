@@ -128,6 +128,11 @@ Status Landlock(const SandboxOptions& o, SandboxReport& report) {
   return Status::Ok();
 }
 
+// libseccomp's SCMP_A0..SCMP_A5 macros are C compound literals; this is the same in C++.
+scmp_arg_cmp Arg(unsigned int arg, scmp_compare op, scmp_datum_t a, scmp_datum_t b = 0) {
+  return scmp_arg_cmp{arg, op, a, b};
+}
+
 Status Seccomp(const SandboxOptions& o, SandboxReport& report) {
   if (kSanitized) {
     report.missing.push_back("seccomp (sanitizer build)");
@@ -157,18 +162,18 @@ Status Seccomp(const SandboxOptions& o, SandboxReport& report) {
   for (int fd : {o.output_fd, 2}) {
     for (const char* name : {"write", "writev"}) {
       int nr = seccomp_syscall_resolve_name(name);
-      if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(fd)));
+      if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, Arg(0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(fd)));
     }
   }
   // Opens for reading only; no file is created, truncated or opened for writing.
   constexpr scmp_datum_t kWriteFlags = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | 020000000 /* __O_TMPFILE */;
-  if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, kWriteFlags, 0));
-  if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1, SCMP_A1(SCMP_CMP_MASKED_EQ, kWriteFlags, 0));
+  if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1, Arg(2, SCMP_CMP_MASKED_EQ, kWriteFlags, 0));
+  if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1, Arg(1, SCMP_CMP_MASKED_EQ, kWriteFlags, 0));
   // Memory, never executable.
-  if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-  if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+  if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, Arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+  if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1, Arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
   // abort() signals itself, and nothing else.
-  if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(::getpid())));
+  if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, Arg(0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(::getpid())));
   // What no reader has a reason to try is fatal, so an exploit's first step ends it.
   for (const char* name : {"socket", "socketpair", "connect", "bind", "listen", "accept", "accept4", "sendto", "sendmsg",
                            "execve", "execveat", "fork", "vfork", "clone", "clone3", "ptrace", "process_vm_readv",

@@ -49,7 +49,7 @@ make_leaf() {
 bounded_fetch() {
   : "${MEASURE:?path to the measure test tool}"
   local name=$1 medium=$2 state=${3:-dev} rc=0
-  timeout 60 "$MEASURE" strace -f -qq --seccomp-bpf -o "$name.trace" -e trace=openat,open,setresuid,execve \
+  timeout 60 "$MEASURE" strace -f -qq --seccomp-bpf -o "$name.trace" -e trace=openat,open,setresuid,execve,landlock_restrict_self,seccomp \
     "$VOUCH_DEVICE" fetch --dry-run --json --state "$state" "$medium" >"$name.json" 2>"$name.m" || rc=$?
   read -r secs kib code < <(tail -1 "$name.m")
   echo "$name: ${secs}s, $((kib / 1024)) MiB peak, exit $code"
@@ -66,6 +66,10 @@ bounded_fetch() {
              confined[$1] && /open(at)?\(/ && !/openat\([0-9]+,/ && $0 !~ allow { print }' "$name.trace")
   [ -z "$off" ] || { echo "$off" >&2; fail "$name: the reader opened something off the medium"; }
   grep -q "setresuid(" "$name.trace" || [ "$(id -u)" != 0 ] || fail "$name: the reader did not drop its user"
+  grep -Eq "landlock_restrict_self\(.*\) += 0" "$name.trace" || fail "$name: the reader is not under Landlock"
+  if [ "${VOUCH_SANITIZED:-0}" != 1 ]; then
+    grep -Eq "seccomp\(SECCOMP_SET_MODE_FILTER, 0, .*\) += 0" "$name.trace" || fail "$name: the reader is not under seccomp"
+  fi
   ok
 }
 
