@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "cache/enroll.h"
+#include "formats/candidate_report.h"
 #include "formats/bundle.h"
 #include "libvoucher/cert.h"
 #include "libvoucher/status.h"
@@ -26,6 +26,8 @@ class Staging;
 }
 
 namespace vouch::cache {
+
+using formats::CandidateReport;
 
 inline constexpr std::string_view kBranch = "refs/heads/vouchers";
 inline constexpr size_t kAutoGcPacks = 64;  // consolidate once an import leaves more packs
