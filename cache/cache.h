@@ -32,6 +32,18 @@ using formats::CandidateReport;
 inline constexpr std::string_view kBranch = "refs/heads/vouchers";
 inline constexpr size_t kAutoGcPacks = 64;  // consolidate once an import leaves more packs
 
+// Bounds on every history vouch takes from elsewhere (cache.md, "Bounds"). Each object's type
+// and size are read from its header before the object is read, so an object over its cap
+// costs its header, not its size. Voucher blobs are capped at formats::kMaxVoucherSize.
+struct HistoryLimits {
+  uint64_t max_commit = 64 * 1024;  // one commit object, message included
+  uint64_t max_tree = 1 << 20;      // one tree object: 10,000 vouchers under one device
+  unsigned max_parents = 16;        // parents of one commit
+  size_t max_commits = 200000;      // new commits in one pull (0: no cap; verify has none)
+  uint64_t max_objects = 2000000;   // objects a remote may send in one pull
+  uint64_t max_bytes = 2ull << 30;  // bytes a remote may send in one pull
+};
+
 struct AddReport {
   size_t added = 0;    // new vouchers committed
   size_t present = 0;  // already in the cache: no-ops
@@ -104,11 +116,19 @@ class Cache {
   // rewritten since the last pull (kRewritten; kIdMismatch or kMalformed for bad vouchers), verifies the new vouchers (signatures too when
   // the cache has anchors), then fast-forwards or merges by union. On refusal the branch
   // is unchanged.
-  Result<PullReport> Pull(const std::string& remote);
+  Result<PullReport> Pull(const std::string& remote, const HistoryLimits& limits = {});
   // Fast-forward only: refuses (kRewritten) when the remote has history this cache lacks.
   Status Push(const std::string& remote);
 
   git_repository* repo() const { return repo_; }
+
+  // What a verification found: the commits it verified, the paths they add (and their
+  // blobs), and the objects among them that the cache does not have.
+  struct Verified {
+    size_t commits = 0;
+    std::map<std::string, git_oid> added;
+    std::vector<git_oid> fresh;
+  };
 
  private:
   Cache() = default;
@@ -118,8 +138,11 @@ class Cache {
   Result<std::string> CommitOnTip(const std::map<std::string, git_oid>& entries,
                                   const std::optional<std::string>& merge_parent, const std::string& message,
                                   size_t* added);
-  Status VerifyRange(const std::string& tip, const std::optional<std::string>& known, size_t* commits,
-                     std::map<std::string, git_oid>* added) const;
+  // Verifies the history of `tip` as `repo` holds it (the cache, or a pull's quarantine)
+  // down to commits on the branch `known` (none: the whole history), within `limits`.
+  // `refusal` (may be null) says why a read failed when the files it came from were refused.
+  Status VerifyHistory(git_repository* repo, const git_oid& tip, const std::optional<git_oid>& known,
+                       const HistoryLimits& limits, const Status* refusal, Verified* out) const;
   // The voucher's layout path, after checking it (and that it is `filed_at`, unless empty).
   Result<std::string> CheckVoucher(const std::string& filed_at, ByteView bytes) const;
   git_repository* repo_ = nullptr;

@@ -1,12 +1,51 @@
 // Cache::Pull and Cache::Push: mirroring over ordinary git remotes.
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "cache/cache.h"
 #include "cache/git/git.h"
+#include "cache/git/remote.h"
 #include "cache/git/store.h"
+#include "formats/voucher_json.h"
 
 namespace vouch::cache {
 namespace {
+
+// A configured remote's URL, else the argument itself (an existing path made absolute).
+std::string UrlOf(git_repository* repo, const std::string& name_or_url) {
+  git_remote* r = nullptr;
+  if (git_remote_lookup(&r, repo, name_or_url.c_str()) == 0) {
+    git::RemotePtr owned(r);
+    return git_remote_url(r);
+  }
+  git_error_clear();
+  std::error_code ec;
+  if (std::filesystem::exists(name_or_url, ec)) return std::filesystem::absolute(name_or_url).string();
+  return name_or_url;
+}
+
+// The directory of a local remote: a path that exists, or a file:// URL (%XX decoded);
+// none for a network URL. This is the test libgit2 makes to pick its local transport.
+std::optional<std::string> LocalPath(const std::string& url) {
+  if (url.rfind("file://", 0) == 0) {
+    std::string path;
+    for (size_t i = 7; i < url.size(); ++i) {
+      if (url[i] == '%' && i + 2 < url.size() && std::isxdigit(static_cast<unsigned char>(url[i + 1])) &&
+          std::isxdigit(static_cast<unsigned char>(url[i + 2]))) {
+        path.push_back(static_cast<char>(std::stoi(url.substr(i + 1, 2), nullptr, 16)));
+        i += 2;
+      } else {
+        path.push_back(url[i]);
+      }
+    }
+    return path;
+  }
+  if (url.find("://") != std::string::npos) return std::nullopt;
+  std::error_code ec;
+  if (std::filesystem::is_directory(url, ec)) return url;
+  return std::nullopt;
+}
 
 // A configured remote by name, else an anonymous one for a URL or path.
 Result<git::RemotePtr> OpenRemote(git_repository* repo, const std::string& name_or_url, std::string* url) {
@@ -16,27 +55,16 @@ Result<git::RemotePtr> OpenRemote(git_repository* repo, const std::string& name_
     return git::RemotePtr(r);
   }
   git_error_clear();
-  *url = name_or_url;
-  std::error_code ec;
-  if (std::filesystem::exists(name_or_url, ec)) *url = std::filesystem::absolute(name_or_url).string();
+  *url = UrlOf(repo, name_or_url);
   if (git_remote_create_anonymous(&r, repo, url->c_str()) != 0) return git::Fail(Code::kUsage, "remote '" + name_or_url + "'");
   return git::RemotePtr(r);
 }
 
-// One private ref name per remote URL: where its branch lands, and the tip last accepted.
+// One private ref name per remote URL: the tip last accepted from it.
 std::string KeyOf(const std::string& url) {
   git_oid oid;
   git_odb_hash(&oid, url.data(), url.size(), GIT_OBJECT_BLOB);
   return git::OidText(oid);
-}
-
-void DeleteRef(git_repository* repo, const std::string& ref) {
-  git_reference* r = nullptr;
-  if (git_reference_lookup(&r, repo, ref.c_str()) == 0) {
-    git_reference_delete(r);
-    git_reference_free(r);
-  }
-  git_error_clear();
 }
 
 Status SetRef(git_repository* repo, const std::string& ref, const git_oid& to) {
@@ -46,73 +74,146 @@ Status SetRef(git_repository* repo, const std::string& ref, const git_oid& to) {
   return rc == 0 ? Status::Ok() : git::Fail(Code::kIo, ref);
 }
 
-}  // namespace
+constexpr const char* kIncoming = "refs/vouch/incoming";
 
-Result<Cache::PullReport> Cache::Pull(const std::string& remote_name) {
-  std::string url;
-  VOUCH_ASSIGN_OR_RETURN(git::RemotePtr remote, OpenRemote(repo_, remote_name, &url));
-  std::string key = KeyOf(url);
-  std::string incoming_ref = "refs/vouch/incoming/" + key, tracking_ref = "refs/vouch/remotes/" + key;
-  std::string spec = "+" + std::string(kBranch) + ":" + incoming_ref;
+// What a network fetch may send: checked as the pack arrives, from its header (objects) and
+// the bytes counted so far. libgit2 counts received bytes only for a progress callback, so
+// this callback is also what makes a git:// pull report them.
+struct Transfer {
+  const HistoryLimits* limits;
+  uint64_t bytes = 0;
+  Status refusal;
+};
+
+int OnTransfer(const git_indexer_progress* s, void* payload) {
+  auto* t = static_cast<Transfer*>(payload);
+  t->bytes = s->received_bytes;
+  if (s->total_objects > t->limits->max_objects) {
+    t->refusal = Error(Code::kTooLarge, "it sends " + std::to_string(s->total_objects) + " objects, over the cap of " +
+                                            std::to_string(t->limits->max_objects) + " for one pull");
+    return -1;
+  }
+  if (s->received_bytes > t->limits->max_bytes) {
+    t->refusal = Error(Code::kTooLarge, "it sends over " + std::to_string(t->limits->max_bytes) + " bytes, the cap for one pull");
+    return -1;
+  }
+  return 0;
+}
+
+// Fetches the remote's branch into the quarantine's refs/vouch/incoming. The cache's tip
+// (and the tip last accepted from this remote) are named there too, so that the remote
+// sends only what the cache lacks. Only the branch is fetched: never tags, never
+// refs/replace/*, which git would honour and libgit2 does not.
+Status Fetch(git_repository* quarantine, const std::string& url, const std::optional<git_oid>& local,
+             const std::optional<git_oid>& tracked, const HistoryLimits& limits, uint64_t* bytes, uint64_t* objects) {
+  if (local) VOUCH_RETURN_IF_ERROR(SetRef(quarantine, std::string(kBranch), *local));
+  if (tracked) VOUCH_RETURN_IF_ERROR(SetRef(quarantine, "refs/vouch/tracked", *tracked));
+  git_remote* r = nullptr;
+  if (git_remote_create_anonymous(&r, quarantine, url.c_str()) != 0) return git::Fail(Code::kUsage, "remote '" + url + "'");
+  git::RemotePtr remote(r);
+  std::string spec = "+" + std::string(kBranch) + ":" + kIncoming;
   char* specs[] = {spec.data()};
   git_strarray refspecs = {specs, 1};
+  Transfer transfer{&limits, 0, Status::Ok()};
   git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
   opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-  if (git_remote_fetch(remote.get(), &refspecs, &opts, "vouch: pull") != 0) return git::Fail(Code::kIo, "fetch from " + url);
-  PullReport report;
-  report.received_bytes = git_remote_stats(remote.get())->received_bytes;
+  opts.update_fetchhead = 0;
+  opts.callbacks.transfer_progress = OnTransfer;
+  opts.callbacks.payload = &transfer;
+  int rc = git_remote_fetch(r, &refspecs, &opts, "vouch: pull");
+  *bytes = transfer.bytes;
+  *objects = git_remote_stats(r)->total_objects;
+  if (!transfer.refusal.ok()) {
+    git_error_clear();
+    return transfer.refusal;
+  }
+  if (rc != 0) return git::Fail(Code::kIo, "fetch");
+  return Status::Ok();
+}
 
-  VOUCH_ASSIGN_OR_RETURN(std::optional<git_oid> incoming, git::ResolveRef(repo_, incoming_ref.c_str()));
-  if (!incoming) return Error(Code::kNotFound, url + " has no " + std::string(kBranch));
-  auto refuse = [&](Status s) {
-    DeleteRef(repo_, incoming_ref);
-    return s.Context("pull from " + url);
-  };
-  // A remote that no longer contains what we accepted from it before has been rewritten.
+}  // namespace
+
+Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const HistoryLimits& limits) {
+  std::string url = UrlOf(repo_, remote_name);
+  std::string key = KeyOf(url), tracking_ref = "refs/vouch/remotes/" + key;
+  // Every refusal names the remote; the cache's objects and branch are as they were.
+  auto refuse = [&](const Status& s) { return s.Context("pull from " + url); };
+  VOUCH_ASSIGN_OR_RETURN(std::optional<git_oid> local, git::ResolveRef(repo_, std::string(kBranch).c_str()));
   VOUCH_ASSIGN_OR_RETURN(std::optional<git_oid> tracked, git::ResolveRef(repo_, tracking_ref.c_str()));
+  // Nothing the remote has reaches the cache's objects before it is verified: it lands in
+  // a quarantine (a fetch's pack there, a local remote read in place).
+  VOUCH_ASSIGN_OR_RETURN(git::Quarantine quarantine, git::Quarantine::Make(repo_));
+  PullReport report;
+  std::optional<git_oid> incoming;
+  uint64_t sent = 0;  // objects a network remote sent
+  std::optional<std::string> local_path = LocalPath(url);
+  uint64_t max_object = std::max({limits.max_commit, limits.max_tree, uint64_t{formats::kMaxVoucherSize}});
+  if (local_path) {
+    git::LocalRemoteLimits local_limits;
+    local_limits.max_object = max_object;
+    auto opened = quarantine.OpenLocal(*local_path, url, local_limits);
+    if (!opened.ok()) return refuse(opened.status());
+    incoming = *opened;
+  } else {
+    VOUCH_RETURN_IF_ERROR(quarantine.GuardFetch(max_object));
+    Status fetched = Fetch(quarantine.repo(), url, local, tracked, limits, &report.received_bytes, &sent);
+    if (!quarantine.refusal().ok()) return refuse(quarantine.refusal());
+    if (!fetched.ok()) return refuse(fetched);
+    if (report.received_bytes == 0) report.received_bytes = quarantine.PackBytes();
+    VOUCH_ASSIGN_OR_RETURN(incoming, git::ResolveRef(quarantine.repo(), kIncoming));
+  }
+  if (!incoming) return Error(Code::kNotFound, url + " has no " + std::string(kBranch));
+
+  // Only what is new is verified: the cost follows the delta, not the cache.
+  Verified verified;
+  Status v = VerifyHistory(quarantine.repo(), *incoming, local, limits, &quarantine.refusal(), &verified);
+  if (!v.ok()) return refuse(v);
+  report.new_commits = verified.commits;
+  // A remote that no longer contains what we accepted from it before has been rewritten.
   if (tracked) {
-    auto contains = git::IsAncestor(repo_, *tracked, *incoming);
+    auto contains = git::IsAncestor(quarantine.repo(), *tracked, *incoming);
     if (!contains.ok()) return refuse(contains.status());
     if (!*contains) {
       return refuse(Error(Code::kRewritten, "remote history was rewritten: it no longer contains " +
                                                 git::OidText(*tracked).substr(0, 12) + ", pulled before"));
     }
   }
-  VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> local, Tip());
-  std::map<std::string, git_oid> added;
-  // Only what is new is verified: the cost follows the delta, not the cache.
-  Status v = VerifyRange(git::OidText(*incoming), local, &report.new_commits, &added);
-  if (!v.ok()) return refuse(v);
+
+  // Verified: the new objects move into the cache as one pack (gc, which drops packs,
+  // waits while this holds the lock shared).
+  VOUCH_ASSIGN_OR_RETURN(git::CacheLock lock, git::CacheLock::Take(path_.string(), git::CacheLock::Mode::kShared));
+  auto adopted = quarantine.Adopt(repo_, verified.fresh, local_path ? 0 : sent);
+  if (!adopted.ok()) return refuse(adopted.status());
+  if (local_path) report.received_bytes = *adopted;
 
   std::string incoming_hex = git::OidText(*incoming);
   report.tip = incoming_hex;
   bool done = false;
+  VOUCH_ASSIGN_OR_RETURN(local, git::ResolveRef(repo_, std::string(kBranch).c_str()));  // it may have moved meanwhile
   if (!local) {
     done = git::CompareAndSwap(repo_, std::string(kBranch).c_str(), *incoming, std::nullopt, "vouch: pull").ok();
     if (done) report.kind = PullReport::Kind::kFastForward;
   } else {
-    git_oid local_oid;
-    git_oid_fromstr(&local_oid, local->c_str());
-    VOUCH_ASSIGN_OR_RETURN(bool behind, git::IsAncestor(repo_, *incoming, local_oid));
-    VOUCH_ASSIGN_OR_RETURN(bool ahead, git::IsAncestor(repo_, local_oid, *incoming));
+    VOUCH_ASSIGN_OR_RETURN(bool behind, git::IsAncestor(repo_, *incoming, *local));
+    VOUCH_ASSIGN_OR_RETURN(bool ahead, git::IsAncestor(repo_, *local, *incoming));
     if (behind) {
-      report.kind = git_oid_equal(&local_oid, &*incoming) ? PullReport::Kind::kUpToDate : PullReport::Kind::kRemoteBehind;
-      report.tip = *local;
+      report.kind = git_oid_equal(&*local, &*incoming) ? PullReport::Kind::kUpToDate : PullReport::Kind::kRemoteBehind;
+      report.tip = git::OidText(*local);
       done = true;
     } else if (ahead) {
-      done = git::CompareAndSwap(repo_, std::string(kBranch).c_str(), *incoming, local_oid, "vouch: pull").ok();
+      done = git::CompareAndSwap(repo_, std::string(kBranch).c_str(), *incoming, *local, "vouch: pull").ok();
       if (done) report.kind = PullReport::Kind::kFastForward;
     }
   }
   if (!done) {
     // Diverged (or raced): a merge commit whose tree is the union of both sides.
     size_t n = 0;
-    VOUCH_ASSIGN_OR_RETURN(report.tip, CommitOnTip(added, incoming_hex, "vouch: merge vouchers from " + url, &n));
+    VOUCH_ASSIGN_OR_RETURN(report.tip, CommitOnTip(verified.added, incoming_hex, "vouch: merge vouchers from " + url, &n));
     report.kind = PullReport::Kind::kMerged;
   }
-  report.new_vouchers = report.kind == PullReport::Kind::kRemoteBehind || report.kind == PullReport::Kind::kUpToDate ? 0 : added.size();
+  report.new_vouchers = report.kind == PullReport::Kind::kRemoteBehind || report.kind == PullReport::Kind::kUpToDate ? 0 : verified.added.size();
   VOUCH_RETURN_IF_ERROR(SetRef(repo_, tracking_ref, *incoming));
-  DeleteRef(repo_, incoming_ref);
+  VOUCH_RETURN_IF_ERROR(git::RecordRemote(repo_, key, url));
   return report;
 }
 
@@ -132,6 +233,9 @@ int OnPushUpdate(const char* refname, const char* status, void* payload) {
 Status Cache::Push(const std::string& remote_name) {
   std::string url;
   VOUCH_ASSIGN_OR_RETURN(git::RemotePtr remote, OpenRemote(repo_, remote_name, &url));
+  // libgit2's local transport opens the remote as a repository (config, HEAD, refs): they
+  // are checked first, so that a FIFO or a link there is refused rather than followed.
+  if (auto path = LocalPath(url)) VOUCH_RETURN_IF_ERROR(git::CheckLocalRemote(*path, url).Context("push to " + url));
   VOUCH_ASSIGN_OR_RETURN(std::optional<git_oid> local, git::ResolveRef(repo_, std::string(kBranch).c_str()));
   if (!local) return Error(Code::kNotFound, "the cache is empty: nothing to push");
   // Fast-forward only, checked here so the refusal is precise rather than the server's.

@@ -107,7 +107,13 @@ Status RunPush(const CacheFlags& f) {
 
 Status RunPull(const CacheFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
-  VOUCH_ASSIGN_OR_RETURN(Cache::PullReport r, c.Pull(f.remote));
+  auto pulled = c.Pull(f.remote);
+  if (!pulled.ok()) {
+    // Scripts read the refusal from the one JSON document as well as from stderr.
+    if (f.json) PrintJson({{"result", "refused"}, {"code", CodeName(pulled.status().code())}, {"message", pulled.status().message()}});
+    return pulled.status();
+  }
+  const Cache::PullReport& r = *pulled;
   const char* kinds[] = {"up-to-date", "fast-forward", "merged", "remote-behind"};
   const char* kind = kinds[static_cast<int>(r.kind)];
   if (f.json) {
@@ -161,12 +167,20 @@ void AddCacheCommands(CLI::App& app, Action& action) {
   c = sub("list", "List every voucher in the cache", RunList);
   c->add_flag("--json", f->json, "Print one JSON document");
   c = sub("verify", "Prove the whole history append-only and every voucher id right", RunVerify);
+  c->footer("Also: the branch still holds every tip pulled from a remote and every commit a bundle was\n"
+            "exported from (rewritten), and the cache has no refs/replace/*, info/grafts or shallow, which\n"
+            "git honours and vouch does not (unsupported).");
   c->add_flag("--json", f->json, "Print one JSON document");
   c = sub("push", "Fast-forward a mirror (path, file://, git://, https:// or a configured remote)", RunPush);
   c->add_option("REMOTE", f->remote, "Where to push")->required();
   c = sub("pull", "Fetch a mirror, verify its history is append-only, merge by union", RunPull);
   c->add_option("REMOTE", f->remote, "Where to pull from")->required();
-  c->add_flag("--json", f->json, "Print one JSON document");
+  c->add_flag("--json", f->json, "Print one JSON document (a refusal too: result, code, message)");
+  c->footer("Only the remote's refs/heads/vouchers is read, into a quarantine beside the cache; nothing\n"
+            "reaches the cache before the new history is verified, within bounds read from object headers:\n"
+            "commits 64 KiB, trees 1 MiB, vouchers 64 KiB, 16 parents, 200,000 commits a pull (cache/cache.md).\n"
+            "A local remote is never opened as a repository: FIFOs, links and alternates are refused.\n"
+            "Examples:\n  vouch cache pull git://mirror.example/vouchers.git\n  vouch cache pull /media/stick/vouchers.git --json");
   sub("gc", "Consolidate the cache's packs into one", RunGc);
   cache->footer("Examples:\n  vouch cache init --trust mfr-root.pem\n  vouch cache import /media/stick\n"
                 "  vouch cache pull git://mirror.example/vouchers.git\n  vouch cache push /media/stick/vouchers.git");

@@ -85,6 +85,7 @@ class PackPipe {
     return !failed_;
   }
   git_indexer_progress* stats() { return &stats_; }
+  uint64_t bytes() const { return bytes_; }  // the pack's size
   const std::string& error() const { return error_; }  // after Close() returned false
 
  private:
@@ -95,6 +96,7 @@ class PackPipe {
     if (failed_) return -1;
     const auto* p = static_cast<const uint8_t*>(data);
     current_.insert(current_.end(), p, p + size);
+    bytes_ += size;
     if (current_.size() >= kBuffer) Hand();
     return 0;
   }
@@ -129,6 +131,7 @@ class PackPipe {
 
   git_odb_writepack* wp_;
   git_indexer_progress stats_{};
+  uint64_t bytes_ = 0;
   std::vector<uint8_t> current_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -221,27 +224,35 @@ Status Staging::WriteBlob(const git_oid& oid, ByteView data) {
 
 Status Staging::Flush() {
   if (pending_.empty()) return Status::Ok();
+  VOUCH_RETURN_IF_ERROR(WritePack(staging_.get(), pending_, cache_odb_.get()).status());
+  git_mempack_reset(mempack_);
+  pending_.clear();
+  return Status::Ok();
+}
+
+Result<uint64_t> WritePack(git_repository* from, const std::vector<git_oid>& ids, git_odb* into) {
+  if (ids.empty()) return uint64_t{0};
   git_packbuilder* raw = nullptr;
-  if (git_packbuilder_new(&raw, staging_.get()) != 0) return Fail(Code::kInternal, "packbuilder");
+  if (git_packbuilder_new(&raw, from) != 0) return Fail(Code::kInternal, "packbuilder");
   std::unique_ptr<git_packbuilder, Deleter<git_packbuilder_free>> pb(raw);
   git_packbuilder_set_threads(raw, 0);  // 0: as many as there are cores
-  for (const auto& oid : pending_) {
+  for (const auto& oid : ids) {
     if (git_packbuilder_insert(raw, &oid, nullptr) != 0) return Fail(Code::kIo, "pack object " + OidText(oid));
   }
   git_odb_writepack* wp = nullptr;
-  if (git_odb_write_pack(&wp, cache_odb_.get(), nullptr, nullptr) != 0) return Fail(Code::kIo, "pack write");
+  if (git_odb_write_pack(&wp, into, nullptr, nullptr) != 0) return Fail(Code::kIo, "pack write");
   std::unique_ptr<git_odb_writepack, void (*)(git_odb_writepack*)> writer(wp, [](git_odb_writepack* w) { w->free(w); });
+  uint64_t bytes = 0;
   {
     PackPipe pipe(wp);
     int rc = git_packbuilder_foreach(raw, &PackPipe::Write, &pipe);
     if (!pipe.Close()) return Error(Code::kIo, "pack write: " + pipe.error());
     if (rc != 0) return Fail(Code::kIo, "pack build", rc);
     if (wp->commit(wp, pipe.stats()) != 0) return Fail(Code::kIo, "pack index");
+    bytes = pipe.bytes();
   }
-  if (git_odb_refresh(cache_odb_.get()) != 0) return Fail(Code::kIo, "object database refresh");
-  git_mempack_reset(mempack_);
-  pending_.clear();
-  return Status::Ok();
+  if (git_odb_refresh(into) != 0) return Fail(Code::kIo, "object database refresh");
+  return bytes;
 }
 
 }  // namespace vouch::cache::git

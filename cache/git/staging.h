@@ -49,4 +49,9 @@ class Staging {
   std::vector<git_oid> pending_;
 };
 
+// Writes the objects `ids` (read through `from`) as one pack into `into`: the packbuilder's
+// delta search on every core, the indexer on another thread (what Staging::Flush does).
+// Returns the size of the pack in bytes.
+Result<uint64_t> WritePack(git_repository* from, const std::vector<git_oid>& ids, git_odb* into);
+
 }  // namespace vouch::cache::git

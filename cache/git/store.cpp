@@ -131,6 +131,39 @@ Status CompareAndSwap(git_repository* repo, const char* ref, const git_oid& to, 
   return Fail(Code::kIo, std::string("cannot move ") + ref, rc);
 }
 
+namespace {
+
+std::string RemotesFile(git_repository* repo) { return std::string(git_repository_path(repo)) + "vouch/remotes"; }
+
+}  // namespace
+
+Status RecordRemote(git_repository* repo, const std::string& key, const std::string& url) {
+  git_config* raw = nullptr;
+  std::string path = RemotesFile(repo);
+  if (git_config_open_ondisk(&raw, path.c_str()) != 0) return Fail(Code::kIo, path);
+  std::unique_ptr<git_config, Deleter<git_config_free>> cfg(raw);
+  std::string name = "remote." + key + ".url";
+  git_buf old = GIT_BUF_INIT;
+  bool same = git_config_get_string_buf(&old, raw, name.c_str()) == 0 && url == old.ptr;
+  git_buf_dispose(&old);
+  git_error_clear();
+  if (!same && git_config_set_string(raw, name.c_str(), url.c_str()) != 0) return Fail(Code::kIo, path);
+  return Status::Ok();
+}
+
+std::string RemoteUrl(git_repository* repo, const std::string& key) {
+  git_config* raw = nullptr;
+  std::string path = RemotesFile(repo), url = key;
+  if (::access(path.c_str(), R_OK) == 0 && git_config_open_ondisk(&raw, path.c_str()) == 0) {
+    git_buf buf = GIT_BUF_INIT;
+    if (git_config_get_string_buf(&buf, raw, ("remote." + key + ".url").c_str()) == 0) url = buf.ptr;
+    git_buf_dispose(&buf);
+    git_config_free(raw);
+  }
+  git_error_clear();
+  return url;
+}
+
 Result<bool> IsAncestor(git_repository* repo, const git_oid& ancestor, const git_oid& descendant) {
   if (git_oid_equal(&ancestor, &descendant)) return true;
   int rc = git_graph_descendant_of(repo, &descendant, &ancestor);

@@ -38,6 +38,12 @@ Result<git_oid> MakeCommit(git_repository* repo, const git_oid& tree, const std:
 Status CompareAndSwap(git_repository* repo, const char* ref, const git_oid& to, const std::optional<git_oid>& from,
                       const std::string& log);
 
+// Remotes pulled from: refs/vouch/remotes/<key> holds the tip last accepted from a URL, and
+// <cache>/vouch/remotes (a git config file) remote.<key>.url the URL, so that messages can
+// name it. RemoteUrl answers "<key>" when it was not recorded.
+Status RecordRemote(git_repository* repo, const std::string& key, const std::string& url);
+std::string RemoteUrl(git_repository* repo, const std::string& key);
+
 // True when `ancestor` is `descendant` or one of its ancestors.
 Result<bool> IsAncestor(git_repository* repo, const git_oid& ancestor, const git_oid& descendant);
 

@@ -1,9 +1,18 @@
 // The cache's import path in process: sources read a batch at a time, objects staged in
 // memory and stored as one pack, vouchers already present counted and not written again.
 #include <catch2/catch.hpp>
+#include <git2.h>
+#include <openssl/evp.h>
+#include <sys/resource.h>
+#include <zlib.h>
 
+#include <algorithm>
+#include <array>
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <functional>
 
 #include "cache/cache.h"
 #include "cache/sources.h"
@@ -175,4 +184,246 @@ TEST_CASE("a shard set is imported a group of bundles at a time", "[cache]") {
   std::vector<cache::Offered> batch;
   CHECK_FALSE(*files_only->Next(&batch));
   CHECK(files_only->refused().empty());
+}
+
+namespace {
+
+// Everything a refused pull must leave as it was: refs, packs, loose objects, vouch/.
+std::string Snapshot(const fs::path& cache) {
+  std::vector<std::string> names;
+  for (auto& e : fs::recursive_directory_iterator(cache)) {
+    if (e.path().filename() == "FETCH_HEAD") continue;
+    names.push_back(fs::relative(e.path(), cache).string());
+  }
+  std::sort(names.begin(), names.end());
+  std::string out;
+  for (const auto& n : names) out += n + "\n";
+  auto c = cache::Cache::Open(cache);
+  if (c.ok() && c->Tip().ok() && *c->Tip()) out += **c->Tip();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a pull is bounded: commits, commit and tree sizes, and nothing of a refused pull stays", "[cache]") {
+  test::TempDir tmp;
+  test::Pki pki = test::Pki::Make();
+  auto vouchers = IssueMany(pki, 6);
+  auto a = cache::Cache::Init(tmp / "a.git", {pki.mfr_root});
+  REQUIRE(a.ok());
+  for (size_t i = 0; i < vouchers.size(); ++i) {  // six commits
+    Put(tmp / ("src" + std::to_string(i)) / vouchers[i].path, vouchers[i].bytes);
+    Import(*a, {(tmp / ("src" + std::to_string(i))).string()}, 8);
+  }
+  auto b = cache::Cache::Init(tmp / "b.git", {pki.mfr_root});
+  REQUIRE(b.ok());
+  std::string before = Snapshot(tmp / "b.git");
+  std::string remote = (tmp / "a.git").string();
+
+  cache::HistoryLimits limits;
+  limits.max_commits = 5;
+  auto r = b->Pull(remote, limits);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Code::kTooLarge);
+  CHECK_THAT(r.status().message(), Catch::Contains("pull from " + remote) && Catch::Contains("over 5 new commits"));
+  CHECK(Snapshot(tmp / "b.git") == before);
+
+  limits = {};
+  limits.max_commit = 100;  // each commit is some 200 bytes
+  r = b->Pull(remote, limits);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Code::kTooLarge);
+  CHECK_THAT(r.status().message(), Catch::Contains("over the cap of 100"));
+  CHECK(Snapshot(tmp / "b.git") == before);
+
+  limits = {};
+  limits.max_tree = 20;  // the root tree alone is 36 bytes
+  r = b->Pull(remote, limits);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Code::kTooLarge);
+  CHECK_THAT(r.status().message(), Catch::Contains("tree") && Catch::Contains("over the cap of 20"));
+  CHECK(Snapshot(tmp / "b.git") == before);
+
+  limits = {};
+  limits.max_commits = 6;
+  r = b->Pull(remote, limits);
+  REQUIRE(r.ok());
+  CHECK(r->new_commits == 6);
+  CHECK(r->new_vouchers == 6);
+  CHECK(r->received_bytes > 0);
+  CHECK(Packs(tmp / "b.git") == 1);  // the verified objects, as one pack
+  CHECK(*b->Tip() == *a->Tip());
+  CHECK(b->Verify().ok());
+  CHECK(Fsck(tmp / "b.git"));
+  for (auto& e : fs::directory_iterator(tmp / "b.git" / "vouch")) CHECK(e.path().filename().string().rfind("pull-", 0) != 0);
+
+  // Pulled again: nothing new is verified or written; a quarantine a killed pull left (its
+  // lock free, older than a minute) is removed.
+  fs::path stale = tmp / "b.git" / "vouch" / "pull-killed";
+  Put(stale / "git" / "objects" / "pack" / "pack-1.pack", AsBytes(std::string_view("half a pack")));
+  fs::last_write_time(stale, fs::file_time_type::clock::now() - std::chrono::minutes(5));
+  r = b->Pull(remote, limits);
+  CHECK_FALSE(fs::exists(stale));
+  REQUIRE(r.ok());
+  CHECK(r->kind == cache::Cache::PullReport::Kind::kUpToDate);
+  CHECK(r->new_commits == 0);
+  CHECK(Packs(tmp / "b.git") == 1);
+}
+
+namespace {
+
+// A pack written by hand: what git never makes, but a hostile remote can.
+struct PackWriter {
+  Bytes data;
+  std::vector<std::pair<std::array<uint8_t, 20>, std::pair<uint64_t, uint32_t>>> entries;  // id, offset, crc
+
+  PackWriter() {
+    Append(AsBytes(std::string_view("PACK")));
+    Be32(2);
+    Be32(0);  // the count, set by Finish
+  }
+  void Append(ByteView b) { data.insert(data.end(), b.begin(), b.end()); }
+  void Be32(uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) data.push_back(static_cast<uint8_t>(v >> s));
+  }
+  // The object header, then `size` bytes from `fill` (called for pieces), deflated.
+  void Entry(const std::array<uint8_t, 20>& id, int type, uint64_t size, const Bytes& prefix,
+             const std::function<void(std::vector<uint8_t>*)>& more, uint64_t raw_size) {
+    uint64_t start = data.size();
+    uint8_t b = static_cast<uint8_t>((type << 4) | (size & 15));
+    size >>= 4;
+    while (size) {
+      data.push_back(b | 0x80);
+      b = size & 0x7f;
+      size >>= 7;
+    }
+    data.push_back(b);
+    Append(prefix);
+    z_stream z{};
+    REQUIRE(deflateInit(&z, Z_BEST_SPEED) == Z_OK);
+    std::vector<uint8_t> in, out(1 << 16);
+    uint64_t fed = 0;
+    for (;;) {
+      in.clear();
+      if (fed < raw_size) more(&in);
+      fed += in.size();
+      z.next_in = in.data();
+      z.avail_in = static_cast<uInt>(in.size());
+      int flush = fed >= raw_size ? Z_FINISH : Z_NO_FLUSH;
+      int rc;
+      do {
+        z.next_out = out.data();
+        z.avail_out = static_cast<uInt>(out.size());
+        rc = deflate(&z, flush);
+        data.insert(data.end(), out.begin(), out.end() - z.avail_out);
+      } while (z.avail_out == 0);
+      if (rc == Z_STREAM_END) break;
+    }
+    deflateEnd(&z);
+    uint32_t crc = static_cast<uint32_t>(crc32(0, data.data() + start, static_cast<uInt>(data.size() - start)));
+    entries.push_back({id, {start, crc}});
+  }
+  static std::array<uint8_t, 20> Sha1(ByteView b) {
+    std::array<uint8_t, 20> out{};
+    unsigned n = 0;
+    EVP_Digest(b.data(), b.size(), out.data(), &n, EVP_sha1(), nullptr);
+    return out;
+  }
+  // Writes NAME.pack and NAME.idx (version 2) into `dir`.
+  void Finish(const fs::path& dir) {
+    uint32_t n = static_cast<uint32_t>(entries.size());
+    for (int i = 0; i < 4; ++i) data[8 + i] = static_cast<uint8_t>(n >> (24 - 8 * i));
+    auto pack_sum = Sha1(data);
+    Append(ByteView(pack_sum.data(), pack_sum.size()));
+    std::sort(entries.begin(), entries.end());
+    Bytes idx;
+    auto be32 = [&](uint32_t v) {
+      for (int s = 24; s >= 0; s -= 8) idx.push_back(static_cast<uint8_t>(v >> s));
+    };
+    idx.insert(idx.end(), {0xff, 't', 'O', 'c'});
+    be32(2);
+    for (int b = 0; b < 256; ++b) {
+      uint32_t count = 0;
+      for (const auto& e : entries) count += e.first[0] <= b;
+      be32(count);
+    }
+    for (const auto& e : entries) idx.insert(idx.end(), e.first.begin(), e.first.end());
+    for (const auto& e : entries) be32(e.second.second);
+    for (const auto& e : entries) be32(static_cast<uint32_t>(e.second.first));
+    idx.insert(idx.end(), pack_sum.begin(), pack_sum.end());
+    auto idx_sum = Sha1(idx);
+    idx.insert(idx.end(), idx_sum.begin(), idx_sum.end());
+    char hex[41];
+    for (int i = 0; i < 20; ++i) std::snprintf(hex + 2 * i, 3, "%02x", pack_sum[i]);
+    Put(dir / ("pack-" + std::string(hex) + ".pack"), data);
+    Put(dir / ("pack-" + std::string(hex) + ".idx"), idx);
+  }
+};
+
+long PeakKib() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+}  // namespace
+
+TEST_CASE("a local remote's voucher stored as a delta on a 256 MiB blob is refused from headers", "[cache]") {
+  test::TempDir tmp;
+  test::Pki pki = test::Pki::Make();
+  auto vouchers = IssueMany(pki, 2);
+  auto a = cache::Cache::Init(tmp / "a.git", {pki.mfr_root});
+  REQUIRE(a.ok());
+  Put(tmp / "src0" / vouchers[0].path, vouchers[0].bytes);
+  Import(*a, {(tmp / "src0").string()}, 8);
+  // A second commit adds the other voucher, whose blob is only in a pack of two: a 256 MiB
+  // blob of zeros, and the voucher as a delta on it (nothing but inserts: the base is never
+  // needed, but libgit2 inflates it first).
+  const Bytes& v = vouchers[1].bytes;
+  git_oid vid;
+  git_odb_hash(&vid, v.data(), v.size(), GIT_OBJECT_BLOB);
+  std::string cmd = "cd '" + (tmp / "a.git").string() + "' && export GIT_INDEX_FILE=idx && git read-tree refs/heads/vouchers && " +
+                    "printf '100644 " + git_oid_tostr_s(&vid) + "\\t" + vouchers[1].path + "\\n' | git update-index --index-info && " +
+                    "t=$(git write-tree --missing-ok) && git update-ref refs/heads/vouchers " +
+                    "$(git commit-tree $t -p refs/heads/vouchers -m crafted) && rm idx";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  std::array<uint8_t, 20> vraw{}, zeros_id{};
+  std::memcpy(vraw.data(), vid.id, 20);
+  zeros_id.fill(0xee);  // nothing asks for the base by id
+  const uint64_t big = 256ull << 20;
+  PackWriter pw;
+  pw.Entry(zeros_id, GIT_OBJECT_BLOB, big, {}, [](std::vector<uint8_t>* in) { in->assign(1 << 16, 0); }, big);
+  uint64_t base_at = pw.entries.back().second.first, at = pw.data.size();
+  Bytes delta;
+  for (uint64_t x : {big, uint64_t{v.size()}}) {
+    do {
+      delta.push_back(static_cast<uint8_t>((x & 0x7f) | (x > 0x7f ? 0x80 : 0)));
+      x >>= 7;
+    } while (x);
+  }
+  for (size_t i = 0; i < v.size(); i += 127) {
+    size_t k = std::min<size_t>(127, v.size() - i);
+    delta.push_back(static_cast<uint8_t>(k));
+    delta.insert(delta.end(), v.begin() + static_cast<std::ptrdiff_t>(i), v.begin() + static_cast<std::ptrdiff_t>(i + k));
+  }
+  uint64_t ofs = at - base_at;  // git's offset encoding
+  Bytes ofs_bytes{static_cast<uint8_t>(ofs & 0x7f)};
+  while (ofs >>= 7) ofs_bytes.insert(ofs_bytes.begin(), static_cast<uint8_t>(0x80 | (--ofs & 0x7f)));
+  pw.Entry(vraw, GIT_OBJECT_OFS_DELTA, delta.size(), ofs_bytes, [&](std::vector<uint8_t>* in) { *in = delta; }, delta.size());
+  pw.Finish(tmp / "a.git" / "objects" / "pack");
+  std::string check = "git --git-dir '" + (tmp / "a.git").string() + "' cat-file -e " + git_oid_tostr_s(&vid);
+  REQUIRE(std::system(check.c_str()) == 0);  // git reads the crafted pack
+
+  auto b = cache::Cache::Init(tmp / "b.git", {pki.mfr_root});
+  REQUIRE(b.ok());
+  std::string before = Snapshot(tmp / "b.git");
+  long peak = PeakKib();
+  auto r = b->Pull((tmp / "a.git").string());
+  long grew = PeakKib() - peak;
+  INFO("grew " << grew << " KiB; " << (r.ok() ? "pulled " + std::to_string(r->new_vouchers) + " " + r->tip : r.status().message()));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Code::kTooLarge);
+  CHECK_THAT(r.status().message(), Catch::Contains("rests on a delta base of 268435456 bytes"));
+  CHECK(grew < 64 * 1024);  // KiB: nothing of the 256 MiB was inflated
+  CHECK(Snapshot(tmp / "b.git") == before);
 }
