@@ -151,7 +151,7 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
   if (local_path) {
     git::LocalRemoteLimits local_limits;
     local_limits.max_object = max_object;
-    auto opened = quarantine.OpenLocal(*local_path, url, local_limits);
+    auto opened = quarantine.OpenLocal(*local_path, "", local_limits);  // refusals are prefixed with the URL
     if (!opened.ok()) return refuse(opened.status());
     incoming = *opened;
   } else {
@@ -235,7 +235,7 @@ Status Cache::Push(const std::string& remote_name) {
   VOUCH_ASSIGN_OR_RETURN(git::RemotePtr remote, OpenRemote(repo_, remote_name, &url));
   // libgit2's local transport opens the remote as a repository (config, HEAD, refs): they
   // are checked first, so that a FIFO or a link there is refused rather than followed.
-  if (auto path = LocalPath(url)) VOUCH_RETURN_IF_ERROR(git::CheckLocalRemote(*path, url).Context("push to " + url));
+  if (auto path = LocalPath(url)) VOUCH_RETURN_IF_ERROR(git::CheckLocalRemote(*path, "").Context("push to " + url));
   VOUCH_ASSIGN_OR_RETURN(std::optional<git_oid> local, git::ResolveRef(repo_, std::string(kBranch).c_str()));
   if (!local) return Error(Code::kNotFound, "the cache is empty: nothing to push");
   // Fast-forward only, checked here so the refusal is precise rather than the server's.

@@ -42,6 +42,10 @@ int OpenAt(int dir_fd, const char* name, int extra = 0) {
   return ::openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | extra);
 }
 
+// What names a file in a message: "<what>: " when there is a what (the caller may name the
+// remote itself, as a pull does), else nothing.
+std::string In(const std::string& what) { return what.empty() ? std::string() : what + ": "; }
+
 const char* KindOf(mode_t mode) {
   if (S_ISFIFO(mode)) return "a fifo";
   if (S_ISSOCK(mode)) return "a socket";
@@ -52,7 +56,7 @@ const char* KindOf(mode_t mode) {
 }
 
 Status NotRegular(const std::string& what, const std::string& rel, mode_t mode) {
-  return Error(Code::kUnsupported, what + ": " + rel + " is " + KindOf(mode) + ", not a regular file");
+  return Error(Code::kUnsupported, In(what) + rel + " is " + KindOf(mode) + ", not a regular file");
 }
 
 // `rel` below `dir_fd`, one component at a time, no link followed, opened only if it is a
@@ -68,17 +72,17 @@ Result<int> OpenRegular(int dir_fd, const std::string& rel, const std::string& w
     struct stat st;
     if (::fstatat(dir.get(), part.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) return -1;
-      return Error(Code::kIo, what + ": cannot stat " + so_far + ": " + std::strerror(errno));
+      return Error(Code::kIo, In(what) + "cannot stat " + so_far + ": " + std::strerror(errno));
     }
     if (last ? !S_ISREG(st.st_mode) : !S_ISDIR(st.st_mode)) {
-      if (!last && !S_ISLNK(st.st_mode)) return Error(Code::kMalformed, what + ": " + so_far + " is not a directory");
+      if (!last && !S_ISLNK(st.st_mode)) return Error(Code::kMalformed, In(what) + so_far + " is not a directory");
       return NotRegular(what, so_far, st.st_mode);
     }
     // Opened without following a link or blocking, then checked again: what was looked at
     // above may have been replaced since.
     Fd next(OpenAt(dir.get(), part.c_str(), last ? 0 : O_DIRECTORY));
     if (next.get() < 0 || ::fstat(next.get(), &st) != 0) {
-      return Error(Code::kUnsupported, what + ": " + so_far + " changed while it was opened");
+      return Error(Code::kUnsupported, In(what) + so_far + " changed while it was opened");
     }
     if (last) {
       if (!S_ISREG(st.st_mode)) return NotRegular(what, so_far, st.st_mode);
@@ -106,11 +110,11 @@ Result<std::optional<git_oid>> ReadBranch(int repo_fd, const std::string& what, 
   VOUCH_ASSIGN_OR_RETURN(int loose, OpenRegular(repo_fd, kVouchersRef, what));
   if (loose >= 0) {
     Fd f(loose);
-    VOUCH_ASSIGN_OR_RETURN(Bytes b, ReadOpenFile(f.get(), limits.max_ref, what + ": " + kVouchersRef));
+    VOUCH_ASSIGN_OR_RETURN(Bytes b, ReadOpenFile(f.get(), limits.max_ref, In(what) + kVouchersRef));
     hex.assign(b.begin(), b.end());
-    if (hex.rfind("ref:", 0) == 0) return Error(Code::kUnsupported, what + ": " + kVouchersRef + " is a symbolic ref");
+    if (hex.rfind("ref:", 0) == 0) return Error(Code::kUnsupported, In(what) + kVouchersRef + " is a symbolic ref");
     while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r')) hex.pop_back();
-    if (!IsHexOid(hex)) return Error(Code::kMalformed, what + ": " + kVouchersRef + " does not hold an object id");
+    if (!IsHexOid(hex)) return Error(Code::kMalformed, In(what) + kVouchersRef + " does not hold an object id");
   } else {
     VOUCH_ASSIGN_OR_RETURN(int packed, OpenRegular(repo_fd, "packed-refs", what));
     if (packed < 0) return std::optional<git_oid>();
@@ -123,21 +127,21 @@ Result<std::optional<git_oid>> ReadBranch(int repo_fd, const std::string& what, 
     for (;;) {
       ssize_t n = ::read(f.get(), buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Error(Code::kIo, what + ": cannot read packed-refs");
+      if (n < 0) return Error(Code::kIo, In(what) + "cannot read packed-refs");
       total += static_cast<uint64_t>(n);
       if (total > limits.max_packed_refs) {
-        return Error(Code::kTooLarge, what + ": packed-refs is over the cap of " + std::to_string(limits.max_packed_refs) + " bytes");
+        return Error(Code::kTooLarge, In(what) + "packed-refs is over the cap of " + std::to_string(limits.max_packed_refs) + " bytes");
       }
       for (ssize_t i = 0; i < n || (n == 0 && !line.empty()); ++i) {
         char c = n == 0 ? '\n' : buf[i];
         if (c != '\n') {
-          if (line.size() > 4096) return Error(Code::kMalformed, what + ": packed-refs has a line over 4096 bytes");
+          if (line.size() > 4096) return Error(Code::kMalformed, In(what) + "packed-refs has a line over 4096 bytes");
           line.push_back(c);
           continue;
         }
         if (line.size() == GIT_OID_HEXSZ + want.size() && line.compare(GIT_OID_HEXSZ, std::string::npos, want) == 0) {
           hex = line.substr(0, GIT_OID_HEXSZ);
-          if (!IsHexOid(hex)) return Error(Code::kMalformed, what + ": packed-refs: " + kVouchersRef + " has no object id");
+          if (!IsHexOid(hex)) return Error(Code::kMalformed, In(what) + "packed-refs: " + kVouchersRef + " has no object id");
           found = true;
         }
         line.clear();
@@ -148,7 +152,7 @@ Result<std::optional<git_oid>> ReadBranch(int repo_fd, const std::string& what, 
     if (!found) return std::optional<git_oid>();
   }
   git_oid oid;
-  if (git_oid_fromstr(&oid, hex.c_str()) != 0) return Fail(Code::kMalformed, what + ": " + kVouchersRef);
+  if (git_oid_fromstr(&oid, hex.c_str()) != 0) return Fail(Code::kMalformed, In(what) + kVouchersRef);
   return std::optional<git_oid>(oid);
 }
 
@@ -158,24 +162,24 @@ Result<std::optional<git_oid>> ReadBranch(int repo_fd, const std::string& what, 
 // plain directories, and nothing redirects reads elsewhere.
 Result<int> OpenRepository(const std::string& path, const std::string& what) {
   Fd top(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC));
-  if (top.get() < 0) return Error(Code::kNotFound, what + ": not a directory (" + std::strerror(errno) + ")");
+  if (top.get() < 0) return Error(Code::kNotFound, In(what) + "not a directory (" + std::strerror(errno) + ")");
   struct stat st;
   Fd repo;
   if (::fstatat(top.get(), "objects", &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT) {
     repo.reset(top.release());
   } else if (::fstatat(top.get(), ".git", &st, AT_SYMLINK_NOFOLLOW) == 0) {
-    if (!S_ISDIR(st.st_mode)) return Error(Code::kUnsupported, what + ": .git is " + KindOf(st.st_mode) + ", not a directory");
+    if (!S_ISDIR(st.st_mode)) return Error(Code::kUnsupported, In(what) + ".git is " + KindOf(st.st_mode) + ", not a directory");
     repo.reset(OpenAt(top.get(), ".git", O_DIRECTORY));
-    if (repo.get() < 0) return Error(Code::kIo, what + ": cannot open .git");
+    if (repo.get() < 0) return Error(Code::kIo, In(what) + "cannot open .git");
   } else {
-    return Error(Code::kNotFound, what + ": not a git repository");
+    return Error(Code::kNotFound, In(what) + "not a git repository");
   }
   for (const char* dir : {"objects", "refs"}) {
     if (::fstatat(repo.get(), dir, &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT && std::string(dir) == "refs") continue;
-      return Error(Code::kMalformed, what + ": has no " + dir + " directory");
+      return Error(Code::kMalformed, In(what) + "has no " + dir + " directory");
     }
-    if (!S_ISDIR(st.st_mode)) return Error(Code::kUnsupported, what + ": " + dir + " is " + KindOf(st.st_mode) + ", not a directory");
+    if (!S_ISDIR(st.st_mode)) return Error(Code::kUnsupported, In(what) + dir + " is " + KindOf(st.st_mode) + ", not a directory");
   }
   for (const char* file : {"config", "HEAD", "packed-refs", "refs/heads/vouchers"}) {
     if (::fstatat(repo.get(), file, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
@@ -184,7 +188,7 @@ Result<int> OpenRepository(const std::string& path, const std::string& what) {
   }
   for (const char* redirect : {"commondir", "gitdir", "objects/info/alternates", "objects/info/http-alternates"}) {
     if (::fstatat(repo.get(), redirect, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-      return Error(Code::kUnsupported, what + ": has " + redirect + ", which would make git read objects elsewhere");
+      return Error(Code::kUnsupported, In(what) + "has " + redirect + ", which would make git read objects elsewhere");
     }
   }
   return repo.release();
@@ -230,23 +234,23 @@ struct LooseCopier {
     Fd dir(OpenAt(objects_fd, hex.substr(0, 2).c_str(), O_DIRECTORY));
     if (dir.get() < 0) {
       if (errno == ENOENT) return GIT_ENOTFOUND;
-      return Refuse(Error(Code::kUnsupported, what + ": objects/" + hex.substr(0, 2) + " is not a plain directory"));
+      return Refuse(Error(Code::kUnsupported, In(what) + "objects/" + hex.substr(0, 2) + " is not a plain directory"));
     }
     struct stat st;
     if (::fstatat(dir.get(), hex.c_str() + 2, &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) return GIT_ENOTFOUND;
-      return Refuse(Error(Code::kIo, what + ": cannot stat " + rel));
+      return Refuse(Error(Code::kIo, In(what) + "cannot stat " + rel));
     }
     if (!S_ISREG(st.st_mode)) return Refuse(NotRegular(what, rel, st.st_mode));
     Fd f(OpenAt(dir.get(), hex.c_str() + 2));
     if (f.get() < 0 || ::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-      return Refuse(Error(Code::kUnsupported, what + ": " + rel + " changed while it was opened"));
+      return Refuse(Error(Code::kUnsupported, In(what) + rel + " changed while it was opened"));
     }
     if (static_cast<uint64_t>(st.st_size) > max_file) {
-      return Refuse(Error(Code::kTooLarge, what + ": " + rel + " is " + std::to_string(st.st_size) +
+      return Refuse(Error(Code::kTooLarge, In(what) + rel + " is " + std::to_string(st.st_size) +
                                                " bytes, over the cap of " + std::to_string(max_file) + " for a loose object"));
     }
-    auto bytes = ReadOpenFile(f.get(), max_file, what + ": " + rel);
+    auto bytes = ReadOpenFile(f.get(), max_file, In(what) + rel);
     if (!bytes.ok()) return Refuse(bytes.status());
     std::string sub = copies + "/" + hex.substr(0, 2);
     ::mkdir(sub.c_str(), 0700);
@@ -591,7 +595,7 @@ struct CheckedPack {
   Status LoadFanout() {
     uint8_t head[8 + 1024];
     if (!ReadAt(idx_fd, 0, head, sizeof head) || std::memcmp(head, "\377tOc", 4) != 0 || Be32(head + 4) != 2) {
-      return Error(Code::kUnsupported, what + " is not a version 2 pack index");
+      return Error(Code::kUnsupported, what + ": its index is not a version 2 pack index");
     }
     for (int i = 0; i < 256; ++i) fanout[i] = Be32(head + 8 + 4 * i);
     return Status::Ok();
@@ -604,16 +608,16 @@ struct CheckedPack {
     while (lo < hi) {
       uint32_t mid = lo + (hi - lo) / 2;
       uint8_t sha[GIT_OID_RAWSZ];
-      if (!ReadAt(idx_fd, shas + uint64_t{GIT_OID_RAWSZ} * mid, sha, sizeof sha)) return Error(Code::kMalformed, what + ": index cut short");
+      if (!ReadAt(idx_fd, shas + uint64_t{GIT_OID_RAWSZ} * mid, sha, sizeof sha)) return Error(Code::kMalformed, In(what) + "index cut short");
       int c = std::memcmp(sha, id.id, sizeof sha);
       if (c == 0) {
         uint8_t off[8];
         uint64_t at = shas + uint64_t{GIT_OID_RAWSZ + 4} * n + 4ull * mid;
-        if (!ReadAt(idx_fd, at, off, 4)) return Error(Code::kMalformed, what + ": index cut short");
+        if (!ReadAt(idx_fd, at, off, 4)) return Error(Code::kMalformed, In(what) + "index cut short");
         uint32_t small = Be32(off);
         if (!(small & 0x80000000u)) return std::optional<uint64_t>(small);
         at = shas + uint64_t{GIT_OID_RAWSZ + 8} * n + 8ull * (small & 0x7fffffffu);
-        if (!ReadAt(idx_fd, at, off, 8)) return Error(Code::kMalformed, what + ": index cut short");
+        if (!ReadAt(idx_fd, at, off, 8)) return Error(Code::kMalformed, In(what) + "index cut short");
         return std::optional<uint64_t>((uint64_t{Be32(off)} << 32) | Be32(off + 4));
       }
       if (c < 0) lo = mid + 1;
@@ -624,18 +628,18 @@ struct CheckedPack {
 
   Status Check(const git_oid& id, uint64_t at) const {
     auto over = [&](const std::string& what_is, uint64_t size, uint64_t cap) {
-      return Error(Code::kTooLarge, what + ": object " + OidText(id) + " rests on " + what_is + " of " + std::to_string(size) +
+      return Error(Code::kTooLarge, In(what) + "object " + OidText(id) + " rests on " + what_is + " of " + std::to_string(size) +
                                         " bytes, over the cap of " + std::to_string(cap));
     };
     for (int depth = 0; depth <= kMaxChain; ++depth) {
       uint8_t h[32];
       ssize_t got = ::pread(pack_fd, h, sizeof h, static_cast<off_t>(at));
-      if (got <= 0) return Error(Code::kMalformed, what + ": pack cut short");
+      if (got <= 0) return Error(Code::kMalformed, In(what) + "pack cut short");
       size_t i = 0;
       int type = (h[0] >> 4) & 7;
       uint64_t size = h[0] & 15;
       for (unsigned shift = 4; h[i++] & 0x80; shift += 7) {
-        if (i >= static_cast<size_t>(got) || shift > 57) return Error(Code::kMalformed, what + ": bad object header");
+        if (i >= static_cast<size_t>(got) || shift > 57) return Error(Code::kMalformed, In(what) + "bad object header");
         size |= uint64_t{static_cast<uint8_t>(h[i] & 0x7f)} << shift;
       }
       if (type != GIT_OBJECT_OFS_DELTA && type != GIT_OBJECT_REF_DELTA) {
@@ -646,18 +650,18 @@ struct CheckedPack {
       if (type == GIT_OBJECT_OFS_DELTA) {
         uint64_t ofs = h[i] & 0x7f;
         while (h[i++] & 0x80) {
-          if (i >= static_cast<size_t>(got) || i > 12) return Error(Code::kMalformed, what + ": bad delta offset");
+          if (i >= static_cast<size_t>(got) || i > 12) return Error(Code::kMalformed, In(what) + "bad delta offset");
           ofs = ((ofs + 1) << 7) | (h[i] & 0x7f);
         }
-        if (ofs == 0 || ofs > at) return Error(Code::kMalformed, what + ": a delta names a base outside the pack");
+        if (ofs == 0 || ofs > at) return Error(Code::kMalformed, In(what) + "a delta names a base outside the pack");
         base_at = at - ofs;
       } else {
         git_oid base;
-        if (i + GIT_OID_RAWSZ > static_cast<size_t>(got)) return Error(Code::kMalformed, what + ": bad delta");
+        if (i + GIT_OID_RAWSZ > static_cast<size_t>(got)) return Error(Code::kMalformed, In(what) + "bad delta");
         git_oid_fromraw(&base, h + i);
         i += GIT_OID_RAWSZ;
         VOUCH_ASSIGN_OR_RETURN(std::optional<uint64_t> found, Find(base));
-        if (!found) return Error(Code::kMalformed, what + ": a delta's base is not in its pack");
+        if (!found) return Error(Code::kMalformed, In(what) + "a delta's base is not in its pack");
         base_at = *found;
       }
       uint64_t base_size = 0, result_size = 0;
@@ -666,7 +670,7 @@ struct CheckedPack {
       if (result_size > max_object) return over("a delta result", result_size, max_object);
       at = base_at;
     }
-    return Error(Code::kTooLarge, what + ": object " + OidText(id) + " is a chain of over " + std::to_string(kMaxChain) + " deltas");
+    return Error(Code::kTooLarge, In(what) + "object " + OidText(id) + " is a chain of over " + std::to_string(kMaxChain) + " deltas");
   }
 
   static int Read(void** data, size_t* len, git_object_t* type, git_odb_backend* b, const git_oid* oid) {
@@ -762,7 +766,7 @@ Result<std::optional<git_oid>> Quarantine::OpenLocal(const std::string& path, co
   VOUCH_ASSIGN_OR_RETURN(int repo_fd, OpenRepository(path, what));
   Fd repo(repo_fd);
   Fd objects(OpenAt(repo.get(), "objects", O_DIRECTORY));
-  if (objects.get() < 0) return Error(Code::kUnsupported, what + ": objects is not a plain directory");
+  if (objects.get() < 0) return Error(Code::kUnsupported, In(what) + "objects is not a plain directory");
   git_odb* odb = nullptr;
   if (git_repository_odb(&odb, repo_.get()) != 0) return Fail(Code::kIo, "object database");
   OdbPtr odb_owned(odb);
@@ -772,10 +776,10 @@ Result<std::optional<git_oid>> Quarantine::OpenLocal(const std::string& path, co
   // Packs: each index and pack opened here, checked, and kept open; libgit2 is given links
   // to these open files, so what it reads is what was checked.
   Fd pack_dir(OpenAt(objects.get(), "pack", O_DIRECTORY));
-  if (pack_dir.get() < 0 && errno != ENOENT) return Error(Code::kUnsupported, what + ": objects/pack is not a plain directory");
+  if (pack_dir.get() < 0 && errno != ENOENT) return Error(Code::kUnsupported, In(what) + "objects/pack is not a plain directory");
   if (pack_dir.get() >= 0) {
     DIR* d = ::fdopendir(::dup(pack_dir.get()));
-    if (!d) return Error(Code::kIo, what + ": cannot list objects/pack");
+    if (!d) return Error(Code::kIo, In(what) + "cannot list objects/pack");
     std::unique_ptr<DIR, int (*)(DIR*)> listing(d, ::closedir);
     std::vector<std::string> indexes;
     while (struct dirent* e = ::readdir(d)) {
@@ -784,7 +788,7 @@ Result<std::optional<git_oid>> Quarantine::OpenLocal(const std::string& path, co
     }
     std::sort(indexes.begin(), indexes.end());
     if (indexes.size() > limits.max_packs) {
-      return Error(Code::kTooLarge, what + ": has " + std::to_string(indexes.size()) + " packs, over the cap of " +
+      return Error(Code::kTooLarge, In(what) + "has " + std::to_string(indexes.size()) + " packs, over the cap of " +
                                         std::to_string(limits.max_packs));
     }
     for (size_t i = 0; i < indexes.size(); ++i) {
@@ -793,7 +797,7 @@ Result<std::optional<git_oid>> Quarantine::OpenLocal(const std::string& path, co
       if (pack_fd < 0) continue;  // an index without its pack: git ignores it too
       pinned_.push_back(pack_fd);
       VOUCH_ASSIGN_OR_RETURN(int idx_fd, OpenRegular(pack_dir.get(), indexes[i] + ".idx", what));
-      if (idx_fd < 0) return Error(Code::kIo, what + ": " + base + ".idx vanished");
+      if (idx_fd < 0) return Error(Code::kIo, In(what) + base + ".idx vanished");
       pinned_.push_back(idx_fd);
       std::string link = links + "/p" + std::to_string(i);
       if (::symlink(("/proc/self/fd/" + std::to_string(idx_fd)).c_str(), (link + ".idx").c_str()) != 0 ||
@@ -804,12 +808,12 @@ Result<std::optional<git_oid>> Quarantine::OpenLocal(const std::string& path, co
       if (git_odb_init_backend(&checked->parent, GIT_ODB_BACKEND_VERSION) != 0 ||
           git_odb_backend_one_pack(&checked->inner, (link + ".idx").c_str()) != 0) {
         CheckedPack::Free(&checked->parent);
-        return Fail(Code::kMalformed, what + ": " + base + ".idx");
+        return Fail(Code::kMalformed, In(what) + base + ".idx");
       }
       checked->idx_fd = idx_fd;
       checked->pack_fd = pack_fd;
       checked->max_object = limits.max_object;
-      checked->what = what + ": " + base + ".pack";
+      checked->what = In(what) + base + ".pack";
       checked->refusal = {refusal_.get(), refusal_mu_.get()};
       checked->parent.read = CheckedPack::Read;
       checked->parent.read_header = CheckedPack::ReadHeader;

@@ -46,6 +46,8 @@ class Quarantine {
   // opened here (no link, no FIFO: kUnsupported) and libgit2 reads that very open file
   // through /proc/self/fd, so it cannot be swapped for a FIFO afterwards; loose objects are
   // checked and copied (capped) into the quarantine before libgit2 reads them.
+  // Refusals name the file ("config is a fifo, not a regular file"), after "<what>: " when
+  // `what` is not empty.
   Result<std::optional<git_oid>> OpenLocal(const std::string& path, const std::string& what,
                                            const LocalRemoteLimits& limits);
   // Makes a fetch into repo() write its pack through a check of the sizes inside it, before
