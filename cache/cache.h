@@ -42,6 +42,7 @@ struct HistoryLimits {
   size_t max_commits = 200000;      // new commits in one pull (0: no cap; verify has none)
   uint64_t max_objects = 2000000;   // objects a remote may send in one pull
   uint64_t max_bytes = 2ull << 30;  // bytes a remote may send in one pull
+  int idle_seconds = 60;            // a network remote's silence before the pull gives up
 };
 
 struct AddReport {

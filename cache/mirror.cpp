@@ -156,6 +156,7 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
     incoming = *opened;
   } else {
     VOUCH_RETURN_IF_ERROR(quarantine.GuardFetch(max_object));
+    VOUCH_RETURN_IF_ERROR(git::BoundNetworkSilence(limits.idle_seconds));
     Status fetched = Fetch(quarantine.repo(), url, local, tracked, limits, &report.received_bytes, &sent);
     if (!quarantine.refusal().ok()) return refuse(quarantine.refusal());
     if (!fetched.ok()) return refuse(fetched);
@@ -235,7 +236,11 @@ Status Cache::Push(const std::string& remote_name) {
   VOUCH_ASSIGN_OR_RETURN(git::RemotePtr remote, OpenRemote(repo_, remote_name, &url));
   // libgit2's local transport opens the remote as a repository (config, HEAD, refs): they
   // are checked first, so that a FIFO or a link there is refused rather than followed.
-  if (auto path = LocalPath(url)) VOUCH_RETURN_IF_ERROR(git::CheckLocalRemote(*path, "").Context("push to " + url));
+  if (auto path = LocalPath(url)) {
+    VOUCH_RETURN_IF_ERROR(git::CheckLocalRemote(*path, "").Context("push to " + url));
+  } else {
+    VOUCH_RETURN_IF_ERROR(git::BoundNetworkSilence(HistoryLimits{}.idle_seconds));
+  }
   VOUCH_ASSIGN_OR_RETURN(std::optional<git_oid> local, git::ResolveRef(repo_, std::string(kBranch).c_str()));
   if (!local) return Error(Code::kNotFound, "the cache is empty: nothing to push");
   // Fast-forward only, checked here so the refusal is precise rather than the server's.

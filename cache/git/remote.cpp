@@ -2,12 +2,17 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <git2/sys/stream.h>
+#include <netdb.h>
+#include <poll.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -691,6 +696,118 @@ struct CheckedPack {
   }
 };
 
+// The socket under every network transport (git://, http://, and https:// under TLS),
+// libgit2's own but for a bound on silence: libgit2 1.5 waits on a socket for ever, so a
+// server that stops sending would stall a pull (or push) until it was interrupted. Each
+// connect, read and write here waits at most the idle timeout.
+std::atomic<int> idle_ms{60000};
+
+struct TimedSocket {
+  git_stream parent;
+  std::string host, port;
+  int fd = -1;
+
+  static TimedSocket* Of(git_stream* s) { return reinterpret_cast<TimedSocket*>(s); }
+  static int Fail(const std::string& msg) {
+    git_error_set_str(GIT_ERROR_NET, msg.c_str());
+    return -1;
+  }
+  // 1 when ready, 0 after the idle timeout, -1 on an error.
+  static int Wait(int fd, short events) {
+    struct pollfd p = {fd, events, 0};
+    for (;;) {
+      int rc = ::poll(&p, 1, idle_ms.load());
+      if (rc < 0 && errno == EINTR) continue;
+      return rc < 0 ? -1 : rc;
+    }
+  }
+  std::string Silent() const {
+    return host + ":" + port + " sent nothing for " + std::to_string(idle_ms.load() / 1000) + " s";
+  }
+
+  static int Connect(git_stream* s) {
+    TimedSocket* self = Of(s);
+    struct addrinfo hints = {};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    struct addrinfo* found = nullptr;
+    if (int rc = ::getaddrinfo(self->host.c_str(), self->port.c_str(), &hints, &found); rc != 0) {
+      return Fail("cannot resolve " + self->host + ": " + ::gai_strerror(rc));
+    }
+    std::unique_ptr<struct addrinfo, void (*)(struct addrinfo*)> owned(found, ::freeaddrinfo);
+    std::string why = "no address";
+    for (struct addrinfo* a = found; a; a = a->ai_next) {
+      Fd fd(::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol));
+      if (fd.get() < 0) continue;
+      if (::connect(fd.get(), a->ai_addr, a->ai_addrlen) != 0) {
+        if (errno != EINPROGRESS) {
+          why = std::strerror(errno);
+          continue;
+        }
+        int ready = Wait(fd.get(), POLLOUT), err = 0;
+        socklen_t len = sizeof err;
+        if (ready == 0) {
+          why = "no answer for " + std::to_string(idle_ms.load() / 1000) + " s";
+          continue;
+        }
+        if (ready < 0 || ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+          why = std::strerror(err ? err : errno);
+          continue;
+        }
+      }
+      self->fd = fd.release();
+      return 0;
+    }
+    return Fail("cannot connect to " + self->host + ":" + self->port + ": " + why);
+  }
+  static ssize_t Read(git_stream* s, void* data, size_t len) {
+    TimedSocket* self = Of(s);
+    for (;;) {
+      ssize_t n = ::recv(self->fd, data, len, 0);
+      if (n >= 0) return n;
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) return Fail(std::string("error receiving data: ") + std::strerror(errno));
+      int ready = Wait(self->fd, POLLIN);
+      if (ready == 0) return Fail(self->Silent());
+      if (ready < 0) return Fail(std::string("error receiving data: ") + std::strerror(errno));
+    }
+  }
+  static ssize_t Write(git_stream* s, const char* data, size_t len, int flags) {
+    TimedSocket* self = Of(s);
+    for (;;) {
+      ssize_t n = ::send(self->fd, data, len, flags | MSG_NOSIGNAL);
+      if (n >= 0) return n;
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) return Fail(std::string("error sending data: ") + std::strerror(errno));
+      int ready = Wait(self->fd, POLLOUT);
+      if (ready == 0) return Fail(self->host + ":" + self->port + " took nothing for " + std::to_string(idle_ms.load() / 1000) + " s");
+      if (ready < 0) return Fail(std::string("error sending data: ") + std::strerror(errno));
+    }
+  }
+  static int Close(git_stream* s) {
+    TimedSocket* self = Of(s);
+    if (self->fd >= 0) ::close(std::exchange(self->fd, -1));
+    return 0;
+  }
+  static void Free(git_stream* s) {
+    Close(s);
+    delete Of(s);
+  }
+  static int New(git_stream** out, const char* host, const char* port) {
+    auto* self = new TimedSocket{};
+    self->parent.version = GIT_STREAM_VERSION;
+    self->parent.connect = Connect;
+    self->parent.read = Read;
+    self->parent.write = Write;
+    self->parent.close = Close;
+    self->parent.free = Free;
+    self->host = host;
+    self->port = port;
+    *out = &self->parent;
+    return 0;
+  }
+};
+
 constexpr const char* kPullPrefix = "pull-";
 
 // Removes quarantines left by pulls that were killed: their lock is free. A minute's grace
@@ -917,6 +1034,17 @@ Result<uint64_t> Quarantine::Adopt(git_repository* cache, const std::vector<git_
     return bytes;
   }
   return WritePack(repo_.get(), ids, cache_odb.get());
+}
+
+Status BoundNetworkSilence(int seconds) {
+  idle_ms = seconds * 1000;
+  static std::once_flag once;
+  static int rc = 0;
+  std::call_once(once, [] {
+    git_stream_registration timed = {GIT_STREAM_VERSION, TimedSocket::New, nullptr};
+    rc = git_stream_register(GIT_STREAM_STANDARD, &timed);
+  });
+  return rc == 0 ? Status::Ok() : Fail(Code::kInternal, "stream registration");
 }
 
 Status CheckLocalRemote(const std::string& path, const std::string& what) {

@@ -76,6 +76,11 @@ class Quarantine {
   RepoPtr repo_;
 };
 
+// Every network connection libgit2 makes (git://, http://, https:// under TLS) from now on
+// fails once the other side has sent (or taken) nothing for `seconds`: libgit2 1.5 has no
+// timeout of its own, and a server that stops sending stalled a pull for ever.
+Status BoundNetworkSilence(int seconds);
+
 // Checks a local remote before libgit2's local transport opens it (push): config, HEAD,
 // refs/heads/vouchers and packed-refs regular files, objects and refs plain directories, no
 // alternates. kUnsupported otherwise.

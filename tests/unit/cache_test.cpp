@@ -3,7 +3,10 @@
 #include <catch2/catch.hpp>
 #include <git2.h>
 #include <openssl/evp.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -426,4 +429,33 @@ TEST_CASE("a local remote's voucher stored as a delta on a 256 MiB blob is refus
   CHECK_THAT(r.status().message(), Catch::Contains("rests on a delta base of 268435456 bytes"));
   CHECK(grew < 64 * 1024);  // KiB: nothing of the 256 MiB was inflated
   CHECK(Snapshot(tmp / "b.git") == before);
+}
+
+TEST_CASE("a network remote that stops sending ends the pull after the idle timeout", "[cache]") {
+  test::TempDir tmp;
+  // A server on 127.0.0.1 that takes the connection and never answers.
+  int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(server >= 0);
+  struct sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(server, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(::getsockname(server, reinterpret_cast<struct sockaddr*>(&addr), &len) == 0);
+  REQUIRE(::listen(server, 4) == 0);
+  auto c = cache::Cache::Init(tmp / "c.git", {});
+  REQUIRE(c.ok());
+  std::string before = Snapshot(tmp / "c.git");
+  cache::HistoryLimits limits;
+  limits.idle_seconds = 1;
+  std::string url = "git://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/silent.git";
+  auto start = std::chrono::steady_clock::now();
+  auto r = c->Pull(url, limits);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ::close(server);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == Code::kIo);
+  CHECK_THAT(r.status().message(), Catch::Contains("pull from " + url) && Catch::Contains("sent nothing for 1 s"));
+  CHECK(seconds < 10);
+  CHECK(Snapshot(tmp / "c.git") == before);
 }
