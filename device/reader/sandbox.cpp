@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <memory>
 
@@ -43,7 +44,10 @@ Status Limit(int resource, rlim_t value, const char* name) {
 
 Status Limits(const SandboxOptions& o, SandboxReport& report) {
   VOUCH_RETURN_IF_ERROR(Limit(RLIMIT_CORE, 0, "core"));
-  VOUCH_RETURN_IF_ERROR(Limit(RLIMIT_FSIZE, 0, "fsize"));
+  // No file may grow. stderr may be a regular file (a log, a test's err.txt): a write to it
+  // fails with EFBIG instead of killing the reader with SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
+  if (!kSanitized) VOUCH_RETURN_IF_ERROR(Limit(RLIMIT_FSIZE, 0, "fsize"));  // sanitizer reports must reach stderr
   VOUCH_RETURN_IF_ERROR(Limit(RLIMIT_NOFILE, static_cast<rlim_t>(o.max_descriptors), "nofile"));
   // LeakSanitizer stops the world with a clone() at exit, which RLIMIT_NPROC would refuse.
   if (!kSanitized) VOUCH_RETURN_IF_ERROR(Limit(RLIMIT_NPROC, 0, "nproc"));

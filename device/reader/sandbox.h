@@ -14,7 +14,7 @@
 //     no ptrace (those kill the process); no open for writing, no executable mappings;
 //     writes only to its output and to stderr; anything else fails with EPERM.
 //
-// Sanitizer builds skip the memory cap, the process cap and seccomp, and let Landlock read
+// Sanitizer builds skip the memory, file-size and process caps and seccomp, and let Landlock read
 // /proc: ASan reserves terabytes of address space, and LeakSanitizer clones, ptraces and
 // reads /proc/self/maps at exit. The gcc build, the one shipped, tests all of them.
 #pragma once
