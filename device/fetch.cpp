@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,7 +61,11 @@ class Reader {
     envp.push_back(nullptr);
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) return Error(Code::kReaderFailed, std::string("cannot make a pipe: ") + std::strerror(errno));
-    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    // The reader's stderr is not the operator's terminal: a compromised reader could write
+    // raw escapes to it or read keystrokes from it. Only sanitizer runs (tests) keep it, so
+    // that reports are seen.
+    bool keep_stderr = ::getenv("ASAN_OPTIONS") || ::getenv("UBSAN_OPTIONS");
     pid_ = ::fork();
     if (pid_ < 0) {
       ::close(p[0]);
@@ -69,8 +74,15 @@ class Reader {
       return Error(Code::kReaderFailed, std::string("cannot start the medium reader: ") + std::strerror(errno));
     }
     if (pid_ == 0) {
-      if (::dup2(p[1], 1) < 0 || (null >= 0 && ::dup2(null, 0) < 0)) ::_exit(127);
-      ::syscall(SYS_close_range, 3, ~0U, 0);  // nothing of ours crosses the exec
+      if (null < 0 || ::dup2(null, 0) < 0) ::_exit(127);
+      if (!keep_stderr && ::dup2(null, 2) < 0) ::_exit(127);
+      // dup2 onto itself keeps close-on-exec: the pipe may already be fd 1.
+      if (p[1] == 1 ? ::fcntl(1, F_SETFD, 0) < 0 : ::dup2(p[1], 1) < 0) ::_exit(127);
+      // Nothing of ours crosses the exec; without close_range, close them one by one.
+      if (::syscall(SYS_close_range, 3, ~0U, 0) != 0) {
+        for (int fd = 3; fd < 65536; ++fd) ::close(fd);
+      }
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the reader does not outlive the device's fetch
       ::execve(argv[0], argv.data(), envp.data());
       ::_exit(127);
     }
@@ -115,7 +127,13 @@ class Reader {
         Dispatch(**rec, judge, no_medium);
       }
     }
-    int status = Wait();
+    // The pipe closed, but a reader that closed it on purpose may sleep on: the deadline holds
+    // until it has exited.
+    int status = 0;
+    if (!WaitUntil(until, status)) {
+      return Error(Code::kReaderFailed, "the medium reader did not finish within " +
+                                            std::to_string(deadline.count() / 1000) + " s and was killed");
+    }
     if (!broken.ok()) return broken;
     if (WIFSIGNALED(status)) {
       int sig = WTERMSIG(status);
@@ -140,6 +158,24 @@ class Reader {
       case RecordType::kNote: judge.Note(std::move(rec.text)); break;
       case RecordType::kTally: judge.Tally(rec.status.code(), rec.count); break;
       case RecordType::kEnd: break;
+    }
+  }
+
+  // Waits for the reader until `until`; then kills it. False when it had to be killed.
+  bool WaitUntil(std::chrono::steady_clock::time_point until, int& status) {
+    for (;;) {
+      pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        pid_ = -1;
+        return true;
+      }
+      if (r < 0 && errno != EINTR) return false;
+      if (std::chrono::steady_clock::now() >= until) {
+        ::kill(pid_, SIGKILL);
+        Wait();
+        return false;
+      }
+      ::usleep(2000);
     }
   }
 

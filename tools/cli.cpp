@@ -1,6 +1,8 @@
 #include "tools/cli.h"
 
+#include <cstdio>
 #include <cstdlib>
+#include <utility>
 #include <iostream>
 
 namespace vouch::tools {
@@ -12,6 +14,34 @@ static const char* Hint(Code code) {
     default: return nullptr;
   }
 }
+
+namespace {
+
+// The code point of the well-formed UTF-8 sequence at s[i] and its length, or length 0 for an
+// ill-formed one (overlong, surrogate, past U+10FFFF, cut short).
+std::pair<uint32_t, size_t> DecodeUtf8(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  unsigned char c = b(0);
+  size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (len == 0 || i + len > s.size()) return {0, 0};
+  uint32_t cp = c & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+  for (size_t k = 1; k < len; ++k) {
+    if ((b(k) & 0xc0) != 0x80) return {0, 0};
+    cp = (cp << 6) | (b(k) & 0x3f);
+  }
+  bool overlong = (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+  if (overlong || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return {0, 0};
+  return {cp, len};
+}
+
+// Code points a terminal acts on or that reorder what is shown: C1 controls, bidi controls,
+// line and paragraph separators.
+bool Invisible(uint32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+         (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029;
+}
+
+}  // namespace
 
 std::string Printable(std::string_view s) {
   static const char* kHex = "0123456789abcdef";
@@ -29,14 +59,20 @@ std::string Printable(std::string_view s) {
       ++i;
       continue;
     }
-    // A well-formed multi-byte UTF-8 sequence passes; anything else is escaped byte by byte.
-    size_t len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-    bool whole = len > 0 && i + len <= s.size();
-    for (size_t k = 1; whole && k < len; ++k) whole = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
-    if (whole && c >= 0x80) {
-      out.append(s.substr(i, len));
-      i += len;
-      continue;
+    if (c >= 0x80) {
+      auto [cp, len] = DecodeUtf8(s, i);
+      if (len > 0 && !Invisible(cp)) {
+        out.append(s.substr(i, len));
+        i += len;
+        continue;
+      }
+      if (len > 0) {  // shown as \u{...}, whole
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "\\u{%x}", cp);
+        out += buf;
+        i += len;
+        continue;
+      }
     }
     out += c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
     ++i;

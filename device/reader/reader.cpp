@@ -72,6 +72,8 @@ int Serve(const ReaderOptions& o, int out_fd) {
     return 1;
   }
   ProtocolSink sink(out_fd, o.max_refusals);
+  // A layer the kernel or build did not offer is said, not hidden.
+  for (const auto& m : entered->missing) sink.Note("the medium reader ran without " + m);
   ScanMedia(media, o.device_udf, o.limits, sink);
   sink.End();
   for (const auto& m : media) {

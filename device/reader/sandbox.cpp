@@ -157,9 +157,9 @@ Status Seccomp(const SandboxOptions& o, SandboxReport& report) {
         "fstatfs", "statfs", "getdents64", "getdents", "munmap", "mremap", "brk", "madvise", "futex", "exit",
         "exit_group", "rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "sigaltstack", "restart_syscall",
         "clock_gettime", "clock_getres", "gettimeofday", "time", "nanosleep", "clock_nanosleep", "getpid", "gettid",
-        "getppid", "getuid", "geteuid", "getgid", "getegid", "getrandom", "fcntl", "dup", "dup2", "dup3", "readlink",
+        "getppid", "getuid", "geteuid", "getgid", "getegid", "getrandom", "dup", "dup2", "dup3", "readlink",
         "readlinkat", "getcwd", "access", "faccessat", "faccessat2", "uname", "sched_yield", "sched_getaffinity",
-        "getrlimit", "prlimit64", "close_range", "fadvise64", "set_robust_list", "rseq", "membarrier"}) {
+        "getrlimit", "close_range", "fadvise64", "set_robust_list", "rseq", "membarrier"}) {
     allow(name);
   }
   // Writes go to the pipe and to stderr only.
@@ -176,6 +176,12 @@ Status Seccomp(const SandboxOptions& o, SandboxReport& report) {
   // Memory, never executable.
   if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, Arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
   if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1, Arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+  // Its own limits only (prlimit64 on pid 0), and no fcntl that signals (F_SETOWN, F_SETSIG),
+  // locks or leases: another process must not be touched.
+  if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, Arg(0, SCMP_CMP_EQ, 0));
+  for (scmp_datum_t cmd : {F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC}) {
+    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1, Arg(1, SCMP_CMP_EQ, cmd));
+  }
   // abort() signals itself, and nothing else.
   if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, Arg(0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(::getpid())));
   // What no reader has a reason to try is fatal, so an exploit's first step ends it.

@@ -72,4 +72,14 @@ b=$(ls links/*.vbundle)
 for i in $(seq 1 48); do mkdir -p "links/d$i" && ln "$b" "links/d$i/$(basename "$b")"; done
 bounded_fetch hardlinks links
 expect_in hardlinks.json '"outcome": "enrolled"'
+# Names that would forge report lines or steer a terminal: a newline, a C1 CSI, a bidi
+# override, bytes that are not UTF-8. The text report keeps one line per source, escaped; the
+# JSON report is still written.
+mkdir -p names
+printf x > "names/a$(printf '\nrefused     fake\xc2\x9b31m\xe2\x80\xae\xff').vbundle"
+expect_exit 4 "$VOUCH_DEVICE" fetch --dry-run --state dev names
+[ "$(wc -l < out.txt)" = 2 ] || { cat out.txt >&2; fail "a name forged report lines"; }
+expect_in out.txt 'a\nrefused     fake\u{9b}31m\u{202e}\xff.vbundle'
+expect_exit 4 "$VOUCH_DEVICE" fetch --dry-run --json --state dev names
+expect_in out.txt '"outcome": "all-refused"'
 finish

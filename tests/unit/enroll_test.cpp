@@ -367,4 +367,7 @@ TEST_CASE("a reader that crashes, hangs or lies is a refusal, never a changed st
     refused(FakeReader(f.tmp, "junk", Stream({good, Bytes{'Z', 0, 0, 0, 0}, device::EncodeEnd()}), "exit 0"), "protocol");
   }
   SECTION("hangs past its deadline") { refused(FakeReader(f.tmp, "hang", good, "exec sleep 30"), "did not finish", 1000); }
+  SECTION("closes its pipe, then sleeps on") {
+    refused(FakeReader(f.tmp, "closed", good, "exec 1>&-; exec sleep 30"), "did not finish", 1000);
+  }
 }
