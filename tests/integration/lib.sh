@@ -62,7 +62,7 @@ bounded_fetch() {
   local off
   # (Sanitizer builds' reader also reads /proc/self/maps and the like, for LeakSanitizer.)
   local allow='"/proc/self/fd/[0-9]+/'
-  [ "${VOUCH_SANITIZED:-0}" = 1 ] && allow='"/proc/'
+  [ "${VOUCH_SANITIZED:-0}" = 1 ] && allow='"/proc[/"]'
   off=$(awk -v allow="$allow" '/setresuid\(/ { confined[$1] = 1; next }
              confined[$1] && /open(at)?\(/ && !/openat\([0-9]+,/ && $0 !~ allow { print }' "$name.trace")
   [ -z "$off" ] || { echo "$off" >&2; fail "$name: the reader opened something off the medium"; }
