@@ -72,13 +72,15 @@ void Judge::Consider(std::string source, Bytes envelope) {
     }
     if (seen_ids_.size() < limits_.max_judged) seen_ids_.insert(id);
   }
-  if (judged_ >= limits_.max_judged || std::chrono::steady_clock::now() - start_ > limits_.max_judging) {
+  if (judged_ >= limits_.max_judged || judging_ > limits_.max_judging) {
     ++over_budget_;
     return;
   }
   ++judged_;
   Found f{std::move(source), std::move(envelope)};
+  auto started = std::chrono::steady_clock::now();
   Judged j = JudgeOne(snapshot_, f, Instant::Now());
+  judging_ += std::chrono::steady_clock::now() - started;
   if (!j.enrolled && !j.report.current) {
     Report(std::move(j.report));
     return;
