@@ -6,6 +6,8 @@
 // fsynced. A crash leaves the old file or the new one; a failure leaves no temporary behind.
 #pragma once
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <string>
 
@@ -15,6 +17,21 @@
 namespace vouch {
 
 enum class Overwrite { kNo, kYes };
+
+// Closes a file descriptor when it goes out of scope (the readers of media hold many).
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
 
 Status WriteFileAtomic(const std::filesystem::path& path, ByteView data, unsigned mode = 0644,
                        Overwrite overwrite = Overwrite::kYes);

@@ -14,19 +14,7 @@
 namespace vouch::cache::git {
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 // Opens `name` below `dir_fd` without following a link and without blocking on a FIFO.
 int OpenAt(int dir_fd, const char* name, int extra) {

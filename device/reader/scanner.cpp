@@ -29,16 +29,7 @@ Medium OpenMedium(const std::string& path) {
 
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int f) : fd(f) {}
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int fd;
-};
+using Fd = UniqueFd;
 
 // Every directory below a medium's root is reached with openat(O_NOFOLLOW | O_DIRECTORY),
 // one component at a time, from the descriptor of its parent: no path is ever resolved
@@ -258,14 +249,19 @@ class Scanner {
     cache::git::MediumLimits gl;
     gl.max_voucher = limits_.bundle.max_voucher;
     gl.max_vouchers = limits_.max_vouchers - std::min(sent_, limits_.max_vouchers);
-    auto vs = cache::git::ReadDevice(fd, p.string(), udf_, gl);
+    Send(p.string(), cache::git::ReadDevice(fd, p.string(), udf_, gl));
+  }
+
+  // What a bundle or a git cache gave for the device: each voucher as "<container>:<path>",
+  // or the container refused whole.
+  void Send(const std::string& container, const Result<std::vector<formats::PackedVoucher>>& vs) {
     if (!vs.ok()) {
-      sink_.Refused(p.string(), vs.status());
+      sink_.Refused(container, vs.status());
       return;
     }
-    for (auto& v : *vs) {
+    for (const auto& v : *vs) {
       if (!ChargeBytes(v.bytes.size())) return;
-      Add(p.string() + ":" + v.path, v.bytes);
+      Add(container + ":" + v.path, v.bytes);
     }
   }
 
@@ -301,15 +297,7 @@ class Scanner {
         }
       }
     }
-    auto vs = b->ReadDevice(udf_);
-    if (!vs.ok()) {
-      sink_.Refused(p.string(), vs.status());
-      return;
-    }
-    for (auto& v : *vs) {
-      if (!ChargeBytes(v.bytes.size())) return;
-      Add(p.string() + ":" + v.path, v.bytes);
-    }
+    Send(p.string(), b->ReadDevice(udf_));
   }
 
   std::string udf_, device_dir_, prefix_;
