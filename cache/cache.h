@@ -1,5 +1,6 @@
-// The append-only voucher cache: a bare git repository whose branch refs/heads/vouchers
-// holds the medium layout (DESIGN.md section 8; spec page cache/cache.md).
+// The append-only voucher cache: a bare git repository whose vouchers branch (git::kBranch)
+// holds the medium layout (DESIGN.md section 8; spec page cache/cache.md). This class holds
+// the cache's rules; git itself is reached only through cache/git/.
 //
 // Every commit adds vouchers and removes or changes nothing. Imports write one pack each
 // (staged in memory, then streamed to the indexer), and move the branch by compare-and-swap under
@@ -14,13 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "cache/git/history.h"
+#include "cache/git/object_id.h"
+#include "cache/git/repository.h"
 #include "formats/candidate_report.h"
 #include "formats/bundle.h"
 #include "libvoucher/cert.h"
 #include "libvoucher/status.h"
 
-typedef struct git_repository git_repository;
-typedef struct git_oid git_oid;
 namespace vouch::cache::git {
 class Staging;
 }
@@ -28,22 +30,10 @@ class Staging;
 namespace vouch::cache {
 
 using formats::CandidateReport;
+using git::HistoryLimits;  // bounds on every history vouch takes from elsewhere (cache.md, "Bounds")
+using git::kBranch;
 
-inline constexpr std::string_view kBranch = "refs/heads/vouchers";
 inline constexpr size_t kAutoGcPacks = 64;  // consolidate once an import leaves more packs
-
-// Bounds on every history vouch takes from elsewhere (cache.md, "Bounds"). Each object's type
-// and size are read from its header before the object is read, so an object over its cap
-// costs its header, not its size. Voucher blobs are capped at formats::kMaxVoucherSize.
-struct HistoryLimits {
-  uint64_t max_commit = 64 * 1024;  // one commit object, message included
-  uint64_t max_tree = 1 << 20;      // one tree object: 10,000 vouchers under one device
-  unsigned max_parents = 16;        // parents of one commit
-  size_t max_commits = 200000;      // new commits in one pull (0: no cap; verify has none)
-  uint64_t max_objects = 2000000;   // objects a remote may send in one pull
-  uint64_t max_bytes = 2ull << 30;  // bytes a remote may send in one pull
-  int idle_seconds = 60;            // a network remote's silence before the pull gives up
-};
 
 struct AddReport {
   size_t added = 0;    // new vouchers committed
@@ -121,34 +111,24 @@ class Cache {
   // Fast-forward only: refuses (kRewritten) when the remote has history this cache lacks.
   Status Push(const std::string& remote);
 
-  git_repository* repo() const { return repo_; }
-
-  // What a verification found: the commits it verified, the paths they add (and their
-  // blobs), and the objects among them that the cache does not have.
-  struct Verified {
-    size_t commits = 0;
-    std::map<std::string, git_oid> added;
-    std::vector<git_oid> fresh;
-  };
-
  private:
   Cache() = default;
   // Commits the `entries` (layout path -> blob id) not yet on the branch on top of its tip,
   // with `merge_parent` as a second parent when given; redoes the commit when another
   // writer moved the branch first. Returns the tip afterwards and how many paths were new.
-  Result<std::string> CommitOnTip(const std::map<std::string, git_oid>& entries,
-                                  const std::optional<std::string>& merge_parent, const std::string& message,
+  Result<std::string> CommitOnTip(const std::map<std::string, git::ObjectId>& entries,
+                                  const std::optional<git::ObjectId>& merge_parent, const std::string& message,
                                   size_t* added);
   // Verifies the history of `tip` as `repo` holds it (the cache, or a pull's quarantine)
   // down to commits on the branch `known` (none: the whole history), within `limits`.
   // `refusal` (may be null) says why a read failed when the files it came from were refused.
-  Status VerifyHistory(git_repository* repo, const git_oid& tip, const std::optional<git_oid>& known,
-                       const HistoryLimits& limits, const Status* refusal, Verified* out) const;
+  Status VerifyHistory(const git::Repository& repo, const git::ObjectId& tip, const std::optional<git::ObjectId>& known,
+                       const HistoryLimits& limits, const Status* refusal, git::Verified* out) const;
   // The voucher's layout path, after checking it (and that it is `filed_at`, unless empty).
   Result<std::string> CheckVoucher(const std::string& filed_at, ByteView bytes) const;
-  git_repository* repo_ = nullptr;
   Result<git::Staging*> Staging();  // where new objects go until they are one pack
-  std::unique_ptr<struct StagingState> staging_;
+  git::Repository repo_;
+  std::unique_ptr<git::Staging> staging_;  // reads through repo_: declared after it, so dropped first
   std::filesystem::path path_;
   std::vector<Certificate> anchors_;
 };

@@ -7,8 +7,9 @@
 
 #include <cstring>
 
+#include "cache/git/device_directory.h"
 #include "cache/git/git.h"
-#include "formats/layout.h"
+#include "cache/git/repository.h"
 #include "libvoucher/file.h"
 
 namespace vouch::cache::git {
@@ -140,9 +141,9 @@ bool IsHexOid(std::string_view s) {
   return true;
 }
 
-// refs/heads/vouchers, loose or packed. A symbolic ref is refused: it could name anything.
-Result<std::optional<git_oid>> ReadBranch(int repo_fd, const std::string& what, const MediumLimits& limits) {
-  const std::string ref = "refs/heads/vouchers";
+// The vouchers branch, loose or packed. A symbolic ref is refused: it could name anything.
+Result<std::optional<ObjectId>> ReadBranch(int repo_fd, const std::string& what, const MediumLimits& limits) {
+  const std::string ref(kBranch);
   std::optional<std::string> hex;
   VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> loose, ReadSmall(repo_fd, ref, limits.max_ref_file, what));
   if (loose) {
@@ -153,7 +154,7 @@ Result<std::optional<git_oid>> ReadBranch(int repo_fd, const std::string& what, 
     hex = s;
   } else {
     VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> packed, ReadSmall(repo_fd, "packed-refs", limits.max_packed_refs, what));
-    if (!packed) return std::optional<git_oid>();
+    if (!packed) return std::optional<ObjectId>();
     size_t pos = 0;
     while (pos < packed->size()) {
       size_t nl = packed->find('\n', pos);
@@ -165,24 +166,11 @@ Result<std::optional<git_oid>> ReadBranch(int repo_fd, const std::string& what, 
         break;
       }
     }
-    if (!hex) return std::optional<git_oid>();
+    if (!hex) return std::optional<ObjectId>();
   }
   git_oid oid;
   if (git_oid_fromstr(&oid, hex->c_str()) != 0) return Fail(Code::kMalformed, what + ": " + ref);
-  return std::optional<git_oid>(oid);
-}
-
-// The object's type and size from its header, checked before anything reads the object.
-Status CheckHeader(git_odb* odb, const git_oid& id, git_object_t want, uint64_t cap, const std::string& what,
-                   const std::string& name) {
-  size_t size = 0;
-  git_object_t type = GIT_OBJECT_INVALID;
-  if (git_odb_read_header(&size, &type, odb, &id) != 0) return Fail(Code::kMalformed, what + ": " + name);
-  if (type != want) return Error(Code::kMalformed, what + ": " + name + " is a " + git_object_type2string(type));
-  if (size > cap) {
-    return Error(Code::kTooLarge, what + ": " + name + " is " + std::to_string(size) + " bytes, over the cap of " + std::to_string(cap));
-  }
-  return Status::Ok();
+  return std::optional<ObjectId>(IdOf(oid));
 }
 
 }  // namespace
@@ -207,65 +195,15 @@ Result<std::vector<formats::PackedVoucher>> ReadDevice(int repo_fd, const std::s
   Init();
   Inspector inspector(what, limits);
   VOUCH_RETURN_IF_ERROR(inspector.Objects(repo_fd));
-  std::vector<formats::PackedVoucher> out;
-  VOUCH_ASSIGN_OR_RETURN(std::optional<git_oid> tip, ReadBranch(repo_fd, what, limits));
-  if (!tip) return out;
+  VOUCH_ASSIGN_OR_RETURN(std::optional<ObjectId> tip, ReadBranch(repo_fd, what, limits));
+  if (!tip) return std::vector<formats::PackedVoucher>();
 
   // libgit2 takes a path: the directory already open, pinned through /proc so that no name
   // is resolved again.
   std::string objects = "/proc/self/fd/" + std::to_string(repo_fd) + "/objects";
-  git_odb* o = nullptr;
-  if (git_odb_open(&o, objects.c_str()) != 0) return Fail(Code::kMalformed, what + ": objects");
-  OdbPtr odb(o);
-  git_repository* r = nullptr;
-  if (git_repository_wrap_odb(&r, o) != 0) return Fail(Code::kInternal, what);
-  RepoPtr repo(r);
-
-  VOUCH_RETURN_IF_ERROR(CheckHeader(o, *tip, GIT_OBJECT_COMMIT, limits.max_commit, what, "the branch's tip commit"));
-  git_commit* c = nullptr;
-  if (git_commit_lookup(&c, r, &*tip) != 0) return Fail(Code::kMalformed, what + ": tip commit");
-  CommitPtr commit(c);
-  git_oid tree_id = *git_commit_tree_id(c);
-
-  // Down the layout path one tree at a time, each checked from its header before it is read.
-  VOUCH_ASSIGN_OR_RETURN(std::string dir, formats::DeviceDirectory(device_udf));
-  std::string walked;
-  size_t start = 0;
-  for (;;) {
-    VOUCH_RETURN_IF_ERROR(CheckHeader(o, tree_id, GIT_OBJECT_TREE, limits.max_tree, what, walked.empty() ? "root tree" : walked));
-    if (start > dir.size()) break;
-    size_t slash = dir.find('/', start);
-    std::string part = dir.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-    start = slash == std::string::npos ? dir.size() + 1 : slash + 1;
-    git_tree* t = nullptr;
-    if (git_tree_lookup(&t, r, &tree_id) != 0) return Fail(Code::kMalformed, what + ": tree " + walked);
-    TreePtr tree(t);
-    const git_tree_entry* e = git_tree_entry_byname(t, part.c_str());
-    walked += (walked.empty() ? "" : "/") + part;
-    if (!e) return out;  // nothing for this device
-    if (git_tree_entry_type(e) != GIT_OBJECT_TREE) return Error(Code::kMalformed, what + ": " + walked + " is not a directory");
-    tree_id = *git_tree_entry_id(e);
-  }
-  git_tree* t = nullptr;
-  if (git_tree_lookup(&t, r, &tree_id) != 0) return Fail(Code::kMalformed, what + ": " + dir);
-  TreePtr tree(t);
-  for (size_t i = 0; i < git_tree_entrycount(t) && out.size() < limits.max_vouchers; ++i) {
-    const git_tree_entry* f = git_tree_entry_byindex(t, i);
-    std::string path = dir + "/" + git_tree_entry_name(f);
-    auto layout = formats::ParseLayoutPath(path);
-    if (!layout.ok() || git_tree_entry_filemode(f) != GIT_FILEMODE_BLOB) continue;  // not a voucher file
-    VOUCH_RETURN_IF_ERROR(CheckHeader(o, *git_tree_entry_id(f), GIT_OBJECT_BLOB, limits.max_voucher, what, path));
-    git_blob* b = nullptr;
-    if (git_blob_lookup(&b, r, git_tree_entry_id(f)) != 0) return Fail(Code::kMalformed, what + ": " + path);
-    BlobPtr blob(b);
-    const auto* p = static_cast<const uint8_t*>(git_blob_rawcontent(b));
-    Bytes bytes(p, p + git_blob_rawsize(b));
-    if (formats::VoucherId(layout->kind, bytes) != layout->voucher_id) {
-      return Error(Code::kIdMismatch, what + ": " + path + ": bytes do not have the id they are filed under");
-    }
-    out.push_back({path, std::move(bytes)});
-  }
-  return out;
+  VOUCH_ASSIGN_OR_RETURN(Repository repo, Repository::OverObjects(objects, what));
+  DirectoryLimits directory{limits.max_commit, limits.max_tree, limits.max_voucher, limits.max_vouchers};
+  return ReadDeviceDirectory(repo, *tip, device_udf, directory, what);
 }
 
 }  // namespace vouch::cache::git

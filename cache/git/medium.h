@@ -10,6 +10,7 @@
 //    and size; alternates and multi-pack indexes, which redirect reads, are refused.
 //  - Every object's type and size is read from its header before the object is: the tip
 //    commit, each tree on the way down to the device's directory, each voucher blob.
+//    That walk is device_directory.h's, the same one Cache::Get reads a cache with.
 #pragma once
 
 #include <cstdint>

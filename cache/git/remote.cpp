@@ -19,6 +19,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "cache/git/git.h"
 #include "cache/git/staging.h"
 #include "libvoucher/file.h"
 
@@ -106,11 +107,11 @@ bool IsHexOid(std::string_view s) {
   return true;
 }
 
-constexpr const char* kVouchersRef = "refs/heads/vouchers";
+const std::string kVouchersRef(kBranch);
 
 // refs/heads/vouchers of a local remote: the loose ref, else its line in packed-refs (read a
 // block at a time, so its size costs time, not memory). A symbolic ref is refused.
-Result<std::optional<git_oid>> ReadBranch(int repo_fd, const std::string& what, const LocalRemoteLimits& limits) {
+Result<std::optional<ObjectId>> ReadBranch(int repo_fd, const std::string& what, const LocalRemoteLimits& limits) {
   std::string hex;
   VOUCH_ASSIGN_OR_RETURN(int loose, OpenRegular(repo_fd, kVouchersRef, what));
   if (loose >= 0) {
@@ -122,7 +123,7 @@ Result<std::optional<git_oid>> ReadBranch(int repo_fd, const std::string& what, 
     if (!IsHexOid(hex)) return Error(Code::kMalformed, In(what) + kVouchersRef + " does not hold an object id");
   } else {
     VOUCH_ASSIGN_OR_RETURN(int packed, OpenRegular(repo_fd, "packed-refs", what));
-    if (packed < 0) return std::optional<git_oid>();
+    if (packed < 0) return std::optional<ObjectId>();
     Fd f(packed);
     const std::string want = std::string(" ") + kVouchersRef;
     std::string line;
@@ -154,11 +155,11 @@ Result<std::optional<git_oid>> ReadBranch(int repo_fd, const std::string& what, 
       }
       if (n == 0 || found) break;
     }
-    if (!found) return std::optional<git_oid>();
+    if (!found) return std::optional<ObjectId>();
   }
   git_oid oid;
   if (git_oid_fromstr(&oid, hex.c_str()) != 0) return Fail(Code::kMalformed, In(what) + kVouchersRef);
-  return std::optional<git_oid>(oid);
+  return std::optional<ObjectId>(IdOf(oid));
 }
 
 // The repository at `path` (a bare one, or a work tree's .git directory), checked before
@@ -186,8 +187,8 @@ Result<int> OpenRepository(const std::string& path, const std::string& what) {
     }
     if (!S_ISDIR(st.st_mode)) return Error(Code::kUnsupported, In(what) + dir + " is " + KindOf(st.st_mode) + ", not a directory");
   }
-  for (const char* file : {"config", "HEAD", "packed-refs", "refs/heads/vouchers"}) {
-    if (::fstatat(repo.get(), file, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
+  for (const std::string& file : {std::string("config"), std::string("HEAD"), std::string("packed-refs"), kVouchersRef}) {
+    if (::fstatat(repo.get(), file.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
       return NotRegular(what, file, st.st_mode);
     }
   }
@@ -831,8 +832,8 @@ void SweepQuarantines(const std::string& vouch_dir) {
 
 }  // namespace
 
-Result<Quarantine> Quarantine::Make(git_repository* cache) {
-  std::string cache_dir = git_repository_path(cache);  // absolute, ends in '/'
+Result<Quarantine> Quarantine::Make(const Repository& cache) {
+  std::string cache_dir = cache.path();  // absolute, ends in '/'
   std::string vouch_dir = cache_dir + "vouch";
   SweepQuarantines(vouch_dir);
   std::string dir = vouch_dir + "/" + kPullPrefix + "XXXXXX";
@@ -842,18 +843,17 @@ Result<Quarantine> Quarantine::Make(git_repository* cache) {
   q.lock_fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (q.lock_fd_ < 0 || ::flock(q.lock_fd_, LOCK_EX) != 0) return Error(Code::kIo, dir + ": cannot lock");
   std::string git_dir = dir + "/git";
-  git_repository* raw = nullptr;
-  if (git_repository_init(&raw, git_dir.c_str(), /*is_bare=*/1) != 0) return Fail(Code::kIo, git_dir);
-  git_repository_free(raw);
+  {
+    git_repository* created = nullptr;
+    if (git_repository_init(&created, git_dir.c_str(), /*is_bare=*/1) != 0) return Fail(Code::kIo, git_dir);
+    RepoPtr closed(created);  // opened again below, once alternates name the cache
+  }
   // The cache's objects, read through alternates: a fetch finds what the cache has (thin
   // packs resolve against it) and writes only here.
   std::string alternates = git_dir + "/objects/info/alternates";
   std::string line = cache_dir + "objects\n";
   VOUCH_RETURN_IF_ERROR(WriteFileAtomic(alternates, ByteView(reinterpret_cast<const uint8_t*>(line.data()), line.size())));
-  if (git_repository_open_ext(&raw, git_dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, nullptr) != 0) {
-    return Fail(Code::kIo, git_dir);
-  }
-  q.repo_.reset(raw);
+  VOUCH_ASSIGN_OR_RETURN(q.repo_, Repository::Open(git_dir));
   return q;
 }
 
@@ -869,7 +869,7 @@ Quarantine::Quarantine(Quarantine&& o) noexcept
 }
 
 Quarantine::~Quarantine() {
-  repo_.reset();  // before the files it reads are closed
+  repo_ = Repository();  // before the files it reads are closed
   for (int fd : pinned_) ::close(fd);
   if (!dir_.empty()) {
     std::error_code ec;
@@ -878,14 +878,14 @@ Quarantine::~Quarantine() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
-Result<std::optional<git_oid>> Quarantine::OpenLocal(const std::string& path, const std::string& what,
-                                                     const LocalRemoteLimits& limits) {
+Result<std::optional<ObjectId>> Quarantine::OpenLocal(const std::string& path, const std::string& what,
+                                                      const LocalRemoteLimits& limits) {
   VOUCH_ASSIGN_OR_RETURN(int repo_fd, OpenRepository(path, what));
   Fd repo(repo_fd);
   Fd objects(OpenAt(repo.get(), "objects", O_DIRECTORY));
   if (objects.get() < 0) return Error(Code::kUnsupported, In(what) + "objects is not a plain directory");
   git_odb* odb = nullptr;
-  if (git_repository_odb(&odb, repo_.get()) != 0) return Fail(Code::kIo, "object database");
+  if (git_repository_odb(&odb, repo_.handle()) != 0) return Fail(Code::kIo, "object database");
   OdbPtr odb_owned(odb);
   std::string links = dir_ + "/remote";
   if (::mkdir(links.c_str(), 0700) != 0) return Error(Code::kIo, links + ": cannot make");
@@ -975,7 +975,7 @@ Result<std::optional<git_oid>> Quarantine::OpenLocal(const std::string& path, co
 
 Status Quarantine::GuardFetch(uint64_t max_object) {
   git_odb* odb = nullptr;
-  if (git_repository_odb(&odb, repo_.get()) != 0) return Fail(Code::kIo, "object database");
+  if (git_repository_odb(&odb, repo_.handle()) != 0) return Fail(Code::kIo, "object database");
   OdbPtr owned(odb);
   auto* g = new GuardedPacks{};
   std::string objects = dir_ + "/git/objects";
@@ -1004,18 +1004,18 @@ uint64_t Quarantine::PackBytes() const {
   return total;
 }
 
-Result<uint64_t> Quarantine::Adopt(git_repository* cache, const std::vector<git_oid>& ids, uint64_t received) {
+Result<uint64_t> Quarantine::Adopt(const Repository& cache, const std::vector<ObjectId>& ids, uint64_t received) {
   if (ids.empty()) return uint64_t{0};
   namespace fs = std::filesystem;
   fs::path from = fs::path(dir_) / "git" / "objects" / "pack";
-  fs::path to = fs::path(git_repository_path(cache)) / "objects" / "pack";
+  fs::path to = fs::path(cache.path()) / "objects" / "pack";
   std::vector<fs::path> packs;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(from, ec)) {
     if (e.path().extension() == ".pack") packs.push_back(e.path());
   }
   git_odb* raw = nullptr;
-  if (git_repository_odb(&raw, cache) != 0) return Fail(Code::kIo, "object database");
+  if (git_repository_odb(&raw, cache.handle()) != 0) return Fail(Code::kIo, "object database");
   OdbPtr cache_odb(raw);
   // The pack the remote sent holds exactly the verified objects (and, of a thin pack, bases
   // the cache has): it moves in as it is, the pack before its index, which is what makes a
@@ -1033,7 +1033,7 @@ Result<uint64_t> Quarantine::Adopt(git_repository* cache, const std::vector<git_
     if (git_odb_refresh(cache_odb.get()) != 0) return Fail(Code::kIo, "object database refresh");
     return bytes;
   }
-  return WritePack(repo_.get(), ids, cache_odb.get());
+  return WritePack(repo_, ids, cache);
 }
 
 Status BoundNetworkSilence(int seconds) {

@@ -10,7 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "cache/git/git.h"
+#include "cache/git/object_id.h"
+#include "cache/git/repository.h"
 #include "libvoucher/status.h"
 
 namespace vouch::cache::git {
@@ -31,12 +32,12 @@ struct LocalRemoteLimits {
 // Quarantine is dropped; one left by a killed pull is removed by the next pull.
 class Quarantine {
  public:
-  static Result<Quarantine> Make(git_repository* cache);
+  static Result<Quarantine> Make(const Repository& cache);
   Quarantine(Quarantine&& o) noexcept;
   Quarantine& operator=(Quarantine&&) = delete;
   ~Quarantine();
 
-  git_repository* repo() const { return repo_.get(); }
+  Repository& repo() { return repo_; }
 
   // Reads a local remote (a path) as hostile input and makes its objects readable through
   // repo(); returns its refs/heads/vouchers (none when it has none). libgit2 never opens the
@@ -48,7 +49,7 @@ class Quarantine {
   // checked and copied (capped) into the quarantine before libgit2 reads them.
   // Refusals name the file ("config is a fifo, not a regular file"), after "<what>: " when
   // `what` is not empty.
-  Result<std::optional<git_oid>> OpenLocal(const std::string& path, const std::string& what,
+  Result<std::optional<ObjectId>> OpenLocal(const std::string& path, const std::string& what,
                                            const LocalRemoteLimits& limits);
   // Makes a fetch into repo() write its pack through a check of the sizes inside it, before
   // libgit2's indexer resolves any delta in memory: a delta whose base or result is over
@@ -62,7 +63,7 @@ class Quarantine {
   // Moves the verified objects `ids` into the cache: the pack a fetch left here when it
   // holds exactly those (`received` objects sent by the remote), else a new pack of them
   // written from here. Returns the size of the pack the cache gained.
-  Result<uint64_t> Adopt(git_repository* cache, const std::vector<git_oid>& ids, uint64_t received);
+  Result<uint64_t> Adopt(const Repository& cache, const std::vector<ObjectId>& ids, uint64_t received);
   // Sizes of the packs a fetch left here.
   uint64_t PackBytes() const;
 
@@ -73,7 +74,7 @@ class Quarantine {
   std::vector<int> pinned_;  // a local remote's packs and indexes, open while repo_ lives
   std::unique_ptr<Status> refusal_ = std::make_unique<Status>();
   std::unique_ptr<std::mutex> refusal_mu_ = std::make_unique<std::mutex>();
-  RepoPtr repo_;
+  Repository repo_;
 };
 
 // Every network connection libgit2 makes (git://, http://, https:// under TLS) from now on

@@ -11,6 +11,9 @@
 
 #include <unistd.h>
 
+#include "cache/git/git.h"
+#include "cache/git/store.h"
+
 namespace vouch::cache::git {
 namespace {
 
@@ -20,43 +23,37 @@ namespace {
 // do rescan, so a pack another writer just added is still found.
 struct Reader {
   git_odb_backend parent;
-  git_odb* odb;
+  OdbPtr odb;  // a reference of its own to the other database
 
   static Reader* Of(git_odb_backend* b) { return reinterpret_cast<Reader*>(b); }
 
   static int Read(void** data, size_t* len, git_object_t* type, git_odb_backend* b, const git_oid* oid) {
     git_odb_object* obj = nullptr;
-    if (int rc = git_odb_read(&obj, Of(b)->odb, oid); rc != 0) return rc;
+    if (int rc = git_odb_read(&obj, Of(b)->odb.get(), oid); rc != 0) return rc;
+    OdbObjectPtr owned(obj);
     *len = git_odb_object_size(obj);
     *type = git_odb_object_type(obj);
     *data = git_odb_backend_data_alloc(b, *len);
     if (*data && *len) std::memcpy(*data, git_odb_object_data(obj), *len);
-    git_odb_object_free(obj);
     return *data ? 0 : -1;
   }
   static int ReadHeader(size_t* len, git_object_t* type, git_odb_backend* b, const git_oid* oid) {
-    return git_odb_read_header(len, type, Of(b)->odb, oid);
+    return git_odb_read_header(len, type, Of(b)->odb.get(), oid);
   }
   static int Exists(git_odb_backend* b, const git_oid* oid) {
-    return git_odb_exists_ext(Of(b)->odb, oid, GIT_ODB_LOOKUP_NO_REFRESH);
+    return git_odb_exists_ext(Of(b)->odb.get(), oid, GIT_ODB_LOOKUP_NO_REFRESH);
   }
-  static void Free(git_odb_backend* b) {
-    git_odb_free(Of(b)->odb);
-    delete Of(b);
-  }
+  static void Free(git_odb_backend* b) { delete Of(b); }
 
-  static Result<git_odb_backend*> New(git_odb* odb) {
-    auto* r = new Reader{};
-    if (git_odb_init_backend(&r->parent, GIT_ODB_BACKEND_VERSION) != 0) {
-      delete r;
-      return Fail(Code::kInternal, "odb backend");
-    }
+  static Result<BackendPtr> New(OdbPtr odb) {
+    auto r = std::make_unique<Reader>();
+    if (git_odb_init_backend(&r->parent, GIT_ODB_BACKEND_VERSION) != 0) return Fail(Code::kInternal, "odb backend");
     r->parent.read = Read;
     r->parent.read_header = ReadHeader;
     r->parent.exists = Exists;
     r->parent.free = Free;
-    r->odb = odb;  // a reference of its own, released in Free
-    return &r->parent;
+    r->odb = std::move(odb);
+    return BackendPtr(&r.release()->parent);
   }
 };
 
@@ -146,6 +143,8 @@ class PackPipe {
 
 namespace {
 
+Result<uint64_t> PackInto(git_repository* from, const std::vector<ObjectId>& ids, git_odb* into);
+
 std::string ImportConfigPath(const std::string& cache_dir) {
   return (std::filesystem::path(cache_dir) / "vouch" / "import.config").string();
 }
@@ -153,11 +152,12 @@ std::string ImportConfigPath(const std::string& cache_dir) {
 }  // namespace
 
 Status Staging::Configure(const std::string& cache_path) {
+  Init();
   std::string path = ImportConfigPath(cache_path);
   if (::access(path.c_str(), F_OK) == 0) return Status::Ok();  // the operator's, if changed
   git_config* raw = nullptr;
   if (git_config_open_ondisk(&raw, path.c_str()) != 0) return Fail(Code::kIo, path);
-  std::unique_ptr<git_config, Deleter<git_config_free>> cfg(raw);
+  ConfigPtr cfg(raw);
   // Vouchers are small files with much in common (the owner's certificate, the JSON names)
   // and nothing else: a delta against the neighbour in size order finds as much as a search
   // through ten (measured: 69.70 MB against 69.67 MB for 100,000 vouchers) at a fraction of
@@ -171,40 +171,32 @@ Status Staging::Configure(const std::string& cache_path) {
   return Status::Ok();
 }
 
-Result<Staging> Staging::Begin(git_repository* cache) {
+Result<Staging> Staging::Begin(const Repository& cache_repo) {
+  git_repository* cache = cache_repo.handle();
   Staging s;
   s.cache_ = cache;
-  git_odb* raw = nullptr;
-  if (git_repository_odb(&raw, cache) != 0) return Fail(Code::kIo, "object database");
-  s.cache_odb_.reset(raw);
   git_odb* staging_odb = nullptr;
   if (git_odb_new(&staging_odb) != 0) return Fail(Code::kInternal, "object database");
   OdbPtr odb(staging_odb);
   // The reader holds a reference of its own to the cache's database.
   git_odb* for_reader = nullptr;
   if (git_repository_odb(&for_reader, cache) != 0) return Fail(Code::kIo, "object database");
-  auto reader = Reader::New(for_reader);
-  if (!reader.ok()) {
-    git_odb_free(for_reader);
-    return reader.status();
-  }
-  if (git_odb_add_backend(staging_odb, *reader, 1) != 0) {
-    (*reader)->free(*reader);
-    return Fail(Code::kInternal, "odb backend");
-  }
-  if (git_mempack_new(&s.mempack_) != 0) return Fail(Code::kInternal, "mempack");
-  if (git_odb_add_backend(staging_odb, s.mempack_, 2) != 0) {  // higher: looked at first
-    s.mempack_->free(s.mempack_);
-    return Fail(Code::kInternal, "mempack backend");
-  }
+  VOUCH_ASSIGN_OR_RETURN(BackendPtr reader, Reader::New(OdbPtr(for_reader)));
+  if (git_odb_add_backend(staging_odb, reader.get(), 1) != 0) return Fail(Code::kInternal, "odb backend");
+  reader.release();  // the staging database's now
+  git_odb_backend* raw_mempack = nullptr;
+  if (git_mempack_new(&raw_mempack) != 0) return Fail(Code::kInternal, "mempack");
+  BackendPtr mempack(raw_mempack);
+  if (git_odb_add_backend(staging_odb, mempack.get(), 2) != 0) return Fail(Code::kInternal, "mempack backend");  // higher: looked at first
+  s.mempack_ = mempack.release();  // the staging database's now
   git_repository* repo = nullptr;
   if (git_repository_wrap_odb(&repo, staging_odb) != 0) return Fail(Code::kInternal, "staging repository");
-  s.staging_.reset(repo);
+  s.staging_ = Repository(repo);
   // Packs made here follow vouch/import.config over the cache's own config (either may be
   // missing: libgit2's defaults then).
   git_config* raw_cfg = nullptr;
   if (git_config_new(&raw_cfg) != 0) return Fail(Code::kInternal, "config");
-  std::unique_ptr<git_config, Deleter<git_config_free>> cfg(raw_cfg);
+  ConfigPtr cfg(raw_cfg);
   std::string own = std::string(git_repository_path(cache)) + "config", import = ImportConfigPath(git_repository_path(cache));
   if (::access(own.c_str(), R_OK) == 0 && git_config_add_file_ondisk(raw_cfg, own.c_str(), GIT_CONFIG_LEVEL_LOCAL, cache, 0) != 0) {
     return Fail(Code::kIo, own);
@@ -216,32 +208,57 @@ Result<Staging> Staging::Begin(git_repository* cache) {
   return s;
 }
 
-Status Staging::WriteBlob(const git_oid& oid, ByteView data) {
+Status Staging::WriteBlob(const ObjectId& id, ByteView data) {
+  git_oid oid = OidOf(id);
   if (mempack_->write(mempack_, &oid, data.data(), data.size(), GIT_OBJECT_BLOB) != 0) return Fail(Code::kIo, "blob write");
-  pending_.push_back(oid);
+  pending_.push_back(id);
   return Status::Ok();
+}
+
+Result<ObjectId> Staging::Commit(const Tree& base, const std::vector<const PathEntry*>& fresh,
+                                 const std::vector<ObjectId>& parents, const std::string& message) {
+  std::vector<ObjectId> trees;
+  VOUCH_ASSIGN_OR_RETURN(ObjectId tree, InsertPaths(staging_.handle(), base.handle(), fresh, &trees));
+  pending_.insert(pending_.end(), trees.begin(), trees.end());
+  VOUCH_ASSIGN_OR_RETURN(ObjectId commit, MakeCommit(staging_.handle(), tree, parents, message));
+  pending_.push_back(commit);
+  VOUCH_RETURN_IF_ERROR(Flush());
+  return commit;
 }
 
 Status Staging::Flush() {
   if (pending_.empty()) return Status::Ok();
-  VOUCH_RETURN_IF_ERROR(WritePack(staging_.get(), pending_, cache_odb_.get()).status());
+  git_odb* raw = nullptr;
+  if (git_repository_odb(&raw, cache_) != 0) return Fail(Code::kIo, "object database");
+  OdbPtr cache_odb(raw);
+  VOUCH_RETURN_IF_ERROR(PackInto(staging_.handle(), pending_, cache_odb.get()).status());
   git_mempack_reset(mempack_);
   pending_.clear();
   return Status::Ok();
 }
 
-Result<uint64_t> WritePack(git_repository* from, const std::vector<git_oid>& ids, git_odb* into) {
+Result<uint64_t> WritePack(const Repository& from, const std::vector<ObjectId>& ids, const Repository& into) {
+  git_odb* raw = nullptr;
+  if (git_repository_odb(&raw, into.handle()) != 0) return Fail(Code::kIo, "object database");
+  OdbPtr odb(raw);
+  return PackInto(from.handle(), ids, odb.get());
+}
+
+namespace {
+
+Result<uint64_t> PackInto(git_repository* from, const std::vector<ObjectId>& ids, git_odb* into) {
   if (ids.empty()) return uint64_t{0};
   git_packbuilder* raw = nullptr;
   if (git_packbuilder_new(&raw, from) != 0) return Fail(Code::kInternal, "packbuilder");
-  std::unique_ptr<git_packbuilder, Deleter<git_packbuilder_free>> pb(raw);
+  PackbuilderPtr pb(raw);
   git_packbuilder_set_threads(raw, 0);  // 0: as many as there are cores
-  for (const auto& oid : ids) {
-    if (git_packbuilder_insert(raw, &oid, nullptr) != 0) return Fail(Code::kIo, "pack object " + OidText(oid));
+  for (const auto& id : ids) {
+    git_oid oid = OidOf(id);
+    if (git_packbuilder_insert(raw, &oid, nullptr) != 0) return Fail(Code::kIo, "pack object " + id.Hex());
   }
   git_odb_writepack* wp = nullptr;
   if (git_odb_write_pack(&wp, into, nullptr, nullptr) != 0) return Fail(Code::kIo, "pack write");
-  std::unique_ptr<git_odb_writepack, void (*)(git_odb_writepack*)> writer(wp, [](git_odb_writepack* w) { w->free(w); });
+  WritepackPtr writer(wp);
   uint64_t bytes = 0;
   {
     PackPipe pipe(wp);
@@ -254,5 +271,7 @@ Result<uint64_t> WritePack(git_repository* from, const std::vector<git_oid>& ids
   if (git_odb_refresh(into) != 0) return Fail(Code::kIo, "object database refresh");
   return bytes;
 }
+
+}  // namespace
 
 }  // namespace vouch::cache::git

@@ -9,31 +9,39 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "cache/git/git.h"
+#include "cache/git/object_id.h"
+#include "cache/git/repository.h"
 #include "libvoucher/bytes.h"
 #include "libvoucher/status.h"
 
+typedef struct git_odb_backend git_odb_backend;
+
 namespace vouch::cache::git {
+
+// A layout path and its blob, as a std::map of them holds it.
+using PathEntry = std::pair<const std::string, ObjectId>;
 
 class Staging {
  public:
   // Writes <cache>/vouch/import.config, how imports pack (unless it exists): settings for
   // the packbuilder that apply to staged objects only, over the cache's own config.
   static Status Configure(const std::string& cache_path);
-  static Result<Staging> Begin(git_repository* cache);
+  // Reads through `cache`'s handle, which must outlive it.
+  static Result<Staging> Begin(const Repository& cache);
   Staging(Staging&&) noexcept = default;
   Staging& operator=(Staging&&) noexcept = default;
   ~Staging() = default;  // objects not flushed are dropped
 
-  // Reads everything in the cache; writes (trees, commits) go to memory.
-  git_repository* repo() const { return staging_.get(); }
+  // Stores a blob whose id the caller computed (ObjectId::OfBlob, on any thread).
+  Status WriteBlob(const ObjectId& id, ByteView data);
 
-  // Stores a blob whose id the caller computed (git_odb_hash, on any thread).
-  Status WriteBlob(const git_oid& oid, ByteView data);
-  // Notes an object written to repo() some other way (trees, commits) for the next Flush.
-  void Record(const git_oid& oid) { pending_.push_back(oid); }
+  // Writes the tree `base` (none: empty) plus the paths `fresh` (sorted, none of them in
+  // `base`), a commit of it with `parents` and `message`, and flushes. Returns the commit.
+  Result<ObjectId> Commit(const Tree& base, const std::vector<const PathEntry*>& fresh,
+                          const std::vector<ObjectId>& parents, const std::string& message);
 
   // Writes the pending objects as one pack into the cache (nothing if none) and lets the
   // cache's object database see it. The delta search runs on every core and the indexer
@@ -42,16 +50,15 @@ class Staging {
 
  private:
   Staging() = default;
-  git_repository* cache_ = nullptr;
-  OdbPtr cache_odb_;
-  RepoPtr staging_;
+  git_repository* cache_ = nullptr;  // Flush writes its pack here
+  Repository staging_;                // reads everything in the cache; writes go to memory
   git_odb_backend* mempack_ = nullptr;  // owned by the staging repository's odb
-  std::vector<git_oid> pending_;
+  std::vector<ObjectId> pending_;
 };
 
 // Writes the objects `ids` (read through `from`) as one pack into `into`: the packbuilder's
 // delta search on every core, the indexer on another thread (what Staging::Flush does).
 // Returns the size of the pack in bytes.
-Result<uint64_t> WritePack(git_repository* from, const std::vector<git_oid>& ids, git_odb* into);
+Result<uint64_t> WritePack(const Repository& from, const std::vector<ObjectId>& ids, const Repository& into);
 
 }  // namespace vouch::cache::git

@@ -1,7 +1,6 @@
 // The cache's import path in process: sources read a batch at a time, objects staged in
 // memory and stored as one pack, vouchers already present counted and not written again.
 #include <catch2/catch.hpp>
-#include <git2.h>
 #include <openssl/evp.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -275,6 +274,10 @@ TEST_CASE("a pull is bounded: commits, commit and tree sizes, and nothing of a r
 
 namespace {
 
+// Entry types in git's pack format.
+constexpr int kPackBlob = 3;
+constexpr int kPackOfsDelta = 6;
+
 // A pack written by hand: what git never makes, but a hostile remote can.
 struct PackWriter {
   Bytes data;
@@ -383,19 +386,18 @@ TEST_CASE("a local remote's voucher stored as a delta on a 256 MiB blob is refus
   // blob of zeros, and the voucher as a delta on it (nothing but inserts: the base is never
   // needed, but libgit2 inflates it first).
   const Bytes& v = vouchers[1].bytes;
-  git_oid vid;
-  git_odb_hash(&vid, v.data(), v.size(), GIT_OBJECT_BLOB);
-  std::string cmd = "cd '" + (tmp / "a.git").string() + "' && export GIT_INDEX_FILE=idx && git read-tree refs/heads/vouchers && " +
-                    "printf '100644 " + git_oid_tostr_s(&vid) + "\\t" + vouchers[1].path + "\\n' | git update-index --index-info && " +
-                    "t=$(git write-tree --missing-ok) && git update-ref refs/heads/vouchers " +
-                    "$(git commit-tree $t -p refs/heads/vouchers -m crafted) && rm idx";
+  const cache::git::ObjectId vid = cache::git::ObjectId::OfBlob(v);
+  const std::string branch(cache::kBranch);
+  std::string cmd = "cd '" + (tmp / "a.git").string() + "' && export GIT_INDEX_FILE=idx && git read-tree " + branch + " && " +
+                    "printf '100644 " + vid.Hex() + "\\t" + vouchers[1].path + "\\n' | git update-index --index-info && " +
+                    "t=$(git write-tree --missing-ok) && git update-ref " + branch + " " +
+                    "$(git commit-tree $t -p " + branch + " -m crafted) && rm idx";
   REQUIRE(std::system(cmd.c_str()) == 0);
-  std::array<uint8_t, 20> vraw{}, zeros_id{};
-  std::memcpy(vraw.data(), vid.id, 20);
+  std::array<uint8_t, 20> vraw = vid.bytes(), zeros_id{};
   zeros_id.fill(0xee);  // nothing asks for the base by id
   const uint64_t big = 256ull << 20;
   PackWriter pw;
-  pw.Entry(zeros_id, GIT_OBJECT_BLOB, big, {}, [](std::vector<uint8_t>* in) { in->assign(1 << 16, 0); }, big);
+  pw.Entry(zeros_id, kPackBlob, big, {}, [](std::vector<uint8_t>* in) { in->assign(1 << 16, 0); }, big);
   uint64_t base_at = pw.entries.back().second.first, at = pw.data.size();
   Bytes delta;
   for (uint64_t x : {big, uint64_t{v.size()}}) {
@@ -412,9 +414,9 @@ TEST_CASE("a local remote's voucher stored as a delta on a 256 MiB blob is refus
   uint64_t ofs = at - base_at;  // git's offset encoding
   Bytes ofs_bytes{static_cast<uint8_t>(ofs & 0x7f)};
   while (ofs >>= 7) ofs_bytes.insert(ofs_bytes.begin(), static_cast<uint8_t>(0x80 | (--ofs & 0x7f)));
-  pw.Entry(vraw, GIT_OBJECT_OFS_DELTA, delta.size(), ofs_bytes, [&](std::vector<uint8_t>* in) { *in = delta; }, delta.size());
+  pw.Entry(vraw, kPackOfsDelta, delta.size(), ofs_bytes, [&](std::vector<uint8_t>* in) { *in = delta; }, delta.size());
   pw.Finish(tmp / "a.git" / "objects" / "pack");
-  std::string check = "git --git-dir '" + (tmp / "a.git").string() + "' cat-file -e " + git_oid_tostr_s(&vid);
+  std::string check = "git --git-dir '" + (tmp / "a.git").string() + "' cat-file -e " + vid.Hex();
   REQUIRE(std::system(check.c_str()) == 0);  // git reads the crafted pack
 
   auto b = cache::Cache::Init(tmp / "b.git", {pki.mfr_root});

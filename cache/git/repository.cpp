@@ -1,0 +1,271 @@
+#include "cache/git/repository.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ctime>
+
+#include "cache/git/git.h"
+#include "cache/git/lock.h"
+
+namespace vouch::cache::git {
+namespace fs = std::filesystem;
+
+void RepositoryFree::operator()(git_repository* r) const { git_repository_free(r); }
+void TreeFree::operator()(git_tree* t) const { git_tree_free(t); }
+
+std::optional<ObjectId> Tree::EntryAt(const std::string& path) const {
+  git_tree_entry* e = nullptr;
+  if (!tree_ || git_tree_entry_bypath(&e, tree_.get(), path.c_str()) != 0) {
+    git_error_clear();
+    return std::nullopt;
+  }
+  TreeEntryPtr owned(e);
+  return IdOf(*git_tree_entry_id(e));
+}
+
+namespace {
+
+int CollectPath(const char* root, const git_tree_entry* e, void* payload) {
+  if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
+    static_cast<std::vector<std::string>*>(payload)->push_back(std::string(root) + git_tree_entry_name(e));
+  }
+  return 0;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> Tree::Paths() const {
+  std::vector<std::string> paths;
+  if (!tree_) return paths;
+  if (git_tree_walk(tree_.get(), GIT_TREEWALK_PRE, CollectPath, &paths) != 0) return Fail(Code::kMalformed, "tree walk");
+  return paths;
+}
+
+Status Repository::Create(const fs::path& path, std::string_view head) {
+  Init();
+  git_repository* r = nullptr;
+  if (git_repository_init(&r, path.c_str(), /*is_bare=*/1) != 0) return Fail(Code::kIo, path.string());
+  RepoPtr repo(r);
+  if (git_repository_set_head(r, std::string(head).c_str()) != 0) return Fail(Code::kIo, "HEAD");
+  return Status::Ok();
+}
+
+Result<Repository> Repository::Open(const fs::path& path) {
+  Init();
+  git_repository* r = nullptr;
+  if (git_repository_open_ext(&r, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, nullptr) != 0) {
+    return Fail(Code::kIo, path.string());
+  }
+  return Repository(r);
+}
+
+Result<Repository> Repository::OverObjects(const std::string& objects, const std::string& what) {
+  Init();
+  git_odb* o = nullptr;
+  if (git_odb_open(&o, objects.c_str()) != 0) return Fail(Code::kMalformed, what + ": objects");
+  OdbPtr odb(o);  // the repository takes a reference of its own
+  git_repository* r = nullptr;
+  if (git_repository_wrap_odb(&r, o) != 0) return Fail(Code::kInternal, what);
+  return Repository(r);
+}
+
+std::string Repository::path() const { return git_repository_path(repo_.get()); }
+
+Result<std::optional<ObjectId>> Repository::Resolve(std::string_view ref) const {
+  git_oid oid;
+  std::string name(ref);
+  int rc = git_reference_name_to_id(&oid, repo_.get(), name.c_str());
+  if (rc == GIT_ENOTFOUND) {
+    git_error_clear();
+    return std::optional<ObjectId>();
+  }
+  if (rc != 0) return Fail(Code::kMalformed, "cannot resolve " + name, rc);
+  return std::optional<ObjectId>(IdOf(oid));
+}
+
+namespace {
+
+struct RefFilter {
+  std::string_view prefix;
+  std::vector<std::string> names;
+};
+
+int CollectRef(const char* name, void* payload) {
+  auto* f = static_cast<RefFilter*>(payload);
+  if (std::string_view(name).rfind(f->prefix, 0) == 0) f->names.push_back(name);
+  return 0;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> Repository::RefNames(std::string_view prefix) const {
+  RefFilter filter{prefix, {}};
+  if (git_reference_foreach_name(repo_.get(), CollectRef, &filter) != 0) return Fail(Code::kIo, "refs");
+  return std::move(filter.names);
+}
+
+std::optional<ObjectId> Repository::Find(const std::string& spec) const {
+  git_object* obj = nullptr;
+  if (git_revparse_single(&obj, repo_.get(), spec.c_str()) != 0) {
+    git_error_clear();
+    return std::nullopt;
+  }
+  ObjectPtr owned(obj);
+  return IdOf(*git_object_id(obj));
+}
+
+Status Repository::SetRef(const std::string& ref, const ObjectId& to, const std::string& log) const {
+  git_reference* r = nullptr;
+  git_oid oid = OidOf(to);
+  int rc = git_reference_create(&r, repo_.get(), ref.c_str(), &oid, 1, log.c_str());
+  RefPtr owned(r);
+  return rc == 0 ? Status::Ok() : Fail(Code::kIo, ref);
+}
+
+Status Repository::CompareAndSwap(std::string_view ref_name, const ObjectId& to, const std::optional<ObjectId>& from,
+                                  const std::string& log) const {
+  std::string ref(ref_name), repo_path = path();
+  VOUCH_ASSIGN_OR_RETURN(CacheLock lock, CacheLock::Take(repo_path, CacheLock::Mode::kExclusive, true, "ref-lock"));
+  std::string lock_file = repo_path + ref + ".lock";
+  struct stat st;
+  if (::stat(lock_file.c_str(), &st) == 0 && st.st_mtime + 2 < ::time(nullptr)) ::unlink(lock_file.c_str());
+  git_reference* r = nullptr;
+  git_oid to_oid = OidOf(to);
+  int rc = 0;
+  if (from) {
+    git_oid from_oid = OidOf(*from);
+    rc = git_reference_create_matching(&r, repo_.get(), ref.c_str(), &to_oid, 1, &from_oid, log.c_str());
+  } else {
+    rc = git_reference_create(&r, repo_.get(), ref.c_str(), &to_oid, 0, log.c_str());
+  }
+  RefPtr owned(r);
+  if (rc == 0) return Status::Ok();
+  if (rc == GIT_EMODIFIED || rc == GIT_ELOCKED || rc == GIT_EEXISTS) {
+    git_error_clear();
+    return Error(Code::kExists, ref + " moved meanwhile");
+  }
+  return Fail(Code::kIo, "cannot move " + ref, rc);
+}
+
+Result<bool> Repository::IsAncestor(const ObjectId& ancestor, const ObjectId& descendant) const {
+  if (ancestor == descendant) return true;
+  git_oid a = OidOf(ancestor), d = OidOf(descendant);
+  int rc = git_graph_descendant_of(repo_.get(), &d, &a);
+  if (rc < 0) return Fail(Code::kMalformed, "history walk", rc);
+  return rc == 1;
+}
+
+bool Repository::Has(const ObjectId& id) const {
+  git_odb* raw = nullptr;
+  if (git_repository_odb(&raw, repo_.get()) != 0) return false;
+  OdbPtr odb(raw);
+  git_oid oid = OidOf(id);
+  return git_odb_exists(raw, &oid) == 1;
+}
+
+Result<Tree> Repository::TreeOf(const ObjectId& commit) const {
+  git_oid oid = OidOf(commit);
+  git_commit* c = nullptr;
+  if (git_commit_lookup(&c, repo_.get(), &oid) != 0) return Fail(Code::kMalformed, "commit " + commit.Hex());
+  CommitPtr owned(c);
+  git_tree* t = nullptr;
+  if (git_commit_tree(&t, c) != 0) return Fail(Code::kMalformed, "tree of commit " + commit.Hex());
+  return Tree(t);
+}
+
+Result<Tree> Repository::PeelToTree(const ObjectId& object, const std::string& name) const {
+  git_oid oid = OidOf(object);
+  git_object* obj = nullptr;
+  if (git_object_lookup(&obj, repo_.get(), &oid, GIT_OBJECT_ANY) != 0) return Fail(Code::kMalformed, name);
+  ObjectPtr owned(obj);
+  git_object* peeled = nullptr;
+  if (git_object_peel(&peeled, obj, GIT_OBJECT_TREE) != 0) return Fail(Code::kMalformed, name);
+  return Tree(reinterpret_cast<git_tree*>(peeled));
+}
+
+Result<std::vector<std::pair<std::string, ObjectId>>> Repository::Added(const Tree& from, const Tree& to) const {
+  git_diff* d = nullptr;
+  if (git_diff_tree_to_tree(&d, repo_.get(), from.handle(), to.handle(), nullptr) != 0) return Fail(Code::kMalformed, "diff");
+  DiffPtr diff(d);
+  std::vector<std::pair<std::string, ObjectId>> added;
+  for (size_t i = 0; i < git_diff_num_deltas(d); ++i) {
+    const git_diff_delta* delta = git_diff_get_delta(d, i);
+    if (delta->status == GIT_DELTA_ADDED) added.emplace_back(delta->new_file.path, IdOf(delta->new_file.id));
+  }
+  return added;
+}
+
+Result<Bytes> Repository::ReadBlob(const ObjectId& id, uint64_t cap) const {
+  git_oid oid = OidOf(id);
+  git_blob* b = nullptr;
+  if (git_blob_lookup(&b, repo_.get(), &oid) != 0) return Fail(Code::kMalformed, "blob " + id.Hex());
+  BlobPtr blob(b);
+  if (static_cast<uint64_t>(git_blob_rawsize(b)) > cap) return Error(Code::kTooLarge, "blob " + id.Hex() + " is over the voucher cap");
+  const auto* p = static_cast<const uint8_t*>(git_blob_rawcontent(b));
+  return Bytes(p, p + git_blob_rawsize(b));
+}
+
+Status Repository::Repack(const ObjectId& tip, const char* glob) const {
+  fs::path pack_dir = fs::path(path()) / "objects" / "pack";
+  std::vector<fs::path> old;
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(pack_dir, ec)) old.push_back(e.path());
+  git_packbuilder* pb = nullptr;
+  if (git_packbuilder_new(&pb, repo_.get()) != 0) return Fail(Code::kInternal, "packbuilder");
+  PackbuilderPtr owned(pb);
+  git_revwalk* w = nullptr;
+  if (git_revwalk_new(&w, repo_.get()) != 0) return Fail(Code::kInternal, "revwalk");
+  RevwalkPtr walk(w);
+  git_oid tip_oid = OidOf(tip);
+  git_revwalk_push(w, &tip_oid);
+  git_revwalk_push_glob(w, glob);
+  if (git_packbuilder_insert_walk(pb, w) != 0) return Fail(Code::kIo, "pack objects");
+  if (git_packbuilder_write(pb, pack_dir.c_str(), 0, nullptr, nullptr) != 0) return Fail(Code::kIo, "pack write");
+  std::string keep = std::string("pack-") + OidText(*git_packbuilder_hash(pb));
+  for (const auto& p : old) {
+    if (p.stem().string() != keep && (p.extension() == ".pack" || p.extension() == ".idx")) fs::remove(p, ec);
+  }
+  // The object database caches the pack list; let it notice the change.
+  git_odb* odb = nullptr;
+  if (git_repository_odb(&odb, repo_.get()) == 0) {
+    OdbPtr owned_odb(odb);
+    git_odb_refresh(odb);
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+std::string RemotesFile(const Repository& repo) { return repo.path() + "vouch/remotes"; }
+
+}  // namespace
+
+Status Repository::RecordRemote(const std::string& key, const std::string& url) const {
+  git_config* raw = nullptr;
+  std::string path = RemotesFile(*this);
+  if (git_config_open_ondisk(&raw, path.c_str()) != 0) return Fail(Code::kIo, path);
+  ConfigPtr cfg(raw);
+  std::string name = "remote." + key + ".url";
+  git_buf old = GIT_BUF_INIT;
+  bool same = git_config_get_string_buf(&old, raw, name.c_str()) == 0 && url == old.ptr;
+  git_buf_dispose(&old);
+  git_error_clear();
+  if (!same && git_config_set_string(raw, name.c_str(), url.c_str()) != 0) return Fail(Code::kIo, path);
+  return Status::Ok();
+}
+
+std::string Repository::RemoteUrl(const std::string& key) const {
+  git_config* raw = nullptr;
+  std::string path = RemotesFile(*this), url = key;
+  if (::access(path.c_str(), R_OK) == 0 && git_config_open_ondisk(&raw, path.c_str()) == 0) {
+    ConfigPtr cfg(raw);
+    git_buf buf = GIT_BUF_INIT;
+    if (git_config_get_string_buf(&buf, raw, ("remote." + key + ".url").c_str()) == 0) url = buf.ptr;
+    git_buf_dispose(&buf);
+  }
+  git_error_clear();
+  return url;
+}
+
+}  // namespace vouch::cache::git

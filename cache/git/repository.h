@@ -1,0 +1,111 @@
+// A git repository as the cache uses it (cache/cache.md): refs, trees of commits, blobs,
+// ancestry and packs, named by ObjectId. The handle is owned (closed with the object) and
+// libgit2 itself stays in the .cpp: the types below are only forward-declared.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cache/git/object_id.h"
+#include "libvoucher/bytes.h"
+#include "libvoucher/status.h"
+
+typedef struct git_repository git_repository;
+typedef struct git_tree git_tree;
+
+namespace vouch::cache::git {
+
+// The branch that holds a cache's vouchers, and the one name for it in vouch.
+inline constexpr std::string_view kBranch = "refs/heads/vouchers";
+
+struct RepositoryFree {
+  void operator()(git_repository* r) const;
+};
+struct TreeFree {
+  void operator()(git_tree* t) const;
+};
+
+// A commit's tree, read once and looked into many times; none (an empty cache's) holds
+// nothing.
+class Tree {
+ public:
+  Tree() = default;
+  explicit Tree(git_tree* owned) : tree_(owned) {}
+
+  // What `path` names here (a blob, or a tree), if anything.
+  std::optional<ObjectId> EntryAt(const std::string& path) const;
+  // Every file's path, directories first in git's order (a pre-order walk).
+  Result<std::vector<std::string>> Paths() const;
+
+  git_tree* handle() const { return tree_.get(); }
+
+ private:
+  std::unique_ptr<git_tree, TreeFree> tree_;
+};
+
+class Repository {
+ public:
+  // A new bare repository at `path` whose HEAD names `head` (so that `git log` and `git
+  // clone` of it show that branch).
+  static Status Create(const std::filesystem::path& path, std::string_view head);
+  // The bare repository at `path`, no search upwards.
+  static Result<Repository> Open(const std::filesystem::path& path);
+  // Only an object database over the directory `objects`: no config, no refs, no HEAD are
+  // ever read. `what` names it in messages.
+  static Result<Repository> OverObjects(const std::string& objects, const std::string& what);
+
+  Repository() = default;  // none
+  explicit Repository(git_repository* owned) : repo_(owned) {}
+
+  git_repository* handle() const { return repo_.get(); }
+  // The git directory, absolute, ending in '/'.
+  std::string path() const;
+
+  // Where `ref` points; none when there is no such ref.
+  Result<std::optional<ObjectId>> Resolve(std::string_view ref) const;
+  // Every ref whose name starts with `prefix`, in the order git lists them.
+  Result<std::vector<std::string>> RefNames(std::string_view prefix) const;
+  // The object a commit-ish names (a ref, an id, `tip~2`), if any.
+  std::optional<ObjectId> Find(const std::string& spec) const;
+  // Points `ref` at `to`, wherever it was (a record: a bundle's commit, a remote's tip).
+  Status SetRef(const std::string& ref, const ObjectId& to, const std::string& log) const;
+  // Moves `ref` to `to` if it is still at `from` (none: the ref must not exist). kExists when
+  // another writer moved it first (or holds its lock): the caller rebuilds and tries again.
+  // vouch writers move refs only while holding `vouch/ref-lock` exclusively (released by the
+  // kernel if the process dies), so a ref lock file found then, older than two seconds, was
+  // left by a writer that was killed mid-update and is removed.
+  Status CompareAndSwap(std::string_view ref, const ObjectId& to, const std::optional<ObjectId>& from,
+                        const std::string& log) const;
+  // True when `ancestor` is `descendant` or one of its ancestors.
+  Result<bool> IsAncestor(const ObjectId& ancestor, const ObjectId& descendant) const;
+
+  // Whether the object database has `id` (looking again at its packs if not).
+  bool Has(const ObjectId& id) const;
+  Result<Tree> TreeOf(const ObjectId& commit) const;
+  // The tree `object` (a commit or a tree) stands for; `name` names it in messages.
+  Result<Tree> PeelToTree(const ObjectId& object, const std::string& name) const;
+  // The files `to` has and `from` has not, with their blobs, in path order.
+  Result<std::vector<std::pair<std::string, ObjectId>>> Added(const Tree& from, const Tree& to) const;
+  // A blob's bytes; kTooLarge over `cap`.
+  Result<Bytes> ReadBlob(const ObjectId& blob, uint64_t cap) const;
+
+  // Packs every object reachable from `tip` and the refs matching `glob` into one pack and
+  // drops the other packs.
+  Status Repack(const ObjectId& tip, const char* glob) const;
+
+  // Remotes pulled from: <repository>/vouch/remotes (a git config file) holds
+  // remote.<key>.url, so that messages can name a remote by the key of its tracking ref.
+  // RemoteUrl answers "<key>" when it was not recorded.
+  Status RecordRemote(const std::string& key, const std::string& url) const;
+  std::string RemoteUrl(const std::string& key) const;
+
+ private:
+  std::unique_ptr<git_repository, RepositoryFree> repo_;
+};
+
+}  // namespace vouch::cache::git
