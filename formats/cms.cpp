@@ -17,6 +17,7 @@ using ObjectPtr = std::unique_ptr<ASN1_OBJECT, ossl::Deleter<ASN1_OBJECT_free>>;
 ObjectPtr AnimaOid() { return ObjectPtr(OBJ_txt2obj(kAnimaJsonVoucherOid, 1)); }
 
 Result<ossl::CmsPtr> Parse(ByteView der) {
+  internal::CountParse();
   if (der.size() > kMaxVoucherSize) {
     return Error(Code::kTooLarge, "cms envelope is over the cap of " + std::to_string(kMaxVoucherSize) + " bytes");
   }

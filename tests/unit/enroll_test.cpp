@@ -49,7 +49,7 @@ struct Fixture {
   DraftRequest Request() const { return pki.Request(device.identity().key.Public(), serial); }
 
   Bytes Sign(const Voucher& v, const formats::Signer& signer, formats::EnvelopeKind k = formats::EnvelopeKind::kJws) {
-    return *formats::SignEnvelope(k, formats::EncodeVoucher(v), signer);
+    return formats::SignVoucher(v, k, signer)->bytes;
   }
   Bytes Issue(DraftRequest r) { return Sign(DraftVoucher(r)->voucher, pki.Manufacturer()); }
   Bytes Issue() { return Issue(Request()); }
