@@ -71,6 +71,22 @@ struct Fixture {
 
 }  // namespace
 
+TEST_CASE("a fetch parses each envelope once, the one it applies included", "[enroll]") {
+  Fixture f;
+  std::vector<device::Found> found;
+  for (int i = 0; i < 5; ++i) found.push_back({"stick/" + std::to_string(i), f.Issue()});
+  found.push_back({"stick/other", f.Issue(f.pki.Request(PrivateKey::Generate()->Public(), "SN-9"))});  // refused
+  found.push_back({"stick/copy", found[0].envelope});     // the same voucher: judged once
+  found.push_back({"stick/junk", Bytes{'n', 'o', 'p', 'e'}});  // not an envelope: never parsed
+  uint64_t parses = formats::EnvelopeParses();
+  auto r = device::Enroll(f.device, found, false);
+  REQUIRE(r.ok());
+  CHECK(r->outcome == device::EnrollReport::Outcome::kEnrolled);
+  // Verified once as they came; the decision under the lock re-judges the kept ones without
+  // parsing them again.
+  CHECK(formats::EnvelopeParses() - parses == 6);
+}
+
 TEST_CASE("a device enrolls: z is x + y, Z is certified, state is 0600 where secret", "[enroll]") {
   Fixture f;
   Bytes env = f.Issue();
