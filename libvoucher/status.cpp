@@ -5,8 +5,7 @@ namespace vouch {
 const char* CodeName(Code code) {
   switch (code) {
 #define VOUCH_CODE_CASE(id, name) \
-  case Code::id:                  \
-    return name;
+  case Code::id: return name;
     VOUCH_CODES(VOUCH_CODE_CASE)
 #undef VOUCH_CODE_CASE
   }
