@@ -25,6 +25,12 @@ struct Judged {
   std::optional<Enrolled> enrolled;  // acceptable: would be applied if newest
 };
 
+// The parts of a device's identity that verification depends on.
+bool SameIdentity(const DeviceIdentity& a, const DeviceIdentity& b) {
+  return a.udf == b.udf && a.serial_number == b.serial_number && a.trusted_clock == b.trusted_clock &&
+         a.factory_anchors == b.factory_anchors;
+}
+
 Judged Decide(const DeviceState& device, const std::string& source, const formats::VerifiedVoucher& v, Instant now) {
   Judged j;
   j.report.source = source;
@@ -147,7 +153,19 @@ Result<EnrollReport> Judge::Finish(DeviceState& fresh, bool dry_run) {
   for (Kept& k : kept_) {
     // Against the state as it is now, under the lock: another fetch may have applied since.
     // The envelope verified to its anchor when it came; Evaluate holds that anchor to the
-    // fresh state's rules (a factory anchor, or the owner the device has now).
+    // fresh state's rules (a factory anchor, or the owner the device has now). A device
+    // re-initialised meanwhile (other anchors, another clock policy) verifies it again.
+    if (!SameIdentity(snapshot_.identity(), fresh.identity())) {
+      TimePolicy time = fresh.identity().trusted_clock ? TimePolicy::At(now) : TimePolicy::None();
+      auto again = formats::VerifyVoucher(k.envelope, AcceptedAnchors(fresh.identity(), fresh.current()), time);
+      if (!again.ok()) {
+        k.report.status = again.status();
+        k.report.current = false;
+        report.candidates.push_back(std::move(k.report));
+        continue;
+      }
+      k.verified = std::move(*again);
+    }
     Judged j = Decide(fresh, k.source, k.verified, now);
     if (j.report.current) saw_current = true;
     if (j.enrolled && (!best || j.enrolled->created_on > best->created_on)) {
