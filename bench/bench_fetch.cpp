@@ -48,9 +48,9 @@ int Build(const fs::path& work, size_t n) {
   r.domain_ca = root;
   r.domain_ca_key = mfr;
   auto draft = *DraftVoucher(r);
-  Bytes mine = *formats::SignEnvelope(formats::EnvelopeKind::kJws, formats::EncodeVoucher(draft.voucher), {mfr, {root}});
-  std::string my_path = formats::LayoutPath({device->identity().udf, formats::VoucherId(formats::EnvelopeKind::kJws, mine),
-                                             formats::EnvelopeKind::kJws});
+  formats::Envelope signed_env = *formats::SignVoucher(draft.voucher, formats::EnvelopeKind::kJws, {mfr, {root}});
+  Bytes mine = signed_env.bytes;
+  std::string my_path = formats::LayoutPath({device->identity().udf, signed_env.id, signed_env.kind});
 
   // n vouchers for other devices: right-sized, filed under random device UDFs. Bundles do
   // not look inside them, so random bytes do as well as signed ones and cost far less.

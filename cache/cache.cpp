@@ -75,24 +75,31 @@ Result<git::Staging*> Cache::Staging() {
 }
 
 Result<std::string> Cache::CheckVoucher(const std::string& filed_at, ByteView bytes) const {
+  // Identified once: by the path it was filed at (its id checked), or from its bytes.
+  std::optional<formats::LayoutEntry> filed;
+  formats::Envelope envelope;
   if (!filed_at.empty()) {
     auto entry = formats::ParseLayoutPath(filed_at);
     if (!entry.ok()) return Error(Code::kUnsafePath, entry.status().message());
+    VOUCH_ASSIGN_OR_RETURN(envelope, formats::CheckFiled(*entry, Bytes(bytes.begin(), bytes.end()), filed_at));
+    filed = std::move(*entry);
+  } else {
+    VOUCH_ASSIGN_OR_RETURN(envelope, formats::Identify(Bytes(bytes.begin(), bytes.end())));
   }
-  // The path the bytes themselves call for: their id and the device key inside them.
-  VOUCH_ASSIGN_OR_RETURN(formats::LayoutEntry entry, formats::LayoutEntryOf(bytes));
-  std::string own = formats::LayoutPath(entry);
-  if (!filed_at.empty() && own != filed_at) {
-    bool same_id = own.substr(own.rfind('/') + 1) == filed_at.substr(filed_at.rfind('/') + 1);
-    return same_id ? Error(Code::kWrongDevice, filed_at + ": the voucher inside is for another device")
-                   : Error(Code::kIdMismatch, filed_at + ": bytes do not have the id they are filed under");
-  }
+  // Parsed once: verified (with anchors) or only decoded, then filed by the device key inside.
+  formats::LayoutEntry own;
   if (!anchors_.empty()) {
     // An archive keeps old vouchers: signatures and paths are checked, validity periods not.
-    auto v = formats::VerifyEnvelope(bytes, anchors_, TimePolicy::None());
-    if (!v.ok()) return v.status().Context(own);
+    auto v = formats::VerifyVoucher(envelope, anchors_, TimePolicy::None());
+    if (!v.ok()) return v.status().Context(filed_at.empty() ? "voucher " + envelope.id : filed_at);
+    VOUCH_ASSIGN_OR_RETURN(own, formats::LayoutEntryOf(envelope, v->voucher));
+  } else {
+    VOUCH_ASSIGN_OR_RETURN(own, formats::LayoutEntryOf(envelope));
   }
-  return own;
+  if (filed && own.device_udf != filed->device_udf) {
+    return Error(Code::kWrongDevice, filed_at + ": the voucher inside is for another device");
+  }
+  return formats::LayoutPath(own);
 }
 
 Result<std::string> Cache::CommitOnTip(const std::map<std::string, git::ObjectId>& entries,

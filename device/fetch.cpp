@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "device/protocol.h"
+#include "formats/voucher_json.h"
 #include "libvoucher/device_state.h"
 #include "libvoucher/file.h"
 #include "libvoucher/key.h"
@@ -216,6 +217,21 @@ Result<EnrollReport> Fetch(const fs::path& state_dir, const std::vector<std::str
   VOUCH_ASSIGN_OR_RETURN(StateLock lock, StateLock::Acquire(state_dir, o.lock_timeout_ms));
   VOUCH_ASSIGN_OR_RETURN(DeviceState fresh, DeviceState::Open(state_dir));
   return judge.Finish(fresh, o.dry_run);
+}
+
+Result<EnrollReport> AcceptFile(const fs::path& state_dir, const std::string& file, bool dry_run) {
+  VOUCH_ASSIGN_OR_RETURN(StateLock lock, StateLock::Acquire(state_dir));
+  VOUCH_ASSIGN_OR_RETURN(DeviceState state, DeviceState::Open(state_dir));
+  auto raw = ReadFile(file, formats::kMaxVoucherSize);
+  if (!raw.ok() && raw.status().code() == Code::kTooLarge) {
+    EnrollReport r;
+    r.outcome = EnrollReport::Outcome::kAllRefused;
+    r.candidates.push_back({file, "", "", raw.status(), false, false});
+    r.generation = state.generation();
+    return r;
+  }
+  if (!raw.ok()) return raw.status();
+  return Enroll(state, {{file, std::move(*raw)}}, dry_run);
 }
 
 }  // namespace vouch::device

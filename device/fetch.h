@@ -35,4 +35,9 @@ std::filesystem::path DefaultReader();
 Result<EnrollReport> Fetch(const std::filesystem::path& state_dir, const std::vector<std::string>& media,
                            const FetchOptions& options);
 
+// `vouch-device accept FILE`: one file an operator names, read here (no ZIP, no git, so no
+// reader process), judged and applied under the state lock like a fetch's candidates. A
+// file over the voucher cap is a refused candidate (kAllRefused), not an error.
+Result<EnrollReport> AcceptFile(const std::filesystem::path& state_dir, const std::string& file, bool dry_run);
+
 }  // namespace vouch::device

@@ -19,27 +19,25 @@ const char* OutcomeName(EnrollReport::Outcome o) {
 
 namespace {
 
-// What one envelope comes to against one state of the device.
+// What one verified voucher comes to against one state of the device.
 struct Judged {
   CandidateReport report;
   std::optional<Enrolled> enrolled;  // acceptable: would be applied if newest
 };
 
-Judged JudgeOne(const DeviceState& device, const Found& f, Instant now) {
+// The parts of a device's identity that verification depends on.
+bool SameIdentity(const DeviceIdentity& a, const DeviceIdentity& b) {
+  return a.udf == b.udf && a.serial_number == b.serial_number && a.trusted_clock == b.trusted_clock &&
+         a.factory_anchors == b.factory_anchors;
+}
+
+Judged Decide(const DeviceState& device, const std::string& source, const formats::VerifiedVoucher& v, Instant now) {
   Judged j;
-  j.report.source = f.source;
-  const DeviceIdentity& id = device.identity();
-  if (auto kind = formats::Sniff(f.envelope); kind.ok()) j.report.id = formats::VoucherId(*kind, f.envelope);
-  // Without a trusted clock the device cannot judge validity periods (RFC 8995 2.6.1).
-  TimePolicy time = id.trusted_clock ? TimePolicy::At(now) : TimePolicy::None();
-  auto verified = formats::VerifyVoucher(f.envelope, AcceptedAnchors(id, device.current()), time);
-  if (!verified.ok()) {
-    j.report.status = verified.status();
-    return j;
-  }
-  j.report.created_on = verified->voucher.created_on_text;
-  Candidate c{&verified->voucher, verified->id, verified->envelope.anchor, verified->envelope.signer};
-  auto decision = Evaluate(id, device.current(), c, now);
+  j.report.source = source;
+  j.report.id = v.id;
+  j.report.created_on = v.voucher.created_on_text;
+  Candidate c{&v.voucher, v.id, v.envelope.anchor, v.envelope.signer};
+  auto decision = Evaluate(device.identity(), device.current(), c, now);
   if (!decision.ok()) {
     j.report.status = decision.status();
   } else if (decision->already_current) {
@@ -62,35 +60,48 @@ void Judge::Report(CandidateReport r) {
   }
 }
 
-void Judge::Consider(std::string source, Bytes envelope) {
+void Judge::Consider(std::string source, Bytes bytes) {
+  auto envelope = formats::Identify(std::move(bytes));
   // The same voucher twice (a hard link, a bundle and a directory) is judged once.
-  if (auto kind = formats::Sniff(envelope); kind.ok()) {
-    std::string id = formats::VoucherId(*kind, envelope);
-    if (seen_ids_.count(id)) {
+  if (envelope.ok()) {
+    if (seen_ids_.count(envelope->id)) {
       ++duplicates_;
       return;
     }
-    if (seen_ids_.size() < limits_.max_judged) seen_ids_.insert(id);
+    if (seen_ids_.size() < limits_.max_judged) seen_ids_.insert(envelope->id);
   }
   if (judged_ >= limits_.max_judged || judging_ > limits_.max_judging) {
     ++over_budget_;
     return;
   }
   ++judged_;
-  Found f{std::move(source), std::move(envelope)};
   auto started = std::chrono::steady_clock::now();
-  Judged j = JudgeOne(snapshot_, f, Instant::Now());
+  Instant now = Instant::Now();
+  const DeviceIdentity& id = snapshot_.identity();
+  // Without a trusted clock the device cannot judge validity periods (RFC 8995 2.6.1).
+  TimePolicy time = id.trusted_clock ? TimePolicy::At(now) : TimePolicy::None();
+  Result<formats::VerifiedVoucher> verified =
+      envelope.ok() ? formats::VerifyVoucher(*envelope, AcceptedAnchors(id, snapshot_.current()), time)
+                    : Result<formats::VerifiedVoucher>(envelope.status());
+  Judged j;
+  if (verified.ok()) {
+    j = Decide(snapshot_, source, *verified, now);
+  } else {
+    j.report.source = source;
+    if (envelope.ok()) j.report.id = envelope->id;
+    j.report.status = verified.status();
+  }
   judging_ += std::chrono::steady_clock::now() - started;
   if (!j.enrolled && !j.report.current) {
     Report(std::move(j.report));
     return;
   }
-  int64_t created = j.enrolled ? j.enrolled->created_on.micros : snapshot_.current()->created_on.micros;
-  kept_.push_back(Kept{std::move(f), std::move(j.report), created});
+  kept_.push_back(Kept{std::move(source), std::move(*envelope), std::move(*verified), std::move(j.report)});
   if (kept_.size() > limits_.max_kept) {
     // Only the newest can win; the oldest kept one is dropped, and said so.
-    auto oldest = std::min_element(kept_.begin(), kept_.end(),
-                                   [](const Kept& a, const Kept& b) { return a.created_on_us < b.created_on_us; });
+    auto oldest = std::min_element(kept_.begin(), kept_.end(), [](const Kept& a, const Kept& b) {
+      return a.verified.voucher.created_on < b.verified.voucher.created_on;
+    });
     CandidateReport r = std::move(oldest->report);
     r.status = Error(Code::kRollback, "a newer acceptable voucher was found");
     r.current = false;
@@ -141,7 +152,21 @@ Result<EnrollReport> Judge::Finish(DeviceState& fresh, bool dry_run) {
   size_t first = report.candidates.size();
   for (Kept& k : kept_) {
     // Against the state as it is now, under the lock: another fetch may have applied since.
-    Judged j = JudgeOne(fresh, k.found, now);
+    // The envelope verified to its anchor when it came; Evaluate holds that anchor to the
+    // fresh state's rules (a factory anchor, or the owner the device has now). A device
+    // re-initialised meanwhile (other anchors, another clock policy) verifies it again.
+    if (!SameIdentity(snapshot_.identity(), fresh.identity())) {
+      TimePolicy time = fresh.identity().trusted_clock ? TimePolicy::At(now) : TimePolicy::None();
+      auto again = formats::VerifyVoucher(k.envelope, AcceptedAnchors(fresh.identity(), fresh.current()), time);
+      if (!again.ok()) {
+        k.report.status = again.status();
+        k.report.current = false;
+        report.candidates.push_back(std::move(k.report));
+        continue;
+      }
+      k.verified = std::move(*again);
+    }
+    Judged j = Decide(fresh, k.source, k.verified, now);
     if (j.report.current) saw_current = true;
     if (j.enrolled && (!best || j.enrolled->created_on > best->created_on)) {
       best = std::move(j.enrolled);
@@ -151,9 +176,8 @@ Result<EnrollReport> Judge::Finish(DeviceState& fresh, bool dry_run) {
   }
   if (best) {
     if (!dry_run) {
-      const Found& f = kept_[best_index - first].found;
-      auto kind = formats::Sniff(f.envelope);
-      VOUCH_RETURN_IF_ERROR(fresh.Apply(*best, f.envelope, formats::Extension(*kind)));
+      const formats::Envelope& e = kept_[best_index - first].envelope;
+      VOUCH_RETURN_IF_ERROR(fresh.Apply(*best, e.bytes, formats::Extension(e.kind)));
     }
     report.candidates[best_index].applied = true;
     report.outcome = EnrollReport::Outcome::kEnrolled;

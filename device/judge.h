@@ -5,6 +5,10 @@
 // arrives against a snapshot of the device, and only the few that could be applied are kept
 // (memory does not grow with the medium). The decision is then made again under the state
 // lock, against the state as it is then, and only that decision is applied.
+//
+// Each envelope is identified (kind, id) and parsed and verified once: what is kept carries
+// its verified voucher, and the decision under the lock re-applies the device's rules
+// (libvoucher/enroll.h, Evaluate) to it without parsing it again.
 #pragma once
 
 #include <chrono>
@@ -15,6 +19,7 @@
 #include <vector>
 
 #include "formats/candidate_report.h"
+#include "formats/envelope.h"
 #include "libvoucher/bytes.h"
 #include "libvoucher/device_state.h"
 #include "libvoucher/status.h"
@@ -70,9 +75,10 @@ class Judge {
 
  private:
   struct Kept {
-    Found found;
+    std::string source;
+    formats::Envelope envelope;
+    formats::VerifiedVoucher verified;
     CandidateReport report;
-    int64_t created_on_us = 0;
   };
   void Report(CandidateReport r);
 

@@ -10,6 +10,7 @@
 
 #include "formats/layout.h"
 #include "formats/voucher_json.h"
+#include "formats/zip/archive.h"
 #include "libvoucher/udf.h"
 
 namespace vouch::formats {
@@ -24,9 +25,9 @@ bool UnsafeName(const std::string& n) {
          (n.size() >= 3 && n.compare(n.size() - 3, 3, "/..") == 0) || n.find(':') != std::string::npos;
 }
 
-Result<EnvelopeKind> KindOfPath(const std::string& path) {
-  VOUCH_ASSIGN_OR_RETURN(LayoutEntry e, ParseLayoutPath(path));
-  return e.kind;
+// "vouchers/B5/SR/..." -> "B5" (depth 1) or "B5/SR" (depth 2): the shard a path belongs in.
+std::string ShardOf(const std::string& layout_path, int depth) {
+  return layout_path.substr(kLayoutRoot.size() + 1, depth == 1 ? 2 : 5);
 }
 
 // The newest created-on among the vouchers, as written; decoding is best effort (a voucher
@@ -77,7 +78,7 @@ Result<std::vector<WrittenBundle>> WriteBundles(const fs::path& out_dir, std::ve
   for (const auto& v : vouchers) {
     auto e = ParseLayoutPath(v.path);
     if (!e.ok()) return Error(Code::kUnsafePath, e.status().message());
-    if (VoucherId(e->kind, v.bytes) != e->voucher_id) return Error(Code::kIdMismatch, v.path + ": bytes do not have this id");
+    VOUCH_RETURN_IF_ERROR(CheckFiled(*e, v.bytes, v.path).status());
   }
   std::vector<WrittenBundle> out;
   if (vouchers.size() <= shard_threshold) {
@@ -85,16 +86,16 @@ Result<std::vector<WrittenBundle>> WriteBundles(const fs::path& out_dir, std::ve
     out.push_back(std::move(b));
     return out;
   }
-  // "vouchers/B5/SR/..." -> shard "B5", the layout's own first directory; a shard that would
-  // still hold more than deep_shard_threshold is cut by the second one, "B5/SR".
+  // Shard "B5", the layout's own first directory; a shard that would still hold more than
+  // deep_shard_threshold is cut by the second one, "B5/SR".
   std::map<std::string, std::vector<PackedVoucher>> by_c1c2, shards;
-  for (auto& v : vouchers) by_c1c2[v.path.substr(kLayoutRoot.size() + 1, 2)].push_back(std::move(v));
+  for (auto& v : vouchers) by_c1c2[ShardOf(v.path, 1)].push_back(std::move(v));
   for (auto& [prefix, vs] : by_c1c2) {
     if (vs.size() <= deep_shard_threshold) {
       shards[prefix] = std::move(vs);
       continue;
     }
-    for (auto& v : vs) shards[v.path.substr(kLayoutRoot.size() + 1, 5)].push_back(std::move(v));
+    for (auto& v : vs) shards[ShardOf(v.path, 2)].push_back(std::move(v));
   }
   for (auto& [prefix, vs] : shards) {
     VOUCH_ASSIGN_OR_RETURN(WrittenBundle b, WriteOne(out_dir / std::string(kShardDirectory) / prefix, std::move(vs)));
@@ -102,6 +103,16 @@ Result<std::vector<WrittenBundle>> WriteBundles(const fs::path& out_dir, std::ve
   }
   return out;
 }
+
+Result<std::vector<std::string>> ShardPrefixes(std::string_view device_udf) {
+  VOUCH_ASSIGN_OR_RETURN(std::string dir, DeviceDirectory(device_udf));
+  return std::vector<std::string>{ShardOf(dir, 1), ShardOf(dir, 2)};
+}
+
+Bundle::Bundle() = default;
+Bundle::Bundle(Bundle&&) noexcept = default;
+Bundle& Bundle::operator=(Bundle&&) noexcept = default;
+Bundle::~Bundle() = default;
 
 Result<Bundle> Bundle::Open(const fs::path& path, const BundleLimits& limits) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
@@ -123,9 +134,10 @@ Result<Bundle> Bundle::OpenFd(int fd, const fs::path& path, const BundleLimits& 
   }
   auto reader = zip::Reader::Open(fd, static_cast<uint64_t>(st.st_size), what);
   if (!reader.ok()) return reader.status();
-  Bundle b(std::move(*reader));
+  Bundle b;
+  b.reader_ = std::make_unique<zip::Reader>(std::move(*reader));
   b.path_ = path;
-  const zip::Reader& r = b.reader_;
+  const zip::Reader& r = *b.reader_;
 
   if (r.count() == 0 || r.entry(0).name != kManifestName) {
     return Error(Code::kManifestMissing, what + ": first entry is not " + std::string(kManifestName));
@@ -178,14 +190,23 @@ Result<Bundle> Bundle::OpenFd(int fd, const fs::path& path, const BundleLimits& 
   return b;
 }
 
+Status Bundle::CheckShard(std::string_view prefix) const {
+  std::string want = std::string(kLayoutRoot) + "/" + std::string(prefix) + "/";
+  for (const auto& e : manifest_.entries) {
+    if (e.path.compare(0, want.size(), want) != 0) {
+      return Error(Code::kManifestMismatch, path_.string() + ": shard " + std::string(prefix) + " holds " + e.path);
+    }
+  }
+  return Status::Ok();
+}
+
 Result<PackedVoucher> Bundle::ReadEntry(size_t i) const {
   const ManifestEntry& m = manifest_.entries[i];
-  VOUCH_ASSIGN_OR_RETURN(Bytes bytes, reader_.Read(i + 1, m.size));
-  VOUCH_ASSIGN_OR_RETURN(EnvelopeKind kind, KindOfPath(m.path));
-  if (VoucherId(kind, bytes) != m.id) {
-    return Error(Code::kIdMismatch, path_.string() + ": " + m.path + ": bytes do not have the id they are filed under");
-  }
-  return PackedVoucher{m.path, std::move(bytes)};
+  VOUCH_ASSIGN_OR_RETURN(Bytes bytes, reader_->Read(i + 1, m.size));
+  // The manifest's id for the entry was checked against its path when the bundle opened.
+  VOUCH_ASSIGN_OR_RETURN(LayoutEntry filed, ParseLayoutPath(m.path));
+  VOUCH_ASSIGN_OR_RETURN(Envelope e, CheckFiled(filed, std::move(bytes), path_.string() + ": " + m.path));
+  return PackedVoucher{m.path, std::move(e.bytes)};
 }
 
 Result<std::vector<PackedVoucher>> Bundle::ReadDevice(std::string_view device_udf) const {

@@ -13,11 +13,15 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "formats/manifest.h"
-#include "formats/zip/archive.h"
 #include "libvoucher/status.h"
 
 namespace vouch::formats {
+namespace zip {
+class Reader;
+}
 
 inline constexpr size_t kShardThreshold = 4096;
 inline constexpr std::string_view kShardDirectory = "vouch.vshards";
@@ -33,6 +37,10 @@ struct PackedVoucher {
   std::string path;
   Bytes bytes;
 };
+
+// The shard directories under kShardDirectory that can hold a device's vouchers: its
+// c1c2 and its c1c2/c3c4 ("B5", "B5/SR"), the layout's own first directories.
+Result<std::vector<std::string>> ShardPrefixes(std::string_view device_udf);
 
 struct WrittenBundle {
   std::filesystem::path path;
@@ -62,6 +70,14 @@ class Bundle {
   const Manifest& manifest() const { return manifest_; }
   const std::filesystem::path& path() const { return path_; }
 
+  Bundle(Bundle&&) noexcept;
+  Bundle& operator=(Bundle&&) noexcept;
+  ~Bundle();
+
+  // A bundle found in the shard directory `prefix` (ShardPrefixes) holds only vouchers
+  // filed under that prefix: kManifestMismatch otherwise (formats/bundle.md, "Shards").
+  Status CheckShard(std::string_view prefix) const;
+
   // Reads the vouchers filed under one device, each once, checked against its size and id
   // (kIdMismatch refuses the bundle). Reads no other entry.
   Result<std::vector<PackedVoucher>> ReadDevice(std::string_view device_udf) const;
@@ -73,8 +89,8 @@ class Bundle {
   std::filesystem::path path_;
   std::string id_;
   Manifest manifest_;
-  zip::Reader reader_;
-  explicit Bundle(zip::Reader r) : reader_(std::move(r)) {}
+  std::unique_ptr<zip::Reader> reader_;  // the ZIP boundary stays in formats/zip/
+  Bundle();
 };
 
 }  // namespace vouch::formats

@@ -1,11 +1,29 @@
 #include "formats/envelope.h"
 
+#include <atomic>
+
 #include "formats/cms.h"
 #include "formats/jws.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/udf.h"
 
 namespace vouch::formats {
+namespace {
+
+std::atomic<uint64_t> parses{0};
+
+Status CheckSize(ByteView envelope) {
+  if (envelope.size() <= kMaxVoucherSize) return Status::Ok();
+  return Error(Code::kTooLarge, "voucher envelope is " + std::to_string(envelope.size()) + " bytes, over the cap of " +
+                                    std::to_string(kMaxVoucherSize));
+}
+
+Result<Bytes> PayloadOfCms(ByteView envelope) {
+  VOUCH_ASSIGN_OR_RETURN(Unverified u, OpenCmsUnverified(envelope));
+  return std::move(u.payload);
+}
+
+}  // namespace
 
 std::string_view MediaType(EnvelopeKind k) {
   return k == EnvelopeKind::kJws ? "application/voucher-jws+json" : "application/voucher-cms+json";
@@ -39,16 +57,26 @@ std::string VoucherId(EnvelopeKind kind, ByteView envelope) {
   return id.ok() ? *id : std::string();
 }
 
+Result<Envelope> Identify(Bytes bytes) {
+  VOUCH_RETURN_IF_ERROR(CheckSize(bytes));
+  VOUCH_ASSIGN_OR_RETURN(EnvelopeKind kind, Sniff(bytes));
+  std::string id = VoucherId(kind, bytes);
+  return Envelope{kind, std::move(id), std::move(bytes)};
+}
+
 Result<Bytes> SignEnvelope(EnvelopeKind kind, ByteView payload, const Signer& signer) {
   return kind == EnvelopeKind::kJws ? SignJws(payload, signer) : SignCms(payload, signer);
 }
 
 Result<Verified> VerifyEnvelope(ByteView envelope, const std::vector<Certificate>& anchors, const TimePolicy& time) {
-  if (envelope.size() > kMaxVoucherSize) {
-    return Error(Code::kTooLarge, "voucher envelope is " + std::to_string(envelope.size()) + " bytes, over the cap of " +
-                                      std::to_string(kMaxVoucherSize));
-  }
+  VOUCH_RETURN_IF_ERROR(CheckSize(envelope));
   VOUCH_ASSIGN_OR_RETURN(EnvelopeKind kind, Sniff(envelope));
+  return VerifyEnvelope(kind, envelope, anchors, time);
+}
+
+Result<Verified> VerifyEnvelope(EnvelopeKind kind, ByteView envelope, const std::vector<Certificate>& anchors,
+                                const TimePolicy& time) {
+  VOUCH_RETURN_IF_ERROR(CheckSize(envelope));
   return kind == EnvelopeKind::kJws ? VerifyJws(envelope, anchors, time) : VerifyCms(envelope, anchors, time);
 }
 
@@ -59,17 +87,43 @@ Result<Unverified> OpenEnvelopeUnverified(ByteView envelope) {
 
 Result<Bytes> PayloadUnverified(ByteView envelope) {
   VOUCH_ASSIGN_OR_RETURN(EnvelopeKind kind, Sniff(envelope));
-  if (kind == EnvelopeKind::kJws) return JwsPayloadUnverified(envelope);
-  VOUCH_ASSIGN_OR_RETURN(Unverified u, OpenCmsUnverified(envelope));
-  return std::move(u.payload);
+  return kind == EnvelopeKind::kJws ? JwsPayloadUnverified(envelope) : PayloadOfCms(envelope);
+}
+
+Result<VerifiedVoucher> VerifyVoucher(const Envelope& envelope, const std::vector<Certificate>& anchors,
+                                      const TimePolicy& time) {
+  VOUCH_ASSIGN_OR_RETURN(Verified v, VerifyEnvelope(envelope.kind, envelope.bytes, anchors, time));
+  VOUCH_ASSIGN_OR_RETURN(Voucher voucher, DecodeVoucher(v.payload));
+  return VerifiedVoucher{std::move(v), std::move(voucher), envelope.id};
 }
 
 Result<VerifiedVoucher> VerifyVoucher(ByteView envelope, const std::vector<Certificate>& anchors,
                                       const TimePolicy& time) {
-  VOUCH_ASSIGN_OR_RETURN(Verified v, VerifyEnvelope(envelope, anchors, time));
-  VOUCH_ASSIGN_OR_RETURN(Voucher voucher, DecodeVoucher(v.payload));
-  std::string id = VoucherId(v.kind, envelope);
-  return VerifiedVoucher{std::move(v), std::move(voucher), std::move(id)};
+  VOUCH_ASSIGN_OR_RETURN(Envelope e, Identify(Bytes(envelope.begin(), envelope.end())));
+  return VerifyVoucher(e, anchors, time);
 }
+
+Result<Voucher> DecodeUnverified(const Envelope& envelope) {
+  Result<Bytes> payload = envelope.kind == EnvelopeKind::kJws ? JwsPayloadUnverified(envelope.bytes)
+                                                              : PayloadOfCms(envelope.bytes);
+  if (!payload.ok()) return payload.status();
+  return DecodeVoucher(*payload);
+}
+
+Result<Envelope> SignPayload(ByteView payload, EnvelopeKind kind, const Signer& signer) {
+  VOUCH_ASSIGN_OR_RETURN(Bytes bytes, SignEnvelope(kind, payload, signer));
+  std::string id = VoucherId(kind, bytes);
+  return Envelope{kind, std::move(id), std::move(bytes)};
+}
+
+Result<Envelope> SignVoucher(const Voucher& voucher, EnvelopeKind kind, const Signer& signer) {
+  return SignPayload(EncodeVoucher(voucher), kind, signer);
+}
+
+uint64_t EnvelopeParses() { return parses.load(std::memory_order_relaxed); }
+
+namespace internal {
+void CountParse() { parses.fetch_add(1, std::memory_order_relaxed); }
+}  // namespace internal
 
 }  // namespace vouch::formats

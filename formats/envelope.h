@@ -27,6 +27,18 @@ Result<EnvelopeKind> Sniff(ByteView envelope);
 // The voucher id: UDF of the media type over the exact envelope bytes, 260 bits.
 std::string VoucherId(EnvelopeKind kind, ByteView envelope);
 
+// An envelope whose kind and id are known. Each voucher found is identified once, by
+// Identify (from its bytes) or by CheckFiled (formats/layout.h: from the path it was filed
+// at, checked against its bytes), and carried as this from then on, so that nothing
+// downstream sniffs or hashes the same bytes again.
+struct Envelope {
+  EnvelopeKind kind;
+  std::string id;
+  Bytes bytes;
+};
+// kTooLarge over kMaxVoucherSize; kMalformed for bytes that are neither JWS JSON nor CMS DER.
+Result<Envelope> Identify(Bytes bytes);
+
 // Who signs: a key and its certificate path, signer first (x5c order).
 struct Signer {
   PrivateKey key;
@@ -48,6 +60,8 @@ struct Verified {
 // Errors: kMalformed, kTooLarge, kUnsupported, kBadSignature, kUntrustedSigner, kExpired,
 // kNotYetValid.
 Result<Verified> VerifyEnvelope(ByteView envelope, const std::vector<Certificate>& anchors, const TimePolicy& time);
+Result<Verified> VerifyEnvelope(EnvelopeKind kind, ByteView envelope, const std::vector<Certificate>& anchors,
+                                const TimePolicy& time);
 
 // The payload and the certificates an envelope carries, with no checks at all (inspect).
 struct Unverified {
@@ -60,13 +74,31 @@ Result<Unverified> OpenEnvelopeUnverified(ByteView envelope);
 // Only the payload, with no checks and as little parsing as the envelope allows.
 Result<Bytes> PayloadUnverified(ByteView envelope);
 
-// Verify then decode: the usual reader's path.
+// Verify then decode, parsing the envelope once: the usual reader's path. What it returns
+// is also what filing needs (formats/layout.h, LayoutEntryOf).
 struct VerifiedVoucher {
   Verified envelope;
   Voucher voucher;
   std::string id;
 };
+Result<VerifiedVoucher> VerifyVoucher(const Envelope& envelope, const std::vector<Certificate>& anchors,
+                                      const TimePolicy& time);
+// The same for bytes not yet identified (a file a command was given).
 Result<VerifiedVoucher> VerifyVoucher(ByteView envelope, const std::vector<Certificate>& anchors,
                                       const TimePolicy& time);
+// Decode with no signature check, parsing the envelope once (filing, inspecting).
+Result<Voucher> DecodeUnverified(const Envelope& envelope);
+
+// Encode, sign, identify: the one way a voucher becomes an envelope.
+Result<Envelope> SignVoucher(const Voucher& voucher, EnvelopeKind kind, const Signer& signer);
+// The same for a payload already encoded (a request's voucher, signed byte for byte).
+Result<Envelope> SignPayload(ByteView payload, EnvelopeKind kind, const Signer& signer);
+
+// How many envelopes (JWS or CMS) this process has parsed: fetch and import parse each
+// voucher once, and tests hold them to it.
+uint64_t EnvelopeParses();
+namespace internal {
+void CountParse();  // called by the JWS and CMS parsers, and only by them
+}  // namespace internal
 
 }  // namespace vouch::formats

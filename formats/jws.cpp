@@ -78,6 +78,7 @@ Result<Signature> ParseSignature(const json& sig, std::string_view typ_wanted) {
 }
 
 Result<Parsed> Parse(ByteView envelope, std::string_view typ) {
+  internal::CountParse();
   VOUCH_ASSIGN_OR_RETURN(json doc, ParseJson(envelope, kMaxVoucherSize, "jws envelope"));
   if (!doc.is_object()) return Error(Code::kMalformed, "jws envelope is not a JSON object");
   Parsed p;

@@ -1,8 +1,10 @@
 #include "formats/layout.h"
 
+#include <filesystem>
 #include <vector>
 
 #include "formats/voucher_json.h"
+#include "libvoucher/file.h"
 #include "libvoucher/udf.h"
 
 namespace vouch::formats {
@@ -71,13 +73,34 @@ Result<LayoutEntry> ParseLayoutPath(std::string_view path) {
   return e;
 }
 
-Result<LayoutEntry> LayoutEntryOf(ByteView envelope) {
-  VOUCH_ASSIGN_OR_RETURN(EnvelopeKind kind, Sniff(envelope));
-  VOUCH_ASSIGN_OR_RETURN(Bytes payload, PayloadUnverified(envelope));
-  VOUCH_ASSIGN_OR_RETURN(Voucher v, DecodeVoucher(payload));
+Result<LayoutEntry> LayoutEntryOf(const Envelope& envelope, const Voucher& v) {
   if (!v.enrollment) return Error(Code::kUnsupported, "not an enrolling voucher: no device key to file it under");
   VOUCH_RETURN_IF_ERROR(DeviceDirectory(v.enrollment->device_key).status());
-  return LayoutEntry{v.enrollment->device_key, VoucherId(kind, envelope), kind};
+  return LayoutEntry{v.enrollment->device_key, envelope.id, envelope.kind};
+}
+
+Result<LayoutEntry> LayoutEntryOf(const Envelope& envelope) {
+  VOUCH_ASSIGN_OR_RETURN(Voucher v, DecodeUnverified(envelope));
+  return LayoutEntryOf(envelope, v);
+}
+
+Result<Envelope> CheckFiled(const LayoutEntry& filed, Bytes bytes, std::string_view where) {
+  std::string id = VoucherId(filed.kind, bytes);
+  auto sniffed = Sniff(bytes);  // the extension's kind is the bytes' kind, or the id is not theirs
+  if (id != filed.voucher_id || !sniffed.ok() || *sniffed != filed.kind) {
+    return Error(Code::kIdMismatch, std::string(where) + ": bytes do not have the id they are filed under");
+  }
+  return Envelope{filed.kind, std::move(id), std::move(bytes)};
+}
+
+Result<std::string> FileEnvelope(const Envelope& envelope, std::string_view device_udf, const std::string& dir) {
+  namespace fs = std::filesystem;
+  fs::path path = fs::path(dir) / LayoutPath({std::string(device_udf), envelope.id, envelope.kind});
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) return Error(Code::kIo, path.parent_path().string() + ": cannot create directory: " + ec.message());
+  VOUCH_RETURN_IF_ERROR(WriteFileAtomic(path, envelope.bytes, 0644));
+  return path.string();
 }
 
 }  // namespace vouch::formats

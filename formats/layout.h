@@ -28,10 +28,22 @@ std::string LayoutPath(const LayoutEntry& entry);
 // The directory holding one device's vouchers: "vouchers/B5/SR/MB5S-R4AJ-...".
 Result<std::string> DeviceDirectory(std::string_view device_udf);
 
-// Where an envelope belongs, from its own bytes: the device key inside the voucher (decoded
-// in full, so a voucher that does not decode is refused) and the id of the bytes. The
-// signature is not checked. kUnsupported for a voucher without a device key.
-Result<LayoutEntry> LayoutEntryOf(ByteView envelope);
+// Where an envelope belongs, from what it says: the device key inside the voucher and the
+// envelope's id. kUnsupported for a voucher without a device key. The first decodes the
+// voucher (in full, so one that does not decode is refused; the signature is not checked);
+// the second files a voucher already decoded, as VerifyVoucher returns it.
+Result<LayoutEntry> LayoutEntryOf(const Envelope& envelope);
+Result<LayoutEntry> LayoutEntryOf(const Envelope& envelope, const Voucher& voucher);
+
+// The one check of bytes found at a layout path (a bundle entry, a file on a stick, a blob
+// in a cache): they must have the id they are filed under, and be the kind of envelope
+// the extension names. Returns them identified, kind and id from the path, so nothing
+// hashes them again. kIdMismatch, naming `where`.
+Result<Envelope> CheckFiled(const LayoutEntry& filed, Bytes bytes, std::string_view where);
+
+// Writes an envelope at its layout path under `dir` (atomically; the name is the content's
+// id, so an existing file of that name already holds these bytes). Returns the path.
+Result<std::string> FileEnvelope(const Envelope& envelope, std::string_view device_udf, const std::string& dir);
 
 // Parses a layout path and refuses anything that is not exactly one: wrong depth, prefix
 // characters that do not match the device UDF, non-canonical UDFs, unknown extension.

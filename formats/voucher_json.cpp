@@ -1,5 +1,7 @@
 #include "formats/voucher_json.h"
 
+#include <nlohmann/json.hpp>
+
 #include "formats/datetime.h"
 #include "formats/json.h"
 #include "libvoucher/encoding.h"

@@ -2,8 +2,6 @@
 // `vouch-enroll:enrollment` (formats/vouch-enroll.yang). Spec page: formats/voucher.md.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include "libvoucher/bytes.h"
 #include "libvoucher/status.h"
 #include "libvoucher/voucher.h"

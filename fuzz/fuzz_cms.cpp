@@ -1,8 +1,8 @@
 // CMS verification against anchors the input cannot know: never accepted, never a crash.
 #include <cstdlib>
 
-#include "common.h"
 #include "formats/cms.h"
+#include "fuzz/trust_anchors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto v = vouch::formats::VerifyCms(vouch::ByteView(data, size), vouch::fuzz::Anchors(), vouch::TimePolicy::None());

@@ -1,8 +1,8 @@
 // JWS verification against anchors the input cannot know: never accepted, never a crash.
 #include <cstdlib>
 
-#include "common.h"
 #include "formats/jws.h"
+#include "fuzz/trust_anchors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto v = vouch::formats::VerifyJws(vouch::ByteView(data, size), vouch::fuzz::Anchors(), vouch::TimePolicy::None());

@@ -15,53 +15,81 @@
 
 namespace vouch {
 
+// The one list of codes, in numeric order from kOk = 0: X(enumerator, name as printed).
+// The enum, CodeName and CodeFromName all come from it. Append only: a code is never renamed,
+// reused or reordered. docs/errors.md says what each means and which commands return it
+// (tests/unit/errors_test.cpp fails when the two lists differ).
+#define VOUCH_CODES(X)                                                                                               \
+  X(kOk, "ok")                                                                                                       \
+  X(kUsage, "usage")                               /* the caller's arguments are wrong */                            \
+  X(kIo, "io")                                     /* a file or directory could not be read or written */            \
+  X(kNotFound, "not-found")                        /* the thing asked for is not there */                            \
+  X(kExists, "exists")                             /* refusing to overwrite */                                       \
+  X(kTooLarge, "too-large")                        /* an input is over its size or count cap */                      \
+  X(kMalformed, "malformed")                       /* bytes that do not parse as the format they claim */            \
+  X(kInvalidKey, "invalid-key")                    /* a key that parses but is not acceptable (curve, point,         \
+                                                      scalar) */                                                     \
+  X(kUnsupported, "unsupported")                   /* a well-formed input that uses something we do not implement */ \
+  X(kCrypto, "crypto")                             /* the crypto library failed where it should not (an internal     \
+                                                      error) */                                                      \
+  X(kDecryptFailed, "decrypt-failed")              /* an AEAD open failed: wrong key, tampered enc/ct/aad/info */    \
+  X(kBadSignature, "bad-signature")                /* a signature does not verify */                                 \
+  X(kUntrustedSigner, "untrusted-signer")          /* no path from the signer to an anchor the verifier holds */     \
+  X(kExpired, "expired")                           /* a certificate or voucher is outside its validity at the time   \
+                                                      checked */                                                     \
+  X(kNotYetValid, "not-yet-valid")                 /* a voucher or certificate is dated in the future */             \
+  X(kWrongDevice, "wrong-device")                  /* a voucher for another device key */                            \
+  X(kWrongSerial, "wrong-serial")                  /* a voucher for another serial number */                         \
+  X(kRollback, "rollback")                         /* a voucher older than the one the device applied */             \
+  X(kCombinedKeyMismatch, "combined-key-mismatch") /* z*G is not the combined key the voucher claims */              \
+  X(kCertificateMismatch, "certificate-mismatch")  /* the certificate for Z has another key, or is not under the     \
+                                                      domain CA */                                                   \
+  X(kDomainMismatch, "domain-mismatch")            /* an owner-signed voucher that pins another domain */            \
+  X(kIdMismatch, "id-mismatch")                    /* content whose recomputed id differs from the id it is filed    \
+                                                      under */                                                       \
+  X(kInternal, "internal")                         /* a bug: an invariant did not hold */                            \
+  /* Refusals of hostile bundles and media (formats/bundle.md lists which rule each enforces). */                    \
+  X(kNotZip, "not-zip")                     /* not a ZIP archive at all */                                           \
+  X(kTruncated, "truncated")                /* a ZIP archive cut short */                                            \
+  X(kTrailingData, "trailing-data")         /* bytes after the end-of-central-directory record */                    \
+  X(kUnsafePath, "unsafe-path")             /* an entry name that is absolute, has "..", backslashes or is           \
+                                               not a layout path */                                                  \
+  X(kDuplicateEntry, "duplicate-entry")     /* two entries with one name */                                          \
+  X(kDirectoryEntry, "directory-entry")     /* a directory entry */                                                  \
+  X(kSymlinkEntry, "symlink-entry")         /* a symbolic link entry (or a link on a medium) */                      \
+  X(kEncrypted, "encrypted")                /* an encrypted entry */                                                 \
+  X(kOverlap, "overlap")                    /* entries that overlap, or gaps between them */                         \
+  X(kSizeMismatch, "size-mismatch")         /* an entry whose data is not the size its headers declare */            \
+  X(kCorruptEntry, "corrupt-entry")         /* an entry whose data does not match its CRC */                         \
+  X(kManifestMissing, "manifest-missing")   /* no manifest as the first entry */                                     \
+  X(kManifestUnsorted, "manifest-unsorted") /* manifest entries not sorted by path, or repeated */                   \
+  X(kManifestMismatch, "manifest-mismatch") /* manifest and archive disagree (names, sizes, count) */                \
+  X(kTooManyEntries, "too-many-entries")    /* over the entry-count cap */                                           \
+  X(kNameMismatch, "name-mismatch")         /* a file named as an id that its content does not have */               \
+  X(kRewritten, "rewritten")                /* a cache history that deletes or changes a voucher, or was             \
+                                               rewritten */                                                          \
+  /* Who may sign, and the confined medium reader (DESIGN.md sections 3a and 9). */                                  \
+  X(kSignerNotAuthorized, "signer-not-authorized") /* a signer certificate that chains to an anchor but lacks        \
+                                                      voucher-signing authority */                                   \
+  X(kReaderFailed, "reader-failed")                /* the confined medium reader died, timed out or broke its        \
+                                                      protocol */                                                    \
+  X(kNoMedium, "no-medium")                        /* a medium path that does not exist or cannot be opened */
+
 enum class Code {
-  kOk = 0,
-  kUsage,             // the caller's arguments are wrong
-  kIo,                // a file or directory could not be read or written
-  kNotFound,          // the thing asked for is not there
-  kExists,            // refusing to overwrite
-  kTooLarge,          // an input is over its size or count cap
-  kMalformed,         // bytes that do not parse as the format they claim
-  kInvalidKey,        // a key that parses but is not acceptable (curve, point, scalar)
-  kUnsupported,       // a well-formed input that uses something we do not implement
-  kCrypto,            // the crypto library failed where it should not (an internal error)
-  kDecryptFailed,     // an AEAD open failed: wrong key, tampered enc/ct/aad/info
-  kBadSignature,      // a signature does not verify
-  kUntrustedSigner,   // no path from the signer to an anchor the verifier holds
-  kExpired,           // a certificate or voucher is outside its validity at the time checked
-  kNotYetValid,       // a voucher or certificate is dated in the future
-  kWrongDevice,       // a voucher for another device key
-  kWrongSerial,       // a voucher for another serial number
-  kRollback,          // a voucher older than the one the device applied
-  kCombinedKeyMismatch,  // z*G is not the combined key the voucher claims
-  kCertificateMismatch,  // the certificate for Z has another key, or is not under the domain CA
-  kDomainMismatch,    // an owner-signed voucher that pins another domain
-  kIdMismatch,        // content whose recomputed id differs from the id it is filed under
-  kInternal,          // a bug: an invariant did not hold
-  // Refusals of hostile bundles and media (formats/bundle.md lists which rule each enforces).
-  kNotZip,            // not a ZIP archive at all
-  kTruncated,         // a ZIP archive cut short
-  kTrailingData,      // bytes after the end-of-central-directory record
-  kUnsafePath,        // an entry name that is absolute, has "..", backslashes or is not a layout path
-  kDuplicateEntry,    // two entries with one name
-  kDirectoryEntry,    // a directory entry
-  kSymlinkEntry,      // a symbolic link entry (or a link on a medium)
-  kEncrypted,         // an encrypted entry
-  kOverlap,           // entries that overlap, or gaps between them
-  kSizeMismatch,      // an entry whose data is not the size its headers declare
-  kCorruptEntry,      // an entry whose data does not match its CRC
-  kManifestMissing,   // no manifest as the first entry
-  kManifestUnsorted,  // manifest entries not sorted by path, or repeated
-  kManifestMismatch,  // manifest and archive disagree (names, sizes, count)
-  kTooManyEntries,    // over the entry-count cap
-  kNameMismatch,      // a file named as an id that its content does not have
-  kRewritten,         // a cache history that deletes or changes a voucher, or was rewritten
-  // Who may sign, and the confined medium reader (DESIGN.md sections 3a and 9).
-  kSignerNotAuthorized,  // a signer certificate that chains to an anchor but lacks voucher-signing authority
-  kReaderFailed,      // the confined medium reader died, timed out or broke its protocol
-  kNoMedium,          // a medium path that does not exist or cannot be opened
+#define VOUCH_CODE_ENUMERATOR(id, name) id,
+  VOUCH_CODES(VOUCH_CODE_ENUMERATOR)
+#undef VOUCH_CODE_ENUMERATOR
 };
+
+// Every code, kOk first, in numeric order: kAllCodes[i] == Code(i).
+inline constexpr Code kAllCodes[] = {
+#define VOUCH_CODE_VALUE(id, name) Code::id,
+    VOUCH_CODES(VOUCH_CODE_VALUE)
+#undef VOUCH_CODE_VALUE
+};
+static_assert(static_cast<int>(Code::kOk) == 0 && static_cast<int>(Code::kInternal) == 22 &&
+                  static_cast<int>(Code::kNoMedium) == 42,
+              "codes are appended, never reordered");
 
 // The stable, kebab-case name of a code ("bad-signature").
 const char* CodeName(Code code);

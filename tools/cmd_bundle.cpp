@@ -1,18 +1,12 @@
 // vouch bundle create | list | verify: packing vouchers for sticks, and checking packs.
-#include <dirent.h>
-#include <sys/stat.h>
 
 #include <iostream>
 #include <memory>
 #include <set>
 
-#include "cache/cache.h"
-#include "cache/parallel.h"
-#include "cache/sources.h"
+#include "cache/export.h"
 #include "formats/bundle.h"
-#include "formats/layout.h"
-#include "formats/voucher_json.h"
-#include "libvoucher/file.h"
+#include "formats/envelope.h"
 #include "libvoucher/udf.h"
 #include "tools/commands.h"
 #include "tools/common.h"
@@ -40,34 +34,6 @@ struct VerifyFlags {
   bool no_time = false, json = false;
 };
 
-// Every voucher file under `dir` (links not followed), filed by what its bytes say: the
-// device key inside the voucher and the id of the bytes, wherever the file happened to be.
-// Read a batch at a time and decoded on every core; the first file that fails stops the export.
-Result<std::vector<formats::PackedVoucher>> Collect(const fs::path& dir, const std::set<std::string>& devices) {
-  if (!fs::is_directory(dir)) return Error(Code::kNotFound, dir.string() + ": not a directory");
-  VOUCH_ASSIGN_OR_RETURN(cache::SourceReader reader,
-                         cache::SourceReader::Open({dir.string()}, cache::SourceReader::kBatch, cache::SourceReader::Bundles::kSkip));
-  std::vector<formats::PackedVoucher> out;
-  std::vector<cache::Offered> batch;
-  std::vector<Result<formats::LayoutEntry>> filed;
-  for (;;) {
-    VOUCH_ASSIGN_OR_RETURN(bool more, reader.Next(&batch));
-    if (!reader.refused().empty()) {
-      const auto& r = reader.refused().front();
-      return r.status.Context(r.source);
-    }
-    if (!more) break;
-    filed.assign(batch.size(), Result<formats::LayoutEntry>(formats::LayoutEntry{}));
-    cache::ParallelFor(batch.size(), [&](size_t i) { filed[i] = formats::LayoutEntryOf(batch[i].bytes); });
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (!filed[i].ok()) return filed[i].status().Context(batch[i].source);
-      if (!devices.empty() && !devices.count(filed[i]->device_udf)) continue;
-      out.push_back({formats::LayoutPath(*filed[i]), std::move(batch[i].bytes)});
-    }
-  }
-  return out;
-}
-
 Status RunCreate(const CreateFlags& f) {
   std::set<std::string> devices;
   for (const auto& d : f.devices) {
@@ -77,27 +43,14 @@ Status RunCreate(const CreateFlags& f) {
   }
   bool use_cache = f.cache_option && f.cache_option->count() > 0;
   if (use_cache == !f.from.empty()) return Error(Code::kUsage, "give the vouchers with --from DIR or --cache [PATH]");
-  std::vector<formats::PackedVoucher> vs;
-  std::optional<cache::Cache> c;
-  std::optional<std::string> tip;
+  cache::ExportRequest request{devices, f.out, f.shard_threshold};
+  std::vector<formats::WrittenBundle> written;
   if (use_cache) {
-    VOUCH_ASSIGN_OR_RETURN(cache::Cache opened, cache::Cache::Open(f.cache.empty() ? cache::Cache::DefaultPath() : fs::path(f.cache)));
-    c.emplace(std::move(opened));
-    VOUCH_ASSIGN_OR_RETURN(tip, c->Tip());
-    VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> all, c->Export(f.since));
-    for (auto& v : all) {
-      if (devices.empty() || devices.count(formats::ParseLayoutPath(v.path)->device_udf)) vs.push_back(std::move(v));
-    }
+    VOUCH_ASSIGN_OR_RETURN(cache::Cache c, cache::Cache::Open(f.cache.empty() ? cache::Cache::DefaultPath() : fs::path(f.cache)));
+    VOUCH_ASSIGN_OR_RETURN(written, cache::ExportCache(c, f.since, request));
   } else {
     if (!f.since.empty()) return Error(Code::kUsage, "--since goes with --cache");
-    VOUCH_ASSIGN_OR_RETURN(vs, Collect(f.from, devices));
-  }
-  if (vs.empty()) return Error(Code::kNotFound, "no vouchers to pack" + std::string(devices.empty() ? "" : " for the given devices") +
-                                                   (f.since.empty() ? "" : " since " + f.since));
-  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::WrittenBundle> written, formats::WriteBundles(f.out, std::move(vs), f.shard_threshold));
-  // Remember what each bundle was cut from, so the next export can be `--since BUNDLE-ID`.
-  if (c && tip) {
-    for (const auto& b : written) VOUCH_RETURN_IF_ERROR(c->RecordExport(b.id, *tip));
+    VOUCH_ASSIGN_OR_RETURN(written, cache::ExportDirectory(f.from, request));
   }
   nlohmann::json doc = nlohmann::json::array();
   for (const auto& b : written) {

@@ -34,7 +34,7 @@ Status RunInit(const CacheFlags& f) {
   return Status::Ok();
 }
 
-Status RunAdd(const CacheFlags& f) {
+Status RunImport(const CacheFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
   VOUCH_ASSIGN_OR_RETURN(cache::SourceReader sources, cache::SourceReader::Open(f.inputs));
   std::string source;
@@ -149,16 +149,16 @@ void AddCacheCommands(CLI::App& app, Action& action) {
   };
   auto* c = sub("init", "Create a cache (a bare git repository); with --trust it accepts only vouchers those anchors sign", RunInit);
   c->add_option("--trust", f->trust, "Manufacturer anchors (PEM) this cache accepts");
-  c = sub("add", "Add voucher files; one commit, duplicates are no-ops", RunAdd);
-  c->add_option("FILE", f->inputs, "Voucher files, directories or bundles")->required();
-  c->add_flag("--json", f->json, "Print one JSON document");
-  c = sub("import", "Import bundles and directories of vouchers; one commit", RunAdd);
-  c->add_option("SOURCE", f->inputs, ".vbundle files or directories")->required();
+  // `add` and `import` were one command under two names: one command, `add` its alias.
+  c = sub("import", "Import voucher files, bundles and directories of them; one commit, duplicates are no-ops", RunImport);
+  c->alias("add");
+  c->add_option("SOURCE", f->inputs, "Voucher files (.vjj, .vcj), .vbundle files or directories")->required();
   c->add_flag("--json", f->json, "Print one JSON document");
   c->footer("Directories are walked without following links, for .vjj/.vcj files and .vbundle files\n"
             "(a stick's shard set included). Every voucher is checked (and its signature, when the\n"
             "cache has anchors); the new ones land in one commit and one pack, read a batch at a\n"
             "time. Refusals are listed per voucher and nothing refused is committed.\n"
+            "`vouch cache add` is the same command.\n"
             "Example:\n  vouch cache import /media/stick issued/");
   c = sub("get", "Show (or write out) the vouchers filed under a device", RunGet);
   c->add_option("UDF", f->udf, "Device UDF")->required();

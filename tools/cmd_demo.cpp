@@ -10,6 +10,7 @@
 
 #include "device/fetch.h"
 #include "formats/bundle.h"
+#include "formats/issuing.h"
 #include "formats/layout.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/authority.h"
@@ -112,13 +113,10 @@ Status RunDemo(const DemoFlags& f) {
     r.domain_ca = owner_ca;
     r.domain_ca_key = owner_key;
     r.expires_on = r.created_on.Plus(30 * 86400);
-    VOUCH_ASSIGN_OR_RETURN(Draft draft, DraftVoucher(r));
-    VOUCH_ASSIGN_OR_RETURN(Bytes envelope, formats::SignEnvelope(formats::EnvelopeKind::kJws,
-                                                                 formats::EncodeVoucher(draft.voucher), signer));
-    std::string id = formats::VoucherId(formats::EnvelopeKind::kJws, envelope);
-    auto z = PublicKey::FromSpkiDer(draft.voucher.enrollment->combined_key);
-    Say(r.serial_number + "  voucher " + id.substr(0, 19) + "...  Z = " + z->Fingerprint());
-    vouchers.push_back({formats::LayoutPath({d.identity().udf, id, formats::EnvelopeKind::kJws}), std::move(envelope)});
+    VOUCH_ASSIGN_OR_RETURN(formats::Issued issued, formats::IssueVoucher(r, formats::EnvelopeKind::kJws, signer));
+    formats::Envelope& e = issued.envelope;
+    Say(r.serial_number + "  voucher " + e.id.substr(0, 19) + "...  Z = " + issued.combined_key);
+    vouchers.push_back({formats::LayoutPath({issued.device_udf, e.id, e.kind}), std::move(e.bytes)});
   }
   std::vector<formats::PackedVoucher> originals = vouchers;
 

@@ -2,13 +2,11 @@
 // owner (request: everything but the signature) and the manufacturer (sign: checks, signs).
 #include <unistd.h>
 
-#include <atomic>
 #include <iostream>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "formats/devices_csv.h"
+#include "formats/issuing.h"
 #include "formats/request.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/file.h"
@@ -75,27 +73,12 @@ Result<PublicKey> DeviceKeyFlag(const std::string& path) {
   return key;
 }
 
-struct Issued {
-  std::string path, id, device, serial, combined_key;
-};
-
-nlohmann::json ToJson(const Issued& i) {
-  return {{"path", i.path}, {"id", i.id}, {"device-key", i.device}, {"serial-number", i.serial},
+nlohmann::json ToJson(const formats::Issued& i) {
+  return {{"path", i.path}, {"id", i.envelope.id}, {"device-key", i.device_udf}, {"serial-number", i.serial_number},
           {"combined-key", i.combined_key}};
 }
 
-// Drafts, signs and writes one voucher.
-Result<Issued> IssueOne(DraftRequest req, const formats::Signer& signer, formats::EnvelopeKind kind,
-                        const OutputFlags& o) {
-  VOUCH_ASSIGN_OR_RETURN(Draft draft, DraftVoucher(req));
-  VOUCH_RETURN_IF_ERROR(CheckCreatedOnForSigning(draft.voucher, Instant::Now()));
-  Bytes payload = formats::EncodeVoucher(draft.voucher);
-  VOUCH_ASSIGN_OR_RETURN(Bytes envelope, formats::SignEnvelope(kind, payload, signer));
-  const Enrollment& e = *draft.voucher.enrollment;
-  VOUCH_ASSIGN_OR_RETURN(std::string path, WriteVoucher(envelope, kind, e.device_key, o.out, o.out_dir, o.force));
-  return Issued{path, formats::VoucherId(kind, envelope), e.device_key, req.serial_number,
-                PublicKey::FromSpkiDer(e.combined_key)->Fingerprint()};
-}
+formats::Destination DestinationOf(const OutputFlags& o) { return {o.out, o.out_dir, o.force}; }
 
 Result<DraftRequest> BaseRequest(const std::string& domain_ca, const std::string& domain_ca_key,
                                  const std::string& expires_in, const std::string& expires_on,
@@ -120,36 +103,11 @@ Status RunBatch(const IssueFlags& f, DraftRequest base, const formats::Signer& s
   if (f.output.out_dir.empty()) return Error(Code::kUsage, "--batch writes many vouchers: give --out-dir DIR");
   VOUCH_ASSIGN_OR_RETURN(Bytes text, ReadFile(f.batch, formats::kMaxDevicesFileSize));
   VOUCH_ASSIGN_OR_RETURN(std::vector<formats::DeviceLine> lines, formats::ParseDevicesCsv(AsChars(text)));
-  std::vector<Result<Issued>> results(lines.size(), Result<Issued>(Error(Code::kInternal, "not run")));
-  std::atomic<size_t> next{0}, done{0};
   bool tty = ::isatty(STDERR_FILENO);
-  std::mutex progress;
-  auto worker = [&] {
-    for (size_t i; (i = next++) < lines.size();) {
-      const auto& line = lines[i];
-      auto key = PublicKey::Parse(AsBytes(line.key_text));
-      if (line.serial.empty()) {
-        results[i] = Error(Code::kMalformed, "no serial number");
-      } else if (!key.ok()) {
-        results[i] = key.status();
-      } else {
-        DraftRequest r = base;
-        r.device_key = *key;
-        r.serial_number = line.serial;
-        r.created_on = Instant::Now();
-        results[i] = IssueOne(r, signer, kind, f.output);
-      }
-      size_t d = ++done;
-      if (tty && (d % 64 == 0 || d == lines.size())) {
-        std::lock_guard<std::mutex> lock(progress);
-        std::cerr << "\rissued " << d << " / " << lines.size() << std::flush;
-      }
-    }
-  };
-  unsigned jobs = f.jobs ? f.jobs : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::thread> threads;
-  for (unsigned t = 0; t < jobs; ++t) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
+  formats::BatchOptions options;
+  options.jobs = f.jobs;
+  if (tty) options.progress = [](size_t done, size_t total) { std::cerr << "\rissued " << done << " / " << total << std::flush; };
+  std::vector<Result<formats::Issued>> results = formats::IssueBatch(lines, base, kind, signer, f.output.out_dir, options);
   if (tty && !lines.empty()) std::cerr << "\n";
 
   size_t failed = 0;
@@ -184,7 +142,8 @@ Status RunIssue(const IssueFlags& f) {
   if (f.device_key.empty() || f.serial.empty()) return Error(Code::kUsage, "give --device-key and --serial (or --batch FILE)");
   VOUCH_ASSIGN_OR_RETURN(r.device_key, DeviceKeyFlag(f.device_key));
   r.serial_number = f.serial;
-  VOUCH_ASSIGN_OR_RETURN(Issued i, IssueOne(r, signer, kind, f.output));
+  VOUCH_ASSIGN_OR_RETURN(formats::Issued i, formats::IssueVoucher(r, kind, signer));
+  VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.device_udf, DestinationOf(f.output)));
   if (f.output.json) PrintJson(ToJson(i));
   else std::cout << i.path << "\n";
   return Status::Ok();
@@ -229,13 +188,12 @@ Status RunSign(const SignFlags& f) {
   // DESIGN.md 5: the owner chose created-on; a date far ahead would outrank every genuine
   // voucher on devices without a clock, so the signer judges it against its own clock.
   VOUCH_RETURN_IF_ERROR(CheckCreatedOnForSigning(req->voucher, Instant::Now()).Context(f.request));
-  VOUCH_ASSIGN_OR_RETURN(Bytes envelope, formats::SignEnvelope(kind, req->voucher_json, signer));
-  const Enrollment& e = *req->voucher.enrollment;
-  VOUCH_ASSIGN_OR_RETURN(std::string path, WriteVoucher(envelope, kind, e.device_key, f.output.out, f.output.out_dir, f.output.force));
-  Issued i{path, formats::VoucherId(kind, envelope), e.device_key, req->voucher.serial_number,
-           PublicKey::FromSpkiDer(e.combined_key)->Fingerprint()};
+  // The owner's voucher is signed byte for byte as the request carries it.
+  VOUCH_ASSIGN_OR_RETURN(formats::Envelope envelope, formats::SignPayload(req->voucher_json, kind, signer));
+  formats::Issued i = formats::Describe(std::move(envelope), req->voucher);
+  VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.device_udf, DestinationOf(f.output)));
   if (f.output.json) PrintJson(ToJson(i));
-  else std::cout << path << "\n";
+  else std::cout << i.path << "\n";
   return Status::Ok();
 }
 

@@ -68,23 +68,6 @@ Result<std::optional<Instant>> ExpiryFromFlags(const std::string& expires_in, co
   return std::optional<Instant>();
 }
 
-Result<std::string> WriteVoucher(ByteView envelope, formats::EnvelopeKind kind, const std::string& device_udf,
-                                 const std::string& out, const std::string& out_dir, bool force) {
-  namespace fs = std::filesystem;
-  if (!out.empty()) {
-    VOUCH_RETURN_IF_ERROR(WriteFileAtomic(out, envelope, 0644, force ? Overwrite::kYes : Overwrite::kNo));
-    return out;
-  }
-  std::string rel = formats::LayoutPath({device_udf, formats::VoucherId(kind, envelope), kind});
-  fs::path path = fs::path(out_dir) / rel;
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) return Error(Code::kIo, path.parent_path().string() + ": cannot create directory: " + ec.message());
-  // The name is the content's id: an existing file of that name holds these very bytes.
-  VOUCH_RETURN_IF_ERROR(WriteFileAtomic(path, envelope, 0644));
-  return path.string();
-}
-
 Result<Bytes> ReadInput(const std::string& path, size_t cap) { return ReadFile(path, cap); }
 
 }  // namespace vouch::tools

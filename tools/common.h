@@ -26,11 +26,6 @@ Result<TimePolicy> TimePolicyFromFlags(const std::string& at, bool no_time);
 Result<std::optional<Instant>> ExpiryFromFlags(const std::string& expires_in, const std::string& expires_on,
                                                Instant created_on);
 
-// Writes an envelope to --out FILE (refusing to overwrite unless `force`) or files it at its
-// layout path under --out-dir DIR. Returns the path written.
-Result<std::string> WriteVoucher(ByteView envelope, formats::EnvelopeKind kind, const std::string& device_udf,
-                                 const std::string& out, const std::string& out_dir, bool force);
-
 // Reads any file a command is given, capped: vouchers and requests are small.
 Result<Bytes> ReadInput(const std::string& path, size_t cap);
 

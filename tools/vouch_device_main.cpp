@@ -152,27 +152,7 @@ Status RunFetch(const FetchFlags& f) {
 }
 
 Status RunAccept(const AcceptFlags& f) {
-  // One file named by the operator: read here, no ZIP or git involved. The decision is made
-  // under the state lock like a fetch's.
-  VOUCH_ASSIGN_OR_RETURN(StateLock lock, StateLock::Acquire(f.state));
-  VOUCH_ASSIGN_OR_RETURN(DeviceState s, DeviceState::Open(f.state));
-  std::vector<device::Found> found;
-  auto raw = ReadFile(f.file, formats::kMaxVoucherSize);
-  if (raw.ok()) {
-    found.push_back({f.file, std::move(*raw)});
-  } else if (raw.status().code() == Code::kTooLarge) {
-    // An oversize file is a refused candidate, not a broken command.
-    device::EnrollReport r;
-    r.outcome = device::EnrollReport::Outcome::kAllRefused;
-    r.candidates.push_back({f.file, "", "", raw.status(), false, false});
-    r.generation = s.generation();
-    PrintReport(r, f.json, f.dry_run);
-    g_outcome_exit = kExitAllRefused;
-    return Status::Ok();
-  } else {
-    return raw.status();
-  }
-  VOUCH_ASSIGN_OR_RETURN(device::EnrollReport r, device::Enroll(s, found, f.dry_run));
+  VOUCH_ASSIGN_OR_RETURN(device::EnrollReport r, device::AcceptFile(f.state, f.file, f.dry_run));
   PrintReport(r, f.json, f.dry_run);
   g_outcome_exit = OutcomeExit(r.outcome);
   return Status::Ok();

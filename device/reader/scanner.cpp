@@ -41,8 +41,7 @@ class Scanner {
       : udf_(udf), limits_(limits), sink_(sink), start_(std::chrono::steady_clock::now()) {
     auto dir = formats::DeviceDirectory(udf);
     device_dir_ = dir.ok() ? *dir : std::string();
-    // "vouchers/B5/SR/<UDF>" -> shard directories "B5" and "B5/SR"
-    if (!device_dir_.empty()) prefix_ = device_dir_.substr(formats::kLayoutRoot.size() + 1, 5);
+    if (auto shards = formats::ShardPrefixes(udf); shards.ok()) shard_prefixes_ = *shards;
   }
 
   void Medium(const reader::Medium& m) {
@@ -215,19 +214,19 @@ class Scanner {
         sink_.Refused(p, bytes.status());
         continue;
       }
-      if (formats::VoucherId(entry->kind, *bytes) != entry->voucher_id) {
-        sink_.Refused(p, Error(Code::kIdMismatch, p + ": bytes do not have the id they are filed under"));
+      auto filed = formats::CheckFiled(*entry, std::move(*bytes), p);
+      if (!filed.ok()) {
+        sink_.Refused(p, filed.status());
         continue;
       }
-      Add(p, *bytes);
+      Add(p, filed->bytes);
     }
   }
 
   // `vouch.vshards/<c1c2>/*.vbundle` and `vouch.vshards/<c1c2>/<c3c4>/*.vbundle`: only the
   // shards for this device's prefix are opened (formats/bundle.md, "Shards").
   void ShardSet(int shards_fd, const fs::path& dir) {
-    if (prefix_.empty()) return;
-    for (std::string prefix : {prefix_.substr(0, 2), prefix_}) {
+    for (const std::string& prefix : shard_prefixes_) {
       int fd = OpenBeneath(shards_fd, prefix);
       if (fd < 0) continue;
       Fd owned(fd);
@@ -289,18 +288,16 @@ class Scanner {
     }
     manifest_entries_ += b->manifest().entries.size();
     if (!shard_prefix.empty()) {
-      std::string want = std::string(formats::kLayoutRoot) + "/" + shard_prefix + "/";
-      for (const auto& e : b->manifest().entries) {
-        if (e.path.compare(0, want.size(), want) != 0) {
-          sink_.Refused(p.string(), Error(Code::kManifestMismatch, p.string() + ": shard " + shard_prefix + " holds " + e.path));
-          return;
-        }
+      if (Status s = b->CheckShard(shard_prefix); !s.ok()) {
+        sink_.Refused(p.string(), s);
+        return;
       }
     }
     Send(p.string(), b->ReadDevice(udf_));
   }
 
-  std::string udf_, device_dir_, prefix_;
+  std::string udf_, device_dir_;
+  std::vector<std::string> shard_prefixes_;  // formats::ShardPrefixes
   Limits limits_;
   Sink& sink_;
   std::chrono::steady_clock::time_point start_;

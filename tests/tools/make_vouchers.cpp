@@ -58,12 +58,9 @@ int main(int argc, char** argv) {
     r.device_key = PrivateKey::Generate()->Public();
     r.created_on = Instant::Now();
     auto draft = DraftVoucher(r);
-    auto env = formats::SignEnvelope(formats::EnvelopeKind::kJws, formats::EncodeVoucher(draft->voucher), signer);
-    if (!draft.ok() || !env.ok()) return 1;
-    fs::path p = dir / formats::LayoutPath({r.device_key.Fingerprint(), formats::VoucherId(formats::EnvelopeKind::kJws, *env),
-                                            formats::EnvelopeKind::kJws});
-    fs::create_directories(p.parent_path());
-    if (!WriteFileAtomic(p, *env).ok()) return 1;
+    if (!draft.ok()) return 1;
+    auto env = formats::SignVoucher(draft->voucher, formats::EnvelopeKind::kJws, signer);
+    if (!env.ok() || !formats::FileEnvelope(*env, r.device_key.Fingerprint(), dir.string()).ok()) return 1;
   }
   return 0;
 }

@@ -199,7 +199,7 @@ TEST_CASE("a device's certificate for Z cannot sign a voucher for a sibling", "[
   for (EnvelopeKind k : kKinds) {
     INFO(Name(k));
     // The certificate vouch issues for Z names clientAuth: refused by every verifier.
-    auto env = formats::SignEnvelope(k, formats::EncodeVoucher(v), device_one);
+    auto env = formats::SignVoucher(v, k, device_one);
     REQUIRE(env.ok());
     CHECK(formats::VerifyVoucher(*env, anchors, TimePolicy::Now()).status().code() == Code::kSignerNotAuthorized);
   }
@@ -209,7 +209,7 @@ TEST_CASE("a device's certificate for Z cannot sign a voucher for a sibling", "[
   Certificate legacy = *IssueCertificate(f.pki.owner_ca, f.pki.owner_key, f.one.enrolled.combined_key, plain);
   for (EnvelopeKind k : kKinds) {
     INFO(Name(k));
-    auto env = formats::SignEnvelope(k, formats::EncodeVoucher(v), {f.one.enrolled.z, {legacy}});
+    auto env = formats::SignVoucher(v, k, {f.one.enrolled.z, {legacy}});
     auto verified = formats::VerifyVoucher(*env, anchors, TimePolicy::Now());
     REQUIRE(verified.ok());
     CHECK(verified->envelope.anchor == f.pki.owner_ca);

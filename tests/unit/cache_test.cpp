@@ -104,7 +104,11 @@ TEST_CASE("an import reads its sources a batch at a time and commits them once",
 
   auto c = cache::Cache::Init(tmp / "cache.git", {pki.mfr_root});
   REQUIRE(c.ok());
+  uint64_t parses = formats::EnvelopeParses();
   Imported first = Import(*c, {(tmp / "src").string()}, 4);
+  // Each envelope is parsed once, to verify it and to file it (the copy is a file of its
+  // own; junk is not an envelope and is never parsed).
+  CHECK(formats::EnvelopeParses() - parses == 24);
   CHECK(first.batches == 7);  // 25 voucher files, 4 at a time
   CHECK(first.report.added == 23);
   CHECK(first.report.present == 1);

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 #include <map>
@@ -49,7 +50,7 @@ struct Fixture {
   DraftRequest Request() const { return pki.Request(device.identity().key.Public(), serial); }
 
   Bytes Sign(const Voucher& v, const formats::Signer& signer, formats::EnvelopeKind k = formats::EnvelopeKind::kJws) {
-    return *formats::SignEnvelope(k, formats::EncodeVoucher(v), signer);
+    return formats::SignVoucher(v, k, signer)->bytes;
   }
   Bytes Issue(DraftRequest r) { return Sign(DraftVoucher(r)->voucher, pki.Manufacturer()); }
   Bytes Issue() { return Issue(Request()); }
@@ -70,6 +71,50 @@ struct Fixture {
 };
 
 }  // namespace
+
+TEST_CASE("a fetch parses each envelope once, the one it applies included", "[enroll]") {
+  Fixture f;
+  std::vector<device::Found> found;
+  for (int i = 0; i < 5; ++i) found.push_back({"stick/" + std::to_string(i), f.Issue()});
+  found.push_back({"stick/other", f.Issue(f.pki.Request(PrivateKey::Generate()->Public(), "SN-9"))});  // refused
+  found.push_back({"stick/copy", found[0].envelope});     // the same voucher: judged once
+  found.push_back({"stick/junk", Bytes{'n', 'o', 'p', 'e'}});  // not an envelope: never parsed
+  uint64_t parses = formats::EnvelopeParses();
+  auto r = device::Enroll(f.device, found, false);
+  REQUIRE(r.ok());
+  CHECK(r->outcome == device::EnrollReport::Outcome::kEnrolled);
+  // Verified once as they came; the decision under the lock re-judges the kept ones without
+  // parsing them again.
+  CHECK(formats::EnvelopeParses() - parses == 6);
+}
+
+TEST_CASE("a device re-initialised while a fetch judged verifies what it kept again", "[enroll]") {
+  Fixture f(/*trusted_clock=*/false);
+  // A signer whose certificate expired: fine for a device without a clock.
+  PrivateKey old_key = *PrivateKey::Generate();
+  CertSpec spec = test::Spec("Expired Voucher Signer");
+  spec.not_before = Instant::Now().Plus(-400 * 86400);
+  spec.days = 1;
+  Certificate expired = *IssueCertificate(f.pki.mfr_root, f.pki.mfr_root_key, old_key.Public(), spec);
+  Bytes envelope = f.Sign(DraftVoucher(f.Request())->voucher, {old_key, {expired, f.pki.mfr_root}});
+  device::Judge judge(f.device);
+  judge.Consider("stick/a", envelope);
+  // Reset to a trusted clock between the judging and the decision under the lock: what was
+  // kept is verified again, under the clock, rather than applied on the old verdict.
+  InitOptions o;
+  o.serial_number = f.serial;
+  o.anchors = {f.pki.mfr_root};
+  o.trusted_clock = true;
+  o.reset = ResetMode::kKeepKey;
+  auto fresh = DeviceState::Init(f.tmp / "state", o);
+  REQUIRE(fresh.ok());
+  auto r = judge.Finish(*fresh, false);
+  REQUIRE(r.ok());
+  CHECK(r->outcome == device::EnrollReport::Outcome::kAllRefused);
+  REQUIRE(r->candidates.size() == 1);
+  CHECK(r->candidates[0].status.code() == Code::kExpired);
+  CHECK(!fresh->current());
+}
 
 TEST_CASE("a device enrolls: z is x + y, Z is certified, state is 0600 where secret", "[enroll]") {
   Fixture f;

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <openssl/cms.h>
 #include <openssl/objects.h>
 

@@ -1,4 +1,4 @@
-// Shared by the fuzz targets: fixed trust anchors, made once.
+// Shared by the fuzz targets that verify signatures: fixed trust anchors, made once.
 #pragma once
 
 #include "libvoucher/cert.h"

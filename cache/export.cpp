@@ -1,0 +1,71 @@
+#include "cache/export.h"
+
+#include "cache/sources.h"
+#include "formats/layout.h"
+#include "libvoucher/parallel.h"
+
+namespace vouch::cache {
+namespace fs = std::filesystem;
+namespace {
+
+Result<std::vector<formats::WrittenBundle>> Write(std::vector<formats::PackedVoucher> vs, const ExportRequest& r,
+                                                  const std::string& since) {
+  if (vs.empty()) {
+    return Error(Code::kNotFound, "no vouchers to pack" + std::string(r.devices.empty() ? "" : " for the given devices") +
+                                      (since.empty() ? "" : " since " + since));
+  }
+  return formats::WriteBundles(r.out, std::move(vs), r.shard_threshold);
+}
+
+}  // namespace
+
+Result<std::vector<formats::WrittenBundle>> ExportDirectory(const fs::path& dir, const ExportRequest& request) {
+  if (!fs::is_directory(dir)) return Error(Code::kNotFound, dir.string() + ": not a directory");
+  VOUCH_ASSIGN_OR_RETURN(SourceReader reader, SourceReader::Open({dir.string()}, SourceReader::kBatch, SourceReader::Bundles::kSkip));
+  std::vector<formats::PackedVoucher> out;
+  std::vector<Offered> batch;
+  std::vector<Result<formats::LayoutEntry>> filed;
+  for (;;) {
+    VOUCH_ASSIGN_OR_RETURN(bool more, reader.Next(&batch));
+    if (!reader.refused().empty()) {
+      const auto& r = reader.refused().front();
+      return r.status.Context(r.source);
+    }
+    if (!more) break;
+    filed.assign(batch.size(), Result<formats::LayoutEntry>(formats::LayoutEntry{}));
+    ParallelFor(batch.size(), [&](size_t i) {
+      auto envelope = formats::Identify(std::move(batch[i].bytes));
+      if (!envelope.ok()) {
+        filed[i] = envelope.status();
+        return;
+      }
+      filed[i] = formats::LayoutEntryOf(*envelope);
+      batch[i].bytes = std::move(envelope->bytes);
+    });
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!filed[i].ok()) return filed[i].status().Context(batch[i].source);
+      if (!request.devices.empty() && !request.devices.count(filed[i]->device_udf)) continue;
+      out.push_back({formats::LayoutPath(*filed[i]), std::move(batch[i].bytes)});
+    }
+  }
+  return Write(std::move(out), request, "");
+}
+
+Result<std::vector<formats::WrittenBundle>> ExportCache(Cache& cache, const std::string& since, const ExportRequest& request) {
+  VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> tip, cache.Tip());
+  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> all, cache.Export(since));
+  std::vector<formats::PackedVoucher> vs;
+  for (auto& v : all) {
+    auto entry = formats::ParseLayoutPath(v.path);  // the cache files only layout paths
+    if (!entry.ok()) return entry.status();
+    if (request.devices.empty() || request.devices.count(entry->device_udf)) vs.push_back(std::move(v));
+  }
+  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::WrittenBundle> written, Write(std::move(vs), request, since));
+  // Remember what each bundle was cut from, so the next export can be `--since BUNDLE-ID`.
+  if (tip) {
+    for (const auto& b : written) VOUCH_RETURN_IF_ERROR(cache.RecordExport(b.id, *tip));
+  }
+  return written;
+}
+
+}  // namespace vouch::cache

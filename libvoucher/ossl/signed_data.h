@@ -1,0 +1,48 @@
+// CMS SignedData (RFC 5652) through OpenSSL's CMS API, which vouch calls from here only. The
+// voucher's rules on top (which content types, exactly one signer, paths to anchors, who may
+// sign) are formats/cms.cpp's; this file knows DER and signatures, not vouchers.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libvoucher/bytes.h"
+#include "libvoucher/cert.h"
+#include "libvoucher/key.h"
+#include "libvoucher/ossl/handles.h"
+#include "libvoucher/status.h"
+
+namespace vouch::ossl {
+
+inline constexpr const char* kIdDataOid = "1.2.840.113549.1.7.1";
+
+class SignedData {
+ public:
+  // DER ContentInfo of type SignedData, nothing after it. kTooLarge over `max_size` bytes,
+  // kMalformed otherwise ("<what> is not DER ContentInfo", "... has bytes after its DER",
+  // "... is not SignedData"). Signatures are not checked.
+  static Result<SignedData> Parse(ByteView der, size_t max_size, const std::string& what);
+
+  // Signs `content` as eContentType `content_type_oid` with signed attributes (SHA-256),
+  // including `chain` (signer first). kCrypto, kUsage (no certificate).
+  static Result<Bytes> Sign(ByteView content, const char* content_type_oid, const PrivateKey& key,
+                            const std::vector<Certificate>& chain);
+
+  std::string ContentTypeOid() const;         // eContentType, dotted; empty when absent
+  std::optional<Bytes> Content() const;       // none when detached
+  std::vector<Certificate> Certificates() const;
+  int SignerInfos() const;
+
+  // Checks every SignerInfo's signature (with its signed attributes' digest and content type)
+  // using signer certificates carried inside, and returns the first signer's certificate.
+  // Whose certificate it is and what it may sign are the caller's to judge. kBadSignature,
+  // kMalformed (no signer certificate).
+  Result<Certificate> VerifySignatures() const;
+
+ private:
+  explicit SignedData(CmsPtr cms) : cms_(std::move(cms)) {}
+  CmsPtr cms_;
+};
+
+}  // namespace vouch::ossl
