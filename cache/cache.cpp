@@ -7,10 +7,10 @@
 #include "cache/git/device_directory.h"
 #include "cache/git/lock.h"
 #include "cache/git/staging.h"
-#include "cache/parallel.h"
 #include "formats/layout.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/file.h"
+#include "libvoucher/parallel.h"
 
 namespace vouch::cache {
 namespace fs = std::filesystem;

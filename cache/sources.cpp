@@ -8,11 +8,11 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "cache/parallel.h"
 #include "formats/bundle.h"
 #include "formats/envelope.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/file.h"
+#include "libvoucher/parallel.h"
 
 namespace vouch::cache {
 namespace fs = std::filesystem;

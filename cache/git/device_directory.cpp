@@ -70,10 +70,8 @@ Result<std::vector<formats::PackedVoucher>> ReadDeviceDirectory(const Repository
     BlobPtr blob(b);
     const auto* p = static_cast<const uint8_t*>(git_blob_rawcontent(b));
     Bytes bytes(p, p + git_blob_rawsize(b));
-    if (formats::VoucherId(layout->kind, bytes) != layout->voucher_id) {
-      return Error(Code::kIdMismatch, what + ": " + path + ": bytes do not have the id they are filed under");
-    }
-    out.push_back({path, std::move(bytes)});
+    VOUCH_ASSIGN_OR_RETURN(formats::Envelope filed, formats::CheckFiled(*layout, std::move(bytes), what + ": " + path));
+    out.push_back({path, std::move(filed.bytes)});
   }
   return out;
 }

@@ -218,8 +218,10 @@ Status Repository::Repack(const ObjectId& tip, const char* glob) const {
   if (git_revwalk_new(&w, repo_.get()) != 0) return Fail(Code::kInternal, "revwalk");
   RevwalkPtr walk(w);
   git_oid tip_oid = OidOf(tip);
-  git_revwalk_push(w, &tip_oid);
-  git_revwalk_push_glob(w, glob);
+  // A walk that could not start from every ref would pack less than the old packs hold, and
+  // they are deleted below: any failure here stops the repack.
+  if (git_revwalk_push(w, &tip_oid) != 0) return Fail(Code::kIo, "walk from the tip");
+  if (git_revwalk_push_glob(w, glob) != 0) return Fail(Code::kIo, std::string("walk from ") + glob);
   if (git_packbuilder_insert_walk(pb, w) != 0) return Fail(Code::kIo, "pack objects");
   if (git_packbuilder_write(pb, pack_dir.c_str(), 0, nullptr, nullptr) != 0) return Fail(Code::kIo, "pack write");
   std::string keep = std::string("pack-") + OidText(*git_packbuilder_hash(pb));
