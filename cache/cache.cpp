@@ -96,10 +96,10 @@ Result<std::string> Cache::CheckVoucher(const std::string& filed_at, ByteView by
   } else {
     VOUCH_ASSIGN_OR_RETURN(own, formats::LayoutEntryOf(envelope));
   }
-  if (filed && own.device_udf != filed->device_udf) {
-    return Error(Code::kWrongDevice, filed_at + ": the voucher inside is for another device");
-  }
-  return formats::LayoutPath(own);
+  // Paths are canonical (the device key inside may be spelled otherwise: lower case, no dashes).
+  std::string path = formats::LayoutPath(own);
+  if (filed && path != filed_at) return Error(Code::kWrongDevice, filed_at + ": the voucher inside is for another device");
+  return path;
 }
 
 Result<std::string> Cache::CommitOnTip(const std::map<std::string, git::ObjectId>& entries,

@@ -25,10 +25,22 @@ struct Judged {
   std::optional<Enrolled> enrolled;  // acceptable: would be applied if newest
 };
 
-// The parts of a device's identity that verification depends on.
-bool SameIdentity(const DeviceIdentity& a, const DeviceIdentity& b) {
-  return a.udf == b.udf && a.serial_number == b.serial_number && a.trusted_clock == b.trusted_clock &&
-         a.factory_anchors == b.factory_anchors;
+// Whether verifying against `b` is verifying against `a`: the same anchors (the factory's and
+// the owner's, AcceptedAnchors), the same clock policy, the same device.
+bool SameVerifier(const DeviceState& a, const DeviceState& b) {
+  const DeviceIdentity &x = a.identity(), &y = b.identity();
+  const auto &p = a.current(), &q = b.current();
+  bool same_owner = p.has_value() == q.has_value() && (!p || p->domain_ca == q->domain_ca);
+  return x.udf == y.udf && x.serial_number == y.serial_number && x.trusted_clock == y.trusted_clock &&
+         x.factory_anchors == y.factory_anchors && same_owner;
+}
+
+// The time half of verification, again at `now`, from the window the path had (a trusted
+// clock only): what verifying again would find about time, without parsing again.
+Status PathStillValid(const formats::Verified& v, Instant now) {
+  if (now > v.path_not_after) return Error(Code::kExpired, "a certificate on the signer's path has expired");
+  if (now < v.path_not_before) return Error(Code::kNotYetValid, "a certificate on the signer's path is not yet valid");
+  return Status::Ok();
 }
 
 Judged Decide(const DeviceState& device, const std::string& source, const formats::VerifiedVoucher& v, Instant now) {
@@ -152,19 +164,24 @@ Result<EnrollReport> Judge::Finish(DeviceState& fresh, bool dry_run) {
   size_t first = report.candidates.size();
   for (Kept& k : kept_) {
     // Against the state as it is now, under the lock: another fetch may have applied since.
-    // The envelope verified to its anchor when it came; Evaluate holds that anchor to the
-    // fresh state's rules (a factory anchor, or the owner the device has now). A device
-    // re-initialised meanwhile (other anchors, another clock policy) verifies it again.
-    if (!SameIdentity(snapshot_.identity(), fresh.identity())) {
+    // When the state verifies as the snapshot did (same anchors, clock policy, device), the
+    // verification made as the envelope came stands, its time checked again at `now`; when
+    // not (a new owner, a re-initialised device), the envelope is verified again, so that
+    // the anchor the device's rules judge is the one the fresh state's anchors give.
+    Status still = Status::Ok();
+    if (!SameVerifier(snapshot_, fresh)) {
       TimePolicy time = fresh.identity().trusted_clock ? TimePolicy::At(now) : TimePolicy::None();
       auto again = formats::VerifyVoucher(k.envelope, AcceptedAnchors(fresh.identity(), fresh.current()), time);
-      if (!again.ok()) {
-        k.report.status = again.status();
-        k.report.current = false;
-        report.candidates.push_back(std::move(k.report));
-        continue;
-      }
-      k.verified = std::move(*again);
+      if (again.ok()) k.verified = std::move(*again);
+      else still = again.status();
+    } else if (fresh.identity().trusted_clock) {
+      still = PathStillValid(k.verified.envelope, now);
+    }
+    if (!still.ok()) {
+      k.report.status = still;
+      k.report.current = false;
+      report.candidates.push_back(std::move(k.report));
+      continue;
     }
     Judged j = Decide(fresh, k.source, k.verified, now);
     if (j.report.current) saw_current = true;

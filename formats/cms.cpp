@@ -49,10 +49,10 @@ Result<Verified> VerifyCms(ByteView envelope, const std::vector<Certificate>& an
   for (auto& c : p.cms.Certificates()) {
     if (!(c == signer)) others.push_back(c);
   }
-  VOUCH_ASSIGN_OR_RETURN(Certificate anchor, VerifyPath(signer, others, anchors, time));
+  VOUCH_ASSIGN_OR_RETURN(VerifiedPath path, VerifyPath(signer, others, anchors, time));
   // DESIGN.md 3a: a path says who vouches for the signer, not that it may sign vouchers.
   VOUCH_RETURN_IF_ERROR(CheckSignerAuthority(signer));
-  return Verified{EnvelopeKind::kCms, std::move(p.content), signer, anchor};
+  return Verified{EnvelopeKind::kCms, std::move(p.content), signer, path.anchor, path.not_before, path.not_after};
 }
 
 Result<Unverified> OpenCmsUnverified(ByteView envelope) {

@@ -47,12 +47,15 @@ struct Signer {
 
 Result<Bytes> SignEnvelope(EnvelopeKind kind, ByteView payload, const Signer& signer);
 
-// A verified envelope: its payload, the certificate that signed, and the anchor it chains to.
+// A verified envelope: its payload, the certificate that signed, the anchor it chains to,
+// and when that path is valid (libvoucher/trust.h).
 struct Verified {
   EnvelopeKind kind;
   Bytes payload;
   Certificate signer;
   Certificate anchor;
+  Instant path_not_before;
+  Instant path_not_after;
 };
 
 // Checks a signature with the signer certificate found in the envelope (or, when it names

@@ -113,12 +113,12 @@ Result<Verified> VerifyOne(const Parsed& p, const Signature& s, const std::vecto
   for (const auto& signer : candidates) {
     if (!es256::VerifyWith(signer.pkey(), AsBytes(input), *raw).ok()) continue;
     std::vector<Certificate> rest(x5c.size() > 1 ? x5c.begin() + 1 : x5c.end(), x5c.end());
-    auto anchor = VerifyPath(signer, rest, anchors, time);
-    if (!anchor.ok()) return anchor.status();
+    auto path = VerifyPath(signer, rest, anchors, time);
+    if (!path.ok()) return path.status();
     // DESIGN.md 3a: a path says who vouches for the signer, not that it may sign vouchers.
     // A request's signer is held to its own rule (formats/request.cpp).
     if (voucher) VOUCH_RETURN_IF_ERROR(CheckSignerAuthority(signer));
-    return Verified{EnvelopeKind::kJws, p.payload, signer, *anchor};
+    return Verified{EnvelopeKind::kJws, p.payload, signer, path->anchor, path->not_before, path->not_after};
   }
   if (s.x5c.empty()) last = Error(Code::kUntrustedSigner, "jws names no signer and no anchor's key verifies it");
   return last;

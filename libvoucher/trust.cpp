@@ -1,11 +1,13 @@
 #include "libvoucher/trust.h"
 
+#include <algorithm>
+
 #include "libvoucher/ossl/error.h"
 #include "libvoucher/ossl/handles.h"
 
 namespace vouch {
 
-Result<Certificate> VerifyPath(const Certificate& leaf, const std::vector<Certificate>& intermediates,
+Result<VerifiedPath> VerifyPath(const Certificate& leaf, const std::vector<Certificate>& intermediates,
                                const std::vector<Certificate>& anchors, const TimePolicy& time) {
   if (anchors.empty()) return Error(Code::kUntrustedSigner, "no trust anchors are configured");
   ossl::X509StorePtr store(X509_STORE_new());
@@ -48,9 +50,16 @@ Result<Certificate> VerifyPath(const Certificate& leaf, const std::vector<Certif
   // (an untrusted root in x5c above a trusted signer), so the anchor is the first chain
   // element, from the leaf up, that the verifier holds.
   STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
+  VerifiedPath path{leaf, leaf.NotBefore(), leaf.NotAfter()};
   for (int i = 0; i < sk_X509_num(chain); ++i) {
+    Certificate c = Certificate::Share(sk_X509_value(chain, i));
+    path.not_before = std::max(path.not_before, c.NotBefore());
+    path.not_after = std::min(path.not_after, c.NotAfter());
     for (const auto& a : anchors) {
-      if (X509_cmp(a.x509(), sk_X509_value(chain, i)) == 0) return a;
+      if (X509_cmp(a.x509(), c.x509()) == 0) {
+        path.anchor = a;
+        return path;
+      }
     }
   }
   return Error(Code::kInternal, "verified path does not end at an anchor");

@@ -16,10 +16,19 @@ namespace vouch {
 
 inline constexpr int kMaxPathDepth = 8;
 
+// A path that verified: the anchor that ends it, and when every certificate on it, from the
+// leaf to that anchor, is valid (so that a decision made a little later can check the time
+// again without building the path again).
+struct VerifiedPath {
+  Certificate anchor;
+  Instant not_before;
+  Instant not_after;
+};
+
 // Builds and checks a path from `leaf` through any of `intermediates` to one of `anchors`.
-// Returns the anchor that ends the path. Errors: kExpired / kNotYetValid when the only
-// problem is a validity period at the policy's time, kUntrustedSigner otherwise.
-Result<Certificate> VerifyPath(const Certificate& leaf, const std::vector<Certificate>& intermediates,
+// Errors: kExpired / kNotYetValid when the only problem is a validity period at the policy's
+// time, kUntrustedSigner otherwise.
+Result<VerifiedPath> VerifyPath(const Certificate& leaf, const std::vector<Certificate>& intermediates,
                                const std::vector<Certificate>& anchors, const TimePolicy& time);
 
 }  // namespace vouch

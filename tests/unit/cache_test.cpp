@@ -1,6 +1,8 @@
 // The cache's import path in process: sources read a batch at a time, objects staged in
 // memory and stored as one pack, vouchers already present counted and not written again.
 #include <catch2/catch.hpp>
+
+#include <cctype>
 #include <openssl/evp.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -137,6 +139,29 @@ TEST_CASE("an import reads its sources a batch at a time and commits them once",
     CHECK(reopened->Verify().ok());
     CHECK(Fsck(tmp / "cache.git"));
   }
+}
+
+TEST_CASE("a voucher whose device key is spelled otherwise is filed at, and verified at, its canonical path", "[cache]") {
+  test::TempDir tmp;
+  test::Pki pki = test::Pki::Make();
+  auto draft = DraftVoucher(pki.Request(PrivateKey::Generate()->Public(), "SN-1"));
+  REQUIRE(draft.ok());
+  std::string& key = draft->voucher.enrollment->device_key;
+  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto env = formats::SignVoucher(draft->voucher, formats::EnvelopeKind::kJws, pki.Manufacturer());
+  REQUIRE(env.ok());
+  Put(tmp / "loose" / "v.vjj", env->bytes);
+  auto c = cache::Cache::Init(tmp / "cache.git", {pki.mfr_root});
+  REQUIRE(c.ok());
+  Imported loose = Import(*c, {(tmp / "loose").string()}, 4);
+  CHECK(loose.report.added == 1);
+  CHECK(loose.report.refused.empty());
+  // Its history names the canonical path; verifying it checks the voucher filed there.
+  CHECK(c->Verify().ok());
+  auto paths = c->List();
+  REQUIRE(paths.ok());
+  REQUIRE(paths->size() == 1);
+  CHECK(formats::ParseLayoutPath((*paths)[0]).ok());
 }
 
 TEST_CASE("an import refuses directories nested deeper than any layout", "[cache]") {

@@ -9,6 +9,7 @@
 #include "device/protocol.h"
 #include "formats/envelope.h"
 #include "formats/voucher_json.h"
+#include "libvoucher/authority.h"
 #include "libvoucher/cogen.h"
 #include "libvoucher/device_state.h"
 #include "libvoucher/encoding.h"
@@ -114,6 +115,39 @@ TEST_CASE("a device re-initialised while a fetch judged verifies what it kept ag
   REQUIRE(r->candidates.size() == 1);
   CHECK(r->candidates[0].status.code() == Code::kExpired);
   CHECK(!fresh->current());
+}
+
+TEST_CASE("a new owner applied while a fetch judged: what was kept is verified against the new anchors", "[enroll]") {
+  Fixture f;
+  // D2, a domain CA the manufacturer certified, and S, a voucher signer under D2.
+  PrivateKey d2_key = *PrivateKey::Generate(), s_key = *PrivateKey::Generate();
+  Certificate d2 = *IssueCertificate(f.pki.mfr_root, f.pki.mfr_root_key, d2_key.Public(), test::Spec("Owner Two CA", "", true));
+  CertSpec s_spec = test::Spec("Owner Two Voucher Signer");
+  s_spec.extended_key_usage = {std::string(kVoucherSigningEku)};
+  Certificate s = *IssueCertificate(d2, d2_key, s_key.Public(), s_spec);
+  // Judged against the unowned device, S's voucher pinning another owner chains to the
+  // factory anchor through D2: acceptable, kept.
+  DraftRequest later = f.Request();
+  later.created_on = Instant::Now().Plus(60);
+  device::Judge judge(f.device);
+  judge.Consider("stick/s", f.Sign(DraftVoucher(later)->voucher, {s_key, {s, d2}}));
+  // Meanwhile another fetch applies a voucher that makes D2 the owner.
+  DraftRequest to_d2 = f.Request();
+  to_d2.domain_ca = d2;
+  to_d2.domain_ca_key = d2_key;
+  auto other = DeviceState::Open(f.tmp / "state");
+  REQUIRE(other.ok());
+  REQUIRE(device::Enroll(*other, {{"other", f.Issue(to_d2)}}, false)->outcome == device::EnrollReport::Outcome::kEnrolled);
+  // Under the lock the owner's certificate D2 is an anchor: the path ends there, the owner's
+  // rules apply, and a voucher under D2 may not pin another owner.
+  auto fresh = DeviceState::Open(f.tmp / "state");
+  REQUIRE(fresh.ok());
+  auto r = judge.Finish(*fresh, false);
+  REQUIRE(r.ok());
+  CHECK(r->outcome == device::EnrollReport::Outcome::kAllRefused);
+  REQUIRE(r->candidates.size() == 1);
+  CHECK(r->candidates[0].status.code() == Code::kDomainMismatch);
+  CHECK(fresh->current()->domain_ca == d2);
 }
 
 TEST_CASE("a device enrolls: z is x + y, Z is certified, state is 0600 where secret", "[enroll]") {
