@@ -102,6 +102,13 @@ Result<Bytes> ReadOpenFile(int fd, size_t cap, const std::string& what) {
   return out;
 }
 
+Result<SecretBytes> ReadSecretFile(const fs::path& path, size_t cap) {
+  VOUCH_ASSIGN_OR_RETURN(Bytes raw, ReadFile(path, cap));
+  SecretBytes secret(raw);
+  Wipe(raw.data(), raw.size());
+  return secret;
+}
+
 Result<Bytes> ReadFile(const fs::path& path, size_t cap, bool follow_links) {
   int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow_links ? 0 : O_NOFOLLOW);
   int fd = ::open(path.c_str(), flags);

@@ -52,6 +52,10 @@ Status WriteFileAtomic(const std::filesystem::path& path, ByteView data, unsigne
 // Does not follow a symlink when `follow_links` is false (media are hostile).
 Result<Bytes> ReadFile(const std::filesystem::path& path, size_t cap, bool follow_links = true);
 
+// ReadFile for a private key file: the bytes come back as SecretBytes and the buffer they
+// were read into is wiped, so a key leaves no copy on the heap.
+Result<SecretBytes> ReadSecretFile(const std::filesystem::path& path, size_t cap);
+
 // The same, for a file already opened (by openat, say); `what` names it in errors. The
 // descriptor stays the caller's.
 Result<Bytes> ReadOpenFile(int fd, size_t cap, const std::string& what);

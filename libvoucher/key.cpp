@@ -285,19 +285,17 @@ SecretBytes PrivateKey::Pkcs8Pem() const {
   return SecretBytes(ByteView(reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(n)));
 }
 
-Status SavePrivateKey(const std::filesystem::path& path, const PrivateKey& key, Overwrite overwrite) {
-  SecretBytes pem = key.Pkcs8Pem();
+Status SavePrivatePem(const std::filesystem::path& path, const SecretBytes& pem, Overwrite overwrite) {
   if (pem.empty()) return ossl::Fail(Code::kCrypto, "private key encoding");
   return WriteFileAtomic(path, pem.view(), 0600, overwrite);
 }
 
+Status SavePrivateKey(const std::filesystem::path& path, const PrivateKey& key, Overwrite overwrite) {
+  return SavePrivatePem(path, key.Pkcs8Pem(), overwrite);
+}
+
 Result<PrivateKey> LoadPrivateKey(const std::filesystem::path& path) {
-  VOUCH_ASSIGN_OR_RETURN(Bytes raw, ReadFile(path, kMaxKeyFileSize));
-  SecretBytes pem(raw);
-  Wipe(raw.data(), raw.size());
-  auto key = PrivateKey::FromPem(pem.view());
-  if (!key.ok()) return key.status().Context(path.string());
-  return key;
+  return LoadPrivateKeyFile<PrivateKey>(path, PrivateKey::FromPem);
 }
 
 Status SavePublicKey(const std::filesystem::path& path, const PublicKey& key, Overwrite overwrite) {

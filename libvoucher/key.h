@@ -68,6 +68,20 @@ class PrivateKey {
   PublicKey public_;
 };
 
+// Writes a private key's PEM (empty when its encoding failed: kCrypto) atomically with mode
+// 0600. The one writer of private key files, for P-256 and Ed25519 keys alike.
+Status SavePrivatePem(const std::filesystem::path& path, const SecretBytes& pem, Overwrite overwrite);
+
+// Reads a private key file (at most kMaxKeyFileSize, into wiped memory) and parses it with
+// `from_pem`; a refusal names the file. The one reader of private key files.
+template <class Key, class FromPem>
+Result<Key> LoadPrivateKeyFile(const std::filesystem::path& path, FromPem from_pem) {
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes pem, ReadSecretFile(path, kMaxKeyFileSize));
+  Result<Key> key = from_pem(pem.view());
+  if (!key.ok()) return key.status().Context(path.string());
+  return key;
+}
+
 // Writes PKCS#8 PEM atomically with mode 0600.
 Status SavePrivateKey(const std::filesystem::path& path, const PrivateKey& key,
                       Overwrite overwrite = Overwrite::kNo);
