@@ -103,4 +103,13 @@ Result<std::string> FileEnvelope(const Envelope& envelope, std::string_view devi
   return path.string();
 }
 
+std::string ProofPath(const LayoutEntry& voucher) { return LayoutPath(voucher) + std::string(kProofSuffix); }
+
+bool IsProofPath(std::string_view path) { return path.ends_with(kProofSuffix); }
+
+Result<LayoutEntry> ParseProofPath(std::string_view path) {
+  if (!IsProofPath(path)) return Error(Code::kMalformed, std::string(path) + ": not a proof path (no .tlog-proof)");
+  return ParseLayoutPath(path.substr(0, path.size() - kProofSuffix.size()));
+}
+
 }  // namespace vouch::formats

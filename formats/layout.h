@@ -50,4 +50,12 @@ Result<std::string> FileEnvelope(const Envelope& envelope, std::string_view devi
 // kMalformed, naming the path.
 Result<LayoutEntry> ParseLayoutPath(std::string_view path);
 
+// A voucher's proof of inclusion in a transparency log (formats/tlog/proof.h) sits beside
+// it: the voucher's layout path + ".tlog-proof". One proof per voucher, whatever the log.
+inline constexpr std::string_view kProofSuffix = ".tlog-proof";
+std::string ProofPath(const LayoutEntry& voucher);
+bool IsProofPath(std::string_view path);  // ends in kProofSuffix (not checked further)
+// The voucher a proof path is for: kMalformed unless it is a layout path + ".tlog-proof".
+Result<LayoutEntry> ParseProofPath(std::string_view path);
+
 }  // namespace vouch::formats

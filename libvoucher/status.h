@@ -73,7 +73,15 @@ namespace vouch {
                                                       voucher-signing authority */                                   \
   X(kReaderFailed, "reader-failed")                /* the confined medium reader died, timed out or broke its        \
                                                       protocol */                                                    \
-  X(kNoMedium, "no-medium")                        /* a medium path that does not exist or cannot be opened */
+  X(kNoMedium, "no-medium")                        /* a medium path that does not exist or cannot be opened */       \
+  /* The transparency log (formats/tlog/tlog.md, cache/log.md). */                                                   \
+  X(kNotLogged, "not-logged")                      /* a log is required and the voucher has no proof of inclusion */ \
+  X(kTooFewWitnesses, "too-few-witnesses")         /* a checkpoint cosigned by fewer configured witnesses than the   \
+                                                      policy requires */                                             \
+  X(kLogStale, "log-stale")                        /* a checkpoint whose newest cosignature is older than allowed */ \
+  X(kLogFork, "log-fork")                          /* two checkpoints of one log that no consistency proof joins */  \
+  X(kUnexpectedVoucher, "unexpected-voucher")      /* the log holds a voucher for a watched device that the owner    \
+                                                      did not expect */
 
 enum class Code {
 #define VOUCH_CODE_ENUMERATOR(id, name) id,

@@ -12,54 +12,73 @@ constexpr uint8_t kNodePrefix = 0x01;
 ByteView View(const Hash& h) { return {h.data(), h.size()}; }
 
 // The k of RFC 6962 2.1: the largest power of two smaller than n (n >= 2).
-size_t Split(size_t n) { return std::bit_floor(n - 1); }
+uint64_t Split(uint64_t n) { return std::bit_floor(n - 1); }
 
-Result<Hash> Mth(std::span<const Hash> d) {
-  if (d.empty()) return EmptyTreeRoot();
-  if (d.size() == 1) return d[0];
-  size_t k = Split(d.size());
-  VOUCH_ASSIGN_OR_RETURN(Hash left, Mth(d.first(k)));
-  VOUCH_ASSIGN_OR_RETURN(Hash right, Mth(d.subspan(k)));
+// The RFC 6962 recursions over D[begin : begin + n]. Every left part they split off is a
+// complete subtree at an offset that is a multiple of its size, so only complete, aligned
+// subtrees are ever asked of the source.
+Result<Hash> Mth(HashSource& src, uint64_t begin, uint64_t n) {
+  if (n == 0) return EmptyTreeRoot();
+  if (std::has_single_bit(n)) return src.Subtree(begin, static_cast<unsigned>(std::countr_zero(n)));
+  uint64_t k = Split(n);
+  VOUCH_ASSIGN_OR_RETURN(Hash left, Mth(src, begin, k));
+  VOUCH_ASSIGN_OR_RETURN(Hash right, Mth(src, begin + k, n - k));
   return NodeHash(left, right);
 }
 
-// PATH(m, D[n]), appending deepest first: the recursion appends on its way back up.
-Status Path(std::span<const Hash> d, size_t m, std::vector<Hash>& out) {
-  if (d.size() <= 1) return Status::Ok();
-  size_t k = Split(d.size());
+// PATH(m, D[begin : begin + n]), appending deepest first (on the way back up).
+Status Path(HashSource& src, uint64_t begin, uint64_t n, uint64_t m, std::vector<Hash>& out) {
+  if (n <= 1) return Status::Ok();
+  uint64_t k = Split(n);
   if (m < k) {
-    VOUCH_RETURN_IF_ERROR(Path(d.first(k), m, out));
-    VOUCH_ASSIGN_OR_RETURN(Hash sibling, Mth(d.subspan(k)));
+    VOUCH_RETURN_IF_ERROR(Path(src, begin, k, m, out));
+    VOUCH_ASSIGN_OR_RETURN(Hash sibling, Mth(src, begin + k, n - k));
     out.push_back(sibling);
   } else {
-    VOUCH_RETURN_IF_ERROR(Path(d.subspan(k), m - k, out));
-    VOUCH_ASSIGN_OR_RETURN(Hash sibling, Mth(d.first(k)));
+    VOUCH_RETURN_IF_ERROR(Path(src, begin + k, n - k, m - k, out));
+    VOUCH_ASSIGN_OR_RETURN(Hash sibling, Mth(src, begin, k));
     out.push_back(sibling);
   }
   return Status::Ok();
 }
 
-// SUBPROOF(m, D[n], b) of RFC 6962 2.1.2.
-Status Subproof(size_t m, std::span<const Hash> d, bool b, std::vector<Hash>& out) {
-  if (m == d.size()) {
+// SUBPROOF(m, D[begin : begin + n], b) of RFC 6962 2.1.2.
+Status Subproof(HashSource& src, uint64_t m, uint64_t begin, uint64_t n, bool b, std::vector<Hash>& out) {
+  if (m == n) {
     if (!b) {
-      VOUCH_ASSIGN_OR_RETURN(Hash h, Mth(d));
+      VOUCH_ASSIGN_OR_RETURN(Hash h, Mth(src, begin, n));
       out.push_back(h);
     }
     return Status::Ok();
   }
-  size_t k = Split(d.size());
+  uint64_t k = Split(n);
   if (m <= k) {
-    VOUCH_RETURN_IF_ERROR(Subproof(m, d.first(k), b, out));
-    VOUCH_ASSIGN_OR_RETURN(Hash h, Mth(d.subspan(k)));
+    VOUCH_RETURN_IF_ERROR(Subproof(src, m, begin, k, b, out));
+    VOUCH_ASSIGN_OR_RETURN(Hash h, Mth(src, begin + k, n - k));
     out.push_back(h);
   } else {
-    VOUCH_RETURN_IF_ERROR(Subproof(m - k, d.subspan(k), false, out));
-    VOUCH_ASSIGN_OR_RETURN(Hash h, Mth(d.first(k)));
+    VOUCH_RETURN_IF_ERROR(Subproof(src, m - k, begin + k, n - k, false, out));
+    VOUCH_ASSIGN_OR_RETURN(Hash h, Mth(src, begin, k));
     out.push_back(h);
   }
   return Status::Ok();
 }
+
+// A source over a list of leaf hashes held in memory.
+class LeafList final : public HashSource {
+ public:
+  explicit LeafList(std::span<const Hash> leaves) : leaves_(leaves) {}
+  Result<Hash> Subtree(uint64_t start, unsigned height) override {
+    if (height == 0) return leaves_[start];
+    const uint64_t half = uint64_t{1} << (height - 1);
+    VOUCH_ASSIGN_OR_RETURN(Hash left, Subtree(start, height - 1));
+    VOUCH_ASSIGN_OR_RETURN(Hash right, Subtree(start + half, height - 1));
+    return NodeHash(left, right);
+  }
+
+ private:
+  std::span<const Hash> leaves_;
+};
 
 // One step up the tree in the loops of RFC 9162 2.1.3.2 and 2.1.4.2: whether this step's
 // proof hash is the left child (combined as HASH(0x01 || p || r)), with fn and sn moved up.
@@ -116,29 +135,50 @@ Result<Hash> NodeHash(const Hash& left, const Hash& right) {
 
 Result<Hash> EmptyTreeRoot() { return Sha256(ByteView{}); }
 
-Result<Hash> TreeRoot(std::span<const Hash> leaf_hashes) { return Mth(leaf_hashes); }
+Result<Hash> TreeRoot(std::span<const Hash> leaf_hashes) {
+  LeafList src(leaf_hashes);
+  return Mth(src, 0, leaf_hashes.size());
+}
 
 Result<std::vector<Hash>> InclusionProof(std::span<const Hash> leaf_hashes, uint64_t index, uint64_t size) {
-  if (size > leaf_hashes.size() || index >= size) {
-    return Error(Code::kUsage, "inclusion proof for leaf " + std::to_string(index) + " of a tree of " +
-                                   std::to_string(size) + " (" + std::to_string(leaf_hashes.size()) +
-                                   " leaves known)");
+  if (size > leaf_hashes.size()) {
+    return Error(Code::kUsage, "inclusion proof in a tree of " + std::to_string(size) + " (" +
+                                   std::to_string(leaf_hashes.size()) + " leaves known)");
   }
-  std::vector<Hash> out;
-  VOUCH_RETURN_IF_ERROR(Path(leaf_hashes.first(size), index, out));
-  return out;
+  LeafList src(leaf_hashes);
+  return InclusionProof(src, index, size);
 }
 
 Result<std::vector<Hash>> ConsistencyProof(std::span<const Hash> leaf_hashes, uint64_t old_size,
                                            uint64_t new_size) {
-  if (new_size > leaf_hashes.size() || old_size > new_size) {
+  if (new_size > leaf_hashes.size()) {
+    return Error(Code::kUsage, "consistency proof to size " + std::to_string(new_size) + " (" +
+                                   std::to_string(leaf_hashes.size()) + " leaves known)");
+  }
+  LeafList src(leaf_hashes);
+  return ConsistencyProof(src, old_size, new_size);
+}
+
+Result<Hash> TreeRoot(HashSource& src, uint64_t size) { return Mth(src, 0, size); }
+
+Result<std::vector<Hash>> InclusionProof(HashSource& src, uint64_t index, uint64_t size) {
+  if (index >= size) {
+    return Error(Code::kUsage, "inclusion proof for leaf " + std::to_string(index) + " of a tree of " +
+                                   std::to_string(size));
+  }
+  std::vector<Hash> out;
+  VOUCH_RETURN_IF_ERROR(Path(src, 0, size, index, out));
+  return out;
+}
+
+Result<std::vector<Hash>> ConsistencyProof(HashSource& src, uint64_t old_size, uint64_t new_size) {
+  if (old_size > new_size) {
     return Error(Code::kUsage, "consistency proof from size " + std::to_string(old_size) + " to " +
-                                   std::to_string(new_size) + " (" + std::to_string(leaf_hashes.size()) +
-                                   " leaves known)");
+                                   std::to_string(new_size));
   }
   std::vector<Hash> out;
   if (old_size == 0 || old_size == new_size) return out;
-  VOUCH_RETURN_IF_ERROR(Subproof(old_size, leaf_hashes.first(new_size), true, out));
+  VOUCH_RETURN_IF_ERROR(Subproof(src, old_size, 0, new_size, true, out));
   return out;
 }
 

@@ -2,9 +2,10 @@
 // hashes, the tree head of a list of leaf hashes, and inclusion and consistency proofs.
 //
 // The empty tree's root is SHA-256 of the empty string, as RFC 6962 2.1 says (Go's x/mod
-// tlog returns 32 zero bytes there; for one leaf or more the two agree). Proofs are computed
-// from the full list of leaf hashes: the log's tiles come later and will give the same
-// answers. formats/tlog/tlog.md is the spec page.
+// tlog returns 32 zero bytes there; for one leaf or more the two agree). Roots and proofs are
+// computed from a HashSource: a list of leaf hashes in memory, or the log's tiles
+// (tiles.h), which give the same answers reading only O(log n) tiles. formats/tlog/tlog.md
+// is the spec page.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,20 @@ inline constexpr size_t kMaxProofHashes = 63;
 Result<Hash> LeafHash(ByteView leaf_input);                  // SHA-256(0x00 || input)
 Result<Hash> NodeHash(const Hash& left, const Hash& right);  // SHA-256(0x01 || left || right)
 Result<Hash> EmptyTreeRoot();                                // SHA-256("")
+
+// The hashes the recursions need: MTH(D[start : start + 2^height]) of a complete subtree
+// whose start is a multiple of its size (the RFC 6962 recursions ask for nothing else).
+class HashSource {
+ public:
+  virtual ~HashSource() = default;
+  virtual Result<Hash> Subtree(uint64_t start, unsigned height) = 0;
+};
+
+// Over a source holding a tree of at least `size` leaves. kUsage for an index or old size
+// outside the tree.
+Result<Hash> TreeRoot(HashSource& src, uint64_t size);
+Result<std::vector<Hash>> InclusionProof(HashSource& src, uint64_t index, uint64_t size);
+Result<std::vector<Hash>> ConsistencyProof(HashSource& src, uint64_t old_size, uint64_t new_size);
 
 // MTH(D[n]) over leaf hashes (so each leaf is hashed once however many proofs use it).
 Result<Hash> TreeRoot(std::span<const Hash> leaf_hashes);
