@@ -8,6 +8,7 @@
 #include "cache/git/lock.h"
 #include "cache/git/staging.h"
 #include "formats/layout.h"
+#include "formats/tlog/merkle.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/file.h"
 #include "libvoucher/parallel.h"
@@ -34,6 +35,7 @@ Cache& Cache::operator=(Cache&& o) noexcept {
   std::swap(path_, o.path_);
   std::swap(anchors_, o.anchors_);
   std::swap(staging_, o.staging_);
+  std::swap(log_, o.log_);
   return *this;
 }
 Cache::~Cache() = default;
@@ -62,6 +64,7 @@ Result<Cache> Cache::Open(const fs::path& path) {
   if (fs::exists(path / "vouch" / "trust.pem")) {
     VOUCH_ASSIGN_OR_RETURN(c.anchors_, LoadCertificates(path / "vouch" / "trust.pem"));
   }
+  VOUCH_RETURN_IF_ERROR(c.LoadLogConfig());
   return c;
 }
 
@@ -156,7 +159,11 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
   struct Checked {
     Result<std::string> path = std::string();
     git::ObjectId blob;
+    formats::tlog::Hash leaf{};  // with a log: hashed here, on every core, not read back later
   };
+  // A logged cache signs a checkpoint after the commit: its key must load before anything moves.
+  if (log_) VOUCH_RETURN_IF_ERROR(LogSigner().status());
+  std::map<std::string, formats::tlog::Hash> leaves;
   VOUCH_ASSIGN_OR_RETURN(git::Staging* staging, Staging());
   std::map<std::string, git::ObjectId> entries;  // layout path -> blob id, new in this import
   std::vector<Offered> batch;
@@ -171,6 +178,11 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
       const Offered& v = batch[i];
       checked[i].path = CheckVoucher(v.path, v.bytes);
       if (checked[i].path.ok()) checked[i].blob = git::ObjectId::OfBlob(v.bytes);
+      if (checked[i].path.ok() && log_) {
+        auto h = formats::tlog::LeafHash(v.bytes);
+        if (!h.ok()) checked[i].path = h.status();
+        else checked[i].leaf = *h;
+      }
     });
     for (size_t i = 0; i < batch.size(); ++i) {
       const Offered& v = batch[i];
@@ -191,6 +203,7 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
         } else {
           VOUCH_RETURN_IF_ERROR(staging->WriteBlob(blob, v.bytes));
           entries.emplace(path, blob);
+          if (log_) leaves.emplace(path, checked[i].leaf);
           continue;
         }
       }
@@ -200,13 +213,19 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
       report.refused.push_back(std::move(r));
     }
   }
-  if (entries.empty()) return report;
+  if (entries.empty()) {
+    VOUCH_RETURN_IF_ERROR(SyncLog(nullptr));  // a log left behind by a killed write catches up
+    return report;
+  }
   size_t added = 0;
   std::string message = "vouch: add vouchers from " + source;
   VOUCH_ASSIGN_OR_RETURN(std::string new_tip, CommitOnTip(entries, std::nullopt, message, &added));
   report.added = added;
   report.present += entries.size() - added;  // another writer added them meanwhile
   if (added) report.commit = new_tip;
+  // The branch moved first, the log follows: a kill between the two leaves the log behind,
+  // never ahead, and the next write appends what it missed (cache/log.md, "Crashes").
+  VOUCH_RETURN_IF_ERROR(SyncLog(&leaves));
   // Consolidate when imports have left many packs, if nobody else is importing right now.
   std::error_code ec;
   size_t packs = 0;

@@ -18,8 +18,10 @@
 #include "cache/git/history.h"
 #include "cache/git/object_id.h"
 #include "cache/git/repository.h"
+#include "cache/log.h"
 #include "formats/candidate_report.h"
 #include "formats/bundle.h"
+#include "formats/tlog/note.h"
 #include "libvoucher/cert.h"
 #include "libvoucher/status.h"
 
@@ -111,8 +113,38 @@ class Cache {
   // Fast-forward only: refuses (kRewritten) when the remote has history this cache lacks.
   Status Push(const std::string& remote);
 
+  // The transparency log (cache/log.h; spec page cache/log.md).
+  // Turns the cache into a log of origin `origin` signed with the Ed25519 key at `key_path`
+  // (created, 0600, when absent) and appends every voucher it holds. Run again, it appends
+  // what the branch has and the log not; another origin is kExists (one log, one origin).
+  Status LogInit(const std::string& origin, const std::filesystem::path& key_path);
+  bool logged() const { return log_.has_value(); }
+  Result<LogStatus> LogState() const;
+  // Appends to the log, under its lock, the vouchers the branch gained since the log's last
+  // write, in path order, and signs a new checkpoint. `known` (path -> leaf hash) saves
+  // reading back what an import just hashed. No-op without a log.
+  Status SyncLog(const std::map<std::string, formats::tlog::Hash>* known);
+  // A c2sp.org/tlog-proof@v1 for a voucher (its id or layout path), checked against its bytes.
+  Result<std::string> Prove(std::string_view id_or_path) const;
+  // The proofs of those of `paths` that the log holds (path -> proof text).
+  Result<std::map<std::string, std::string>> Proofs(const std::vector<std::string>& paths) const;
+  // Adds a witness's cosignature line to the current checkpoint, if its text is still
+  // `checkpoint_text` (kExists when the log moved on); replaces that witness's older line.
+  Status AddCosignature(std::string_view checkpoint_text, const formats::tlog::NoteSignature& line);
+  // The log at `ref` (this cache's own by default; a remote's as a pull tracks it).
+  Result<std::optional<LogView>> ReadLog(std::string_view ref = kLogRef) const;
+  const git::Repository& repository() const { return repo_; }
+
  private:
   Cache() = default;
+  struct LogConfig {
+    std::string origin;
+    std::string key;   // absolute path of the Ed25519 private key
+    std::string vkey;  // its verifier key
+  };
+  Status LoadLogConfig();
+  Result<formats::tlog::NoteSigner> LogSigner() const;
+  Result<std::vector<std::pair<uint64_t, uint64_t>>> LogLookup(const LogView& view) const;
   // Commits the `entries` (layout path -> blob id) not yet on the branch on top of its tip,
   // with `merge_parent` as a second parent when given; redoes the commit when another
   // writer moved the branch first. Returns the tip afterwards and how many paths were new.
@@ -131,6 +163,7 @@ class Cache {
   std::unique_ptr<git::Staging> staging_;  // reads through repo_: declared after it, so dropped first
   std::filesystem::path path_;
   std::vector<Certificate> anchors_;
+  std::optional<LogConfig> log_;
 };
 
 }  // namespace vouch::cache

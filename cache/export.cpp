@@ -1,5 +1,7 @@
 #include "cache/export.h"
 
+#include <algorithm>
+
 #include "cache/sources.h"
 #include "formats/layout.h"
 #include "libvoucher/parallel.h"
@@ -59,6 +61,16 @@ Result<std::vector<formats::WrittenBundle>> ExportCache(Cache& cache, const std:
     auto entry = formats::ParseLayoutPath(v.path);  // the cache files only layout paths
     if (!entry.ok()) return entry.status();
     if (request.devices.empty() || request.devices.count(entry->device_udf)) vs.push_back(std::move(v));
+  }
+  // A logged cache's bundles carry each voucher's proof beside it (formats/bundle.md).
+  if (cache.logged()) {
+    std::vector<std::string> paths;
+    for (const auto& v : vs) paths.push_back(v.path);
+    VOUCH_ASSIGN_OR_RETURN(auto proofs, cache.Proofs(paths));
+    for (auto& [path, text] : proofs) {
+      vs.push_back({path + std::string(formats::kProofSuffix), Bytes(text.begin(), text.end())});
+    }
+    std::sort(vs.begin(), vs.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
   }
   VOUCH_ASSIGN_OR_RETURN(std::vector<formats::WrittenBundle> written, Write(std::move(vs), request, since));
   // Remember what each bundle was cut from, so the next export can be `--since BUNDLE-ID`.

@@ -98,6 +98,7 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
   report.new_vouchers = report.kind == PullReport::Kind::kRemoteBehind || report.kind == PullReport::Kind::kUpToDate ? 0 : verified.added.size();
   VOUCH_RETURN_IF_ERROR(repo_.SetRef(tracking_ref, *incoming, "vouch: remote tip"));
   VOUCH_RETURN_IF_ERROR(repo_.RecordRemote(key, url));
+  VOUCH_RETURN_IF_ERROR(SyncLog(nullptr));  // one log, one writer: what came in joins this cache's own log
   return report;
 }
 
@@ -121,11 +122,20 @@ Status Cache::Push(const std::string& remote_name) {
       VOUCH_ASSIGN_OR_RETURN(ff, repo_.IsAncestor(*theirs, *local));
     }
     if (!ff) return Error(Code::kRewritten, url + " has vouchers this cache lacks (not a fast-forward): pull first");
-    if (*theirs == *local) return Status::Ok();
   }
   std::string rejected;
-  VOUCH_RETURN_IF_ERROR(remote.Push(kBranch, &rejected));
-  if (!rejected.empty()) return Error(Code::kRewritten, url + " refused the push: " + rejected);
+  if (!theirs || *theirs != *local) {
+    VOUCH_RETURN_IF_ERROR(remote.Push(kBranch, &rejected));
+    if (!rejected.empty()) return Error(Code::kRewritten, url + " refused the push: " + rejected);
+  }
+  // The log travels with the vouchers (a fast-forward too: each log commit extends the last).
+  VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> log, repo_.Resolve(kLogRef));
+  if (log) {
+    VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> their_log, remote.Advertised(kLogRef));
+    if (their_log && *their_log == *log) return Status::Ok();
+    VOUCH_RETURN_IF_ERROR(remote.Push(kLogRef, &rejected));
+    if (!rejected.empty()) return Error(Code::kRewritten, url + " refused the log: " + rejected);
+  }
   return Status::Ok();
 }
 

@@ -1,5 +1,6 @@
 // vouch cache ...: the append-only git cache and its mirrors.
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "cache/cache.h"
@@ -59,6 +60,13 @@ Status RunImport(const CacheFlags& f) {
 Status RunGet(const CacheFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
   VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> vs, c.Get(f.udf));
+  // A logged cache writes each voucher's proof beside it (formats/layout.md).
+  std::map<std::string, std::string> proofs;
+  if (!f.out_dir.empty() && c.logged()) {
+    std::vector<std::string> paths;
+    for (const auto& v : vs) paths.push_back(v.path);
+    VOUCH_ASSIGN_OR_RETURN(proofs, c.Proofs(paths));
+  }
   nlohmann::json j = nlohmann::json::array();
   for (const auto& v : vs) {
     std::string where = v.path;
@@ -66,10 +74,19 @@ Status RunGet(const CacheFlags& f) {
       fs::path p = fs::path(f.out_dir) / v.path;
       fs::create_directories(p.parent_path());
       VOUCH_RETURN_IF_ERROR(WriteFileAtomic(p, v.bytes));
+      if (auto it = proofs.find(v.path); it != proofs.end()) {
+        fs::path proof = p;
+        proof += formats::kProofSuffix;
+        VOUCH_RETURN_IF_ERROR(WriteFileAtomic(proof, AsBytes(it->second)));
+      }
       where = p.string();
     }
-    if (f.json) j.push_back({{"path", v.path}, {"size", v.bytes.size()}, {"written", f.out_dir.empty() ? "" : where}});
-    else std::cout << where << "\n";
+    if (f.json) {
+      j.push_back({{"path", v.path}, {"size", v.bytes.size()}, {"written", f.out_dir.empty() ? "" : where},
+                   {"proof", proofs.count(v.path) > 0}});
+    } else {
+      std::cout << where << "\n";
+    }
   }
   if (f.json) PrintJson(j);
   if (vs.empty()) return Error(Code::kNotFound, "no vouchers for " + f.udf + " in " + c.path().string());

@@ -13,5 +13,6 @@ void AddInspectCommands(CLI::App& app, Action& action);
 void AddBundleCommands(CLI::App& app, Action& action);
 void AddDemoCommand(CLI::App& app, Action& action);
 void AddCacheCommands(CLI::App& app, Action& action);
+void AddLogCommands(CLI::App& app, Action& action);
 
 }  // namespace vouch::tools

@@ -70,4 +70,18 @@ Result<std::optional<Instant>> ExpiryFromFlags(const std::string& expires_in, co
 
 Result<Bytes> ReadInput(const std::string& path, size_t cap) { return ReadFile(path, cap); }
 
+Result<formats::tlog::NoteVerifier> ReadVerifierKey(const std::string& text_or_file) {
+  // A vkey has '+' and no '/'; a path that exists is read (one line, trailing newline dropped).
+  std::string text = text_or_file;
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(text_or_file, ec)) {
+    VOUCH_ASSIGN_OR_RETURN(Bytes b, ReadFile(text_or_file, formats::tlog::kMaxKeyTextSize));
+    text.assign(b.begin(), b.end());
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  }
+  auto v = formats::tlog::NoteVerifier::Parse(text);
+  if (!v.ok()) return v.status().Context("verifier key " + text_or_file.substr(0, 80));
+  return v;
+}
+
 }  // namespace vouch::tools

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "formats/envelope.h"
+#include "formats/tlog/note.h"
 #include "libvoucher/cert.h"
 #include "libvoucher/instant.h"
 #include "libvoucher/status.h"
@@ -25,6 +26,9 @@ Result<TimePolicy> TimePolicyFromFlags(const std::string& at, bool no_time);
 // --expires-in 30d | --expires-on TIME | neither (never expires).
 Result<std::optional<Instant>> ExpiryFromFlags(const std::string& expires_in, const std::string& expires_on,
                                                Instant created_on);
+
+// A note verifier key (--log-key, --witness): the vkey text itself, or a file holding it.
+Result<formats::tlog::NoteVerifier> ReadVerifierKey(const std::string& text_or_file);
 
 // Reads any file a command is given, capped: vouchers and requests are small.
 Result<Bytes> ReadInput(const std::string& path, size_t cap);

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   AddInspectCommands(app, action);
   AddBundleCommands(app, action);
   AddCacheCommands(app, action);
+  AddLogCommands(app, action);
   AddDemoCommand(app, action);
   return Run(app, argc, argv, action, "vouch");
 }

@@ -226,6 +226,17 @@ Result<ObjectId> Staging::Commit(const Tree& base, const std::vector<const PathE
   return commit;
 }
 
+Result<ObjectId> Staging::CommitChanges(const Tree& base, const std::vector<PathChange>& changes,
+                                        const std::vector<ObjectId>& parents, const std::string& message) {
+  std::vector<ObjectId> trees;
+  VOUCH_ASSIGN_OR_RETURN(ObjectId tree, ReplacePaths(staging_.handle(), base.handle(), changes, &trees));
+  pending_.insert(pending_.end(), trees.begin(), trees.end());
+  VOUCH_ASSIGN_OR_RETURN(ObjectId commit, MakeCommit(staging_.handle(), tree, parents, message));
+  pending_.push_back(commit);
+  VOUCH_RETURN_IF_ERROR(Flush());
+  return commit;
+}
+
 Status Staging::Flush() {
   if (pending_.empty()) return Status::Ok();
   git_odb* raw = nullptr;

@@ -8,6 +8,7 @@
 // cache and makes the cache's object database see it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,12 @@ namespace vouch::cache::git {
 
 // A layout path and its blob, as a std::map of them holds it.
 using PathEntry = std::pair<const std::string, ObjectId>;
+
+// A path put (blob) or removed (none), for trees that are rewritten (store.h, ReplacePaths).
+struct PathChange {
+  std::string path;
+  std::optional<ObjectId> blob;
+};
 
 class Staging {
  public:
@@ -42,6 +49,10 @@ class Staging {
   // `base`), a commit of it with `parents` and `message`, and flushes. Returns the commit.
   Result<ObjectId> Commit(const Tree& base, const std::vector<const PathEntry*>& fresh,
                           const std::vector<ObjectId>& parents, const std::string& message);
+
+  // Like Commit, for a tree whose paths may be replaced or removed (the log's).
+  Result<ObjectId> CommitChanges(const Tree& base, const std::vector<PathChange>& changes,
+                                 const std::vector<ObjectId>& parents, const std::string& message);
 
   // Writes the pending objects as one pack into the cache (nothing if none) and lets the
   // cache's object database see it. The delta search runs on every core and the indexer

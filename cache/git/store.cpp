@@ -1,5 +1,7 @@
 #include "cache/git/store.h"
 
+#include <set>
+
 namespace vouch::cache::git {
 
 namespace {
@@ -64,6 +66,40 @@ Result<ObjectId> Insert(git_repository* repo, const git_tree* base, const std::v
 Result<ObjectId> InsertPaths(git_repository* repo, const git_tree* base, const std::vector<const PathEntry*>& entries,
                              std::vector<ObjectId>* written) {
   return Insert(repo, base, entries, 0, entries.size(), 0, written);
+}
+
+Result<ObjectId> ReplacePaths(git_repository* repo, const git_tree* base, const std::vector<PathChange>& changes,
+                              std::vector<ObjectId>* written) {
+  std::vector<git_tree_update> updates(changes.size());
+  for (size_t i = 0; i < changes.size(); ++i) {
+    updates[i].action = changes[i].blob ? GIT_TREE_UPDATE_UPSERT : GIT_TREE_UPDATE_REMOVE;
+    if (changes[i].blob) updates[i].id = OidOf(*changes[i].blob);
+    updates[i].filemode = GIT_FILEMODE_BLOB;
+    updates[i].path = changes[i].path.c_str();
+  }
+  git_oid out;
+  if (git_tree_create_updated(&out, repo, const_cast<git_tree*>(base), updates.size(), updates.data()) != 0) {
+    return Fail(Code::kInternal, "tree update");
+  }
+  // The trees libgit2 wrote: the root and every directory on a changed path (some may have
+  // existed already; packing one twice is harmless).
+  git_tree* raw = nullptr;
+  if (git_tree_lookup(&raw, repo, &out) != 0) return Fail(Code::kInternal, "tree lookup");
+  TreePtr root(raw);
+  std::set<std::string> dirs;
+  for (const PathChange& c : changes) {
+    for (size_t slash = c.path.find('/'); slash != std::string::npos; slash = c.path.find('/', slash + 1)) {
+      dirs.insert(c.path.substr(0, slash));
+    }
+  }
+  written->push_back(IdOf(out));
+  for (const std::string& d : dirs) {
+    git_tree_entry* e = nullptr;
+    if (git_tree_entry_bypath(&e, root.get(), d.c_str()) != 0) continue;  // removed with its last file
+    if (git_tree_entry_type(e) == GIT_OBJECT_TREE) written->push_back(IdOf(*git_tree_entry_id(e)));
+    git_tree_entry_free(e);
+  }
+  return IdOf(out);
 }
 
 Result<ObjectId> MakeCommit(git_repository* repo, const ObjectId& tree_id, const std::vector<ObjectId>& parents,

@@ -18,6 +18,13 @@ namespace vouch::cache::git {
 Result<ObjectId> InsertPaths(git_repository* repo, const git_tree* base, const std::vector<const PathEntry*>& entries,
                              std::vector<ObjectId>* written);
 
+// The tree `base` (may be null) with each change applied: a blob put at a path (replacing
+// what was there) or a path removed (blob none). For trees that are rewritten, not only
+// grown (the transparency log's: its checkpoint and partial tiles are replaced). The trees
+// written are recorded in `written`.
+Result<ObjectId> ReplacePaths(git_repository* repo, const git_tree* base, const std::vector<PathChange>& changes,
+                              std::vector<ObjectId>* written);
+
 Result<ObjectId> MakeCommit(git_repository* repo, const ObjectId& tree, const std::vector<ObjectId>& parents,
                             const std::string& message);
 

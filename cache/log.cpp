@@ -1,0 +1,475 @@
+// The cache's transparency log: LogView (reading one commit of a log branch) and the Cache
+// members that write and prove (cache/log.md is the spec page).
+#include "cache/log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "cache/cache.h"
+#include "cache/git/lock.h"
+#include "cache/git/staging.h"
+#include "formats/layout.h"
+#include "formats/tlog/note.h"
+#include "formats/tlog/proof.h"
+#include "formats/voucher_json.h"
+#include "libvoucher/ed25519.h"
+#include "libvoucher/file.h"
+#include "libvoucher/sha256.h"
+
+namespace vouch::cache {
+namespace fs = std::filesystem;
+namespace tlog = formats::tlog;
+
+namespace {
+
+constexpr size_t kMaxCoversSize = 64;
+constexpr std::string_view kLookupMagic = "vouch-log-lookup/1";  // 18 bytes, padded to 24
+constexpr size_t kLookupHeader = 32;                              // magic (24) + size (8)
+constexpr size_t kLookupRecord = 16;                              // key (8) + leaf (8), big-endian
+
+uint64_t Be64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
+  return v;
+}
+void PutBe64(uint8_t* p, uint64_t v) {
+  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<uint8_t>(v);
+}
+
+// The lookup key of a voucher id: the first 8 bytes of SHA-256(id), big-endian.
+Result<uint64_t> LookupKey(std::string_view voucher_id) {
+  VOUCH_ASSIGN_OR_RETURN(Sha256Digest d, Sha256(AsBytes(voucher_id)));
+  return Be64(d.data());
+}
+
+std::vector<std::string> SplitLines(ByteView data) {
+  std::vector<std::string> out;
+  std::string_view s(reinterpret_cast<const char*>(data.data()), data.size());
+  while (!s.empty()) {
+    size_t nl = s.find('\n');
+    if (nl == std::string_view::npos) break;  // refused by the caller: count differs
+    out.emplace_back(s.substr(0, nl));
+    s.remove_prefix(nl + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string IndexTilePath(uint64_t index, unsigned width) {
+  std::string p = "index/" + tlog::TileIndexPath(index);
+  if (width < tlog::kTileWidth) p += ".p/" + std::to_string(width);
+  return p;
+}
+
+// ---- LogView ----
+
+Result<std::optional<LogView>> LogView::Read(const git::Repository& repo, std::string_view ref) {
+  VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> commit, repo.Resolve(ref));
+  if (!commit) return std::optional<LogView>();
+  LogView v;
+  v.repo_ = &repo;
+  v.commit_ = *commit;
+  VOUCH_ASSIGN_OR_RETURN(git::Tree tree, repo.TreeOf(*commit));
+  v.tree_ = std::make_shared<git::Tree>(std::move(tree));
+  VOUCH_ASSIGN_OR_RETURN(Bytes note, v.ReadFile(std::string(kCheckpointFile), tlog::kMaxNoteSize));
+  v.note_.assign(note.begin(), note.end());
+  VOUCH_ASSIGN_OR_RETURN(tlog::Note parsed, tlog::ParseNote(v.note_));
+  auto checkpoint = tlog::ParseCheckpoint(parsed.text);
+  if (!checkpoint.ok()) return checkpoint.status().Context(std::string(ref) + ": checkpoint");
+  v.checkpoint_ = std::move(*checkpoint);
+  auto covers = v.ReadFile(std::string(kCoversFile), kMaxCoversSize);
+  if (covers.ok()) {
+    std::string hex(covers->begin(), covers->end());
+    if (!hex.empty() && hex.back() == '\n') hex.pop_back();
+    auto id = git::ObjectId::FromHex(hex);
+    if (!id.ok()) return Error(Code::kMalformed, std::string(ref) + ": covers is not a commit id");
+    v.covers_ = *id;
+  } else if (covers.status().code() != Code::kNotFound) {
+    return covers.status();
+  }
+  return std::optional<LogView>(std::move(v));
+}
+
+Result<Bytes> LogView::ReadFile(const std::string& path, uint64_t cap) const {
+  std::optional<git::ObjectId> blob = tree_->EntryAt(path);
+  if (!blob) return Error(Code::kNotFound, "log file " + path + " is missing");
+  auto bytes = repo_->ReadBlob(*blob, cap);
+  if (!bytes.ok()) return bytes.status().Context("log file " + path);
+  return bytes;
+}
+
+tlog::TileHashes LogView::Hashes() const {
+  return tlog::TileHashes(size(), [this](const std::string& path) { return ReadFile(path, tlog::kFullTileSize); });
+}
+
+Result<std::vector<std::string>> LogView::Paths(uint64_t from, uint64_t to) const {
+  std::vector<std::string> out;
+  if (from >= to) return out;
+  if (to > size()) return Error(Code::kUsage, "leaves past the log's size");
+  for (uint64_t tile = from / tlog::kTileWidth; tile * tlog::kTileWidth < to; ++tile) {
+    const unsigned width = tlog::TileWidthAt(size(), 0, tile);
+    const std::string path = IndexTilePath(tile, width);
+    VOUCH_ASSIGN_OR_RETURN(Bytes data, ReadFile(path, kMaxIndexTileSize));
+    std::vector<std::string> lines = SplitLines(data);
+    std::string joined;
+    for (const auto& l : lines) joined += l + "\n";
+    if (lines.size() != width || joined.size() != data.size()) {
+      return Error(Code::kMalformed, "log file " + path + " does not hold " + std::to_string(width) + " lines");
+    }
+    const uint64_t first = tile * tlog::kTileWidth;
+    for (unsigned i = 0; i < width; ++i) {
+      if (first + i >= from && first + i < to) out.push_back(std::move(lines[i]));
+    }
+  }
+  return out;
+}
+
+// ---- Cache: configuration ----
+
+namespace {
+
+fs::path LogConfigPath(const fs::path& cache) { return cache / "vouch" / "log.conf"; }
+fs::path LookupPath(const fs::path& cache) { return cache / "vouch" / "log-lookup"; }
+
+}  // namespace
+
+Status Cache::LoadLogConfig() {
+  const fs::path p = LogConfigPath(path_);
+  if (!fs::exists(p)) return Status::Ok();
+  VOUCH_ASSIGN_OR_RETURN(Bytes data, ReadFile(p, 8192));
+  LogConfig c;
+  for (const std::string& line : SplitLines(data)) {
+    if (line.starts_with("origin ")) c.origin = line.substr(7);
+    else if (line.starts_with("key ")) c.key = line.substr(4);
+    else if (line.starts_with("vkey ")) c.vkey = line.substr(5);
+  }
+  if (c.origin.empty() || c.key.empty() || c.vkey.empty()) {
+    return Error(Code::kMalformed, p.string() + ": needs origin, key and vkey lines");
+  }
+  auto v = tlog::NoteVerifier::Parse(c.vkey);
+  if (!v.ok() || v->name != c.origin) return Error(Code::kMalformed, p.string() + ": vkey is not a key of " + c.origin);
+  log_ = std::move(c);
+  return Status::Ok();
+}
+
+Result<tlog::NoteSigner> Cache::LogSigner() const {
+  if (!log_) return Error(Code::kNotFound, path_.string() + ": the cache has no log (run vouch log init)");
+  auto key = ed25519::LoadPrivateKey(log_->key);
+  if (!key.ok()) return key.status().Context("the log's key");
+  return tlog::NoteSigner::Make(log_->origin, std::move(*key));
+}
+
+Status Cache::LogInit(const std::string& origin, const fs::path& key_path) {
+  if (!tlog::IsValidKeyName(origin) || origin.size() > tlog::kMaxOriginSize) {
+    return Error(Code::kUsage, "log origin '" + origin + "' is not a valid key name (no spaces, no '+', at most 256 bytes)");
+  }
+  if (log_ && log_->origin != origin) {
+    return Error(Code::kExists, "the cache already keeps the log " + log_->origin + " (one log, one origin)");
+  }
+  std::error_code ec;
+  fs::path key = fs::absolute(key_path, ec);
+  if (!fs::exists(key)) {
+    VOUCH_ASSIGN_OR_RETURN(ed25519::PrivateKey k, ed25519::PrivateKey::Generate());
+    VOUCH_RETURN_IF_ERROR(ed25519::SavePrivateKey(key, k, Overwrite::kNo));
+  }
+  log_ = LogConfig{origin, key.string(), ""};
+  VOUCH_ASSIGN_OR_RETURN(tlog::NoteSigner signer, LogSigner());  // the key must load before anything is written
+  log_->vkey = signer.Verifier().Text();
+  const std::string text = "origin " + log_->origin + "\nkey " + log_->key + "\nvkey " + log_->vkey + "\n";
+  VOUCH_RETURN_IF_ERROR(WriteFileAtomic(LogConfigPath(path_), AsBytes(text)));
+  // Existing vouchers are appended now, once; so is a first checkpoint of an empty cache.
+  return SyncLog(nullptr);
+}
+
+Result<std::optional<LogView>> Cache::ReadLog(std::string_view ref) const { return LogView::Read(repo_, ref); }
+
+Result<LogStatus> Cache::LogState() const {
+  if (!log_) return Error(Code::kNotFound, path_.string() + ": the cache has no log (run vouch log init)");
+  VOUCH_ASSIGN_OR_RETURN(std::optional<LogView> view, ReadLog());
+  if (!view) return Error(Code::kNotFound, "the log has no checkpoint yet (run vouch log init again)");
+  LogStatus s;
+  s.origin = log_->origin;
+  s.vkey = log_->vkey;
+  s.note = view->note();
+  s.size = view->size();
+  VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo_.Resolve(kBranch));
+  if (tip && (!view->covers() || *view->covers() != *tip)) {
+    git::Tree from;
+    if (view->covers()) {
+      VOUCH_ASSIGN_OR_RETURN(from, repo_.TreeOf(*view->covers()));
+    }
+    VOUCH_ASSIGN_OR_RETURN(git::Tree to, repo_.TreeOf(*tip));
+    VOUCH_ASSIGN_OR_RETURN(auto added, repo_.Added(from, to));
+    s.behind = added.size();
+  }
+  return s;
+}
+
+// ---- Cache: appending ----
+
+Status Cache::SyncLog(const std::map<std::string, tlog::Hash>* known) {
+  if (!log_) return Status::Ok();
+  VOUCH_ASSIGN_OR_RETURN(tlog::NoteSigner signer, LogSigner());
+  // One writer at a time appends: the branch may take many writers (compare-and-swap), the
+  // log's leaf order is decided here, under this lock.
+  VOUCH_ASSIGN_OR_RETURN(git::CacheLock lock, git::CacheLock::Take(path_.string(), git::CacheLock::Mode::kExclusive, true, "log-lock"));
+  VOUCH_ASSIGN_OR_RETURN(std::optional<LogView> old, ReadLog());
+  VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo_.Resolve(kBranch));
+  std::optional<git::ObjectId> covers = old ? old->covers() : std::nullopt;
+  if (old && covers == tip) return Status::Ok();
+  if (old && old->checkpoint().origin != log_->origin) {
+    return Error(Code::kExists, "the log branch holds the log " + old->checkpoint().origin + ", not " + log_->origin);
+  }
+  if (covers && tip) {
+    VOUCH_ASSIGN_OR_RETURN(bool contained, repo_.IsAncestor(*covers, *tip));
+    if (!contained) return Error(Code::kRewritten, "the vouchers branch no longer contains the commit the log covers");
+  }
+  // What the branch gained since the log's last write, in path order: the leaf order.
+  git::Tree from, to;
+  if (covers) {
+    VOUCH_ASSIGN_OR_RETURN(from, repo_.TreeOf(*covers));
+  }
+  if (tip) {
+    VOUCH_ASSIGN_OR_RETURN(to, repo_.TreeOf(*tip));
+  }
+  std::vector<std::pair<std::string, git::ObjectId>> added;
+  if (tip) {
+    VOUCH_ASSIGN_OR_RETURN(added, repo_.Added(from, to));
+  }
+  std::vector<tlog::Hash> leaves;
+  leaves.reserve(added.size());
+  for (const auto& [path, blob] : added) {
+    if (known) {
+      if (auto it = known->find(path); it != known->end()) {
+        leaves.push_back(it->second);
+        continue;
+      }
+    }
+    VOUCH_ASSIGN_OR_RETURN(Bytes bytes, repo_.ReadBlob(blob, formats::kMaxVoucherSize));
+    VOUCH_ASSIGN_OR_RETURN(tlog::Hash h, tlog::LeafHash(bytes));
+    leaves.push_back(h);
+  }
+  const uint64_t old_size = old ? old->size() : 0;
+  const uint64_t new_size = old_size + leaves.size();
+
+  // The hash tiles.
+  tlog::TileHashes old_hashes = old ? old->Hashes() : tlog::TileHashes(0, [](const std::string& p) -> Result<Bytes> {
+    return Error(Code::kInternal, "an empty log has no tile " + p);
+  });
+  VOUCH_ASSIGN_OR_RETURN(std::vector<tlog::Tile> tiles, tlog::AppendTiles(old_hashes, leaves));
+  std::map<std::string, Bytes> written;  // path -> bytes, the files this write puts
+  std::vector<git::PathChange> changes;
+  for (const tlog::Tile& t : tiles) {
+    // A partial tile that grew is replaced: the old width's path goes.
+    const unsigned old_width = tlog::TileWidthAt(old_size, t.level, t.index);
+    if (old_width != 0 && old_width != t.width) changes.push_back({tlog::TilePath(t.level, t.index, old_width), std::nullopt});
+    written[t.Path()] = t.data;
+  }
+  // The entry index, tile by tile like level 0.
+  {
+    std::vector<std::string> run;
+    uint64_t tile = old_size / tlog::kTileWidth;
+    const unsigned old_width = static_cast<unsigned>(old_size % tlog::kTileWidth);
+    if (old_width != 0) {
+      VOUCH_ASSIGN_OR_RETURN(run, old->Paths(tile * tlog::kTileWidth, old_size));
+      changes.push_back({IndexTilePath(tile, old_width), std::nullopt});
+    }
+    for (const auto& a : added) run.push_back(a.first);
+    for (size_t at = 0; at < run.size(); at += tlog::kTileWidth, ++tile) {
+      const size_t width = std::min<size_t>(tlog::kTileWidth, run.size() - at);
+      std::string text;
+      for (size_t i = 0; i < width; ++i) text += run[at + i] + "\n";
+      written[IndexTilePath(tile, static_cast<unsigned>(width))] = Bytes(text.begin(), text.end());
+    }
+  }
+  // The new root, from the new tiles over the old ones.
+  tlog::TileHashes new_hashes(new_size, [&](const std::string& path) -> Result<Bytes> {
+    if (auto it = written.find(path); it != written.end()) return it->second;
+    if (!old) return Error(Code::kInternal, "tile " + path + " missing");
+    return old->ReadFile(path, tlog::kFullTileSize);
+  });
+  VOUCH_ASSIGN_OR_RETURN(tlog::Hash root, tlog::TreeRoot(new_hashes, new_size));
+  VOUCH_ASSIGN_OR_RETURN(std::string text, tlog::FormatCheckpoint(tlog::Checkpoint{log_->origin, new_size, root, {}}));
+  std::vector<tlog::NoteSigner> signers{signer};
+  VOUCH_ASSIGN_OR_RETURN(std::string note, tlog::SignNote(text, signers));
+  written[std::string(kCheckpointFile)] = Bytes(note.begin(), note.end());
+  if (tip) {
+    const std::string hex = tip->Hex() + "\n";
+    written[std::string(kCoversFile)] = Bytes(hex.begin(), hex.end());
+  }
+
+  VOUCH_ASSIGN_OR_RETURN(git::Staging* staging, Staging());
+  for (const auto& [path, bytes] : written) {
+    git::ObjectId id = git::ObjectId::OfBlob(bytes);
+    VOUCH_RETURN_IF_ERROR(staging->WriteBlob(id, bytes));
+    changes.push_back({path, id});
+  }
+  std::vector<git::ObjectId> parents;
+  if (old) parents.push_back(old->commit());
+  const std::string message = "vouch: log " + std::to_string(leaves.size()) + " vouchers (size " + std::to_string(new_size) + ")";
+  const git::Tree none;
+  VOUCH_ASSIGN_OR_RETURN(git::ObjectId commit, staging->CommitChanges(old ? old->tree() : none, changes, parents, message));
+  std::optional<git::ObjectId> from_commit;
+  if (old) from_commit = old->commit();
+  Status cas = repo_.CompareAndSwap(kLogRef, commit, from_commit, message);
+  if (cas.code() == Code::kExists) {
+    return Error(Code::kExists, "the log branch moved under its lock: another program writes " + std::string(kLogRef));
+  }
+  return cas;
+}
+
+Status Cache::AddCosignature(std::string_view checkpoint_text, const tlog::NoteSignature& line) {
+  VOUCH_ASSIGN_OR_RETURN(git::CacheLock lock, git::CacheLock::Take(path_.string(), git::CacheLock::Mode::kExclusive, true, "log-lock"));
+  VOUCH_ASSIGN_OR_RETURN(std::optional<LogView> view, ReadLog());
+  if (!view) return Error(Code::kNotFound, "the cache has no log");
+  VOUCH_ASSIGN_OR_RETURN(tlog::Note note, tlog::ParseNote(view->note()));
+  if (note.text != checkpoint_text) {
+    return Error(Code::kExists, "the log has moved on since that checkpoint (size " + std::to_string(view->size()) +
+                                    " now): cosign the new one");
+  }
+  // One line per witness key: a newer cosignature replaces the witness's older one.
+  std::erase_if(note.signatures, [&](const tlog::NoteSignature& s) { return s.name == line.name && s.key_id == line.key_id; });
+  if (note.signatures.size() >= tlog::kMaxNoteSignatures) return Error(Code::kTooLarge, "the checkpoint has no room for another cosignature");
+  note.signatures.push_back(line);
+  const std::string text = tlog::FormatNote(note);
+  VOUCH_ASSIGN_OR_RETURN(git::Staging* staging, Staging());
+  Bytes bytes(text.begin(), text.end());
+  git::ObjectId id = git::ObjectId::OfBlob(bytes);
+  VOUCH_RETURN_IF_ERROR(staging->WriteBlob(id, bytes));
+  std::vector<git::PathChange> changes{{std::string(kCheckpointFile), id}};
+  const std::string message = "vouch: cosignature of " + line.name;
+  VOUCH_ASSIGN_OR_RETURN(git::ObjectId commit, staging->CommitChanges(view->tree(), changes, {view->commit()}, message));
+  return repo_.CompareAndSwap(kLogRef, commit, view->commit(), message);
+}
+
+// ---- Cache: proving ----
+
+namespace {
+
+// The lookup (cache/log.md, "Lookup"): voucher id -> leaf, a sorted array of (key, leaf)
+// records kept in <cache>/vouch/log-lookup, derived from the entry index and brought up to
+// the log's size when it is behind. Not part of the log: a mirror rebuilds its own.
+struct Lookup {
+  uint64_t size = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> records;
+};
+
+Result<Lookup> LoadLookup(const fs::path& path) {
+  Lookup l;
+  auto data = ReadFile(path, size_t{1} << 34);
+  if (!data.ok()) return l;  // none yet, or unreadable: rebuilt from the index
+  if (data->size() < kLookupHeader || (data->size() - kLookupHeader) % kLookupRecord != 0 ||
+      std::memcmp(data->data(), kLookupMagic.data(), kLookupMagic.size()) != 0) {
+    return l;
+  }
+  l.size = Be64(data->data() + 24);
+  const size_t n = (data->size() - kLookupHeader) / kLookupRecord;
+  if (n != l.size) return Lookup{};
+  l.records.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t* r = data->data() + kLookupHeader + i * kLookupRecord;
+    l.records[i] = {Be64(r), Be64(r + 8)};
+  }
+  return l;
+}
+
+}  // namespace
+
+Result<std::vector<std::pair<uint64_t, uint64_t>>> Cache::LogLookup(const LogView& view) const {
+  const fs::path path = LookupPath(path_);
+  VOUCH_ASSIGN_OR_RETURN(Lookup l, LoadLookup(path));
+  if (l.size > view.size()) l = Lookup{};  // another log's, or a damaged one
+  if (l.size == view.size()) return std::move(l.records);
+  VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> paths, view.Paths(l.size, view.size()));
+  std::vector<std::pair<uint64_t, uint64_t>> fresh;
+  fresh.reserve(paths.size());
+  for (size_t i = 0; i < paths.size(); ++i) {
+    auto entry = formats::ParseLayoutPath(paths[i]);
+    if (!entry.ok()) return entry.status().Context("log entry index, leaf " + std::to_string(l.size + i));
+    VOUCH_ASSIGN_OR_RETURN(uint64_t key, LookupKey(entry->voucher_id));
+    fresh.emplace_back(key, l.size + i);
+  }
+  std::sort(fresh.begin(), fresh.end());
+  std::vector<std::pair<uint64_t, uint64_t>> merged;
+  merged.reserve(l.records.size() + fresh.size());
+  std::merge(l.records.begin(), l.records.end(), fresh.begin(), fresh.end(), std::back_inserter(merged));
+  Bytes out(kLookupHeader + merged.size() * kLookupRecord, 0);
+  std::memcpy(out.data(), kLookupMagic.data(), kLookupMagic.size());
+  PutBe64(out.data() + 24, view.size());
+  for (size_t i = 0; i < merged.size(); ++i) {
+    PutBe64(out.data() + kLookupHeader + i * kLookupRecord, merged[i].first);
+    PutBe64(out.data() + kLookupHeader + i * kLookupRecord + 8, merged[i].second);
+  }
+  // Best effort: a reader that cannot write it (a read-only cache) just rebuilds it next time.
+  (void)WriteFileAtomic(path, out);
+  return merged;
+}
+
+Result<std::map<std::string, std::string>> Cache::Proofs(const std::vector<std::string>& paths) const {
+  std::map<std::string, std::string> out;
+  if (paths.empty()) return out;
+  VOUCH_ASSIGN_OR_RETURN(std::optional<LogView> view, ReadLog());
+  if (!view) return out;
+  VOUCH_ASSIGN_OR_RETURN(auto records, LogLookup(*view));
+  tlog::TileHashes hashes = view->Hashes();
+  for (const std::string& path : paths) {
+    auto entry = formats::ParseLayoutPath(path);
+    if (!entry.ok()) return entry.status();
+    VOUCH_ASSIGN_OR_RETURN(uint64_t key, LookupKey(entry->voucher_id));
+    auto it = std::lower_bound(records.begin(), records.end(), std::make_pair(key, uint64_t{0}));
+    for (; it != records.end() && it->first == key; ++it) {
+      VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> at, view->Paths(it->second, it->second + 1));
+      if (at.size() != 1 || at[0] != path) continue;  // another voucher's key (8 bytes collide)
+      tlog::Proof proof;
+      proof.index = it->second;
+      VOUCH_ASSIGN_OR_RETURN(proof.hashes, tlog::InclusionProof(hashes, it->second, view->size()));
+      proof.checkpoint = view->note();
+      out[path] = tlog::FormatProof(proof);
+      break;
+    }
+  }
+  return out;
+}
+
+Result<std::string> Cache::Prove(std::string_view id_or_path) const {
+  if (!log_) return Error(Code::kNotFound, path_.string() + ": the cache has no log (run vouch log init)");
+  std::string path(id_or_path);
+  if (path.find('/') == std::string::npos) {
+    // An id: its path from the lookup (the id is all the lookup keys on).
+    VOUCH_ASSIGN_OR_RETURN(std::optional<LogView> view, ReadLog());
+    if (!view) return Error(Code::kNotFound, "the log is empty");
+    VOUCH_ASSIGN_OR_RETURN(auto records, LogLookup(*view));
+    VOUCH_ASSIGN_OR_RETURN(uint64_t key, LookupKey(id_or_path));
+    path.clear();
+    for (auto it = std::lower_bound(records.begin(), records.end(), std::make_pair(key, uint64_t{0}));
+         it != records.end() && it->first == key; ++it) {
+      VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> at, view->Paths(it->second, it->second + 1));
+      auto entry = formats::ParseLayoutPath(at.at(0));
+      if (entry.ok() && entry->voucher_id == id_or_path) {
+        path = at[0];
+        break;
+      }
+    }
+    if (path.empty()) return Error(Code::kNotFound, "voucher " + std::string(id_or_path) + " is not in the log");
+  }
+  VOUCH_ASSIGN_OR_RETURN(auto proofs, Proofs({path}));
+  if (proofs.empty()) return Error(Code::kNotFound, path + " is not in the log");
+  // The proof is checked against the voucher's bytes before it is handed out.
+  VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo_.Resolve(kBranch));
+  if (!tip) return Error(Code::kInternal, "a logged voucher with no vouchers branch");
+  VOUCH_ASSIGN_OR_RETURN(git::Tree tree, repo_.TreeOf(*tip));
+  std::optional<git::ObjectId> blob = tree.EntryAt(path);
+  if (!blob) return Error(Code::kInternal, path + " is logged but not on the vouchers branch");
+  VOUCH_ASSIGN_OR_RETURN(Bytes bytes, repo_.ReadBlob(*blob, formats::kMaxVoucherSize));
+  VOUCH_ASSIGN_OR_RETURN(tlog::NoteVerifier log_key, tlog::NoteVerifier::Parse(log_->vkey));
+  tlog::LogPolicy self{log_key, {}, 0, std::nullopt};
+  VOUCH_RETURN_IF_ERROR(tlog::VerifyProof(bytes, proofs.begin()->second, self).status().Context("the log's own proof"));
+  return proofs.begin()->second;
+}
+
+}  // namespace vouch::cache
