@@ -143,6 +143,7 @@ class Cache {
     std::string vkey;  // its verifier key
   };
   Status LoadLogConfig();
+  Status VerifyLog() const;  // part of Verify (cache/log.md, "Verifying")
   Result<formats::tlog::NoteSigner> LogSigner() const;
   Result<std::vector<std::pair<uint64_t, uint64_t>>> LogLookup(const LogView& view) const;
   // Commits the `entries` (layout path -> blob id) not yet on the branch on top of its tip,

@@ -8,10 +8,12 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <set>
 
 #include "cache/cache.h"
 #include "cache/git/lock.h"
 #include "cache/git/staging.h"
+#include "cache/witness.h"
 #include "formats/layout.h"
 #include "formats/tlog/note.h"
 #include "formats/tlog/proof.h"
@@ -71,6 +73,14 @@ std::string IndexTilePath(uint64_t index, unsigned width) {
 Result<std::optional<LogView>> LogView::Read(const git::Repository& repo, std::string_view ref) {
   VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> commit, repo.Resolve(ref));
   if (!commit) return std::optional<LogView>();
+  auto v = At(repo, *commit);
+  if (!v.ok()) return v.status().Context(std::string(ref));
+  return std::optional<LogView>(std::move(*v));
+}
+
+Result<LogView> LogView::At(const git::Repository& repo, const git::ObjectId& commit_id) {
+  const std::optional<git::ObjectId> commit = commit_id;
+  const std::string ref = "log commit " + commit_id.Hex().substr(0, 12);
   LogView v;
   v.repo_ = &repo;
   v.commit_ = *commit;
@@ -80,19 +90,19 @@ Result<std::optional<LogView>> LogView::Read(const git::Repository& repo, std::s
   v.note_.assign(note.begin(), note.end());
   VOUCH_ASSIGN_OR_RETURN(tlog::Note parsed, tlog::ParseNote(v.note_));
   auto checkpoint = tlog::ParseCheckpoint(parsed.text);
-  if (!checkpoint.ok()) return checkpoint.status().Context(std::string(ref) + ": checkpoint");
+  if (!checkpoint.ok()) return checkpoint.status().Context(ref + ": checkpoint");
   v.checkpoint_ = std::move(*checkpoint);
   auto covers = v.ReadFile(std::string(kCoversFile), kMaxCoversSize);
   if (covers.ok()) {
     std::string hex(covers->begin(), covers->end());
     if (!hex.empty() && hex.back() == '\n') hex.pop_back();
     auto id = git::ObjectId::FromHex(hex);
-    if (!id.ok()) return Error(Code::kMalformed, std::string(ref) + ": covers is not a commit id");
+    if (!id.ok()) return Error(Code::kMalformed, ref + ": covers is not a commit id");
     v.covers_ = *id;
   } else if (covers.status().code() != Code::kNotFound) {
     return covers.status();
   }
-  return std::optional<LogView>(std::move(v));
+  return v;
 }
 
 Result<Bytes> LogView::ReadFile(const std::string& path, uint64_t cap) const {
@@ -345,6 +355,64 @@ Status Cache::AddCosignature(std::string_view checkpoint_text, const tlog::NoteS
   const std::string message = "vouch: cosignature of " + line.name;
   VOUCH_ASSIGN_OR_RETURN(git::ObjectId commit, staging->CommitChanges(view->tree(), changes, {view->commit()}, message));
   return repo_.CompareAndSwap(kLogRef, commit, view->commit(), message);
+}
+
+// ---- Cache: verifying ----
+
+Status Cache::VerifyLog() const {
+  VOUCH_ASSIGN_OR_RETURN(std::optional<LogView> view, ReadLog());
+  if (!view) {
+    if (log_) return Error(Code::kNotFound, "the cache is configured as a log but " + std::string(kLogRef) + " is missing");
+    return Status::Ok();
+  }
+  // The checkpoint: signed by the configured key, the root of the tiles.
+  std::optional<tlog::NoteVerifier> key;
+  if (log_) {
+    VOUCH_ASSIGN_OR_RETURN(key, tlog::NoteVerifier::Parse(log_->vkey));
+  }
+  auto checked = CheckLogExtends(*view, key, std::nullopt);
+  if (!checked.ok()) return checked.status().Context(std::string(kLogRef));
+  // Every older checkpoint of the log branch is a prefix of this tree: the log only grew.
+  tlog::TileHashes hashes = view->Hashes();
+  uint64_t newer = view->size();
+  for (std::vector<git::ObjectId> parents = {view->commit()};;) {
+    VOUCH_ASSIGN_OR_RETURN(parents, repo_.Parents(parents.front()));
+    if (parents.empty()) break;
+    if (parents.size() != 1) return Error(Code::kRewritten, std::string(kLogRef) + " has a merge: a log is one line of commits");
+    VOUCH_ASSIGN_OR_RETURN(LogView older, LogView::At(repo_, parents.front()));
+    if (older.size() > newer) return Error(Code::kRewritten, std::string(kLogRef) + " shrank from " + std::to_string(older.size()));
+    VOUCH_ASSIGN_OR_RETURN(tlog::Hash root, tlog::TreeRoot(hashes, older.size()));
+    if (root != older.checkpoint().root) {
+      return Error(Code::kLogFork, std::string(kLogRef) + ": the checkpoint at size " + std::to_string(older.size()) +
+                                       " is not a prefix of the log as it is now");
+    }
+    newer = older.size();
+  }
+  // Every leaf is the voucher its index entry names, on the branch as the log covers it.
+  VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo_.Resolve(kBranch));
+  if (view->size() == 0) return Status::Ok();
+  if (!view->covers()) return Error(Code::kMalformed, std::string(kLogRef) + " has leaves but covers no vouchers commit");
+  if (!tip) return Error(Code::kRewritten, std::string(kLogRef) + " covers vouchers the cache has no branch for");
+  VOUCH_ASSIGN_OR_RETURN(bool contained, repo_.IsAncestor(*view->covers(), *tip));
+  if (!contained) return Error(Code::kRewritten, std::string(kBranch) + " no longer contains the commit the log covers");
+  VOUCH_ASSIGN_OR_RETURN(git::Tree covered, repo_.TreeOf(*view->covers()));
+  VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> paths, view->Paths(0, view->size()));
+  std::set<std::string> seen;
+  for (uint64_t i = 0; i < paths.size(); ++i) {
+    if (!seen.insert(paths[i]).second) return Error(Code::kMalformed, "log leaf " + std::to_string(i) + ": " + paths[i] + " is logged twice");
+    std::optional<git::ObjectId> blob = covered.EntryAt(paths[i]);
+    if (!blob) return Error(Code::kMalformed, "log leaf " + std::to_string(i) + ": " + paths[i] + " is not on the branch");
+    VOUCH_ASSIGN_OR_RETURN(Bytes bytes, repo_.ReadBlob(*blob, formats::kMaxVoucherSize));
+    VOUCH_ASSIGN_OR_RETURN(tlog::Hash want, tlog::LeafHash(bytes));
+    VOUCH_ASSIGN_OR_RETURN(tlog::Hash have, hashes.Subtree(i, 0));
+    if (want != have) return Error(Code::kIdMismatch, "log leaf " + std::to_string(i) + " is not the voucher at " + paths[i]);
+  }
+  VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> all, covered.Paths());
+  if (all.size() != paths.size()) {
+    return Error(Code::kMalformed, std::string(kLogRef) + " covers " + std::to_string(all.size()) + " vouchers but holds " +
+                                       std::to_string(paths.size()) + " leaves");
+  }
+  return Status::Ok();
 }
 
 // ---- Cache: proving ----

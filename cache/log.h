@@ -40,6 +40,7 @@ class LogView {
   // The log at `ref` in `repo` (none when there is no such ref). Reads and parses the
   // checkpoint (its signature is not checked here: that needs the log's key) and `covers`.
   static Result<std::optional<LogView>> Read(const git::Repository& repo, std::string_view ref);
+  static Result<LogView> At(const git::Repository& repo, const git::ObjectId& commit);
 
   const git::ObjectId& commit() const { return commit_; }
   const std::string& note() const { return note_; }  // the signed checkpoint as stored

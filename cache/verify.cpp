@@ -57,7 +57,7 @@ Status Cache::Verify() const {
                                          " (" + ref + "): it was moved back");
     }
   }
-  return Status::Ok();
+  return VerifyLog();
 }
 
 }  // namespace vouch::cache

@@ -156,6 +156,16 @@ Result<bool> Repository::IsAncestor(const ObjectId& ancestor, const ObjectId& de
   return rc == 1;
 }
 
+Result<std::vector<ObjectId>> Repository::Parents(const ObjectId& commit) const {
+  git_oid oid = OidOf(commit);
+  git_commit* raw = nullptr;
+  if (git_commit_lookup(&raw, repo_.get(), &oid) != 0) return Fail(Code::kMalformed, "commit " + commit.Hex());
+  std::vector<ObjectId> out;
+  for (unsigned i = 0; i < git_commit_parentcount(raw); ++i) out.push_back(IdOf(*git_commit_parent_id(raw, i)));
+  git_commit_free(raw);
+  return out;
+}
+
 bool Repository::Has(const ObjectId& id) const {
   git_odb* raw = nullptr;
   if (git_repository_odb(&raw, repo_.get()) != 0) return false;

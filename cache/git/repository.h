@@ -84,6 +84,8 @@ class Repository {
   // True when `ancestor` is `descendant` or one of its ancestors.
   Result<bool> IsAncestor(const ObjectId& ancestor, const ObjectId& descendant) const;
 
+  // A commit's parents, in order.
+  Result<std::vector<ObjectId>> Parents(const ObjectId& commit) const;
   // Whether the object database has `id` (looking again at its packs if not).
   bool Has(const ObjectId& id) const;
   Result<Tree> TreeOf(const ObjectId& commit) const;

@@ -10,6 +10,10 @@
 //	tlog_go prove-tree OLD LEAF-FILE...          consistency proof from OLD to all leaves
 //	tlog_go check-record INDEX SIZE ROOT LEAF-FILE [HASH...]
 //	tlog_go check-tree OLD OLD-ROOT NEW NEW-ROOT [HASH...]
+//	tlog_go tiles DIR VKEY [INDEX...]            opens DIR/checkpoint with VKEY, checks DIR's
+//	                                             c2sp tiles give its root (Go's TileHashReader,
+//	                                             tile/8/L/N read from tile/L/N), prints the
+//	                                             inclusion proof of each INDEX after a "-" line
 package main
 
 import (
@@ -18,6 +22,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"path/filepath"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -86,6 +92,27 @@ func printProof(p []tlog.Hash, err error) {
 	}
 }
 
+// c2spTiles reads c2sp.org/tlog-tiles paths (no height element) for Go's TileHashReader,
+// whose paths carry the height: tile/8/L/N becomes tile/L/N.
+type c2spTiles struct{ dir string }
+
+func (c2spTiles) Height() int { return 8 }
+
+func (r c2spTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	out := make([][]byte, len(tiles))
+	for i, t := range tiles {
+		p := strings.Replace(t.Path(), "tile/8/", "tile/", 1)
+		b, err := os.ReadFile(filepath.Join(r.dir, p))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+func (c2spTiles) SaveTiles([]tlog.Tile, [][]byte) {}
+
 func main() {
 	if len(os.Args) < 2 {
 		die("usage: see the comment at the top of main.go")
@@ -141,6 +168,35 @@ func main() {
 		old, new := hashes(args[1:2])[0], hashes(args[3:4])[0]
 		if err := tlog.CheckTree(hashes(args[4:]), num(args[2]), new, num(args[0]), old); err != nil {
 			die("%v", err)
+		}
+	case "tiles":
+		v, err := note.NewVerifier(args[1])
+		if err != nil {
+			die("%v", err)
+		}
+		n, err := note.Open(read(filepath.Join(args[0], "checkpoint")), note.VerifierList(v))
+		if err != nil {
+			die("%v", err)
+		}
+		lines := strings.Split(n.Text, "\n")
+		if len(lines) < 4 || lines[0] != v.Name() {
+			die("not a checkpoint of %s", v.Name())
+		}
+		tree := tlog.Tree{N: num(lines[1])}
+		if tree.Hash, err = tlog.ParseHash(lines[2]); err != nil {
+			die("%v", err)
+		}
+		hr := tlog.TileHashReader(tree, c2spTiles{args[0]})
+		h, err := tlog.TreeHash(tree.N, hr)
+		if err != nil {
+			die("%v", err)
+		}
+		if h != tree.Hash {
+			die("tiles give root %v, the checkpoint says %v", h, tree.Hash)
+		}
+		for _, a := range args[2:] {
+			fmt.Println("-")
+			printProof(tlog.ProveRecord(tree.N, num(a), hr))
 		}
 	default:
 		die("unknown command %q", os.Args[1])
