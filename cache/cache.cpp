@@ -287,8 +287,8 @@ Status Cache::Gc() {
   VOUCH_ASSIGN_OR_RETURN(git::CacheLock lock, git::CacheLock::Take(path_.string(), git::CacheLock::Mode::kExclusive, false));
   VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo_.Resolve(kBranch));
   if (!tip) return Status::Ok();
-  // Bundle markers and mirror tracking refs keep their commits too.
-  return repo_.Repack(*tip, "refs/vouch/*");
+  // Bundle markers, mirror tracking refs, remote logs and the log keep their objects too.
+  return repo_.Repack(*tip, "refs/vouch/");
 }
 
 }  // namespace vouch::cache

@@ -104,6 +104,8 @@ class Cache {
     size_t new_vouchers = 0;  // vouchers the local branch gained
     std::string tip;
     uint64_t received_bytes = 0;  // what the fetch transferred
+    std::string log_origin;       // the remote's log, when it has one (checked: cache/log.md)
+    uint64_t log_size = 0;
   };
   // Fetches the remote branch, refuses it if its history is not append-only or was
   // rewritten since the last pull (kRewritten; kIdMismatch or kMalformed for bad vouchers), verifies the new vouchers (signatures too when
@@ -144,6 +146,18 @@ class Cache {
   };
   Status LoadLogConfig();
   Status VerifyLog() const;  // part of Verify (cache/log.md, "Verifying")
+  // A pull's check of the remote's log (cache/log.md, "Pulls"): signed by the log's key when
+  // this cache keeps that log, the root of its own tiles, and consistent with every copy of
+  // it the cache holds (kLogFork otherwise, both checkpoints kept under vouch/evidence/).
+  struct RemoteLog {
+    std::string origin;
+    uint64_t size = 0;
+    std::string ref;                    // refs/vouch/logs/<origin hash>: the largest copy seen
+    git::ObjectId tree;                 // the remote's log tree
+    bool newer = false;                 // larger than the copy kept: keep this one
+    std::vector<git::ObjectId> objects; // what the cache lacks of it, when newer
+  };
+  Result<RemoteLog> CheckRemoteLog(const git::Repository& quarantine, const git::ObjectId& commit) const;
   Result<formats::tlog::NoteSigner> LogSigner() const;
   Result<std::vector<std::pair<uint64_t, uint64_t>>> LogLookup(const LogView& view) const;
   // Commits the `entries` (layout path -> blob id) not yet on the branch on top of its tip,

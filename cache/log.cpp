@@ -19,6 +19,7 @@
 #include "formats/tlog/proof.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/ed25519.h"
+#include "libvoucher/encoding.h"
 #include "libvoucher/file.h"
 #include "libvoucher/sha256.h"
 
@@ -78,14 +79,21 @@ Result<std::optional<LogView>> LogView::Read(const git::Repository& repo, std::s
   return std::optional<LogView>(std::move(*v));
 }
 
-Result<LogView> LogView::At(const git::Repository& repo, const git::ObjectId& commit_id) {
-  const std::optional<git::ObjectId> commit = commit_id;
-  const std::string ref = "log commit " + commit_id.Hex().substr(0, 12);
+Result<LogView> LogView::At(const git::Repository& repo, const git::ObjectId& commit) {
+  VOUCH_ASSIGN_OR_RETURN(git::ObjectId tree, repo.TreeIdOf(commit));
+  auto v = AtTree(repo, tree);
+  if (!v.ok()) return v.status().Context("log commit " + commit.Hex().substr(0, 12));
+  v->commit_ = commit;
+  return v;
+}
+
+Result<LogView> LogView::AtTree(const git::Repository& repo, const git::ObjectId& tree_id) {
+  const std::string ref = "log tree " + tree_id.Hex().substr(0, 12);
   LogView v;
   v.repo_ = &repo;
-  v.commit_ = *commit;
-  VOUCH_ASSIGN_OR_RETURN(git::Tree tree, repo.TreeOf(*commit));
+  VOUCH_ASSIGN_OR_RETURN(git::Tree tree, repo.TreeAt(tree_id));
   v.tree_ = std::make_shared<git::Tree>(std::move(tree));
+  v.tree_id_ = tree_id;
   VOUCH_ASSIGN_OR_RETURN(Bytes note, v.ReadFile(std::string(kCheckpointFile), tlog::kMaxNoteSize));
   v.note_.assign(note.begin(), note.end());
   VOUCH_ASSIGN_OR_RETURN(tlog::Note parsed, tlog::ParseNote(v.note_));
@@ -413,6 +421,68 @@ Status Cache::VerifyLog() const {
                                        std::to_string(paths.size()) + " leaves");
   }
   return Status::Ok();
+}
+
+// ---- Cache: a remote's log, as a pull finds it ----
+
+Result<Cache::RemoteLog> Cache::CheckRemoteLog(const git::Repository& quarantine, const git::ObjectId& commit) const {
+  VOUCH_ASSIGN_OR_RETURN(LogView remote, LogView::At(quarantine, commit));
+  RemoteLog out;
+  out.origin = remote.checkpoint().origin;
+  out.size = remote.size();
+  VOUCH_ASSIGN_OR_RETURN(Sha256Digest d, Sha256(AsBytes(out.origin)));
+  const std::string key = HexEncode(ByteView(d.data(), 16));
+  out.ref = "refs/vouch/logs/" + key;
+  out.tree = remote.tree_id();
+  // The log's own key checks its signature when this cache keeps that very log.
+  std::optional<tlog::NoteVerifier> log_key;
+  if (log_ && log_->origin == out.origin) {
+    VOUCH_ASSIGN_OR_RETURN(log_key, tlog::NoteVerifier::Parse(log_->vkey));
+  }
+  // A log tree holds about two tiles per 256 leaves (hashes, index) and a few more: anything
+  // far past that is refused before it is walked or kept.
+  const uint64_t cap = std::min<uint64_t>(out.size / 256 * 3 + 1024, 64u << 20);
+  VOUCH_ASSIGN_OR_RETURN(std::vector<git::ObjectId> objects, quarantine.TreeObjects(out.tree, cap));
+  VOUCH_RETURN_IF_ERROR(CheckLogExtends(remote, log_key, std::nullopt).status());
+  // Against every copy of this log the cache holds: the last one a pull kept, and its own.
+  std::vector<LogView> held;
+  VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> kept, repo_.Resolve(out.ref));
+  if (kept) {
+    VOUCH_ASSIGN_OR_RETURN(LogView k, LogView::AtTree(repo_, *kept));
+    out.newer = remote.size() > k.size();
+    held.push_back(std::move(k));
+  } else {
+    out.newer = true;
+  }
+  if (log_ && log_->origin == out.origin) {
+    VOUCH_ASSIGN_OR_RETURN(std::optional<LogView> own, ReadLog());
+    if (own) held.push_back(std::move(*own));
+  }
+  for (const LogView& h : held) {
+    Status s = Status::Ok();
+    if (remote.size() >= h.size()) {
+      s = CheckLogExtends(remote, log_key, h.note()).status();
+    } else {
+      // A remote behind: its root must be the root of that prefix of the larger copy.
+      tlog::TileHashes hashes = h.Hashes();
+      VOUCH_ASSIGN_OR_RETURN(tlog::Hash root, tlog::TreeRoot(hashes, remote.size()));
+      if (root != remote.checkpoint().root) {
+        s = Error(Code::kLogFork, "log " + out.origin + " at size " + std::to_string(remote.size()) +
+                                      " is not a prefix of the copy at size " + std::to_string(h.size()) + " held here");
+      }
+    }
+    if (s.code() == Code::kLogFork) {
+      VOUCH_ASSIGN_OR_RETURN(fs::path where, KeepForkEvidence(path_ / "vouch" / "evidence" / key, h.note(), remote.note()));
+      return Error(Code::kLogFork, s.message() + "; both checkpoints kept in " + where.string() + "-*");
+    }
+    VOUCH_RETURN_IF_ERROR(s);
+  }
+  if (out.newer) {
+    for (const git::ObjectId& id : objects) {
+      if (!repo_.Has(id)) out.objects.push_back(id);
+    }
+  }
+  return out;
 }
 
 // ---- Cache: proving ----

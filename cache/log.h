@@ -27,7 +27,7 @@
 
 namespace vouch::cache {
 
-inline constexpr std::string_view kLogRef = "refs/heads/log";
+using git::kLogRef;
 inline constexpr std::string_view kCheckpointFile = "checkpoint";
 inline constexpr std::string_view kCoversFile = "covers";
 inline constexpr size_t kMaxIndexTileSize = 64 * 1024;  // 256 layout paths of ~110 bytes
@@ -41,8 +41,11 @@ class LogView {
   // checkpoint (its signature is not checked here: that needs the log's key) and `covers`.
   static Result<std::optional<LogView>> Read(const git::Repository& repo, std::string_view ref);
   static Result<LogView> At(const git::Repository& repo, const git::ObjectId& commit);
+  // A log tree with no commit (a remote's log as a pull keeps it: refs/vouch/logs/*).
+  static Result<LogView> AtTree(const git::Repository& repo, const git::ObjectId& tree);
 
-  const git::ObjectId& commit() const { return commit_; }
+  const git::ObjectId& commit() const { return commit_; }  // none for AtTree
+  const git::ObjectId& tree_id() const { return tree_id_; }
   const std::string& note() const { return note_; }  // the signed checkpoint as stored
   const formats::tlog::Checkpoint& checkpoint() const { return checkpoint_; }
   uint64_t size() const { return checkpoint_.size; }
@@ -59,6 +62,7 @@ class LogView {
  private:
   const git::Repository* repo_ = nullptr;
   git::ObjectId commit_;
+  git::ObjectId tree_id_;
   std::shared_ptr<git::Tree> tree_;
   std::string note_;
   formats::tlog::Checkpoint checkpoint_;

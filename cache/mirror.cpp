@@ -64,10 +64,24 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
     }
   }
 
+  // The remote's log, if it has one: checked against every copy of that log held here
+  // (a fork refuses the whole pull), and kept when it is the largest seen.
+  std::optional<RemoteLog> remote_log;
+  std::vector<git::ObjectId> adopt = verified.fresh;
+  VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> incoming_log, quarantine.IncomingLog());
+  if (incoming_log) {
+    auto checked = CheckRemoteLog(quarantine.repo(), *incoming_log);
+    if (!checked.ok()) return refuse(checked.status());
+    remote_log = std::move(*checked);
+    adopt.insert(adopt.end(), remote_log->objects.begin(), remote_log->objects.end());
+    report.log_origin = remote_log->origin;
+    report.log_size = remote_log->size;
+  }
+
   // Verified: the new objects move into the cache as one pack (gc, which drops packs,
   // waits while this holds the lock shared).
   VOUCH_ASSIGN_OR_RETURN(git::CacheLock lock, git::CacheLock::Take(path_.string(), git::CacheLock::Mode::kShared));
-  auto adopted = quarantine.Adopt(repo_, verified.fresh, local_path ? 0 : sent);
+  auto adopted = quarantine.Adopt(repo_, adopt, local_path ? 0 : sent);
   if (!adopted.ok()) return refuse(adopted.status());
   if (local_path) report.received_bytes = *adopted;
 
@@ -98,6 +112,7 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
   report.new_vouchers = report.kind == PullReport::Kind::kRemoteBehind || report.kind == PullReport::Kind::kUpToDate ? 0 : verified.added.size();
   VOUCH_RETURN_IF_ERROR(repo_.SetRef(tracking_ref, *incoming, "vouch: remote tip"));
   VOUCH_RETURN_IF_ERROR(repo_.RecordRemote(key, url));
+  if (remote_log && remote_log->newer) VOUCH_RETURN_IF_ERROR(repo_.SetRef(remote_log->ref, remote_log->tree, "vouch: remote log"));
   VOUCH_RETURN_IF_ERROR(SyncLog(nullptr));  // one log, one writer: what came in joins this cache's own log
   return report;
 }

@@ -134,11 +134,17 @@ Status RunPull(const CacheFlags& f) {
   const char* kinds[] = {"up-to-date", "fast-forward", "merged", "remote-behind"};
   const char* kind = kinds[static_cast<int>(r.kind)];
   if (f.json) {
-    PrintJson({{"result", kind}, {"new-commits", r.new_commits}, {"new-vouchers", r.new_vouchers}, {"tip", r.tip},
-               {"received-bytes", r.received_bytes}});
+    nlohmann::json j = {{"result", kind}, {"new-commits", r.new_commits}, {"new-vouchers", r.new_vouchers}, {"tip", r.tip},
+                        {"received-bytes", r.received_bytes}};
+    if (!r.log_origin.empty()) {
+      j["log-origin"] = r.log_origin;
+      j["log-size"] = r.log_size;
+    }
+    PrintJson(j);
   } else {
     std::cout << kind << ": " << r.new_vouchers << " new vouchers in " << r.new_commits << " commits, " << r.received_bytes
               << " bytes received\n";
+    if (!r.log_origin.empty()) std::cout << "log " << r.log_origin << " at size " << r.log_size << ": consistent with every copy held\n";
   }
   return Status::Ok();
 }

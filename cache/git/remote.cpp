@@ -21,6 +21,7 @@
 
 #include "cache/git/git.h"
 #include "cache/git/staging.h"
+#include "cache/git/transport.h"
 #include "libvoucher/file.h"
 
 namespace vouch::cache::git {
@@ -93,10 +94,13 @@ bool IsHexOid(std::string_view s) {
 }
 
 const std::string kVouchersRef(kBranch);
+const std::string kLogBranch(kLogRef);
 
-// refs/heads/vouchers of a local remote: the loose ref, else its line in packed-refs (read a
-// block at a time, so its size costs time, not memory). A symbolic ref is refused.
-Result<std::optional<ObjectId>> ReadBranch(int repo_fd, const std::string& what, const LocalRemoteLimits& limits) {
+// A branch of a local remote (refs/heads/vouchers, refs/heads/log): the loose ref, else its
+// line in packed-refs (read a block at a time, so its size costs time, not memory). A
+// symbolic ref is refused.
+Result<std::optional<ObjectId>> ReadBranch(int repo_fd, const std::string& kVouchersRef, const std::string& what,
+                                           const LocalRemoteLimits& limits) {
   std::string hex;
   VOUCH_ASSIGN_OR_RETURN(int loose, OpenRegular(repo_fd, kVouchersRef, what));
   if (loose >= 0) {
@@ -955,7 +959,13 @@ Result<std::optional<ObjectId>> Quarantine::OpenLocal(const std::string& path, c
     LooseCopier::Free(&loose->parent);
     return Fail(Code::kInternal, "odb backend");
   }
-  return ReadBranch(repo.get(), what, limits);
+  VOUCH_ASSIGN_OR_RETURN(incoming_log_, ReadBranch(repo.get(), kLogBranch, what, limits));
+  return ReadBranch(repo.get(), kVouchersRef, what, limits);
+}
+
+Result<std::optional<ObjectId>> Quarantine::IncomingLog() const {
+  if (incoming_log_) return incoming_log_;
+  return repo_.Resolve(kIncomingLog);  // where a fetch put it, if the remote has one
 }
 
 Status Quarantine::GuardFetch(uint64_t max_object) {

@@ -56,6 +56,10 @@ class Quarantine {
   // `max_object` bytes, or that could rest on a plain object over it, is refused
   // (kTooLarge, in refusal()). Plain objects are hashed as a stream, whatever their size.
   Status GuardFetch(uint64_t max_object);
+  // The remote's refs/heads/log, if it has one (a local remote's read by OpenLocal, a
+  // network remote's fetched beside the branch). Its objects are read through repo().
+  Result<std::optional<ObjectId>> IncomingLog() const;
+
   // Why the last read of a local remote's object, or a fetch's pack, was refused (a FIFO, a
   // link, a loose object or a delta over the cap); ok otherwise.
   const Status& refusal() const { return *refusal_; }
@@ -75,6 +79,7 @@ class Quarantine {
   std::unique_ptr<Status> refusal_ = std::make_unique<Status>();
   std::unique_ptr<std::mutex> refusal_mu_ = std::make_unique<std::mutex>();
   Repository repo_;
+  std::optional<ObjectId> incoming_log_;
 };
 
 // Every network connection libgit2 makes (git://, http://, https:// under TLS) from now on

@@ -156,6 +156,50 @@ Result<bool> Repository::IsAncestor(const ObjectId& ancestor, const ObjectId& de
   return rc == 1;
 }
 
+Result<ObjectId> Repository::TreeIdOf(const ObjectId& commit) const {
+  git_oid oid = OidOf(commit);
+  git_commit* raw = nullptr;
+  if (git_commit_lookup(&raw, repo_.get(), &oid) != 0) return Fail(Code::kMalformed, "commit " + commit.Hex());
+  ObjectId tree = IdOf(*git_commit_tree_id(raw));
+  git_commit_free(raw);
+  return tree;
+}
+
+Result<Tree> Repository::TreeAt(const ObjectId& tree) const {
+  git_oid oid = OidOf(tree);
+  git_tree* raw = nullptr;
+  if (git_tree_lookup(&raw, repo_.get(), &oid) != 0) return Fail(Code::kMalformed, "tree " + tree.Hex());
+  return Tree(raw);
+}
+
+namespace {
+struct Collect {
+  std::vector<ObjectId>* out;
+  size_t cap;
+  bool over = false;
+};
+int CollectObject(const char*, const git_tree_entry* e, void* payload) {
+  auto* c = static_cast<Collect*>(payload);
+  if (c->out->size() >= c->cap) {
+    c->over = true;
+    return -1;
+  }
+  c->out->push_back(IdOf(*git_tree_entry_id(e)));
+  return 0;
+}
+}  // namespace
+
+Result<std::vector<ObjectId>> Repository::TreeObjects(const ObjectId& tree_id, size_t cap) const {
+  VOUCH_ASSIGN_OR_RETURN(Tree tree, TreeAt(tree_id));
+  std::vector<ObjectId> out{tree_id};
+  Collect c{&out, cap};
+  if (git_tree_walk(tree.handle(), GIT_TREEWALK_PRE, CollectObject, &c) != 0) {
+    if (c.over) return Error(Code::kTooLarge, "tree " + tree_id.Hex().substr(0, 12) + " holds over " + std::to_string(cap) + " objects");
+    return Fail(Code::kMalformed, "tree walk");
+  }
+  return out;
+}
+
 Result<std::vector<ObjectId>> Repository::Parents(const ObjectId& commit) const {
   git_oid oid = OidOf(commit);
   git_commit* raw = nullptr;
@@ -216,7 +260,7 @@ Result<Bytes> Repository::ReadBlob(const ObjectId& id, uint64_t cap) const {
   return Bytes(p, p + git_blob_rawsize(b));
 }
 
-Status Repository::Repack(const ObjectId& tip, const char* glob) const {
+Status Repository::Repack(const ObjectId& tip, const std::string& prefix) const {
   fs::path pack_dir = fs::path(path()) / "objects" / "pack";
   std::vector<fs::path> old;
   std::error_code ec;
@@ -231,8 +275,29 @@ Status Repository::Repack(const ObjectId& tip, const char* glob) const {
   // A walk that could not start from every ref would pack less than the old packs hold, and
   // they are deleted below: any failure here stops the repack.
   if (git_revwalk_push(w, &tip_oid) != 0) return Fail(Code::kIo, "walk from the tip");
-  if (git_revwalk_push_glob(w, glob) != 0) return Fail(Code::kIo, std::string("walk from ") + glob);
+  // Every ref under `prefix` and the log branch: commits are walked, trees (a remote's log
+  // as a pull keeps it) packed whole.
+  VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> refs, RefNames(prefix));
+  refs.emplace_back(kLogRef);
+  std::vector<git_oid> trees;
+  for (const std::string& ref : refs) {
+    VOUCH_ASSIGN_OR_RETURN(std::optional<ObjectId> at, Resolve(ref));
+    if (!at) continue;
+    git_oid oid = OidOf(*at);
+    git_object* obj = nullptr;
+    if (git_object_lookup(&obj, repo_.get(), &oid, GIT_OBJECT_ANY) != 0) return Fail(Code::kIo, ref);
+    git_object_t type = git_object_type(obj);
+    git_object_free(obj);
+    if (type == GIT_OBJECT_TREE) {
+      trees.push_back(oid);
+    } else if (git_revwalk_push(w, &oid) != 0) {
+      return Fail(Code::kIo, "walk from " + ref);
+    }
+  }
   if (git_packbuilder_insert_walk(pb, w) != 0) return Fail(Code::kIo, "pack objects");
+  for (const git_oid& t : trees) {
+    if (git_packbuilder_insert_tree(pb, &t) != 0) return Fail(Code::kIo, "pack a log tree");
+  }
   if (git_packbuilder_write(pb, pack_dir.c_str(), 0, nullptr, nullptr) != 0) return Fail(Code::kIo, "pack write");
   std::string keep = std::string("pack-") + OidText(*git_packbuilder_hash(pb));
   for (const auto& p : old) {

@@ -22,6 +22,8 @@ namespace vouch::cache::git {
 
 // The branch that holds a cache's vouchers, and the one name for it in vouch.
 inline constexpr std::string_view kBranch = "refs/heads/vouchers";
+// The branch that holds a cache's transparency log (cache/log.md).
+inline constexpr std::string_view kLogRef = "refs/heads/log";
 
 struct RepositoryFree {
   void operator()(git_repository* r) const;
@@ -84,6 +86,11 @@ class Repository {
   // True when `ancestor` is `descendant` or one of its ancestors.
   Result<bool> IsAncestor(const ObjectId& ancestor, const ObjectId& descendant) const;
 
+  // The tree of a commit, by id; and the ids of every tree and blob under a tree (its own
+  // id first), kTooLarge past `cap` of them.
+  Result<ObjectId> TreeIdOf(const ObjectId& commit) const;
+  Result<std::vector<ObjectId>> TreeObjects(const ObjectId& tree, size_t cap) const;
+  Result<Tree> TreeAt(const ObjectId& tree) const;
   // A commit's parents, in order.
   Result<std::vector<ObjectId>> Parents(const ObjectId& commit) const;
   // Whether the object database has `id` (looking again at its packs if not).
@@ -96,9 +103,9 @@ class Repository {
   // A blob's bytes; kTooLarge over `cap`.
   Result<Bytes> ReadBlob(const ObjectId& blob, uint64_t cap) const;
 
-  // Packs every object reachable from `tip` and the refs matching `glob` into one pack and
-  // drops the other packs.
-  Status Repack(const ObjectId& tip, const char* glob) const;
+  // Packs every object reachable from `tip`, the refs under `prefix` and the log branch
+  // into one pack and drops the other packs.
+  Status Repack(const ObjectId& tip, const std::string& prefix) const;
 
   // Remotes pulled from: <repository>/vouch/remotes (a git config file) holds
   // remote.<key>.url, so that messages can name a remote by the key of its tracking ref.

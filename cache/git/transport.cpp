@@ -77,8 +77,9 @@ Status Fetch(const Repository& quarantine, const std::string& url, const std::op
   if (git_remote_create_anonymous(&r, quarantine.handle(), url.c_str()) != 0) return Fail(Code::kUsage, "remote '" + url + "'");
   RemotePtr remote(r);
   std::string spec = "+" + std::string(kBranch) + ":" + kIncoming;
-  char* specs[] = {spec.data()};
-  git_strarray refspecs = {specs, 1};
+  std::string log_spec = "+" + std::string(kLogRef) + ":" + kIncomingLog;  // skipped when the remote has none
+  char* specs[] = {spec.data(), log_spec.data()};
+  git_strarray refspecs = {specs, 2};
   Transfer transfer{&limits, 0, Status::Ok()};
   git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
   opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;

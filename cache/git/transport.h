@@ -21,6 +21,8 @@ namespace vouch::cache::git {
 
 // Where a fetch puts the remote's branch, in the quarantine.
 inline constexpr const char* kIncoming = "refs/vouch/incoming";
+// And its log branch (cache/log.md), when it has one.
+inline constexpr const char* kIncomingLog = "refs/vouch/incoming-log";
 
 // A configured remote's URL, else the argument itself (an existing path made absolute).
 std::string UrlOf(const Repository& repo, const std::string& name_or_url);

@@ -167,6 +167,30 @@ expect_exit 0 "$VOUCH" log status --cache "$other" --json
 expect_in out.txt '"origin": "other.example/vouchers"'
 expect_exit 0 "$VOUCH" cache verify --cache "$other"
 
+# A pull checks the remote's log against every copy of it the cache holds: a mirror showing
+# a forked history of the log is refused whole (split view), with both checkpoints kept.
+watcher="$T/watcher.git"
+expect_exit 0 "$VOUCH" cache init --cache "$watcher" --trust mfr.pem
+expect_exit 0 "$VOUCH" cache pull --cache "$watcher" "$T/mirror.git" --json
+expect_in out.txt '"log-origin": "mfr.example/vouchers"'
+kept=$(git --git-dir "$watcher" for-each-ref --format='%(refname)' refs/vouch/logs/)
+expect_same "$(git --git-dir "$watcher" cat-file -t "$kept")" tree
+expect_same "$(git --git-dir "$watcher" rev-parse "$kept")" "$(git --git-dir "$VOUCH_CACHE" rev-parse 'refs/heads/log^{tree}')"
+git init -q --bare fork-mirror.git
+expect_exit 0 "$VOUCH" cache push --cache "$fork" "$T/fork-mirror.git"
+tip=$(git --git-dir "$watcher" rev-parse refs/heads/vouchers)
+expect_exit 1 "$VOUCH" cache pull --cache "$watcher" "$T/fork-mirror.git" --json
+expect_in out.txt '"code": "log-fork"'
+expect_same "$(git --git-dir "$watcher" rev-parse refs/heads/vouchers)" "$tip"
+expect_same "$(ls "$watcher"/vouch/evidence/*/ | wc -l)" 2
+# gc keeps the log branch and the kept remote log; everything still verifies and proves.
+expect_exit 0 "$VOUCH" cache gc --cache "$watcher"
+fsck "$watcher"
+expect_exit 0 "$VOUCH" cache gc
+fsck "$VOUCH_CACHE"
+expect_exit 0 "$VOUCH" cache verify
+expect_exit 0 "$VOUCH" log prove "$id"
+
 # cache verify: a log branch moved back is behind, not broken; another log's branch is refused.
 git --git-dir "$VOUCH_CACHE" update-ref refs/heads/log "$(git --git-dir "$VOUCH_CACHE" rev-parse 'refs/heads/log~3')"
 expect_exit 0 "$VOUCH" cache verify   # an older log is still a consistent log, only behind
