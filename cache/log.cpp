@@ -63,6 +63,11 @@ std::vector<std::string> SplitLines(ByteView data) {
 
 }  // namespace
 
+Result<std::string> LogOriginKey(std::string_view origin) {
+  VOUCH_ASSIGN_OR_RETURN(Sha256Digest d, Sha256(AsBytes(origin)));
+  return HexEncode(ByteView(d.data(), 16));
+}
+
 std::string IndexTilePath(uint64_t index, unsigned width) {
   std::string p = "index/" + tlog::TileIndexPath(index);
   if (width < tlog::kTileWidth) p += ".p/" + std::to_string(width);
@@ -74,7 +79,8 @@ std::string IndexTilePath(uint64_t index, unsigned width) {
 Result<std::optional<LogView>> LogView::Read(const git::Repository& repo, std::string_view ref) {
   VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> commit, repo.Resolve(ref));
   if (!commit) return std::optional<LogView>();
-  auto v = At(repo, *commit);
+  // A log branch names commits; a remote's log kept by a pull (refs/vouch/logs/*) a tree.
+  auto v = repo.TreeIdOf(*commit).ok() ? At(repo, *commit) : AtTree(repo, *commit);
   if (!v.ok()) return v.status().Context(std::string(ref));
   return std::optional<LogView>(std::move(*v));
 }
@@ -430,9 +436,8 @@ Result<Cache::RemoteLog> Cache::CheckRemoteLog(const git::Repository& quarantine
   RemoteLog out;
   out.origin = remote.checkpoint().origin;
   out.size = remote.size();
-  VOUCH_ASSIGN_OR_RETURN(Sha256Digest d, Sha256(AsBytes(out.origin)));
-  const std::string key = HexEncode(ByteView(d.data(), 16));
-  out.ref = "refs/vouch/logs/" + key;
+  VOUCH_ASSIGN_OR_RETURN(const std::string key, LogOriginKey(out.origin));
+  out.ref = std::string(kRemoteLogsPrefix) + key;
   out.tree = remote.tree_id();
   // The log's own key checks its signature when this cache keeps that very log.
   std::optional<tlog::NoteVerifier> log_key;

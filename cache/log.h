@@ -32,6 +32,11 @@ inline constexpr std::string_view kCheckpointFile = "checkpoint";
 inline constexpr std::string_view kCoversFile = "covers";
 inline constexpr size_t kMaxIndexTileSize = 64 * 1024;  // 256 layout paths of ~110 bytes
 
+// A name for a log origin (any UTF-8 up to 256 bytes) in paths and refs: the first 16 bytes
+// of its SHA-256 in hex. A pull keeps a remote's log under refs/vouch/logs/<this>.
+Result<std::string> LogOriginKey(std::string_view origin);
+inline constexpr std::string_view kRemoteLogsPrefix = "refs/vouch/logs/";
+
 // "index/<N>[.p/<W>]": the entry index tile holding leaves N*256 .. N*256+W-1.
 std::string IndexTilePath(uint64_t index, unsigned width);
 

@@ -12,16 +12,6 @@ namespace vouch::cache {
 namespace fs = std::filesystem;
 namespace tlog = formats::tlog;
 
-namespace {
-
-// A file name for an origin (any UTF-8 up to 256 bytes): the first 16 bytes of its SHA-256.
-Result<std::string> OriginKey(std::string_view origin) {
-  VOUCH_ASSIGN_OR_RETURN(Sha256Digest d, Sha256(AsBytes(origin)));
-  return HexEncode(ByteView(d.data(), 16));
-}
-
-}  // namespace
-
 Result<tlog::Checkpoint> CheckLogExtends(const LogView& view, const std::optional<tlog::NoteVerifier>& log_key,
                                          const std::optional<std::string>& held) {
   tlog::Checkpoint c;
@@ -115,7 +105,7 @@ Result<Witness> Witness::Open(const fs::path& dir) {
 }
 
 Result<tlog::NoteSignature> Witness::Cosign(const LogView& view, const tlog::NoteVerifier& log_key, uint64_t now) {
-  VOUCH_ASSIGN_OR_RETURN(std::string key, OriginKey(view.checkpoint().origin));
+  VOUCH_ASSIGN_OR_RETURN(std::string key, LogOriginKey(view.checkpoint().origin));
   const fs::path held_path = dir_ / "logs" / key;
   std::optional<std::string> held;
   if (fs::exists(held_path)) {

@@ -20,8 +20,8 @@ namespace tlog = formats::tlog;
 using vouch::cache::Cache;
 
 struct LogFlags {
-  std::string cache, origin, key, voucher, log_key, devices_file, expect, state, name, out;
-  std::vector<std::string> devices;
+  std::string cache, origin, key, voucher, log_key, devices_file, expect, state, name, out, remote;
+  std::vector<std::string> devices, witnesses, notes;
   bool json = false;
 };
 
@@ -31,6 +31,19 @@ fs::path DefaultMonitorState() {
   if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) return fs::path(x) / "vouch" / "monitor.checkpoint";
   const char* home = std::getenv("HOME");
   return fs::path(home && *home ? home : ".") / ".local" / "state" / "vouch" / "monitor.checkpoint";
+}
+
+// A remote's log is read from a private mirror of it: the pull checks the remote (its history,
+// its log against every copy held: log-fork) and keeps its log under refs/vouch/logs/.
+Result<Cache> PulledMirror(const fs::path& dir, const std::string& remote) {
+  VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Init(dir, {}));
+  VOUCH_RETURN_IF_ERROR(c.Pull(remote).status());
+  return c;
+}
+
+std::string RemoteLogRef(const tlog::NoteVerifier& log_key) {
+  auto key = cache::LogOriginKey(log_key.name);
+  return std::string(cache::kRemoteLogsPrefix) + (key.ok() ? *key : "");
 }
 
 Status RunLogInit(const LogFlags& f) {
@@ -95,15 +108,25 @@ Result<std::set<std::string>> WatchedDevices(const LogFlags& f) {
 }
 
 Status RunLogMonitor(const LogFlags& f) {
-  VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
   cache::MonitorRequest r;
-  VOUCH_ASSIGN_OR_RETURN(r.devices, WatchedDevices(f));
-  if (!f.expect.empty()) {
-    VOUCH_ASSIGN_OR_RETURN(r.expected, cache::VoucherIdsIn(f.expect));
-  }
   r.state = f.state.empty() ? DefaultMonitorState() : fs::path(f.state);
   if (!f.log_key.empty()) {
     VOUCH_ASSIGN_OR_RETURN(r.log_key, ReadVerifierKey(f.log_key));
+  }
+  std::optional<Cache> opened;
+  if (!f.remote.empty()) {
+    if (!r.log_key) return Error(Code::kUsage, "monitoring a REMOTE needs --log-key (it names the log to watch there)");
+    fs::path mirror = r.state;
+    mirror += ".mirror.git";
+    VOUCH_ASSIGN_OR_RETURN(opened, PulledMirror(mirror, f.remote));
+    r.ref = RemoteLogRef(*r.log_key);
+  } else {
+    VOUCH_ASSIGN_OR_RETURN(opened, Cache::Open(CachePath(f)));
+  }
+  const Cache& c = *opened;
+  VOUCH_ASSIGN_OR_RETURN(r.devices, WatchedDevices(f));
+  if (!f.expect.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(r.expected, cache::VoucherIdsIn(f.expect));
   }
   auto report = cache::Monitor(c, r);
   if (!report.ok()) {
@@ -132,6 +155,38 @@ Status RunLogMonitor(const LogFlags& f) {
   return Status::Ok();
 }
 
+Status RunLogAddCosignature(const LogFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
+  std::vector<tlog::NoteVerifier> witnesses;
+  for (const auto& w : f.witnesses) {
+    VOUCH_ASSIGN_OR_RETURN(tlog::NoteVerifier v, ReadVerifierKey(w));
+    if (v.type != tlog::kSignatureTypeCosignature) return Error(Code::kUsage, "--witness " + v.name + " is not a cosigner key (type 0x04)");
+    witnesses.push_back(std::move(v));
+  }
+  size_t added = 0;
+  for (const auto& file : f.notes) {
+    VOUCH_ASSIGN_OR_RETURN(Bytes b, ReadInput(file, tlog::kMaxNoteSize));
+    const std::string text(b.begin(), b.end());
+    VOUCH_ASSIGN_OR_RETURN(tlog::Note note, tlog::ParseNote(text));
+    // Only lines that verify under a given witness key are added: a line a verifier knows
+    // but cannot verify would make it refuse the whole checkpoint.
+    VOUCH_ASSIGN_OR_RETURN(auto verified, tlog::VerifyCosignatures(note, witnesses));
+    for (const auto& v : verified) {
+      for (const auto& line : note.signatures) {
+        if (line.name != v.name || line.key_id != v.key_id) continue;
+        Status s = c.AddCosignature(note.text, line);
+        if (!s.ok()) return s.Context(file);
+        ++added;
+        break;
+      }
+    }
+  }
+  if (f.json) PrintJson({{"added", added}});
+  else std::cout << "added " << added << " cosignatures\n";
+  if (added == 0) return Error(Code::kTooFewWitnesses, "no cosignature of the given witnesses in those notes");
+  return Status::Ok();
+}
+
 Status RunWitnessInit(const LogFlags& f) {
   fs::path dir = f.state.empty() ? cache::Witness::DefaultPath() : fs::path(f.state);
   VOUCH_ASSIGN_OR_RETURN(cache::Witness w, cache::Witness::Init(dir, f.name, f.key));
@@ -144,15 +199,39 @@ Status RunWitnessCosign(const LogFlags& f) {
   fs::path dir = f.state.empty() ? cache::Witness::DefaultPath() : fs::path(f.state);
   VOUCH_ASSIGN_OR_RETURN(cache::Witness w, cache::Witness::Open(dir));
   VOUCH_ASSIGN_OR_RETURN(tlog::NoteVerifier log_key, ReadVerifierKey(f.log_key));
-  VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
-  VOUCH_ASSIGN_OR_RETURN(std::optional<cache::LogView> view, c.ReadLog());
-  if (!view) return Error(Code::kNotFound, c.path().string() + " has no log");
-  auto line = w.Cosign(*view, log_key, static_cast<uint64_t>(std::time(nullptr)));
-  if (!line.ok()) {
-    if (f.json) PrintJson({{"result", "refused"}, {"code", CodeName(line.status().code())}, {"message", line.status().message()}});
-    return line.status();
+  auto refused = [&](const Status& s) {
+    if (f.json) PrintJson({{"result", "refused"}, {"code", CodeName(s.code())}, {"message", s.message()}});
+    return s;
+  };
+  std::optional<Cache> opened;
+  std::string ref(cache::kLogRef);
+  if (!f.remote.empty()) {
+    auto pulled = PulledMirror(dir / "mirrors" / (*cache::LogOriginKey(log_key.name) + ".git"), f.remote);
+    if (!pulled.ok()) return refused(pulled.status());
+    opened = std::move(*pulled);
+    ref = RemoteLogRef(log_key);
+  } else {
+    VOUCH_ASSIGN_OR_RETURN(opened, Cache::Open(CachePath(f)));
   }
+  Cache& c = *opened;
+  VOUCH_ASSIGN_OR_RETURN(std::optional<cache::LogView> view, c.ReadLog(ref));
+  if (!view) return refused(Error(Code::kNotFound, (f.remote.empty() ? c.path().string() : f.remote) + " has no log of " + log_key.name));
+  auto line = w.Cosign(*view, log_key, static_cast<uint64_t>(std::time(nullptr)));
+  if (!line.ok()) return refused(line.status());
   VOUCH_ASSIGN_OR_RETURN(tlog::Note note, tlog::ParseNote(view->note()));
+  if (!f.remote.empty()) {
+    // A witness cannot write to the log's remote: it hands the cosigned checkpoint back
+    // (stdout or --out) for the log to add (vouch log add-cosignature).
+    note.signatures.push_back(*line);
+    const std::string text = tlog::FormatNote(note);
+    if (!f.out.empty()) VOUCH_RETURN_IF_ERROR(WriteFileAtomic(f.out, AsBytes(text)));
+    else if (!f.json) std::cout << text;
+    if (f.json) {
+      PrintJson({{"result", "cosigned"}, {"origin", view->checkpoint().origin}, {"size", view->size()}, {"witness", w.name()},
+                 {"checkpoint", text}});
+    }
+    return Status::Ok();
+  }
   VOUCH_RETURN_IF_ERROR(c.AddCosignature(note.text, *line));
   if (f.json) {
     PrintJson({{"result", "cosigned"}, {"origin", view->checkpoint().origin}, {"size", view->size()}, {"witness", w.name()}});
@@ -205,11 +284,20 @@ void AddLogCommands(CLI::App& app, Action& action) {
   c->add_option("--expect", f->expect, "Your own vouchers (a directory, e.g. issue --out-dir): anything else alarms");
   c->add_option("--state", f->state, "Where the last checkpoint seen is kept (default $XDG_STATE_HOME/vouch/monitor.checkpoint)");
   c->add_option("--log-key", f->log_key, "The log's verifier key (vkey text or a file holding it): check its signature");
+  c->add_option("REMOTE", f->remote, "Watch a remote's log instead (needs --log-key; pulled into <state>.mirror.git)");
   c->add_flag("--json", f->json, "Print one JSON document");
   c->footer("Exits with unexpected-voucher when a logged voucher for a watched device is not among\n"
             "--expect, and keeps its state so the alarm repeats; log-fork when the log does not extend\n"
             "the checkpoint seen last (both kept beside the state file).\n"
             "Example:\n  vouch log monitor --cache mirror.git --devices fleet.txt --expect issued/");
+
+  c = sub(log, "add-cosignature", "Add witnesses' cosignatures (from notes they returned) to the current checkpoint", RunLogAddCosignature);
+  cache_flag(c);
+  c->add_option("NOTE", f->notes, "Cosigned checkpoints, as vouch witness cosign REMOTE writes them")->required();
+  c->add_option("--witness", f->witnesses, "A witness's verifier key (vkey text or file); only its verified lines are added")->required();
+  c->add_flag("--json", f->json, "Print one JSON document");
+  c->footer("Each note must be the log's current checkpoint (exists otherwise: the log moved on; ask\n"
+            "the witness again). Example:\n  vouch log add-cosignature --witness w1.vkey w1-cosigned.note");
 
   auto* witness = app.add_subcommand("witness", "Cosign a log's checkpoints after checking it never forked");
   witness->require_subcommand(1);
@@ -222,6 +310,8 @@ void AddLogCommands(CLI::App& app, Action& action) {
   c = sub(witness, "cosign", "Check a log's new checkpoint against the last one cosigned, and cosign it", RunWitnessCosign);
   cache_flag(c);
   c->add_option("--log-key", f->log_key, "The log's verifier key (vkey text or a file holding it)")->required();
+  c->add_option("REMOTE", f->remote, "A git remote of the log (pulled into <state>/mirrors/; the cosigned checkpoint is printed)");
+  c->add_option("--out", f->out, "With REMOTE: write the cosigned checkpoint here");
   c->add_option("--state", f->state, "State directory (default: see 'vouch witness init --help')");
   c->add_flag("--json", f->json, "Print one JSON document");
   c->footer("Refuses (log-fork) a checkpoint that no consistency proof joins to the last one cosigned for\n"
