@@ -4,6 +4,7 @@
 
 #include "formats/datetime.h"
 #include "formats/layout.h"
+#include "formats/tlog/note.h"
 #include "libvoucher/authority.h"
 #include "libvoucher/file.h"
 
@@ -69,5 +70,22 @@ Result<std::optional<Instant>> ExpiryFromFlags(const std::string& expires_in, co
 }
 
 Result<Bytes> ReadInput(const std::string& path, size_t cap) { return ReadFile(path, cap); }
+
+Result<std::string> VkeyFromFlag(const std::string& arg, std::string_view flag) {
+  namespace tlog = formats::tlog;
+  auto as_text = tlog::NoteVerifier::Parse(arg);
+  if (as_text.ok()) return arg;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(arg, ec)) {
+    return as_text.status().Context(std::string(flag) + " '" + arg.substr(0, 100) + "' (not a file either)");
+  }
+  auto raw = ReadFile(arg, tlog::kMaxKeyTextSize + 1);
+  if (!raw.ok()) return raw.status().Context(std::string(flag));
+  std::string text(AsChars(*raw));
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  auto parsed = tlog::NoteVerifier::Parse(text);
+  if (!parsed.ok()) return parsed.status().Context(std::string(flag) + " " + arg);
+  return text;
+}
 
 }  // namespace vouch::tools
