@@ -22,6 +22,7 @@ namespace {
 // What one verified voucher comes to against one state of the device.
 struct Judged {
   CandidateReport report;
+  bool log_refused = false;  // refused by the log check: another proof could change that
   std::optional<Enrolled> enrolled;  // acceptable: would be applied if newest
 };
 
@@ -67,6 +68,7 @@ Judged Decide(const DeviceState& device, const Result<std::optional<LogPolicy>>&
     Status logged = CheckLogged(**policy, bytes, proof, now_unix);
     if (!logged.ok()) {
       j.report.status = logged;
+      j.log_refused = true;
       return j;
     }
     j.report.logged = true;
@@ -98,11 +100,16 @@ void Judge::Report(CandidateReport r) {
 
 void Judge::Consider(std::string source, Bytes bytes, std::optional<Bytes> proof) {
   auto envelope = formats::Identify(std::move(bytes));
-  // The same voucher twice (a hard link, a bundle and a directory) is judged once.
+  // The same voucher twice (a hard link, a bundle and a directory) is judged once; but one
+  // refused for its log proof (none, or a bad one) is judged again when it comes with
+  // another proof: a stick may hold a plain copy and a bundle with the proof. Each such
+  // judgement counts against the judging budget like any other.
   if (envelope.ok()) {
     if (seen_ids_.count(envelope->id)) {
-      ++duplicates_;
-      return;
+      if (!proof || !log_refused_ids_.erase(envelope->id)) {
+        ++duplicates_;
+        return;
+      }
     }
     if (seen_ids_.size() < limits_.max_judged) seen_ids_.insert(envelope->id);
   }
@@ -129,6 +136,7 @@ void Judge::Consider(std::string source, Bytes bytes, std::optional<Bytes> proof
   }
   judging_ += std::chrono::steady_clock::now() - started;
   if (!j.enrolled && !j.report.current) {
+    if (j.log_refused && seen_ids_.count(j.report.id)) log_refused_ids_.insert(j.report.id);
     Report(std::move(j.report));
     return;
   }

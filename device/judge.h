@@ -99,6 +99,7 @@ class Judge {
   std::vector<Kept> kept_;
   EnrollReport report_;
   std::set<std::string> seen_ids_;
+  std::set<std::string> log_refused_ids_;  // seen, refused for their log proof only
   std::chrono::steady_clock::duration judging_{};  // time spent judging, not waiting for the reader
   size_t judged_ = 0, duplicates_ = 0, over_budget_ = 0, refusals_ = 0, not_found_ = 0;
 };

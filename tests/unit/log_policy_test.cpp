@@ -189,6 +189,23 @@ TEST_CASE("a device that insists refuses, with the proof's code and its state un
   CHECK(f.Accept(v, f.log.Good(at)).outcome == Outcome::kEnrolled);
 }
 
+TEST_CASE("a voucher refused for its proof is judged again when it comes again with another", "[log-policy]") {
+  Insisting f;
+  Bytes v = f.Issue();
+  size_t at = f.log.Add(v);
+  auto r = device::Enroll(f.device, {{"stick/vouchers/.../v.vjj", v, std::nullopt},
+                                     {"stick/a.vbundle:v.vjj", v, f.log.Text(at, {&f.log.w1}, Now())},
+                                     {"stick/b.vbundle:v.vjj", v, f.log.Good(at)},
+                                     {"stick/c.vbundle:v.vjj", v, f.log.Good(at)}},
+                          false);
+  REQUIRE(r.ok());
+  CHECK(r->outcome == Outcome::kEnrolled);
+  REQUIRE(r->candidates.size() == 3);  // the fourth copy is a duplicate of one kept
+  CHECK(r->candidates[0].status.code() == Code::kNotLogged);
+  CHECK(r->candidates[1].status.code() == Code::kTooFewWitnesses);
+  CHECK(r->candidates[2].applied);
+}
+
 TEST_CASE("a stale checkpoint is refused only where the device has a max age and a trusted clock", "[log-policy]") {
   Fixture f;  // the log's keys are known once the fixture exists
   REQUIRE(device::SetDeviceLogPolicy(f.tmp / "state", f.log.Policy()).ok());  // no max age
