@@ -1,7 +1,5 @@
 #include "cache/export.h"
 
-#include <algorithm>
-
 #include "cache/sources.h"
 #include "formats/layout.h"
 #include "libvoucher/parallel.h"
@@ -67,10 +65,9 @@ Result<std::vector<formats::WrittenBundle>> ExportCache(Cache& cache, const std:
     std::vector<std::string> paths;
     for (const auto& v : vs) paths.push_back(v.path);
     VOUCH_ASSIGN_OR_RETURN(auto proofs, cache.Proofs(paths));
-    for (auto& [path, text] : proofs) {
-      vs.push_back({path + std::string(formats::kProofSuffix), Bytes(text.begin(), text.end())});
+    for (auto& v : vs) {
+      if (auto it = proofs.find(v.path); it != proofs.end()) v.proof = Bytes(it->second.begin(), it->second.end());
     }
-    std::sort(vs.begin(), vs.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
   }
   VOUCH_ASSIGN_OR_RETURN(std::vector<formats::WrittenBundle> written, Write(std::move(vs), request, since));
   // Remember what each bundle was cut from, so the next export can be `--since BUNDLE-ID`.

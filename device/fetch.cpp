@@ -152,7 +152,8 @@ class Reader {
  private:
   static void Dispatch(Record& rec, Judge& judge, size_t& no_medium) {
     switch (rec.type) {
-      case RecordType::kVoucher: judge.Consider(std::move(rec.source), std::move(rec.envelope)); break;
+      case RecordType::kVoucher:
+      case RecordType::kLogged: judge.Consider(std::move(rec.source), std::move(rec.envelope), std::move(rec.proof)); break;
       case RecordType::kRefused:
         if (rec.status.code() == Code::kNoMedium) ++no_medium;
         judge.Refuse(std::move(rec.source), rec.status);
@@ -205,6 +206,8 @@ Result<EnrollReport> Fetch(const fs::path& state_dir, const std::vector<std::str
   if (snapshot.identity().udf != device_pub.Fingerprint()) {
     return Error(Code::kMalformed, state_dir.string() + ": device.pub is not the public half of device.key");
   }
+  // A policy the device cannot read is a broken state, not a device without a policy.
+  VOUCH_RETURN_IF_ERROR(LogPolicyOf(snapshot).status());
   Judge judge(snapshot, o.judge);
   size_t no_medium = 0;
   Status read = reader.Run(judge, o.deadline, no_medium);
@@ -219,19 +222,34 @@ Result<EnrollReport> Fetch(const fs::path& state_dir, const std::vector<std::str
   return judge.Finish(fresh, o.dry_run);
 }
 
-Result<EnrollReport> AcceptFile(const fs::path& state_dir, const std::string& file, bool dry_run) {
+Result<EnrollReport> AcceptFile(const fs::path& state_dir, const std::string& file, bool dry_run,
+                                const std::string& proof_file) {
   VOUCH_ASSIGN_OR_RETURN(StateLock lock, StateLock::Acquire(state_dir));
   VOUCH_ASSIGN_OR_RETURN(DeviceState state, DeviceState::Open(state_dir));
-  auto raw = ReadFile(file, formats::kMaxVoucherSize);
-  if (!raw.ok() && raw.status().code() == Code::kTooLarge) {
+  VOUCH_RETURN_IF_ERROR(LogPolicyOf(state).status());
+  auto refused = [&](const Status& why) {
     EnrollReport r;
     r.outcome = EnrollReport::Outcome::kAllRefused;
-    r.candidates.push_back({file, "", "", raw.status(), false, false});
+    r.candidates.push_back({file, "", "", why, false, false});
     r.generation = state.generation();
     return r;
-  }
+  };
+  auto raw = ReadFile(file, formats::kMaxVoucherSize);
+  if (!raw.ok() && raw.status().code() == Code::kTooLarge) return refused(raw.status());
   if (!raw.ok()) return raw.status();
-  return Enroll(state, {{file, std::move(*raw)}}, dry_run);
+  // The proof named, else the one beside the file, else none (a device without a log
+  // policy ignores it either way).
+  std::optional<Bytes> proof;
+  const std::string beside = file + std::string(formats::tlog::kProofExtension);
+  const std::string& proof_path = proof_file.empty() ? beside : proof_file;
+  std::error_code ec;
+  if (!proof_file.empty() || fs::exists(beside, ec)) {
+    auto read = ReadFile(proof_path, formats::tlog::kMaxProofSize);
+    if (!read.ok() && read.status().code() == Code::kTooLarge) return refused(read.status().Context("log proof"));
+    if (!read.ok()) return read.status();
+    proof = std::move(*read);
+  }
+  return Enroll(state, {{file, std::move(*raw), std::move(proof)}}, dry_run);
 }
 
 }  // namespace vouch::device

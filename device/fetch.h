@@ -36,8 +36,11 @@ Result<EnrollReport> Fetch(const std::filesystem::path& state_dir, const std::ve
                            const FetchOptions& options);
 
 // `vouch-device accept FILE`: one file an operator names, read here (no ZIP, no git, so no
-// reader process), judged and applied under the state lock like a fetch's candidates. A
-// file over the voucher cap is a refused candidate (kAllRefused), not an error.
-Result<EnrollReport> AcceptFile(const std::filesystem::path& state_dir, const std::string& file, bool dry_run);
+// reader process), judged and applied under the state lock like a fetch's candidates, with
+// its log proof: `proof_file`, or else FILE.tlog-proof when it exists. A file over the
+// voucher cap or a proof over the proof cap is a refused candidate (kAllRefused), not an
+// error; a `proof_file` that cannot be read is an error.
+Result<EnrollReport> AcceptFile(const std::filesystem::path& state_dir, const std::string& file, bool dry_run,
+                                const std::string& proof_file = "");
 
 }  // namespace vouch::device

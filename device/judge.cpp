@@ -22,6 +22,7 @@ namespace {
 // What one verified voucher comes to against one state of the device.
 struct Judged {
   CandidateReport report;
+  bool log_refused = false;  // refused by the log check: another proof could change that
   std::optional<Enrolled> enrolled;  // acceptable: would be applied if newest
 };
 
@@ -43,11 +44,35 @@ Status PathStillValid(const formats::Verified& v, Instant now) {
   return Status::Ok();
 }
 
-Judged Decide(const DeviceState& device, const std::string& source, const formats::VerifiedVoucher& v, Instant now) {
+// `policy` is the device's log policy (or why it could not be read); `bytes` the envelope's
+// exact bytes, the leaf its proof must prove.
+Judged Decide(const DeviceState& device, const Result<std::optional<LogPolicy>>& policy, const std::string& source,
+              const formats::VerifiedVoucher& v, ByteView bytes, const std::optional<Bytes>& proof, Instant now) {
   Judged j;
   j.report.source = source;
   j.report.id = v.id;
   j.report.created_on = v.voucher.created_on_text;
+  if (!policy.ok()) {
+    j.report.status = policy.status();
+    return j;
+  }
+  // The log is checked before anything else is done with the voucher (y is not decrypted
+  // for a voucher the device would refuse anyway). The voucher the device already runs is
+  // not asked for a proof again: it was judged when it was applied, and seeing it again
+  // changes nothing (already current); a policy added since covers what comes next.
+  bool running = device.current() && device.current()->voucher_id == v.id;
+  if (*policy && !running) {
+    // Only a trusted clock can say a checkpoint is stale (as for validity periods).
+    std::optional<uint64_t> now_unix;
+    if (device.identity().trusted_clock && now.micros >= 0) now_unix = static_cast<uint64_t>(now.seconds());
+    Status logged = CheckLogged(**policy, bytes, proof, now_unix);
+    if (!logged.ok()) {
+      j.report.status = logged;
+      j.log_refused = true;
+      return j;
+    }
+    j.report.logged = true;
+  }
   Candidate c{&v.voucher, v.id, v.envelope.anchor, v.envelope.signer};
   auto decision = Evaluate(device.identity(), device.current(), c, now);
   if (!decision.ok()) {
@@ -62,7 +87,8 @@ Judged Decide(const DeviceState& device, const std::string& source, const format
 
 }  // namespace
 
-Judge::Judge(const DeviceState& snapshot, JudgeLimits limits) : snapshot_(snapshot), limits_(limits) {}
+Judge::Judge(const DeviceState& snapshot, JudgeLimits limits)
+    : snapshot_(snapshot), policy_(LogPolicyOf(snapshot)), limits_(limits) {}
 
 void Judge::Report(CandidateReport r) {
   if (refusals_++ < limits_.max_reported) {
@@ -72,13 +98,18 @@ void Judge::Report(CandidateReport r) {
   }
 }
 
-void Judge::Consider(std::string source, Bytes bytes) {
+void Judge::Consider(std::string source, Bytes bytes, std::optional<Bytes> proof) {
   auto envelope = formats::Identify(std::move(bytes));
-  // The same voucher twice (a hard link, a bundle and a directory) is judged once.
+  // The same voucher twice (a hard link, a bundle and a directory) is judged once; but one
+  // refused for its log proof (none, or a bad one) is judged again when it comes with
+  // another proof: a stick may hold a plain copy and a bundle with the proof. Each such
+  // judgement counts against the judging budget like any other.
   if (envelope.ok()) {
     if (seen_ids_.count(envelope->id)) {
-      ++duplicates_;
-      return;
+      if (!proof || !log_refused_ids_.erase(envelope->id)) {
+        ++duplicates_;
+        return;
+      }
     }
     if (seen_ids_.size() < limits_.max_judged) seen_ids_.insert(envelope->id);
   }
@@ -97,7 +128,7 @@ void Judge::Consider(std::string source, Bytes bytes) {
                     : Result<formats::VerifiedVoucher>(envelope.status());
   Judged j;
   if (verified.ok()) {
-    j = Decide(snapshot_, source, *verified, now);
+    j = Decide(snapshot_, policy_, source, *verified, envelope->bytes, proof, now);
   } else {
     j.report.source = source;
     if (envelope.ok()) j.report.id = envelope->id;
@@ -105,10 +136,11 @@ void Judge::Consider(std::string source, Bytes bytes) {
   }
   judging_ += std::chrono::steady_clock::now() - started;
   if (!j.enrolled && !j.report.current) {
+    if (j.log_refused && seen_ids_.count(j.report.id)) log_refused_ids_.insert(j.report.id);
     Report(std::move(j.report));
     return;
   }
-  kept_.push_back(Kept{std::move(source), std::move(*envelope), std::move(*verified), std::move(j.report)});
+  kept_.push_back(Kept{std::move(source), std::move(*envelope), std::move(proof), std::move(*verified), std::move(j.report)});
   if (kept_.size() > limits_.max_kept) {
     // Only the newest can win; the oldest kept one is dropped, and said so.
     auto oldest = std::min_element(kept_.begin(), kept_.end(), [](const Kept& a, const Kept& b) {
@@ -158,6 +190,9 @@ Result<EnrollReport> Judge::Finish(DeviceState& fresh, bool dry_run) {
                            " s); " + std::to_string(over_budget_) + " were not judged");
   }
   Instant now = Instant::Now();
+  // The policy as it is now: `vouch-device log-policy` may have tightened it meanwhile.
+  Result<std::optional<LogPolicy>> policy = LogPolicyOf(fresh);
+  if (!policy.ok()) return policy.status();
   std::optional<Enrolled> best;
   size_t best_index = 0;
   bool saw_current = false;
@@ -183,7 +218,7 @@ Result<EnrollReport> Judge::Finish(DeviceState& fresh, bool dry_run) {
       report.candidates.push_back(std::move(k.report));
       continue;
     }
-    Judged j = Decide(fresh, k.source, k.verified, now);
+    Judged j = Decide(fresh, policy, k.source, k.verified, k.envelope.bytes, k.proof, now);
     if (j.report.current) saw_current = true;
     if (j.enrolled && (!best || j.enrolled->created_on > best->created_on)) {
       best = std::move(j.enrolled);
@@ -218,7 +253,7 @@ Result<EnrollReport> Judge::Finish(DeviceState& fresh, bool dry_run) {
 
 Result<EnrollReport> Enroll(DeviceState& device, const std::vector<Found>& found, bool dry_run) {
   Judge judge(device);
-  for (const Found& f : found) judge.Consider(f.source, f.envelope);
+  for (const Found& f : found) judge.Consider(f.source, f.envelope, f.proof);
   return judge.Finish(device, dry_run);
 }
 

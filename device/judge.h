@@ -14,11 +14,13 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "formats/candidate_report.h"
+#include "device/log_policy.h"
 #include "formats/envelope.h"
 #include "libvoucher/bytes.h"
 #include "libvoucher/device_state.h"
@@ -26,10 +28,12 @@
 
 namespace vouch::device {
 
-// One envelope, and where it was found ("stick/vouchers/B5/SR/.../MDDK....vjj").
+// One envelope, where it was found ("stick/vouchers/B5/SR/.../MDDK....vjj"), and the log
+// proof found beside it, if any.
 struct Found {
   std::string source;
   Bytes envelope;
+  std::optional<Bytes> proof = std::nullopt;
 };
 
 using formats::CandidateReport;
@@ -55,10 +59,15 @@ struct JudgeLimits {
 
 class Judge {
  public:
+  // A snapshot whose log policy does not parse refuses every candidate with that status
+  // (a device must not judge as one without a policy); Fetch checks it first.
   explicit Judge(const DeviceState& snapshot, JudgeLimits limits = {});
 
-  // Verifies and judges one envelope; keeps it if it could be applied.
-  void Consider(std::string source, Bytes envelope);
+  // Verifies and judges one envelope and the log proof found with it; keeps it if it could
+  // be applied. With a log policy, a voucher without a valid proof is refused (kNotLogged,
+  // or the proof's code) before its y is decrypted; the one the device already runs is not
+  // asked for one again.
+  void Consider(std::string source, Bytes envelope, std::optional<Bytes> proof = std::nullopt);
   // A source the reader refused whole (a hostile bundle), or `count` more refusals of `code`.
   void Refuse(std::string source, Status why);
   void Tally(Code code, uint64_t count);
@@ -66,9 +75,10 @@ class Judge {
   // The reader failed: nothing it sent may be applied. Kept candidates become refusals.
   void Abandon(const Status& why);
 
-  // Judges the kept candidates again against `fresh` (the state re-read under its lock) and
-  // applies the newest acceptable one unless `dry_run`. Only a failure to write the state is
-  // an error; every refusal is in the report.
+  // Judges the kept candidates again against `fresh` (the state re-read under its lock, its
+  // log policy included) and applies the newest acceptable one unless `dry_run`. Only a
+  // failure to read the fresh policy or to write the state is an error; every refusal is in
+  // the report.
   Result<EnrollReport> Finish(DeviceState& fresh, bool dry_run);
 
   size_t judged() const { return judged_; }
@@ -77,16 +87,19 @@ class Judge {
   struct Kept {
     std::string source;
     formats::Envelope envelope;
+    std::optional<Bytes> proof;
     formats::VerifiedVoucher verified;
     CandidateReport report;
   };
   void Report(CandidateReport r);
 
   const DeviceState& snapshot_;
+  Result<std::optional<LogPolicy>> policy_;  // the snapshot's
   JudgeLimits limits_;
   std::vector<Kept> kept_;
   EnrollReport report_;
   std::set<std::string> seen_ids_;
+  std::set<std::string> log_refused_ids_;  // seen, refused for their log proof only
   std::chrono::steady_clock::duration judging_{};  // time spent judging, not waiting for the reader
   size_t judged_ = 0, duplicates_ = 0, over_budget_ = 0, refusals_ = 0, not_found_ = 0;
 };

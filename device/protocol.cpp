@@ -75,14 +75,22 @@ std::string CutUtf8(std::string_view s, size_t max) {
   return std::string(s.substr(0, n));
 }
 
-Result<Bytes> EncodeVoucher(std::string_view source, ByteView envelope) {
+Result<Bytes> EncodeVoucher(std::string_view source, ByteView envelope, const std::optional<Bytes>& proof) {
   if (envelope.size() > kMaxEnvelopeBytes) return Error(Code::kInternal, "reader: envelope over the protocol cap");
+  if (proof && proof->size() > kMaxProofBytes) return Error(Code::kInternal, "reader: proof over the protocol cap");
   std::string src = CutUtf8(source, kMaxSourceBytes);
   Bytes body;
   PutU16(body, src.size());
   PutText(body, src);
+  if (!proof) {
+    body.insert(body.end(), envelope.begin(), envelope.end());
+    return Frame(RecordType::kVoucher, body);
+  }
+  // The envelope's length goes first: the proof is the rest.
+  PutU32(body, envelope.size());
   body.insert(body.end(), envelope.begin(), envelope.end());
-  return Frame(RecordType::kVoucher, body);
+  body.insert(body.end(), proof->begin(), proof->end());
+  return Frame(RecordType::kLogged, body);
 }
 
 Bytes EncodeRefused(std::string_view source, const Status& refusal) {
@@ -145,6 +153,7 @@ Result<std::optional<Record>> Decoder::Next() {
   size_t cap = 0;
   switch (type) {
     case RecordType::kVoucher: cap = 2 + kMaxSourceBytes + kMaxEnvelopeBytes; break;
+    case RecordType::kLogged: cap = 2 + kMaxSourceBytes + 4 + kMaxEnvelopeBytes + kMaxProofBytes; break;
     case RecordType::kRefused: cap = 2 + kMaxSourceBytes + 1 + 255 + kMaxMessageBytes; break;
     case RecordType::kNote: cap = kMaxMessageBytes; break;
     case RecordType::kTally: cap = 1 + 255 + 4; break;
@@ -169,6 +178,18 @@ Result<std::optional<Record>> Decoder::Next() {
         rec.envelope.assign(env.begin(), env.end());
       }
       break;
+    case RecordType::kLogged: {
+      uint32_t envelope_size = 0;
+      if (!r.U16(n) || n > kMaxSourceBytes || !r.Text(n, rec.source)) return Fail("short logged voucher record");
+      if (!r.U32(envelope_size) || envelope_size == 0 || envelope_size > kMaxEnvelopeBytes || r.left() < envelope_size) {
+        return Fail("logged voucher record with a bad envelope length");
+      }
+      ByteView rest = r.Rest();
+      if (rest.size() - envelope_size > kMaxProofBytes) return Fail("proof over its cap");
+      rec.envelope.assign(rest.begin(), rest.begin() + envelope_size);
+      rec.proof = Bytes(rest.begin() + envelope_size, rest.end());
+      break;
+    }
     case RecordType::kRefused: {
       std::string message;
       if (!r.U16(n) || n > kMaxSourceBytes || !r.Text(n, rec.source)) return Fail("short refusal record");

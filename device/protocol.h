@@ -20,11 +20,14 @@ namespace vouch::device {
 
 inline constexpr size_t kMaxSourceBytes = 4096;     // "stick/vouchers/B5/.../ID.vjj" or "x.vbundle:path"
 inline constexpr size_t kMaxEnvelopeBytes = 65536;  // formats::kMaxVoucherSize
+inline constexpr size_t kMaxProofBytes = 65536;     // formats::tlog::kMaxProofSize
 inline constexpr size_t kMaxMessageBytes = 1024;    // a refusal's sentence or a note
-inline constexpr size_t kMaxRecordBytes = 4 + 2 + kMaxSourceBytes + kMaxEnvelopeBytes;
+// The largest record, header included: a logged voucher (type 'L').
+inline constexpr size_t kMaxRecordBytes = 5 + 2 + kMaxSourceBytes + 4 + kMaxEnvelopeBytes + kMaxProofBytes;
 
 enum class RecordType : uint8_t {
   kVoucher = 'V',   // a candidate envelope for this device, and where it was found
+  kLogged = 'L',    // the same, with the log proof found beside it
   kRefused = 'R',   // a source refused whole (a hostile bundle, an oversize file)
   kNote = 'N',      // a limit reached, a source skipped
   kTally = 'T',     // refusals past the kept ones, counted by code
@@ -33,16 +36,18 @@ enum class RecordType : uint8_t {
 
 struct Record {
   RecordType type = RecordType::kEnd;
-  std::string source;   // kVoucher, kRefused
-  Bytes envelope;       // kVoucher
+  std::string source;   // kVoucher, kLogged, kRefused
+  Bytes envelope;       // kVoucher, kLogged
+  std::optional<Bytes> proof;  // kLogged (possibly empty: an empty proof file is a proof that will not parse)
   Status status;        // kRefused (the refusal), kTally (its code)
   std::string text;     // kNote
   uint32_t count = 0;   // kTally
 };
 
 // Encoding, for the reader. Over-long sources and messages are cut (at a UTF-8 boundary);
-// an envelope over kMaxEnvelopeBytes is the reader's bug and is kInternal.
-Result<Bytes> EncodeVoucher(std::string_view source, ByteView envelope);
+// an envelope over kMaxEnvelopeBytes or a proof over kMaxProofBytes is the reader's bug and
+// is kInternal. With a proof the record is kLogged, without one kVoucher.
+Result<Bytes> EncodeVoucher(std::string_view source, ByteView envelope, const std::optional<Bytes>& proof = std::nullopt);
 Bytes EncodeRefused(std::string_view source, const Status& refusal);
 Bytes EncodeNote(std::string_view text);
 Bytes EncodeTally(Code code, uint32_t count);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "formats/layout.h"
+#include "formats/tlog/proof.h"
 #include "formats/voucher_json.h"
 #include "formats/zip/archive.h"
 #include "libvoucher/udf.h"
@@ -53,6 +54,8 @@ Result<WrittenBundle> WriteOne(const fs::path& dir, std::vector<PackedVoucher> v
   for (const auto& v : vs) {
     VOUCH_ASSIGN_OR_RETURN(LayoutEntry e, ParseLayoutPath(v.path));
     m.entries.push_back({v.path, v.bytes.size(), e.voucher_id});
+    // Right after its voucher, as the manifest's order (by path) puts it.
+    if (v.proof) m.entries.push_back({ProofPath(e), v.proof->size(), e.voucher_id, true});
   }
   Bytes manifest = EncodeManifest(m);
   std::string id = BundleId(manifest);
@@ -63,7 +66,10 @@ Result<WrittenBundle> WriteOne(const fs::path& dir, std::vector<PackedVoucher> v
   if (fs::exists(path)) return WrittenBundle{path, id, vs.size()};  // content-addressed: already there
   VOUCH_ASSIGN_OR_RETURN(zip::Writer w, zip::Writer::Create(path));
   VOUCH_RETURN_IF_ERROR(w.Add(std::string(kManifestName), std::move(manifest)));
-  for (auto& v : vs) VOUCH_RETURN_IF_ERROR(w.Add(v.path, std::move(v.bytes)));
+  for (auto& v : vs) {
+    VOUCH_RETURN_IF_ERROR(w.Add(v.path, std::move(v.bytes)));
+    if (v.proof) VOUCH_RETURN_IF_ERROR(w.Add(v.path + std::string(kProofSuffix), std::move(*v.proof)));
+  }
   VOUCH_RETURN_IF_ERROR(w.Commit());
   return WrittenBundle{path, id, vs.size()};
 }
@@ -79,6 +85,10 @@ Result<std::vector<WrittenBundle>> WriteBundles(const fs::path& out_dir, std::ve
     auto e = ParseLayoutPath(v.path);
     if (!e.ok()) return Error(Code::kUnsafePath, e.status().message());
     VOUCH_RETURN_IF_ERROR(CheckFiled(*e, v.bytes, v.path).status());
+    if (v.proof && v.proof->size() > tlog::kMaxProofSize) {
+      return Error(Code::kTooLarge, v.path + ": proof of " + std::to_string(v.proof->size()) + " bytes is over the cap of " +
+                                        std::to_string(tlog::kMaxProofSize));
+    }
   }
   std::vector<WrittenBundle> out;
   if (vouchers.size() <= shard_threshold) {
@@ -142,9 +152,10 @@ Result<Bundle> Bundle::OpenFd(int fd, const fs::path& path, const BundleLimits& 
   if (r.count() == 0 || r.entry(0).name != kManifestName) {
     return Error(Code::kManifestMissing, what + ": first entry is not " + std::string(kManifestName));
   }
-  if (r.count() - 1 > limits.max_entries) {
+  // Vouchers and their proofs: at most two entries per voucher (the manifest counts vouchers).
+  if (r.count() - 1 > 2 * uint64_t{limits.max_entries}) {
     return Error(Code::kTooManyEntries, what + ": " + std::to_string(r.count() - 1) + " entries, over the cap of " +
-                                            std::to_string(limits.max_entries));
+                                            std::to_string(limits.max_entries) + " vouchers and their proofs");
   }
   std::set<std::string> names;
   for (uint64_t i = 0; i < r.count(); ++i) {
@@ -155,16 +166,19 @@ Result<Bundle> Bundle::OpenFd(int fd, const fs::path& path, const BundleLimits& 
     if (e.directory) return Error(Code::kDirectoryEntry, what + ": entry " + n + " is a directory");
     if (UnsafeName(e.name)) return Error(Code::kUnsafePath, what + ": entry name " + n + " is unsafe");
     if (!names.insert(e.name).second) return Error(Code::kDuplicateEntry, what + ": entry " + n + " appears twice");
-    if (i > 0 && !ParseLayoutPath(e.name).ok()) return Error(Code::kUnsafePath, what + ": entry " + n + " is not a layout path");
+    bool proof = i > 0 && IsProofPath(e.name);
+    if (i > 0 && !(proof ? ParseProofPath(e.name) : ParseLayoutPath(e.name)).ok()) {
+      return Error(Code::kUnsafePath, what + ": entry " + n + " is not a layout path or a proof path");
+    }
     if (e.method != 0 && e.method != 8) return Error(Code::kUnsupported, what + ": entry " + n + " uses compression method " + std::to_string(e.method));
-    if (i > 0 && e.size > limits.max_voucher) {
+    if (i > 0 && e.size > (proof ? limits.max_proof : limits.max_voucher)) {
       return Error(Code::kTooLarge, what + ": entry " + n + " declares " + std::to_string(e.size) + " bytes, over the cap");
     }
   }
-  uint64_t manifest_cap = 512 * (limits.max_entries + 1);
+  uint64_t manifest_cap = ManifestCap(limits.max_entries);
   if (r.entry(0).size > manifest_cap) return Error(Code::kTooLarge, what + ": manifest is over its cap");
   VOUCH_ASSIGN_OR_RETURN(Bytes manifest_bytes, r.Read(0, r.entry(0).size));
-  auto manifest = DecodeManifest(manifest_bytes, limits.max_entries, limits.max_voucher);
+  auto manifest = DecodeManifest(manifest_bytes, limits.max_entries, limits.max_voucher, limits.max_proof);
   if (!manifest.ok()) return manifest.status().Context(what);
   b.manifest_ = std::move(*manifest);
   if (b.manifest_.entries.size() != r.count() - 1) {
@@ -206,7 +220,14 @@ Result<PackedVoucher> Bundle::ReadEntry(size_t i) const {
   // The manifest's id for the entry was checked against its path when the bundle opened.
   VOUCH_ASSIGN_OR_RETURN(LayoutEntry filed, ParseLayoutPath(m.path));
   VOUCH_ASSIGN_OR_RETURN(Envelope e, CheckFiled(filed, std::move(bytes), path_.string() + ": " + m.path));
-  return PackedVoucher{m.path, std::move(e.bytes)};
+  PackedVoucher out{m.path, std::move(e.bytes)};
+  // The manifest put a voucher's proof right after it, or nowhere. Its bytes are bound to
+  // nothing but the check the judge makes (the leaf is the voucher), so none is made here.
+  if (i + 1 < manifest_.entries.size() && manifest_.entries[i + 1].proof) {
+    VOUCH_ASSIGN_OR_RETURN(Bytes proof, reader_->Read(i + 2, manifest_.entries[i + 1].size));
+    out.proof = std::move(proof);
+  }
+  return out;
 }
 
 Result<std::vector<PackedVoucher>> Bundle::ReadDevice(std::string_view device_udf) const {
@@ -216,6 +237,7 @@ Result<std::vector<PackedVoucher>> Bundle::ReadDevice(std::string_view device_ud
   auto it = std::lower_bound(es.begin(), es.end(), dir, [](const ManifestEntry& e, const std::string& d) { return e.path < d; });
   std::vector<PackedVoucher> out;
   for (; it != es.end() && it->path.compare(0, dir.size(), dir) == 0; ++it) {
+    if (it->proof) continue;  // read with its voucher
     VOUCH_ASSIGN_OR_RETURN(PackedVoucher v, ReadEntry(static_cast<size_t>(it - es.begin())));
     out.push_back(std::move(v));
   }
@@ -225,6 +247,7 @@ Result<std::vector<PackedVoucher>> Bundle::ReadDevice(std::string_view device_ud
 Result<std::vector<PackedVoucher>> Bundle::ReadAll() const {
   std::vector<PackedVoucher> out;
   for (size_t i = 0; i < manifest_.entries.size(); ++i) {
+    if (manifest_.entries[i].proof) continue;  // read with its voucher
     VOUCH_ASSIGN_OR_RETURN(PackedVoucher v, ReadEntry(i));
     out.push_back(std::move(v));
   }

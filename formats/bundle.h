@@ -10,10 +10,10 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
-
-#include <memory>
 
 #include "formats/manifest.h"
 #include "libvoucher/status.h"
@@ -27,15 +27,19 @@ inline constexpr size_t kShardThreshold = 4096;
 inline constexpr std::string_view kShardDirectory = "vouch.vshards";
 
 struct BundleLimits {
-  size_t max_entries = 16384;           // vouchers in one bundle
+  size_t max_entries = 16384;           // vouchers in one bundle (each may have its proof)
   uint64_t max_voucher = 64 * 1024;     // bytes of one voucher
+  uint64_t max_proof = 64 * 1024;       // bytes of one proof (tlog::kMaxProofSize)
   uint64_t max_file = 1ull << 30;       // bytes of one bundle file
 };
 
-// A voucher to pack: its layout path and envelope bytes.
+// A voucher to pack or found: its layout path, envelope bytes and, when it has one, its
+// transparency log proof (the bytes of `<path>.tlog-proof`, not checked here: the judge
+// checks a proof against its policy; formats/layout.md, "Proofs beside vouchers").
 struct PackedVoucher {
   std::string path;
   Bytes bytes;
+  std::optional<Bytes> proof = std::nullopt;
 };
 
 // The shard directories under kShardDirectory that can hold a device's vouchers: its
@@ -52,7 +56,8 @@ struct WrittenBundle {
 // shards when there are more than `shard_threshold` (cut deeper where one c1c2 shard would
 // hold more than `deep_shard_threshold`). Deterministic: created-on is the newest
 // voucher's created-on, and the ZIP carries no times of its own. Paths must be layout paths
-// whose ids match the bytes (kUnsafePath, kIdMismatch otherwise).
+// whose ids match the bytes (kUnsafePath, kIdMismatch otherwise); a voucher's proof, when
+// it has one, is written right after it at its proof path (kTooLarge over the proof cap).
 Result<std::vector<WrittenBundle>> WriteBundles(const std::filesystem::path& out_dir, std::vector<PackedVoucher> vouchers,
                                                size_t shard_threshold = kShardThreshold,
                                                size_t deep_shard_threshold = kShardThreshold);
@@ -79,13 +84,14 @@ class Bundle {
   Status CheckShard(std::string_view prefix) const;
 
   // Reads the vouchers filed under one device, each once, checked against its size and id
-  // (kIdMismatch refuses the bundle). Reads no other entry.
+  // (kIdMismatch refuses the bundle), each with its proof when the bundle holds one. Reads
+  // no other entry.
   Result<std::vector<PackedVoucher>> ReadDevice(std::string_view device_udf) const;
-  // Reads and checks every voucher.
+  // Reads and checks every voucher, with its proof.
   Result<std::vector<PackedVoucher>> ReadAll() const;
 
  private:
-  Result<PackedVoucher> ReadEntry(size_t manifest_index) const;
+  Result<PackedVoucher> ReadEntry(size_t manifest_index) const;  // a voucher and its proof
   std::filesystem::path path_;
   std::string id_;
   Manifest manifest_;

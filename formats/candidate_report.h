@@ -15,6 +15,7 @@ struct CandidateReport {
   Status status;           // ok, or the refusal
   bool applied = false;    // the device applied it
   bool current = false;    // the voucher the device already runs
+  bool logged = false;     // its log proof satisfied the device's log policy
 };
 
 }  // namespace vouch::formats

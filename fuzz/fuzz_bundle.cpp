@@ -20,8 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto b = vouch::formats::Bundle::Open(path, limits);
   if (b.ok()) {
     for (const auto& e : b->manifest().entries) {
-      auto entry = vouch::formats::ParseLayoutPath(e.path);
-      if (!entry.ok()) std::abort();  // Open promised layout paths
+      auto entry = e.proof ? vouch::formats::ParseProofPath(e.path) : vouch::formats::ParseLayoutPath(e.path);
+      if (!entry.ok()) std::abort();  // Open promised layout paths and proof paths
       (void)b->ReadDevice(entry->device_udf);
     }
     (void)b->ReadAll();

@@ -16,7 +16,7 @@ namespace {
 // Discards what the scanner finds: the target is the scanner not crashing or hanging.
 class Discard : public vouch::device::reader::Sink {
  public:
-  void Voucher(const std::string&, vouch::ByteView) override {}
+  void Voucher(const std::string&, vouch::ByteView, const std::optional<vouch::Bytes>&) override {}
   void Refused(const std::string&, const vouch::Status&) override {}
   void Note(const std::string&) override {}
 };

@@ -95,6 +95,13 @@ Result<DeviceState> DeviceState::Init(const fs::path& dir, const InitOptions& o)
   }
   VOUCH_RETURN_IF_ERROR(WriteLine(dir / "serial", o.serial_number));
   VOUCH_RETURN_IF_ERROR(WriteLine(dir / "clock", o.trusted_clock ? "trusted" : "untrusted"));
+  // Before the anchors: a state that has its (new) anchors has its policy, so a crash here
+  // never leaves a fresh device that verifies vouchers without the log it was told to insist on.
+  if (o.log_policy) {
+    VOUCH_RETURN_IF_ERROR(WriteFileAtomic(dir / "log-policy", AsBytes(*o.log_policy), 0600));
+  } else if (::unlink((dir / "log-policy").c_str()) != 0 && errno != ENOENT) {
+    return Error(Code::kIo, (dir / "log-policy").string() + ": cannot remove: " + std::strerror(errno));
+  }
   VOUCH_RETURN_IF_ERROR(WriteAnchors(dir, o.anchors));
   VOUCH_RETURN_IF_ERROR(SyncDirectory(dir));
   return Open(dir);
@@ -121,6 +128,10 @@ Result<DeviceState> DeviceState::Open(const fs::path& dir) {
     s.identity_.factory_anchors.insert(s.identity_.factory_anchors.end(), certs.begin(), certs.end());
   }
   if (s.identity_.factory_anchors.empty()) return Error(Code::kMalformed, dir.string() + ": trust/ holds no anchors");
+  if (fs::exists(fs::symlink_status(dir / "log-policy", ec))) {
+    VOUCH_ASSIGN_OR_RETURN(Bytes policy, ReadFile(dir / "log-policy", kMaxPolicyText, /*follow_links=*/false));
+    s.log_policy_ = std::string(AsChars(policy));
+  }
   VOUCH_RETURN_IF_ERROR(s.LoadCurrent());
   return s;
 }
@@ -143,6 +154,13 @@ Result<StateLock> StateLock::Acquire(const fs::path& dir, int timeout_ms) {
 
 StateLock::~StateLock() {
   if (fd_ >= 0) ::close(fd_);  // closing drops the flock
+}
+
+Status DeviceState::SetLogPolicy(const std::string& text) {
+  if (text.size() > kMaxPolicyText) return Error(Code::kTooLarge, "log policy over " + std::to_string(kMaxPolicyText) + " bytes");
+  VOUCH_RETURN_IF_ERROR(WriteFileAtomic(dir_ / "log-policy", AsBytes(text), 0600));  // fsyncs DIR too
+  log_policy_ = text;
+  return Status::Ok();
 }
 
 fs::path DeviceState::CurrentDir() const {

@@ -5,6 +5,8 @@
 //     device.pub         X, SPKI PEM
 //     serial             the serial number, one line
 //     clock              "trusted" or "untrusted", one line
+//     log-policy         the transparency log the device insists on, when it does
+//                        (its text; device/log_policy.h gives it a meaning)
 //     trust/NN.pem       factory anchors
 //     current -> gen-N   symlink, swapped by rename(2)
 //     gen-N/             0700: state.json, voucher.<ext>, z.key (0600), z.pub,
@@ -52,6 +54,8 @@ struct InitOptions {
   std::vector<Certificate> anchors;
   bool trusted_clock = false;
   ResetMode reset = ResetMode::kRefuse;  // what to do when DIR already holds a device
+  // The text of DIR/log-policy, or none: a reset writes the one it is given, or removes it.
+  std::optional<std::string> log_policy = std::nullopt;
 };
 
 class DeviceState {
@@ -65,6 +69,13 @@ class DeviceState {
   const std::optional<Applied>& current() const { return current_; }
   int generation() const { return generation_; }  // 0 before the first enrollment
   std::filesystem::path CurrentDir() const;       // empty before the first enrollment
+  // The text of DIR/log-policy (at most kMaxPolicyText bytes), or none.
+  const std::optional<std::string>& log_policy() const { return log_policy_; }
+
+  // Replaces DIR/log-policy atomically (written to a temporary name, fsynced, renamed, DIR
+  // fsynced). The caller holds the StateLock and has checked the authority rule
+  // (device/log_policy.h: tighten only).
+  Status SetLogPolicy(const std::string& text);
 
   // Writes and swaps in a new generation holding `enrolled` and the voucher's envelope.
   Status Apply(const Enrolled& enrolled, ByteView envelope, std::string_view extension);
@@ -74,7 +85,10 @@ class DeviceState {
   std::filesystem::path dir_;
   DeviceIdentity identity_;
   std::optional<Applied> current_;
+  std::optional<std::string> log_policy_;
   int generation_ = 0;
 };
+
+inline constexpr size_t kMaxPolicyText = 64 * 1024;
 
 }  // namespace vouch

@@ -7,6 +7,7 @@
 #include "libvoucher/encoding.h"
 #include "tools/commands.h"
 #include "tools/common.h"
+#include "tools/log_flags.h"
 
 namespace vouch::tools {
 namespace {
@@ -17,8 +18,9 @@ struct InspectFlags {
 };
 
 struct VerifyFlags {
-  std::string file, at;
+  std::string file, at, proof;
   std::vector<std::string> trust;
+  LogFlags log;
   bool no_time = false, json = false;
 };
 
@@ -93,11 +95,38 @@ Status RunInspect(const InspectFlags& f) {
   return Status::Ok();
 }
 
+// With --log-key: the proof (--proof, or FILE.tlog-proof beside it) must show the voucher's
+// exact bytes in that log, cosigned by the witnesses the flags ask for (the device's rule,
+// device/log_policy.h). kNotLogged when there is no proof.
+Status CheckProofFlags(const VerifyFlags& f, const std::optional<device::LogPolicy>& policy, const TimePolicy& time,
+                       ByteView voucher) {
+  if (!policy) {
+    if (!f.proof.empty()) return Error(Code::kUsage, "--proof goes with --log-key");
+    return Status::Ok();
+  }
+  if (policy->max_age_seconds && time.kind == TimePolicy::Kind::kNone) return Error(Code::kUsage, "--max-age and --no-time exclude each other");
+  std::optional<Bytes> proof;
+  const std::string beside = f.file + std::string(formats::tlog::kProofExtension);
+  std::error_code ec;
+  if (!f.proof.empty() || std::filesystem::exists(beside, ec)) {
+    VOUCH_ASSIGN_OR_RETURN(Bytes p, ReadInput(f.proof.empty() ? beside : f.proof, formats::tlog::kMaxProofSize));
+    proof = std::move(p);
+  }
+  std::optional<uint64_t> now;
+  if (auto at = time.Effective(); at && at->seconds() >= 0) now = static_cast<uint64_t>(at->seconds());
+  return device::CheckLogged(*policy, voucher, proof, now);
+}
+
 Status RunVerify(const VerifyFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(TimePolicy time, TimePolicyFromFlags(f.at, f.no_time));
   VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> anchors, LoadAnchors(f.trust));
+  VOUCH_ASSIGN_OR_RETURN(std::optional<device::LogPolicy> policy, f.log.Policy());
   VOUCH_ASSIGN_OR_RETURN(Bytes raw, ReadInput(f.file, formats::kMaxVoucherSize));
   auto v = formats::VerifyVoucher(raw, anchors, time);
+  if (v.ok()) {
+    Status logged = CheckProofFlags(f, policy, time, raw);
+    if (!logged.ok()) v = logged;
+  }
   if (!v.ok()) {
     if (f.json) {
       PrintJson({{"file", f.file}, {"verified", false}, {"code", CodeName(v.status().code())},
@@ -113,6 +142,7 @@ Status RunVerify(const VerifyFlags& f) {
     j["envelope"] = KindName(v->envelope.kind);
     j["signer"] = v->envelope.signer.Subject();
     j["anchor"] = v->envelope.anchor.Subject();
+    j["logged"] = policy ? nlohmann::ordered_json(policy->log.name) : nullptr;
     j["voucher"] = Describe(v->voucher);
     std::cout << JsonText(j) << "\n";
   } else {
@@ -122,6 +152,7 @@ Status RunVerify(const VerifyFlags& f) {
               << "  anchor:  " << v->envelope.anchor.Subject() << "\n"
               << "  serial:  " << v->voucher.serial_number << "\n";
     if (v->voucher.enrollment) std::cout << "  device:  " << v->voucher.enrollment->device_key << "\n";
+    if (policy) std::cout << "  logged:  " << device::DescribeLogPolicy(*policy) << "\n";
   }
   return Status::Ok();
 }
@@ -142,8 +173,13 @@ void AddInspectCommands(CLI::App& app, Action& action) {
   c->add_option("--trust", fv->trust, "Trust anchor certificates (PEM); a key inside the voucher is never trusted")->required();
   c->add_option("--at", fv->at, "Check validity at this instant (RFC 3339) instead of now");
   c->add_flag("--no-time", fv->no_time, "Skip validity periods (a device without a trusted clock)");
+  fv->log.Add(c, /*required=*/false);
+  c->add_option("--proof", fv->proof, "With --log-key: the voucher's log proof (default: FILE.tlog-proof)");
   c->add_flag("--json", fv->json, "Print one JSON document");
-  c->footer("Examples:\n  vouch verify sn1.vjj --trust mfr-ca.pem\n  vouch verify old.vcj --trust masa.pem --at 2022-07-11T00:00:00Z");
+  c->footer("With --log-key, the voucher must also be in that log: its proof (FILE.tlog-proof, or --proof) checked\n"
+            "against the log's key and --witnesses of the --witness keys; no proof is not-logged.\n"
+            "Examples:\n  vouch verify sn1.vjj --trust mfr-ca.pem\n  vouch verify old.vcj --trust masa.pem --at 2022-07-11T00:00:00Z\n"
+            "  vouch verify sn1.vjj --trust mfr-ca.pem --log-key log.vkey --witness w1.vkey --witness w2.vkey --witnesses 2");
   c->callback([&action, fv] { action = [fv] { return RunVerify(*fv); }; });
 }
 

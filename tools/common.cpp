@@ -4,6 +4,7 @@
 
 #include "formats/datetime.h"
 #include "formats/layout.h"
+#include "formats/tlog/note.h"
 #include "libvoucher/authority.h"
 #include "libvoucher/file.h"
 
@@ -70,18 +71,26 @@ Result<std::optional<Instant>> ExpiryFromFlags(const std::string& expires_in, co
 
 Result<Bytes> ReadInput(const std::string& path, size_t cap) { return ReadFile(path, cap); }
 
-Result<formats::tlog::NoteVerifier> ReadVerifierKey(const std::string& text_or_file) {
-  // A vkey has '+' and no '/'; a path that exists is read (one line, trailing newline dropped).
-  std::string text = text_or_file;
+Result<std::string> VkeyFromFlag(const std::string& arg, std::string_view flag) {
+  namespace tlog = formats::tlog;
+  auto as_text = tlog::NoteVerifier::Parse(arg);
+  if (as_text.ok()) return arg;
   std::error_code ec;
-  if (std::filesystem::is_regular_file(text_or_file, ec)) {
-    VOUCH_ASSIGN_OR_RETURN(Bytes b, ReadFile(text_or_file, formats::tlog::kMaxKeyTextSize));
-    text.assign(b.begin(), b.end());
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (!std::filesystem::is_regular_file(arg, ec)) {
+    return as_text.status().Context(std::string(flag) + " '" + arg.substr(0, 100) + "' (not a file either)");
   }
-  auto v = formats::tlog::NoteVerifier::Parse(text);
-  if (!v.ok()) return v.status().Context("verifier key " + text_or_file.substr(0, 80));
-  return v;
+  auto raw = ReadFile(arg, tlog::kMaxKeyTextSize + 1);
+  if (!raw.ok()) return raw.status().Context(std::string(flag));
+  std::string text(AsChars(*raw));
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  auto parsed = tlog::NoteVerifier::Parse(text);
+  if (!parsed.ok()) return parsed.status().Context(std::string(flag) + " " + arg);
+  return text;
+}
+
+Result<formats::tlog::NoteVerifier> ReadVerifierKey(const std::string& text_or_file) {
+  VOUCH_ASSIGN_OR_RETURN(std::string text, VkeyFromFlag(text_or_file, "verifier key"));
+  return formats::tlog::NoteVerifier::Parse(text);
 }
 
 }  // namespace vouch::tools

@@ -33,4 +33,8 @@ Result<formats::tlog::NoteVerifier> ReadVerifierKey(const std::string& text_or_f
 // Reads any file a command is given, capped: vouchers and requests are small.
 Result<Bytes> ReadInput(const std::string& path, size_t cap);
 
+// --log-key / --witness: a vkey text ("name+hex+base64"), or a file holding one (one line,
+// its newline optional). `flag` names the flag in errors.
+Result<std::string> VkeyFromFlag(const std::string& arg, std::string_view flag);
+
 }  // namespace vouch::tools

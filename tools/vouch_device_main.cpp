@@ -5,12 +5,14 @@
 
 #include "device/fetch.h"
 #include "device/judge.h"
+#include "device/log_policy.h"
 #include "formats/datetime.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/device_state.h"
 #include "libvoucher/file.h"
 #include "tools/cli.h"
 #include "tools/common.h"
+#include "tools/log_flags.h"
 
 namespace vouch::tools {
 namespace {
@@ -21,7 +23,14 @@ constexpr int kExitAllRefused = 4;
 struct InitFlags {
   std::string state, serial, clock = "untrusted";
   std::vector<std::string> trust;
+  LogFlags log;
   bool force = false, new_key = false, json = false;
+};
+
+struct LogPolicyFlags {
+  std::string state;
+  LogFlags log;
+  bool json = false;
 };
 
 struct ShowFlags {
@@ -37,7 +46,7 @@ struct FetchFlags {
 };
 
 struct AcceptFlags {
-  std::string state, file;
+  std::string state, file, proof;
   bool json = false, dry_run = false;
 };
 
@@ -50,11 +59,38 @@ Status RunInit(const InitFlags& f) {
   o.trusted_clock = f.clock == "trusted";
   o.reset = !f.force ? ResetMode::kRefuse : f.new_key ? ResetMode::kNewKey : ResetMode::kKeepKey;
   VOUCH_ASSIGN_OR_RETURN(o.anchors, LoadAnchors(f.trust));
+  VOUCH_ASSIGN_OR_RETURN(std::optional<device::LogPolicy> policy, f.log.Policy());
+  if (policy) {
+    VOUCH_RETURN_IF_ERROR(device::CheckLogPolicyClock(*policy, o.trusted_clock));
+    o.log_policy = device::FormatLogPolicy(*policy);
+  }
   VOUCH_ASSIGN_OR_RETURN(DeviceState s, DeviceState::Init(f.state, o));
   if (f.json) {
-    PrintJson({{"state", f.state}, {"udf", s.identity().udf}, {"serial-number", f.serial}, {"clock", f.clock}});
+    nlohmann::ordered_json j;
+    j["state"] = f.state;
+    j["udf"] = s.identity().udf;
+    j["serial-number"] = f.serial;
+    j["clock"] = f.clock;
+    j["log-policy"] = policy ? PolicyJson(*policy) : nlohmann::ordered_json(nullptr);
+    std::cout << JsonText(j) << "\n";
   } else {
     std::cout << s.identity().udf << "\n";
+  }
+  return Status::Ok();
+}
+
+Status RunLogPolicy(const LogPolicyFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(std::optional<device::LogPolicy> policy, f.log.Policy());
+  if (!policy) return Error(Code::kUsage, "--log-key is required");
+  VOUCH_ASSIGN_OR_RETURN(bool changed, device::SetDeviceLogPolicy(f.state, *policy));
+  if (f.json) {
+    nlohmann::ordered_json j;
+    j["state"] = f.state;
+    j["changed"] = changed;
+    j["log-policy"] = PolicyJson(*policy);
+    std::cout << JsonText(j) << "\n";
+  } else {
+    std::cout << (changed ? "log policy: " : "log policy unchanged: ") << device::DescribeLogPolicy(*policy) << "\n";
   }
   return Status::Ok();
 }
@@ -70,6 +106,10 @@ Status RunShow(const ShowFlags& f) {
   nlohmann::ordered_json anchors = nlohmann::ordered_json::array();
   for (const auto& a : id.factory_anchors) anchors.push_back(a.Subject());
   j["trust"] = anchors;
+  VOUCH_ASSIGN_OR_RETURN(std::optional<device::LogPolicy> policy, device::LogPolicyOf(s));
+  if (!policy) j["log-policy"] = nullptr;
+  else if (f.json) j["log-policy"] = PolicyJson(*policy);
+  else j["log-policy"] = device::DescribeLogPolicy(*policy);
   j["enrolled"] = s.current().has_value();
   if (s.current()) {
     const Applied& a = *s.current();
@@ -106,6 +146,7 @@ void PrintReport(const device::EnrollReport& r, bool json, bool dry_run) {
       x["id"] = c.id;
       x["created-on"] = c.created_on;
       x["result"] = c.applied ? "applied" : c.current ? "current" : "refused";
+      x["logged"] = c.logged;
       if (!c.status.ok()) {
         x["code"] = CodeName(c.status.code());
         x["message"] = c.status.message();
@@ -152,7 +193,7 @@ Status RunFetch(const FetchFlags& f) {
 }
 
 Status RunAccept(const AcceptFlags& f) {
-  VOUCH_ASSIGN_OR_RETURN(device::EnrollReport r, device::AcceptFile(f.state, f.file, f.dry_run));
+  VOUCH_ASSIGN_OR_RETURN(device::EnrollReport r, device::AcceptFile(f.state, f.file, f.dry_run, f.proof));
   PrintReport(r, f.json, f.dry_run);
   g_outcome_exit = OutcomeExit(r.outcome);
   return Status::Ok();
@@ -177,12 +218,29 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trusted", "untrusted"}))->capture_default_str();
   c->add_flag("--force", fi->force, "Factory reset: forget the owner and every applied voucher (keeps the key)");
   c->add_flag("--new-key", fi->new_key, "With --force: also draw a new device key");
+  fi->log.Add(c, /*required=*/false);
   c->add_flag("--json", fi->json, "Print one JSON document");
-  c->footer("Example:\n  vouch-device init --state /var/lib/vouch --serial SN1 --trust manufacturer-ca.pem --clock trusted");
+  c->footer("With --log-key the device insists on a transparency log: every voucher it applies must come with a\n"
+            "proof (FILE.tlog-proof beside it) that it is in that log, under a checkpoint cosigned by --witnesses\n"
+            "of the --witness keys. Only a factory reset (--force) loosens or removes that policy.\n"
+            "Example:\n  vouch-device init --state /var/lib/vouch --serial SN1 --trust manufacturer-ca.pem --clock trusted \\\n"
+            "      --log-key log.vkey --witness w1.vkey --witness w2.vkey --witnesses 2 --max-age 7d");
   c->callback([&action, fi] { action = [fi] { return RunInit(*fi); }; });
 
+  auto fl = std::make_shared<LogPolicyFlags>();
+  c = app.add_subcommand("log-policy", "Make the device insist on a transparency log, or tighten the log policy it has");
+  c->add_option("--state", fl->state, "State directory")->required();
+  fl->log.Add(c, /*required=*/true);
+  c->add_flag("--json", fl->json, "Print one JSON document");
+  c->footer("Sets a policy on a device that has none, or replaces one only with a stricter one: the same log key,\n"
+            "a quorum that still needs as many of the old witnesses, a max age no longer. Loosening or removing\n"
+            "it takes a factory reset (init --force). Nothing on a medium and no voucher can change it.\n"
+            "Example:\n  vouch-device log-policy --state /var/lib/vouch --log-key log.vkey --witness w1.vkey --witness w2.vkey");
+  c->callback([&action, fl] { action = [fl] { return RunLogPolicy(*fl); }; });
+
   auto fs = std::make_shared<ShowFlags>();
-  c = app.add_subcommand("show", "Show the device: its UDF, serial, anchors and what it is enrolled with");
+  c = app.add_subcommand("show", "Show the device: its UDF, serial, anchors, log policy and what it is enrolled with");
+  c->alias("status");
   c->add_option("--state", fs->state, "State directory")->required();
   c->add_flag("--json", fs->json, "Print one JSON document");
   c->callback([&action, fs] { action = [fs] { return RunShow(*fs); }; });
@@ -191,6 +249,7 @@ int main(int argc, char** argv) {
   c = app.add_subcommand("accept", "Verify one voucher file and, if acceptable, enroll with it (z = x + y)");
   c->add_option("--state", fa->state, "State directory")->required();
   c->add_option("FILE", fa->file, "Voucher file (.vjj or .vcj)")->required();
+  c->add_option("--proof", fa->proof, "Its log proof (default: FILE.tlog-proof, when it exists)");
   c->add_flag("--json", fa->json, "Print one JSON document");
   c->add_flag("--dry-run", fa->dry_run, "Judge the voucher but change nothing");
   c->footer("Exit status: 0 enrolled or already current, 3 no voucher, 4 refused, 2 usage, 1 error.\n"

@@ -71,7 +71,20 @@ Result<std::vector<formats::PackedVoucher>> ReadDeviceDirectory(const Repository
     const auto* p = static_cast<const uint8_t*>(git_blob_rawcontent(b));
     Bytes bytes(p, p + git_blob_rawsize(b));
     VOUCH_ASSIGN_OR_RETURN(formats::Envelope filed, formats::CheckFiled(*layout, std::move(bytes), what + ": " + path));
-    out.push_back({path, std::move(filed.bytes)});
+    formats::PackedVoucher v{path, std::move(filed.bytes)};
+    // Its proof, by name; checked from its header like a voucher blob. Not a blob: no proof.
+    const std::string proof_name = std::string(git_tree_entry_name(f)) + std::string(formats::kProofSuffix);
+    const git_tree_entry* pe = git_tree_entry_byname(t, proof_name.c_str());
+    if (pe && git_tree_entry_filemode(pe) == GIT_FILEMODE_BLOB) {
+      const std::string proof_path = path + std::string(formats::kProofSuffix);
+      VOUCH_RETURN_IF_ERROR(CheckHeader(o, *git_tree_entry_id(pe), GIT_OBJECT_BLOB, limits.max_proof, what, proof_path));
+      git_blob* pb = nullptr;
+      if (git_blob_lookup(&pb, r, git_tree_entry_id(pe)) != 0) return Fail(Code::kMalformed, what + ": " + proof_path);
+      BlobPtr proof_blob(pb);
+      const auto* q = static_cast<const uint8_t*>(git_blob_rawcontent(pb));
+      v.proof = Bytes(q, q + git_blob_rawsize(pb));
+    }
+    out.push_back(std::move(v));
   }
   return out;
 }

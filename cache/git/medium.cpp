@@ -202,7 +202,7 @@ Result<std::vector<formats::PackedVoucher>> ReadDevice(int repo_fd, const std::s
   // is resolved again.
   std::string objects = "/proc/self/fd/" + std::to_string(repo_fd) + "/objects";
   VOUCH_ASSIGN_OR_RETURN(Repository repo, Repository::OverObjects(objects, what));
-  DirectoryLimits directory{limits.max_commit, limits.max_tree, limits.max_voucher, limits.max_vouchers};
+  DirectoryLimits directory{limits.max_commit, limits.max_tree, limits.max_voucher, limits.max_vouchers, limits.max_proof};
   return ReadDeviceDirectory(repo, *tip, device_udf, directory, what);
 }
 

@@ -24,6 +24,7 @@ namespace vouch::cache::git {
 
 struct MediumLimits {
   uint64_t max_voucher = 64 * 1024;      // a voucher blob
+  uint64_t max_proof = 64 * 1024;        // a proof blob beside a voucher (tlog::kMaxProofSize)
   size_t max_vouchers = 4096;            // blobs read from the device's directory
   size_t max_files = 100000;             // entries under objects/ and refs/
   uint64_t max_loose_object = 1 << 20;   // one loose object file (compressed)
@@ -41,8 +42,9 @@ struct MediumLimits {
 void ConfigureForMedia();
 
 // Reads the vouchers filed under `device_udf` on the branch of the cache whose directory is
-// open as `repo_fd` (the caller's). `what` names it in messages. Refusals: kUnsupported (a
-// link, FIFO or redirect), kTooLarge (a cap), kMalformed (not a cache), kIdMismatch.
+// open as `repo_fd` (the caller's), each with its log proof when the tree holds one beside
+// it. `what` names it in messages. Refusals: kUnsupported (a link, FIFO or redirect),
+// kTooLarge (a cap), kMalformed (not a cache), kIdMismatch.
 Result<std::vector<formats::PackedVoucher>> ReadDevice(int repo_fd, const std::string& what, std::string_view device_udf,
                                                        const MediumLimits& limits = {});
 

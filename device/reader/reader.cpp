@@ -20,8 +20,8 @@ class ProtocolSink : public Sink {
  public:
   ProtocolSink(int fd, size_t max_refusals) : fd_(fd), max_refusals_(max_refusals) {}
 
-  void Voucher(const std::string& source, ByteView envelope) override {
-    auto rec = EncodeVoucher(source, envelope);
+  void Voucher(const std::string& source, ByteView envelope, const std::optional<Bytes>& proof) override {
+    auto rec = EncodeVoucher(source, envelope, proof);
     if (rec.ok()) Write(*rec);
   }
   void Refused(const std::string& source, const Status& why) override {

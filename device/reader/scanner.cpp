@@ -94,13 +94,13 @@ class Scanner {
     NoteOnce("stopped reading after " + std::to_string(limits_.max_bytes >> 20) + " MiB of vouchers");
     return false;
   }
-  void Add(const std::string& source, ByteView bytes) {
+  void Add(const std::string& source, ByteView bytes, const std::optional<Bytes>& proof) {
     if (sent_ >= limits_.max_vouchers) {
       NoteOnce("more than " + std::to_string(limits_.max_vouchers) + " vouchers for this device; the rest were not read");
       return;
     }
     ++sent_;
-    sink_.Voucher(source, bytes);
+    sink_.Voucher(source, bytes, proof);
   }
 
   // A directory below `dir_fd`, by a relative path, with no link and no other filesystem on
@@ -189,38 +189,62 @@ class Scanner {
     int fd = OpenBeneath(root_fd, device_dir_);
     if (fd < 0) return;
     Fd owned(fd);
-    for (const auto& [name, st] : List(fd)) {
+    auto listing = List(fd);
+    for (const auto& [name, st] : listing) {
       if (!S_ISREG(st.st_mode) || !TimeLeft()) continue;
       std::string p = (root / device_dir_ / name).string();
       auto entry = formats::ParseLayoutPath(device_dir_ + "/" + name);
-      if (!entry.ok()) continue;  // not a voucher file name: not ours to judge
+      if (!entry.ok()) continue;  // not a voucher file name (a proof is read with its voucher)
       if (!FirstVisit(st)) continue;
-      if (++files_ > limits_.max_files) {
-        NoteOnce("stopped after opening " + std::to_string(limits_.max_files) + " voucher files");
-        return;
-      }
-      // A file's size is known before it is read: an oversize one costs nothing but a refusal.
-      if (static_cast<uint64_t>(st.st_size) > limits_.bundle.max_voucher) {
-        sink_.Refused(p, Error(Code::kTooLarge, p + ": " + std::to_string(st.st_size) + " bytes is over the cap of " +
-                                                    std::to_string(limits_.bundle.max_voucher)));
+      auto bytes = ReadSmallFile(fd, name, st, p, limits_.bundle.max_voucher);
+      if (!bytes) return;  // a budget ran out
+      if (!bytes->ok()) {
+        if (bytes->status().code() != Code::kNotFound) sink_.Refused(p, bytes->status());
         continue;
       }
-      if (!ChargeBytes(static_cast<uint64_t>(st.st_size))) return;
-      int file = ::openat(fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-      if (file < 0) continue;
-      Fd file_owned(file);
-      auto bytes = ReadOpenFile(file, limits_.bundle.max_voucher, p);
-      if (!bytes.ok()) {
-        sink_.Refused(p, bytes.status());
-        continue;
-      }
-      auto filed = formats::CheckFiled(*entry, std::move(*bytes), p);
+      auto filed = formats::CheckFiled(*entry, std::move(**bytes), p);
       if (!filed.ok()) {
         sink_.Refused(p, filed.status());
         continue;
       }
-      Add(p, filed->bytes);
+      // Its proof, if one lies beside it (a regular file: links are not followed). The
+      // listing is sorted, so it is found by name, not by a second look at the directory.
+      std::optional<Bytes> proof;
+      const std::string proof_name = name + std::string(formats::kProofSuffix);
+      auto it = std::lower_bound(listing.begin(), listing.end(), proof_name,
+                                 [](const auto& e, const std::string& n) { return e.first < n; });
+      if (it != listing.end() && it->first == proof_name && S_ISREG(it->second.st_mode)) {
+        std::string pp = p + std::string(formats::kProofSuffix);
+        auto read = ReadSmallFile(fd, proof_name, it->second, pp, limits_.bundle.max_proof);
+        if (!read) return;
+        // A proof that cannot be read is said, and its voucher goes without it: the judge
+        // then refuses it as not-logged if the device insists on a log.
+        if (read->ok()) proof = std::move(**read);
+        else if (read->status().code() != Code::kNotFound) sink_.Refused(pp, read->status());
+      }
+      Add(p, filed->bytes, proof);
     }
+  }
+
+  // One voucher or proof file in a device's directory, by name below `dir_fd`, counted
+  // against the file and byte budgets; nullopt once a budget has run out (stop reading),
+  // kNotFound when it is gone or not a plain file, kTooLarge over `cap` (known from its
+  // size before it is read, so an oversize file costs nothing but a refusal).
+  std::optional<Result<Bytes>> ReadSmallFile(int dir_fd, const std::string& name, const struct stat& st,
+                                             const std::string& p, uint64_t cap) {
+    if (++files_ > limits_.max_files) {
+      NoteOnce("stopped after opening " + std::to_string(limits_.max_files) + " voucher files");
+      return std::nullopt;
+    }
+    if (static_cast<uint64_t>(st.st_size) > cap) {
+      return Result<Bytes>(Error(Code::kTooLarge, p + ": " + std::to_string(st.st_size) + " bytes is over the cap of " +
+                                                      std::to_string(cap)));
+    }
+    if (!ChargeBytes(static_cast<uint64_t>(st.st_size))) return std::nullopt;
+    int file = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (file < 0) return Result<Bytes>(Error(Code::kNotFound, p + ": cannot open"));
+    Fd file_owned(file);
+    return ReadOpenFile(file, cap, p);
   }
 
   // `vouch.vshards/<c1c2>/*.vbundle` and `vouch.vshards/<c1c2>/<c3c4>/*.vbundle`: only the
@@ -247,6 +271,7 @@ class Scanner {
     Fd owned(fd);
     cache::git::MediumLimits gl;
     gl.max_voucher = limits_.bundle.max_voucher;
+    gl.max_proof = limits_.bundle.max_proof;
     gl.max_vouchers = limits_.max_vouchers - std::min(sent_, limits_.max_vouchers);
     Send(p.string(), cache::git::ReadDevice(fd, p.string(), udf_, gl));
   }
@@ -259,8 +284,8 @@ class Scanner {
       return;
     }
     for (const auto& v : *vs) {
-      if (!ChargeBytes(v.bytes.size())) return;
-      Add(container + ":" + v.path, v.bytes);
+      if (!ChargeBytes(v.bytes.size() + (v.proof ? v.proof->size() : 0))) return;
+      Add(container + ":" + v.path, v.bytes, v.proof);
     }
   }
 

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,20 +26,21 @@ struct Limits {
   size_t max_depth = 8;                  // directory levels below a mount point
   size_t max_dirents = 200000;           // directory entries looked at, all media together
   size_t max_vouchers = 4096;            // candidate vouchers sent for this device
-  size_t max_files = 8192;               // voucher files opened in the device's directories
-  uint64_t max_bytes = 256ull << 20;     // voucher bytes read and hashed, all sources
+  size_t max_files = 8192;               // voucher and proof files opened in the device's directories
+  uint64_t max_bytes = 256ull << 20;     // voucher and proof bytes read, all sources
   size_t max_bundles = 1024;             // bundle files opened
   uint64_t max_manifest_entries = 262144;  // manifest entries checked, all bundles
   size_t max_git_caches = 16;            // git caches opened
   std::chrono::milliseconds deadline{12000};  // then stop, and send what was found
-  formats::BundleLimits bundle;
+  formats::BundleLimits bundle;           // also caps voucher and proof files (max_voucher, max_proof)
 };
 
 // Where the reader's findings go (the protocol writer, or a test).
 class Sink {
  public:
   virtual ~Sink() = default;
-  virtual void Voucher(const std::string& source, ByteView envelope) = 0;
+  // A voucher, and the log proof found beside it, if any (its bytes unchecked but capped).
+  virtual void Voucher(const std::string& source, ByteView envelope, const std::optional<Bytes>& proof) = 0;
   virtual void Refused(const std::string& source, const Status& why) = 0;
   virtual void Note(const std::string& text) = 0;
 };
@@ -53,7 +55,8 @@ struct Medium {
 Medium OpenMedium(const std::string& path);
 
 // Looks under each medium for `vouchers/` trees, `*.vbundle` files, `vouch.vshards` shard
-// sets and `*.git` caches, and sends only the vouchers filed under `device_udf`.
+// sets and `*.git` caches, and sends only the vouchers filed under `device_udf`, each with
+// the log proof beside it when there is one (formats/layout.md, "Proofs beside vouchers").
 void ScanMedia(const std::vector<Medium>& media, const std::string& device_udf, const Limits& limits, Sink& sink);
 
 }  // namespace vouch::device::reader

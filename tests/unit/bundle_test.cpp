@@ -380,3 +380,132 @@ TEST_CASE("a manifest whose members have the wrong types is refused, not thrown 
     CHECK(DecodeManifest(AsBytes(text), 16, 65536).status().code() == Code::kMalformed);
   }
 }
+
+namespace {
+
+// Bytes that stand for a proof: the bundle carries them, the judge checks them.
+Bytes ProofBytes(const std::string& tag) { return ToBytes("c2sp.org/tlog-proof@v1\nindex 0\n\n" + tag + "\n"); }
+
+Bytes ManifestWith(const std::vector<ManifestEntry>& entries) {
+  formats::Manifest m;
+  m.created_on = "2026-11-27T10:00:00Z";
+  m.entries = entries;
+  return EncodeManifest(m);
+}
+
+}  // namespace
+
+TEST_CASE("a voucher's proof is written right after it and read back with it", "[bundle][proof]") {
+  test::TempDir tmp;
+  auto vs = Vouchers(3);
+  vs[1].proof = ProofBytes("one");
+  auto written = WriteBundles(tmp.path(), vs);
+  REQUIRE(written.ok());
+  CHECK(written->at(0).count == 3);
+  auto b = Bundle::Open(written->at(0).path);
+  REQUIRE(b.ok());
+  const auto& es = b->manifest().entries;
+  REQUIRE(es.size() == 4);
+  CHECK(es[1].path == vs[1].path);
+  CHECK(es[2].path == vs[1].path + ".tlog-proof");
+  CHECK(es[2].proof);
+  CHECK(es[2].id == ParseLayoutPath(vs[1].path)->voucher_id);  // the id of the voucher it is for
+  CHECK(es[2].size == vs[1].proof->size());
+  auto all = b->ReadAll();
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 3);
+  CHECK_FALSE((*all)[0].proof);
+  REQUIRE((*all)[1].proof);
+  CHECK(*(*all)[1].proof == *vs[1].proof);
+  CHECK_FALSE((*all)[2].proof);
+  auto mine = b->ReadDevice(ParseLayoutPath(vs[1].path)->device_udf);
+  REQUIRE(mine.ok());
+  REQUIRE(mine->size() == 1);
+  REQUIRE((*mine)[0].proof);
+  CHECK(*(*mine)[0].proof == *vs[1].proof);
+  // A proof does not count against the voucher cap.
+  BundleLimits one;
+  one.max_entries = 3;
+  CHECK(OpenCode(written->at(0).path, one) == Code::kOk);
+  // A proof changes the bundle (its manifest lists it); without proofs nothing is added.
+  auto plain = Vouchers(2);
+  auto with = plain;
+  with[0].proof = ProofBytes("x");
+  auto wp = WriteBundles(tmp / "plain", plain);
+  auto ww = WriteBundles(tmp / "with", with);
+  REQUIRE((wp.ok() && ww.ok()));
+  CHECK(wp->at(0).id != ww->at(0).id);
+  CHECK(Bundle::Open(wp->at(0).path)->manifest().entries.size() == 2);
+  CHECK(Bundle::Open(ww->at(0).path)->manifest().entries.size() == 3);
+}
+
+TEST_CASE("the writer refuses a proof over its cap", "[bundle][proof]") {
+  test::TempDir tmp;
+  auto vs = Vouchers(1);
+  vs[0].proof = Bytes(64 * 1024 + 1, 'x');
+  CHECK(WriteBundles(tmp.path(), vs).status().code() == Code::kTooLarge);
+  vs[0].proof = Bytes(64 * 1024, 'x');
+  CHECK(WriteBundles(tmp.path(), vs).ok());
+}
+
+TEST_CASE("hostile proof entries are refused with the bundle, each with its code", "[bundle][proof][hostile]") {
+  test::TempDir tmp;
+  auto vs = Vouchers(2);
+  fs::path p = tmp / "hostile.zip";
+  const std::string id0 = ParseLayoutPath(vs[0].path)->voucher_id, id1 = ParseLayoutPath(vs[1].path)->voucher_id;
+  const std::string proof0 = vs[0].path + ".tlog-proof", proof1 = vs[1].path + ".tlog-proof";
+  Bytes proof = ProofBytes("p");
+  auto zip = [&](const std::vector<ManifestEntry>& listed, const std::vector<RawEntry>& held) {
+    std::vector<RawEntry> e{{std::string(kManifestName), ManifestWith(listed)}};
+    e.insert(e.end(), held.begin(), held.end());
+    MakeZip(p, e);
+  };
+
+  SECTION("a voucher and its proof open") {
+    zip({{vs[0].path, vs[0].bytes.size(), id0}, {proof0, proof.size(), id0}},
+        {{vs[0].path, vs[0].bytes}, {proof0, proof}});
+    CHECK(OpenCode(p) == Code::kOk);
+  }
+  SECTION("a proof without its voucher (an orphan) refuses the bundle") {
+    zip({{vs[0].path, vs[0].bytes.size(), id0}, {proof1, proof.size(), id1}},
+        {{vs[0].path, vs[0].bytes}, {proof1, proof}});
+    CHECK(OpenCode(p) == Code::kManifestMismatch);
+    zip({{proof0, proof.size(), id0}}, {{proof0, proof}});
+    CHECK(OpenCode(p) == Code::kManifestMismatch);
+  }
+  SECTION("a proof listed before its voucher") {
+    zip({{proof0, proof.size(), id0}, {vs[0].path, vs[0].bytes.size(), id0}},
+        {{proof0, proof}, {vs[0].path, vs[0].bytes}});
+    CHECK(OpenCode(p) == Code::kManifestMismatch);  // no voucher right before it
+  }
+  SECTION("a proof entry carrying another voucher's id") {
+    zip({{vs[0].path, vs[0].bytes.size(), id0}, {proof0, proof.size(), id1}},
+        {{vs[0].path, vs[0].bytes}, {proof0, proof}});
+    CHECK(OpenCode(p) == Code::kManifestMismatch);
+  }
+  SECTION("a proof over 64 KiB") {
+    Bytes big(64 * 1024 + 1, 'x');
+    zip({{vs[0].path, vs[0].bytes.size(), id0}, {proof0, big.size(), id0}},
+        {{vs[0].path, vs[0].bytes}, {proof0, big}});
+    CHECK(OpenCode(p) == Code::kTooLarge);
+  }
+  SECTION("a proof whose data is not its declared size") {
+    zip({{vs[0].path, vs[0].bytes.size(), id0}, {proof0, proof.size() + 1, id0}},
+        {{vs[0].path, vs[0].bytes}, {proof0, proof}});
+    CHECK(OpenCode(p) == Code::kManifestMismatch);
+  }
+  SECTION("a proof of a proof") {
+    zip({{vs[0].path, vs[0].bytes.size(), id0}, {proof0, proof.size(), id0}, {proof0 + ".tlog-proof", proof.size(), id0}},
+        {{vs[0].path, vs[0].bytes}, {proof0, proof}, {proof0 + ".tlog-proof", proof}});
+    CHECK(OpenCode(p) == Code::kUnsafePath);
+  }
+  SECTION("a proof held but not listed") {
+    zip({{vs[0].path, vs[0].bytes.size(), id0}}, {{vs[0].path, vs[0].bytes}, {proof0, proof}});
+    CHECK(OpenCode(p) == Code::kManifestMismatch);
+  }
+  SECTION("two proofs for one voucher") {
+    zip({{vs[0].path, vs[0].bytes.size(), id0}, {proof0, proof.size(), id0}, {proof0, proof.size(), id0}},
+        {{vs[0].path, vs[0].bytes}, {proof0, proof}});
+    CHECK(OpenCode(p) == Code::kManifestUnsorted);
+  }
+}

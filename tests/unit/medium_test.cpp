@@ -25,8 +25,8 @@ struct Scan {
 class Collect : public device::reader::Sink {
  public:
   explicit Collect(Scan& s) : s_(s) {}
-  void Voucher(const std::string& source, ByteView envelope) override {
-    s_.found.push_back({source, Bytes(envelope.begin(), envelope.end())});
+  void Voucher(const std::string& source, ByteView envelope, const std::optional<Bytes>& proof) override {
+    s_.found.push_back({source, Bytes(envelope.begin(), envelope.end()), proof});
   }
   void Refused(const std::string& source, const Status& why) override { s_.refused.push_back({source, "", "", why}); }
   void Note(const std::string& text) override { s_.notes.push_back(text); }
@@ -135,4 +135,88 @@ TEST_CASE("a link in the middle of a layout path or a shard path is not followed
   auto scan = ScanMedia({tmp / "stick"}, v.device);
   CHECK(scan.found.empty());
   CHECK(scan.refused.empty());
+}
+
+TEST_CASE("a voucher's proof beside it on a stick is carried with it; an orphan is ignored", "[medium][proof]") {
+  auto v = Make(1), w = Make(2), orphan = Make(3);
+  w.device = v.device;  // two vouchers of one device
+  w.packed.path = formats::LayoutPath({v.device, formats::ParseLayoutPath(w.packed.path)->voucher_id, formats::EnvelopeKind::kJws});
+  orphan.packed.path = formats::LayoutPath({v.device, formats::ParseLayoutPath(orphan.packed.path)->voucher_id, formats::EnvelopeKind::kJws});
+  test::TempDir tmp;
+  fs::path dir = (tmp / "stick" / v.packed.path).parent_path();
+  fs::create_directories(dir);
+  Bytes proof = ToBytes("c2sp.org/tlog-proof@v1\nindex 0\n\nlog\n");
+  REQUIRE(WriteFileAtomic(tmp / "stick" / v.packed.path, v.packed.bytes).ok());
+  REQUIRE(WriteFileAtomic(tmp / "stick" / (v.packed.path + ".tlog-proof"), proof).ok());
+  REQUIRE(WriteFileAtomic(tmp / "stick" / w.packed.path, w.packed.bytes).ok());
+  REQUIRE(WriteFileAtomic(tmp / "stick" / (orphan.packed.path + ".tlog-proof"), proof).ok());
+  auto scan = ScanMedia({tmp / "stick"}, v.device);
+  CHECK(scan.refused.empty());
+  REQUIRE(scan.found.size() == 2);
+  for (const auto& f : scan.found) {
+    if (f.envelope == v.packed.bytes) {
+      REQUIRE(f.proof);
+      CHECK(*f.proof == proof);
+    } else {
+      CHECK(f.envelope == w.packed.bytes);
+      CHECK_FALSE(f.proof);
+    }
+  }
+  // The same in a bundle: the proof entry comes out with its voucher.
+  auto with = v.packed;
+  with.proof = proof;
+  REQUIRE(formats::WriteBundles(tmp / "bundled", {with, w.packed}).ok());
+  auto bundled = ScanMedia({tmp / "bundled"}, v.device);
+  CHECK(bundled.refused.empty());
+  REQUIRE(bundled.found.size() == 2);
+  size_t with_proof = 0;
+  for (const auto& f : bundled.found) with_proof += f.proof && *f.proof == proof;
+  CHECK(with_proof == 1);
+}
+
+TEST_CASE("a proof on a stick that is oversize, a link or empty is refused, skipped or sent empty", "[medium][proof][hostile]") {
+  auto v = Make(1);
+  test::TempDir tmp;
+  fs::path file = tmp / "stick" / v.packed.path;
+  fs::create_directories(file.parent_path());
+  REQUIRE(WriteFileAtomic(file, v.packed.bytes).ok());
+  fs::path proof = file.string() + ".tlog-proof";
+  SECTION("over 64 KiB: the proof is refused by itself, its voucher sent without it") {
+    REQUIRE(WriteFileAtomic(proof, Bytes(64 * 1024 + 1, 'p')).ok());
+    auto scan = ScanMedia({tmp / "stick"}, v.device);
+    REQUIRE(scan.refused.size() == 1);
+    CHECK(scan.refused[0].status.code() == Code::kTooLarge);
+    CHECK(scan.refused[0].source.ends_with(".tlog-proof"));
+    REQUIRE(scan.found.size() == 1);
+    CHECK_FALSE(scan.found[0].proof);
+  }
+  SECTION("exactly 64 KiB is carried") {
+    REQUIRE(WriteFileAtomic(proof, Bytes(64 * 1024, 'p')).ok());
+    auto scan = ScanMedia({tmp / "stick"}, v.device);
+    CHECK(scan.refused.empty());
+    REQUIRE(scan.found.size() == 1);
+    REQUIRE(scan.found[0].proof);
+    CHECK(scan.found[0].proof->size() == 64 * 1024);
+  }
+  SECTION("a link is not followed") {
+    REQUIRE(WriteFileAtomic(tmp / "elsewhere", ToBytes("c2sp.org/tlog-proof@v1\n")).ok());
+    fs::create_symlink(tmp / "elsewhere", proof);
+    auto scan = ScanMedia({tmp / "stick"}, v.device);
+    CHECK(scan.refused.empty());
+    REQUIRE(scan.found.size() == 1);
+    CHECK_FALSE(scan.found[0].proof);
+  }
+  SECTION("a FIFO is not opened") {
+    REQUIRE(::mkfifo(proof.c_str(), 0644) == 0);
+    auto scan = ScanMedia({tmp / "stick"}, v.device);
+    REQUIRE(scan.found.size() == 1);
+    CHECK_FALSE(scan.found[0].proof);
+  }
+  SECTION("an empty file is an empty proof, for the judge to refuse") {
+    REQUIRE(WriteFileAtomic(proof, Bytes{}).ok());
+    auto scan = ScanMedia({tmp / "stick"}, v.device);
+    REQUIRE(scan.found.size() == 1);
+    REQUIRE(scan.found[0].proof);
+    CHECK(scan.found[0].proof->empty());
+  }
 }

@@ -97,3 +97,68 @@ TEST_CASE("a hostile reader's stream is refused as reader-failed, and stays refu
   CHECK(r.status().code() == Code::kReaderFailed);
   CHECK(!d.Next().ok());
 }
+
+namespace {
+
+// A logged voucher record by hand: source, envelope length as given, then the bytes.
+Bytes Logged(const std::string& source, uint32_t envelope_length, const Bytes& rest) {
+  Bytes body;
+  body.push_back(static_cast<uint8_t>(source.size() >> 8));
+  body.push_back(static_cast<uint8_t>(source.size()));
+  body.insert(body.end(), source.begin(), source.end());
+  for (int shift = 24; shift >= 0; shift -= 8) body.push_back(static_cast<uint8_t>(envelope_length >> shift));
+  body.insert(body.end(), rest.begin(), rest.end());
+  Bytes out{'L'};
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(body.size() >> shift));
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a voucher's proof crosses the pipe with it, at its full caps", "[protocol][proof]") {
+  Bytes env(65536, 'x'), proof(65536, 'p');
+  Bytes stream = Cat({*EncodeVoucher("stick/v.vjj", env, proof), *EncodeVoucher("stick/w.vjj", Bytes{'{'}, Bytes{}),
+                      *EncodeVoucher("stick/u.vjj", Bytes{'{'}), EncodeEnd()});
+  for (size_t step : {size_t{1}, size_t{4093}, stream.size()}) {
+    INFO(step);
+    auto recs = Decode(stream, step);
+    REQUIRE(recs.ok());
+    REQUIRE(recs->size() == 4);
+    CHECK((*recs)[0].type == RecordType::kLogged);
+    CHECK((*recs)[0].source == "stick/v.vjj");
+    CHECK((*recs)[0].envelope == env);
+    REQUIRE((*recs)[0].proof);
+    CHECK(*(*recs)[0].proof == proof);
+    // An empty proof file is still a proof (one that will not parse), not "no proof".
+    CHECK((*recs)[1].type == RecordType::kLogged);
+    REQUIRE((*recs)[1].proof);
+    CHECK((*recs)[1].proof->empty());
+    CHECK((*recs)[2].type == RecordType::kVoucher);
+    CHECK_FALSE((*recs)[2].proof);
+  }
+  CHECK(!EncodeVoucher("s", Bytes{'{'}, Bytes(65537, 'p')).ok());
+  CHECK(!EncodeVoucher("s", Bytes(65537, 'x'), Bytes{}).ok());
+}
+
+TEST_CASE("hostile logged voucher records are refused as reader-failed", "[protocol][proof][hostile]") {
+  auto fails = [](const Bytes& record) {
+    auto r = Decode(Cat({record, EncodeEnd()}), 5);
+    return !r.ok() && r.status().code() == Code::kReaderFailed;
+  };
+  CHECK_FALSE(fails(Logged("s", 1, Bytes{'{', 'p'})));               // well formed
+  CHECK(fails(Logged("s", 0, Bytes{'p'})));                          // no envelope
+  CHECK(fails(Logged("s", 3, Bytes{'{', 'p'})));                     // envelope longer than the record
+  CHECK(fails(Logged("s", 65537, Bytes(65538, '{'))));               // envelope over its cap
+  CHECK(fails(Logged("s", 0xffffffff, Bytes{'{'})));                 // a length that would wrap
+  CHECK(fails(Logged("s", 1, Bytes(1 + 65537, 'p'))));               // proof over its cap
+  CHECK(fails(Bytes{'L', 0, 0, 0, 3, 0, 0, 0}));                      // cut inside the envelope length
+  CHECK(fails(Bytes{'L', 0, 0, 0, 3, 0, 9, 's'}));                    // source longer than the record
+  // The whole record over its cap is refused from its header, before anything is buffered.
+  Bytes header{'L'};
+  uint32_t over = 2 + 4096 + 4 + 65536 + 65536 + 1;
+  for (int shift = 24; shift >= 0; shift -= 8) header.push_back(static_cast<uint8_t>(over >> shift));
+  Decoder d;
+  d.Append(header);
+  CHECK(!d.Next().ok());
+}
