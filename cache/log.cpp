@@ -9,6 +9,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "cache/cache.h"
 #include "cache/git/lock.h"
@@ -47,6 +48,23 @@ void PutBe64(uint8_t* p, uint64_t v) {
 Result<uint64_t> LookupKey(std::string_view voucher_id) {
   VOUCH_ASSIGN_OR_RETURN(Sha256Digest d, Sha256(AsBytes(voucher_id)));
   return Be64(d.data());
+}
+
+// Moves the log branch from `from` to `to`. Under the log's lock nobody else writes it, so a
+// kExists from the compare-and-swap means a ref lock file left by a writer killed mid-update:
+// Repository::CompareAndSwap removes one once it is two seconds old, so this tries for a few
+// seconds while the branch is still where it was.
+Status MoveLogRef(const git::Repository& repo, const git::ObjectId& to, const std::optional<git::ObjectId>& from,
+                  const std::string& message) {
+  for (int attempt = 0;; ++attempt) {
+    Status cas = repo.CompareAndSwap(kLogRef, to, from, message);
+    if (cas.code() != Code::kExists) return cas;
+    VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> now, repo.Resolve(kLogRef));
+    if (now != from || attempt == 80) {
+      return Error(Code::kExists, "the log branch moved under its lock: another program writes " + std::string(kLogRef));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 std::vector<std::string> SplitLines(ByteView data) {
@@ -340,11 +358,7 @@ Status Cache::SyncLog(const std::map<std::string, tlog::Hash>* known) {
   VOUCH_ASSIGN_OR_RETURN(git::ObjectId commit, staging->CommitChanges(old ? old->tree() : none, changes, parents, message));
   std::optional<git::ObjectId> from_commit;
   if (old) from_commit = old->commit();
-  Status cas = repo_.CompareAndSwap(kLogRef, commit, from_commit, message);
-  if (cas.code() == Code::kExists) {
-    return Error(Code::kExists, "the log branch moved under its lock: another program writes " + std::string(kLogRef));
-  }
-  return cas;
+  return MoveLogRef(repo_, commit, from_commit, message);
 }
 
 Status Cache::AddCosignature(std::string_view checkpoint_text, const tlog::NoteSignature& line) {
@@ -368,7 +382,7 @@ Status Cache::AddCosignature(std::string_view checkpoint_text, const tlog::NoteS
   std::vector<git::PathChange> changes{{std::string(kCheckpointFile), id}};
   const std::string message = "vouch: cosignature of " + line.name;
   VOUCH_ASSIGN_OR_RETURN(git::ObjectId commit, staging->CommitChanges(view->tree(), changes, {view->commit()}, message));
-  return repo_.CompareAndSwap(kLogRef, commit, view->commit(), message);
+  return MoveLogRef(repo_, commit, view->commit(), message);
 }
 
 // ---- Cache: verifying ----

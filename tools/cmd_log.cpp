@@ -20,8 +20,8 @@ namespace tlog = formats::tlog;
 using vouch::cache::Cache;
 
 struct LogFlags {
-  std::string cache, origin, key, voucher, log_key, devices_file, expect, state, name, out, remote;
-  std::vector<std::string> devices, witnesses, notes;
+  std::string cache, origin, key, voucher, log_key, devices_file, state, name, out, remote;
+  std::vector<std::string> devices, witnesses, notes, expect;
   bool json = false;
 };
 
@@ -125,8 +125,9 @@ Status RunLogMonitor(const LogFlags& f) {
   }
   const Cache& c = *opened;
   VOUCH_ASSIGN_OR_RETURN(r.devices, WatchedDevices(f));
-  if (!f.expect.empty()) {
-    VOUCH_ASSIGN_OR_RETURN(r.expected, cache::VoucherIdsIn(f.expect));
+  for (const auto& dir : f.expect) {
+    VOUCH_ASSIGN_OR_RETURN(std::set<std::string> ids, cache::VoucherIdsIn(dir));
+    r.expected.insert(ids.begin(), ids.end());
   }
   auto report = cache::Monitor(c, r);
   if (!report.ok()) {
@@ -281,7 +282,7 @@ void AddLogCommands(CLI::App& app, Action& action) {
   cache_flag(c);
   c->add_option("--device", f->devices, "A device UDF to watch (repeat)");
   c->add_option("--devices", f->devices_file, "A file of device UDFs, one per line (or devices.csv)");
-  c->add_option("--expect", f->expect, "Your own vouchers (a directory, e.g. issue --out-dir): anything else alarms");
+  c->add_option("--expect", f->expect, "Your own vouchers (a directory, e.g. issue --out-dir; repeat): anything else alarms");
   c->add_option("--state", f->state, "Where the last checkpoint seen is kept (default $XDG_STATE_HOME/vouch/monitor.checkpoint)");
   c->add_option("--log-key", f->log_key, "The log's verifier key (vkey text or a file holding it): check its signature");
   c->add_option("REMOTE", f->remote, "Watch a remote's log instead (needs --log-key; pulled into <state>.mirror.git)");

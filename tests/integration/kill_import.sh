@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Crash safety of the cache: `vouch cache import` killed with SIGKILL at random moments;
-# after every kill `git fsck` passes, the branch names a complete commit, `vouch cache
-# verify` passes, and running the import again ends with every voucher present.
+# Crash safety of the cache and its transparency log: `vouch cache import` into a logged
+# cache killed with SIGKILL at random moments; after every kill `git fsck` passes, the branch
+# names a complete commit, `vouch cache verify` passes (the log too: signed, the root of its
+# tiles, only grown, every leaf the voucher it names), the log holds 20 or 170 leaves and is
+# never ahead of the branch, and running the import again ends with every voucher present
+# and logged exactly once.
 . "$(dirname "$0")/lib.sh"
 : "${MAKE_VOUCHERS:?path to the make_vouchers test generator}"
 TRIALS=${VOUCH_KILL_TRIALS:-200}
@@ -11,6 +14,8 @@ make_ca mfr
 "$MAKE_VOUCHERS" 150 more mfr.key mfr.pem
 "$VOUCH" cache init --cache pristine.git >/dev/null
 "$VOUCH" cache import base --cache pristine.git >/dev/null
+"$VOUCH" log init --cache pristine.git --origin kill.example/log --key "$T/log.key" >/dev/null 2>&1
+logged() { "$VOUCH" log status --cache work.git --json | sed -n 's/.*"size": \([0-9]*\).*/\1/p'; }
 count() { "$VOUCH" cache list --cache work.git --json | sed -n 's/.*"count": \([0-9]*\).*/\1/p'; }
 
 cp -a pristine.git probe.git
@@ -18,7 +23,7 @@ start=$(date +%s%N); "$VOUCH" cache import more --cache probe.git >/dev/null; en
 span_us=$(( (end - start) / 1000 * 3 / 2 + 1 ))
 echo "one import: $(( (end - start) / 1000 )) us; killing at 0..$span_us us"
 
-landed=0
+landed=0 behind=0
 for i in $(seq 1 "$TRIALS"); do
   rm -rf work.git && cp -a pristine.git work.git
   "$VOUCH" cache import more --cache work.git >/dev/null 2>&1 &
@@ -33,9 +38,13 @@ for i in $(seq 1 "$TRIALS"); do
   "$VOUCH" cache verify --cache work.git >/dev/null 2>verify.txt || fail "trial $i: verify: $(cat verify.txt)"
   n=$(count); [ "$n" = 20 ] || [ "$n" = 170 ] || fail "trial $i: $n vouchers, neither before (20) nor after (170)"
   [ "$n" = 170 ] && landed=$((landed + 1))
+  l=$(logged); [ "$l" = 20 ] || [ "$l" = "$n" ] || fail "trial $i: the log holds $l leaves with $n vouchers on the branch"
+  [ "$l" -lt "$n" ] && behind=$((behind + 1))
   "$VOUCH" cache import more --cache work.git >/dev/null 2>import.txt || fail "trial $i: re-import: $(cat import.txt)"
   [ "$(count)" = 170 ] || fail "trial $i: after re-import $(count) vouchers, expected 170"
+  [ "$(logged)" = 170 ] || fail "trial $i: after re-import the log holds $(logged) leaves, expected 170"
+  "$VOUCH" cache verify --cache work.git >/dev/null 2>verify.txt || fail "trial $i: verify after re-import: $(cat verify.txt)"
   ok
 done
-echo "$TRIALS kills: the import had landed in $landed, not in $((TRIALS - landed))"
+echo "$TRIALS kills: the import had landed in $landed, not in $((TRIALS - landed)); the log was behind the branch (caught up by the next import) in $behind"
 finish
