@@ -143,11 +143,16 @@ int Prove(const fs::path& work, size_t n) {
   fs::path cache = work / "prove.git";
   bench::RunOnce({kVouch, "cache", "init", "--cache", cache.string()});
   bench::RunOnce({kVouch, "cache", "import", "--cache", cache.string(), (work / "real").string()});
-  // The log branch, as SyncLog lays it out, through git fast-import.
+  // The log branch, as SyncLog lays it out, through git fast-import; it covers the branch.
+  std::string tip_cmd = "git --git-dir '" + cache.string() + "' rev-parse refs/heads/vouchers > '" + (work / "tip").string() + "'";
+  if (std::system(tip_cmd.c_str()) != 0) return std::fprintf(stderr, "rev-parse failed\n"), 1;
+  std::string tip;
+  std::getline(std::ifstream(work / "tip"), tip);
   {
     std::ofstream s(work / "log.stream", std::ios::binary);
     s << "commit refs/heads/log\ncommitter bench <bench@example> 0 +0000\ndata 5\nbench\n";
     Blob(s, "checkpoint", log->note);
+    Blob(s, "covers", tip + "\n");
     tlog::TileHashes none(0, [](const std::string& p) -> Result<Bytes> { return Error(Code::kInternal, p); });
     auto all = tlog::AppendTiles(none, log->leaves);
     for (const auto& t : *all) Blob(s, t.Path(), std::string(t.data.begin(), t.data.end()));
@@ -248,7 +253,11 @@ int main(int argc, char** argv) {
   auto part = [&](auto fn, const char* name, size_t arg) {
     std::fflush(stdout);
     pid_t pid = fork();
-    if (pid == 0) _exit(fn(work / name, arg));
+    if (pid == 0) {
+      int rc = fn(work / name, arg);
+      std::fflush(stdout);  // _exit does not flush
+      _exit(rc);
+    }
     int status = 0;
     waitpid(pid, &status, 0);
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -259,6 +268,7 @@ int main(int argc, char** argv) {
   bool ok = part([](const fs::path& w, size_t k) { Append(w, k); return 0; }, "append", n);
   ok = part(Prove, "prove", leaves) && ok;
   ok = part(Device, "device", leaves) && ok;
-  fs::remove_all(work);
+  if (!std::getenv("VOUCH_BENCH_KEEP")) fs::remove_all(work);
+  else std::printf("kept %s\n", work.c_str());
   return ok ? 0 : 1;
 }

@@ -160,6 +160,7 @@ class Cache {
   Result<RemoteLog> CheckRemoteLog(const git::Repository& quarantine, const git::ObjectId& commit) const;
   Result<formats::tlog::NoteSigner> LogSigner() const;
   Result<std::vector<std::pair<uint64_t, uint64_t>>> LogLookup(const LogView& view) const;
+  Result<std::vector<uint64_t>> LookupLeaves(const LogView& view, uint64_t key) const;
   // Commits the `entries` (layout path -> blob id) not yet on the branch on top of its tip,
   // with `merge_parent` as a second parent when given; redoes the commit when another
   // writer moved the branch first. Returns the tip afterwards and how many paths were new.

@@ -3,6 +3,7 @@
 #include "cache/log.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -593,40 +594,88 @@ Result<std::map<std::string, std::string>> Cache::Proofs(const std::vector<std::
   return out;
 }
 
+Result<std::vector<uint64_t>> Cache::LookupLeaves(const LogView& view, uint64_t key) const {
+  // The common case, a lookup file as large as the log: a binary search of its records, a
+  // few reads however large the log (cache/log.md, "Proofs").
+  const fs::path path = LookupPath(path_);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  uint8_t header[kLookupHeader];
+  struct stat st {};
+  if (fd.get() >= 0 && ::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) &&
+      ::pread(fd.get(), header, sizeof header, 0) == static_cast<ssize_t>(sizeof header) &&
+      std::memcmp(header, kLookupMagic.data(), kLookupMagic.size()) == 0 && Be64(header + 24) == view.size() &&
+      static_cast<uint64_t>(st.st_size) == kLookupHeader + view.size() * kLookupRecord) {
+    auto record = [&](uint64_t i, uint64_t* k, uint64_t* leaf) {
+      uint8_t r[kLookupRecord];
+      if (::pread(fd.get(), r, sizeof r, static_cast<off_t>(kLookupHeader + i * kLookupRecord)) != static_cast<ssize_t>(sizeof r)) return false;
+      *k = Be64(r);
+      *leaf = Be64(r + 8);
+      return true;
+    };
+    uint64_t lo = 0, hi = view.size();
+    bool ok = true;
+    while (lo < hi && ok) {
+      uint64_t mid = lo + (hi - lo) / 2, k = 0, leaf = 0;
+      ok = record(mid, &k, &leaf);
+      if (k < key) lo = mid + 1;
+      else hi = mid;
+    }
+    std::vector<uint64_t> out;
+    for (uint64_t i = lo, k = 0, leaf = 0; ok && i < view.size() && (ok = record(i, &k, &leaf)) && k == key; ++i) {
+      out.push_back(leaf);
+    }
+    if (ok) return out;
+  }
+  VOUCH_ASSIGN_OR_RETURN(auto records, LogLookup(view));
+  std::vector<uint64_t> out;
+  for (auto it = std::lower_bound(records.begin(), records.end(), std::make_pair(key, uint64_t{0}));
+       it != records.end() && it->first == key; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
 Result<std::string> Cache::Prove(std::string_view id_or_path) const {
   if (!log_) return Error(Code::kNotFound, path_.string() + ": the cache has no log (run vouch log init)");
-  std::string path(id_or_path);
-  if (path.find('/') == std::string::npos) {
-    // An id: its path from the lookup (the id is all the lookup keys on).
-    VOUCH_ASSIGN_OR_RETURN(std::optional<LogView> view, ReadLog());
-    if (!view) return Error(Code::kNotFound, "the log is empty");
-    VOUCH_ASSIGN_OR_RETURN(auto records, LogLookup(*view));
-    VOUCH_ASSIGN_OR_RETURN(uint64_t key, LookupKey(id_or_path));
-    path.clear();
-    for (auto it = std::lower_bound(records.begin(), records.end(), std::make_pair(key, uint64_t{0}));
-         it != records.end() && it->first == key; ++it) {
-      VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> at, view->Paths(it->second, it->second + 1));
-      auto entry = formats::ParseLayoutPath(at.at(0));
-      if (entry.ok() && entry->voucher_id == id_or_path) {
-        path = at[0];
-        break;
-      }
-    }
-    if (path.empty()) return Error(Code::kNotFound, "voucher " + std::string(id_or_path) + " is not in the log");
+  VOUCH_ASSIGN_OR_RETURN(std::optional<LogView> view, ReadLog());
+  if (!view) return Error(Code::kNotFound, "the log has no checkpoint yet");
+  const bool by_path = id_or_path.find('/') != std::string_view::npos;
+  std::string id(id_or_path);
+  if (by_path) {
+    VOUCH_ASSIGN_OR_RETURN(formats::LayoutEntry entry, formats::ParseLayoutPath(id_or_path));
+    id = entry.voucher_id;
   }
-  VOUCH_ASSIGN_OR_RETURN(auto proofs, Proofs({path}));
-  if (proofs.empty()) return Error(Code::kNotFound, path + " is not in the log");
-  // The proof is checked against the voucher's bytes before it is handed out.
-  VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo_.Resolve(kBranch));
-  if (!tip) return Error(Code::kInternal, "a logged voucher with no vouchers branch");
-  VOUCH_ASSIGN_OR_RETURN(git::Tree tree, repo_.TreeOf(*tip));
+  // The lookup names candidate leaves; the entry index decides (keys are 8 bytes of a hash).
+  VOUCH_ASSIGN_OR_RETURN(uint64_t key, LookupKey(id));
+  VOUCH_ASSIGN_OR_RETURN(std::vector<uint64_t> candidates, LookupLeaves(*view, key));
+  std::optional<uint64_t> index;
+  std::string path;
+  for (uint64_t leaf : candidates) {
+    if (leaf >= view->size()) continue;
+    VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> at, view->Paths(leaf, leaf + 1));
+    auto entry = formats::ParseLayoutPath(at.at(0));
+    if (!entry.ok() || entry->voucher_id != id || (by_path && at[0] != id_or_path)) continue;
+    index = leaf;
+    path = at[0];
+    break;
+  }
+  if (!index) return Error(Code::kNotFound, std::string(id_or_path) + " is not in the log");
+  tlog::Proof proof;
+  proof.index = *index;
+  tlog::TileHashes hashes = view->Hashes();
+  VOUCH_ASSIGN_OR_RETURN(proof.hashes, tlog::InclusionProof(hashes, *index, view->size()));
+  proof.checkpoint = view->note();
+  const std::string text = tlog::FormatProof(proof);
+  // The proof is checked against the voucher's bytes and the log's key before it is handed out.
+  if (!view->covers()) return Error(Code::kInternal, "a log with leaves that covers no vouchers commit");
+  VOUCH_ASSIGN_OR_RETURN(git::Tree tree, repo_.TreeOf(*view->covers()));
   std::optional<git::ObjectId> blob = tree.EntryAt(path);
-  if (!blob) return Error(Code::kInternal, path + " is logged but not on the vouchers branch");
+  if (!blob) return Error(Code::kInternal, path + " is logged but not in the commit the log covers");
   VOUCH_ASSIGN_OR_RETURN(Bytes bytes, repo_.ReadBlob(*blob, formats::kMaxVoucherSize));
   VOUCH_ASSIGN_OR_RETURN(tlog::NoteVerifier log_key, tlog::NoteVerifier::Parse(log_->vkey));
   tlog::LogPolicy self{log_key, {}, 0, std::nullopt};
-  VOUCH_RETURN_IF_ERROR(tlog::VerifyProof(bytes, proofs.begin()->second, self).status().Context("the log's own proof"));
-  return proofs.begin()->second;
+  VOUCH_RETURN_IF_ERROR(tlog::VerifyProof(bytes, text, self).status().Context("the log's own proof"));
+  return text;
 }
 
 }  // namespace vouch::cache
