@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -104,14 +105,18 @@ class Cache {
     size_t new_vouchers = 0;  // vouchers the local branch gained
     std::string tip;
     uint64_t received_bytes = 0;  // what the fetch transferred
-    std::string log_origin;       // the remote's log, when it has one (checked: cache/log.md)
+    std::string log_origin;       // the remote's log, when it has one
     uint64_t log_size = 0;
+    bool log_checked = false;     // a key for it was there: checked (cache/log.md, "Pulls")
   };
   // Fetches the remote branch, refuses it if its history is not append-only or was
   // rewritten since the last pull (kRewritten; kIdMismatch or kMalformed for bad vouchers), verifies the new vouchers (signatures too when
   // the cache has anchors), then fast-forwards or merges by union. On refusal the branch
   // is unchanged.
-  Result<PullReport> Pull(const std::string& remote, const HistoryLimits& limits = {});
+  // `log_keys`: keys of logs (other than this cache's own) whose copies the pull checks and
+  // keeps (cache/log.md, "Pulls"); a remote log with no key for its origin is left alone.
+  Result<PullReport> Pull(const std::string& remote, const HistoryLimits& limits = {},
+                          std::span<const formats::tlog::NoteVerifier> log_keys = {});
   // Fast-forward only: refuses (kRewritten) when the remote has history this cache lacks.
   Status Push(const std::string& remote);
 
@@ -152,12 +157,14 @@ class Cache {
   struct RemoteLog {
     std::string origin;
     uint64_t size = 0;
-    std::string ref;                    // refs/vouch/logs/<origin hash>: the largest copy seen
+    bool checked = false;               // a key for its origin was there: checked, maybe kept
+    std::string ref;                    // KeptLogRef: the largest copy seen under that key
     git::ObjectId tree;                 // the remote's log tree
     bool newer = false;                 // larger than the copy kept: keep this one
     std::vector<git::ObjectId> objects; // what the cache lacks of it, when newer
   };
-  Result<RemoteLog> CheckRemoteLog(const git::Repository& quarantine, const git::ObjectId& commit) const;
+  Result<RemoteLog> CheckRemoteLog(const git::Repository& quarantine, const git::ObjectId& commit,
+                                   const git::ObjectId& vouchers, std::span<const formats::tlog::NoteVerifier> keys) const;
   Result<formats::tlog::NoteSigner> LogSigner() const;
   Result<std::vector<std::pair<uint64_t, uint64_t>>> LogLookup(const LogView& view) const;
   Result<std::vector<uint64_t>> LookupLeaves(const LogView& view, uint64_t key) const;

@@ -32,8 +32,8 @@ namespace tlog = formats::tlog;
 namespace {
 
 constexpr size_t kMaxCoversSize = 64;
-constexpr std::string_view kLookupMagic = "vouch-log-lookup/1";  // 18 bytes, padded to 24
-constexpr size_t kLookupHeader = 32;                              // magic (24) + size (8)
+constexpr std::string_view kLookupMagic = "vouch-log-lookup/2";  // 18 bytes, padded to 24
+constexpr size_t kLookupHeader = 64;  // magic (24), size (8), the log's root at that size (32)
 constexpr size_t kLookupRecord = 16;                              // key (8) + leaf (8), big-endian
 
 uint64_t Be64(const uint8_t* p) {
@@ -93,6 +93,13 @@ std::string IndexTilePath(uint64_t index, unsigned width) {
   return p;
 }
 
+Result<std::string> KeptLogRef(const tlog::NoteVerifier& log_key) {
+  VOUCH_ASSIGN_OR_RETURN(std::string key, LogOriginKey(log_key.name));
+  char id[9];
+  std::snprintf(id, sizeof id, "%08x", log_key.key_id);
+  return std::string(kRemoteLogsPrefix) + key + "-" + id;
+}
+
 // ---- LogView ----
 
 Result<std::optional<LogView>> LogView::Read(const git::Repository& repo, std::string_view ref) {
@@ -125,6 +132,9 @@ Result<LogView> LogView::AtTree(const git::Repository& repo, const git::ObjectId
   auto checkpoint = tlog::ParseCheckpoint(parsed.text);
   if (!checkpoint.ok()) return checkpoint.status().Context(ref + ": checkpoint");
   v.checkpoint_ = std::move(*checkpoint);
+  if (v.checkpoint_.size > kMaxLogSize) {
+    return Error(Code::kTooLarge, ref + ": a checkpoint of " + std::to_string(v.checkpoint_.size) + " leaves (at most 2^40)");
+  }
   auto covers = v.ReadFile(std::string(kCoversFile), kMaxCoversSize);
   if (covers.ok()) {
     std::string hex(covers->begin(), covers->end());
@@ -170,6 +180,31 @@ Result<std::vector<std::string>> LogView::Paths(uint64_t from, uint64_t to) cons
     }
   }
   return out;
+}
+
+Status CheckLeaves(const LogView& view, const git::Repository& repo, const git::Tree& covered, uint64_t from,
+                   uint64_t to, const std::function<Status(uint64_t leaf, const std::string& path)>& each) {
+  tlog::TileHashes hashes = view.Hashes();
+  // A tile of the index at a time: memory follows 256 paths, not the range.
+  for (uint64_t at = from; at < to;) {
+    const uint64_t end = std::min<uint64_t>(to, (at / tlog::kTileWidth + 1) * tlog::kTileWidth);
+    VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> paths, view.Paths(at, end));
+    for (uint64_t i = 0; i < paths.size(); ++i) {
+      const uint64_t leaf = at + i;
+      std::optional<git::ObjectId> blob = covered.EntryAt(paths[i]);
+      if (!blob) {
+        return Error(Code::kMalformed, "log leaf " + std::to_string(leaf) + " names " + paths[i] +
+                                           ", which is not among the vouchers the log covers");
+      }
+      VOUCH_ASSIGN_OR_RETURN(Bytes bytes, repo.ReadBlob(*blob, formats::kMaxVoucherSize));
+      VOUCH_ASSIGN_OR_RETURN(tlog::Hash want, tlog::LeafHash(bytes));
+      VOUCH_ASSIGN_OR_RETURN(tlog::Hash have, hashes.Subtree(leaf, 0));
+      if (want != have) return Error(Code::kIdMismatch, "log leaf " + std::to_string(leaf) + " is not the voucher at " + paths[i]);
+      VOUCH_RETURN_IF_ERROR(each(leaf, paths[i]));
+    }
+    at = end;
+  }
+  return Status::Ok();
 }
 
 // ---- Cache: configuration ----
@@ -219,6 +254,8 @@ Status Cache::LogInit(const std::string& origin, const fs::path& key_path) {
   if (!fs::exists(key)) {
     VOUCH_ASSIGN_OR_RETURN(ed25519::PrivateKey k, ed25519::PrivateKey::Generate());
     VOUCH_RETURN_IF_ERROR(ed25519::SavePrivateKey(key, k, Overwrite::kNo));
+  } else if ((fs::status(key, ec).permissions() & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none) {
+    return Error(Code::kUsage, key.string() + ": the log's key is readable by others (chmod 600 it)");
   }
   log_ = LogConfig{origin, key.string(), ""};
   VOUCH_ASSIGN_OR_RETURN(tlog::NoteSigner signer, LogSigner());  // the key must load before anything is written
@@ -425,6 +462,11 @@ Status Cache::VerifyLog() const {
   VOUCH_ASSIGN_OR_RETURN(bool contained, repo_.IsAncestor(*view->covers(), *tip));
   if (!contained) return Error(Code::kRewritten, std::string(kBranch) + " no longer contains the commit the log covers");
   VOUCH_ASSIGN_OR_RETURN(git::Tree covered, repo_.TreeOf(*view->covers()));
+  VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> all, covered.Paths());
+  if (all.size() != view->size()) {
+    return Error(Code::kMalformed, std::string(kLogRef) + " covers " + std::to_string(all.size()) + " vouchers but holds " +
+                                       std::to_string(view->size()) + " leaves");
+  }
   VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> paths, view->Paths(0, view->size()));
   std::set<std::string> seen;
   for (uint64_t i = 0; i < paths.size(); ++i) {
@@ -436,40 +478,48 @@ Status Cache::VerifyLog() const {
     VOUCH_ASSIGN_OR_RETURN(tlog::Hash have, hashes.Subtree(i, 0));
     if (want != have) return Error(Code::kIdMismatch, "log leaf " + std::to_string(i) + " is not the voucher at " + paths[i]);
   }
-  VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> all, covered.Paths());
-  if (all.size() != paths.size()) {
-    return Error(Code::kMalformed, std::string(kLogRef) + " covers " + std::to_string(all.size()) + " vouchers but holds " +
-                                       std::to_string(paths.size()) + " leaves");
-  }
   return Status::Ok();
 }
 
 // ---- Cache: a remote's log, as a pull finds it ----
 
-Result<Cache::RemoteLog> Cache::CheckRemoteLog(const git::Repository& quarantine, const git::ObjectId& commit) const {
+Result<Cache::RemoteLog> Cache::CheckRemoteLog(const git::Repository& quarantine, const git::ObjectId& commit,
+                                               const git::ObjectId& vouchers,
+                                               std::span<const tlog::NoteVerifier> keys) const {
   VOUCH_ASSIGN_OR_RETURN(LogView remote, LogView::At(quarantine, commit));
   RemoteLog out;
   out.origin = remote.checkpoint().origin;
   out.size = remote.size();
-  VOUCH_ASSIGN_OR_RETURN(const std::string key, LogOriginKey(out.origin));
-  out.ref = std::string(kRemoteLogsPrefix) + key;
   out.tree = remote.tree_id();
-  // The log's own key checks its signature when this cache keeps that very log.
+  // A log is compared and kept only under a key this cache was given for its origin: its
+  // own, or one passed to the pull. Anyone can publish a "log" of any origin under a key of
+  // their own; without a key it is not evidence of anything, so it is left alone.
   std::optional<tlog::NoteVerifier> log_key;
   if (log_ && log_->origin == out.origin) {
     VOUCH_ASSIGN_OR_RETURN(log_key, tlog::NoteVerifier::Parse(log_->vkey));
   }
-  // A log tree holds about two tiles per 256 leaves (hashes, index) and a few more: anything
-  // far past that is refused before it is walked or kept.
-  const uint64_t cap = std::min<uint64_t>(out.size / 256 * 3 + 1024, 64u << 20);
-  VOUCH_ASSIGN_OR_RETURN(std::vector<git::ObjectId> objects, quarantine.TreeObjects(out.tree, cap));
+  for (const auto& k : keys) {
+    if (!log_key && k.name == out.origin && k.type == tlog::kSignatureTypeEd25519) log_key = k;
+  }
+  if (!log_key) return out;
+  out.checked = true;
+  VOUCH_ASSIGN_OR_RETURN(out.ref, KeptLogRef(*log_key));
+  // Signed by that key for its origin and the root of its own tiles, before anything else
+  // of the remote's log is walked.
   VOUCH_RETURN_IF_ERROR(CheckLogExtends(remote, log_key, std::nullopt).status());
+  // Its shape: checkpoint, covers, tile/, index/ and nothing else, no submodule, each
+  // object once, about three objects per 256 leaves.
+  const uint64_t cap = out.size / 256 * 3 + 1024;
+  VOUCH_ASSIGN_OR_RETURN(std::vector<git::ObjectId> objects,
+                         quarantine.TreeObjects(out.tree, cap, {"checkpoint", "covers", "tile", "index"}));
   // Against every copy of this log the cache holds: the last one a pull kept, and its own.
   std::vector<LogView> held;
+  uint64_t checked_to = 0;  // leaves [0, checked_to) were checked against vouchers before
   VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> kept, repo_.Resolve(out.ref));
   if (kept) {
     VOUCH_ASSIGN_OR_RETURN(LogView k, LogView::AtTree(repo_, *kept));
     out.newer = remote.size() > k.size();
+    checked_to = k.size();
     held.push_back(std::move(k));
   } else {
     out.newer = true;
@@ -478,6 +528,7 @@ Result<Cache::RemoteLog> Cache::CheckRemoteLog(const git::Repository& quarantine
     VOUCH_ASSIGN_OR_RETURN(std::optional<LogView> own, ReadLog());
     if (own) held.push_back(std::move(*own));
   }
+  VOUCH_ASSIGN_OR_RETURN(const std::string key, LogOriginKey(out.origin));
   for (const LogView& h : held) {
     Status s = Status::Ok();
     if (remote.size() >= h.size()) {
@@ -492,15 +543,26 @@ Result<Cache::RemoteLog> Cache::CheckRemoteLog(const git::Repository& quarantine
       }
     }
     if (s.code() == Code::kLogFork) {
+      // Both notes are signed by the one key: evidence a third party can check.
       VOUCH_ASSIGN_OR_RETURN(fs::path where, KeepForkEvidence(path_ / "vouch" / "evidence" / key, h.note(), remote.note()));
       return Error(Code::kLogFork, s.message() + "; both checkpoints kept in " + where.string() + "-*");
     }
     VOUCH_RETURN_IF_ERROR(s);
   }
-  if (out.newer) {
-    for (const git::ObjectId& id : objects) {
-      if (!repo_.Has(id)) out.objects.push_back(id);
-    }
+  if (!out.newer) return out;
+  // The new leaves name the vouchers they are: `covers` is on the remote's verified branch,
+  // and each new leaf's index entry is a voucher there with the leaf's bytes (a mirror that
+  // rewrote the index to hide a voucher from monitors is refused here).
+  if (remote.size() > 0) {
+    if (!remote.covers()) return Error(Code::kMalformed, "log " + out.origin + " has leaves but covers no vouchers commit");
+    VOUCH_ASSIGN_OR_RETURN(bool on_branch, quarantine.IsAncestor(*remote.covers(), vouchers));
+    if (!on_branch) return Error(Code::kMalformed, "log " + out.origin + " covers a commit that is not on the remote's vouchers branch");
+    VOUCH_ASSIGN_OR_RETURN(git::Tree covered, quarantine.TreeOf(*remote.covers()));
+    VOUCH_RETURN_IF_ERROR(CheckLeaves(remote, quarantine, covered, checked_to, remote.size(),
+                                      [](uint64_t, const std::string&) { return Status::Ok(); }));
+  }
+  for (const git::ObjectId& id : objects) {
+    if (!repo_.Has(id)) out.objects.push_back(id);
   }
   return out;
 }
@@ -514,20 +576,25 @@ namespace {
 // the log's size when it is behind. Not part of the log: a mirror rebuilds its own.
 struct Lookup {
   uint64_t size = 0;
+  tlog::Hash root{};
   std::vector<std::pair<uint64_t, uint64_t>> records;
 };
 
-Result<Lookup> LoadLookup(const fs::path& path) {
+// The lookup file as it is, if it is one (anything else reads as empty: rebuilt). Read up to
+// the size a lookup of `max_size` leaves has, no more.
+Lookup LoadLookup(const fs::path& path, uint64_t max_size) {
   Lookup l;
-  auto data = ReadFile(path, size_t{1} << 34);
-  if (!data.ok()) return l;  // none yet, or unreadable: rebuilt from the index
+  auto data = ReadFile(path, kLookupHeader + max_size * kLookupRecord, /*follow_links=*/false);
+  if (!data.ok()) return l;
   if (data->size() < kLookupHeader || (data->size() - kLookupHeader) % kLookupRecord != 0 ||
       std::memcmp(data->data(), kLookupMagic.data(), kLookupMagic.size()) != 0) {
     return l;
   }
-  l.size = Be64(data->data() + 24);
+  const uint64_t size = Be64(data->data() + 24);
   const size_t n = (data->size() - kLookupHeader) / kLookupRecord;
-  if (n != l.size) return Lookup{};
+  if (n != size) return l;
+  l.size = size;
+  std::memcpy(l.root.data(), data->data() + 32, 32);
   l.records.resize(n);
   for (size_t i = 0; i < n; ++i) {
     const uint8_t* r = data->data() + kLookupHeader + i * kLookupRecord;
@@ -540,8 +607,15 @@ Result<Lookup> LoadLookup(const fs::path& path) {
 
 Result<std::vector<std::pair<uint64_t, uint64_t>>> Cache::LogLookup(const LogView& view) const {
   const fs::path path = LookupPath(path_);
-  VOUCH_ASSIGN_OR_RETURN(Lookup l, LoadLookup(path));
-  if (l.size > view.size()) l = Lookup{};  // another log's, or a damaged one
+  Lookup l = LoadLookup(path, view.size());
+  // A lookup of this log: its root at its size is this log's root at that size (another
+  // log's, after a new init, or a damaged file is rebuilt from the index).
+  if (l.size > view.size()) l = Lookup{};
+  if (l.size > 0) {
+    tlog::TileHashes hashes = view.Hashes();
+    VOUCH_ASSIGN_OR_RETURN(tlog::Hash root, tlog::TreeRoot(hashes, l.size));
+    if (root != l.root) l = Lookup{};
+  }
   if (l.size == view.size()) return std::move(l.records);
   VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> paths, view.Paths(l.size, view.size()));
   std::vector<std::pair<uint64_t, uint64_t>> fresh;
@@ -559,6 +633,7 @@ Result<std::vector<std::pair<uint64_t, uint64_t>>> Cache::LogLookup(const LogVie
   Bytes out(kLookupHeader + merged.size() * kLookupRecord, 0);
   std::memcpy(out.data(), kLookupMagic.data(), kLookupMagic.size());
   PutBe64(out.data() + 24, view.size());
+  std::memcpy(out.data() + 32, view.checkpoint().root.data(), 32);
   for (size_t i = 0; i < merged.size(); ++i) {
     PutBe64(out.data() + kLookupHeader + i * kLookupRecord, merged[i].first);
     PutBe64(out.data() + kLookupHeader + i * kLookupRecord + 8, merged[i].second);
@@ -604,6 +679,7 @@ Result<std::vector<uint64_t>> Cache::LookupLeaves(const LogView& view, uint64_t 
   if (fd.get() >= 0 && ::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) &&
       ::pread(fd.get(), header, sizeof header, 0) == static_cast<ssize_t>(sizeof header) &&
       std::memcmp(header, kLookupMagic.data(), kLookupMagic.size()) == 0 && Be64(header + 24) == view.size() &&
+      std::memcmp(header + 32, view.checkpoint().root.data(), 32) == 0 &&
       static_cast<uint64_t>(st.st_size) == kLookupHeader + view.size() * kLookupRecord) {
     auto record = [&](uint64_t i, uint64_t* k, uint64_t* leaf) {
       uint8_t r[kLookupRecord];
@@ -658,6 +734,21 @@ Result<std::string> Cache::Prove(std::string_view id_or_path) const {
     index = leaf;
     path = at[0];
     break;
+  }
+  if (!index) {
+    // Not where the lookup says: make sure the lookup is not what is wrong (rebuilt once
+    // from the index) before saying the voucher is not logged.
+    std::error_code ec;
+    fs::remove(LookupPath(path_), ec);
+    VOUCH_ASSIGN_OR_RETURN(auto records, LogLookup(*view));
+    for (auto it = std::lower_bound(records.begin(), records.end(), std::make_pair(key, uint64_t{0}));
+         !index && it != records.end() && it->first == key; ++it) {
+      VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> at, view->Paths(it->second, it->second + 1));
+      auto entry = formats::ParseLayoutPath(at.at(0));
+      if (!entry.ok() || entry->voucher_id != id || (by_path && at[0] != id_or_path)) continue;
+      index = it->second;
+      path = at[0];
+    }
   }
   if (!index) return Error(Code::kNotFound, std::string(id_or_path) + " is not in the log");
   tlog::Proof proof;

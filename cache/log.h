@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,11 +32,17 @@ using git::kLogRef;
 inline constexpr std::string_view kCheckpointFile = "checkpoint";
 inline constexpr std::string_view kCoversFile = "covers";
 inline constexpr size_t kMaxIndexTileSize = 64 * 1024;  // 256 layout paths of ~110 bytes
+// A log read from anywhere holds at most 2^40 leaves (a trillion vouchers); a checkpoint
+// claiming more is refused before any tile is computed (kTooLarge).
+inline constexpr uint64_t kMaxLogSize = uint64_t{1} << 40;
 
 // A name for a log origin (any UTF-8 up to 256 bytes) in paths and refs: the first 16 bytes
-// of its SHA-256 in hex. A pull keeps a remote's log under refs/vouch/logs/<this>.
+// of its SHA-256 in hex.
 Result<std::string> LogOriginKey(std::string_view origin);
+// Where a pull keeps the largest copy of a log it checked under `log_key`:
+// refs/vouch/logs/<origin key>-<key ID, 8 hex>.
 inline constexpr std::string_view kRemoteLogsPrefix = "refs/vouch/logs/";
+Result<std::string> KeptLogRef(const formats::tlog::NoteVerifier& log_key);
 
 // "index/<N>[.p/<W>]": the entry index tile holding leaves N*256 .. N*256+W-1.
 std::string IndexTilePath(uint64_t index, unsigned width);
@@ -73,6 +80,15 @@ class LogView {
   formats::tlog::Checkpoint checkpoint_;
   std::optional<git::ObjectId> covers_;
 };
+
+// Checks leaves [from, to) of `view` against the vouchers they name in `covered` (the tree
+// of the vouchers commit the log covers, on a verified vouchers branch, so every path there
+// is the canonical layout path of its bytes): the index names a path that is there, and
+// its bytes hash to the leaf the tiles hold. Then the index cannot misfile a leaf. Calls
+// `each` for every leaf. kMalformed (a path not in `covered`) or kIdMismatch (another
+// voucher's bytes), naming the leaf.
+Status CheckLeaves(const LogView& view, const git::Repository& repo, const git::Tree& covered, uint64_t from,
+                   uint64_t to, const std::function<Status(uint64_t leaf, const std::string& path)>& each);
 
 // What `vouch log status` shows.
 struct LogStatus {

@@ -17,7 +17,8 @@ std::string KeyOf(const std::string& url) { return git::ObjectId::OfBlob(AsBytes
 
 }  // namespace
 
-Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const HistoryLimits& limits) {
+Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const HistoryLimits& limits,
+                                      std::span<const formats::tlog::NoteVerifier> log_keys) {
   std::string url = git::UrlOf(repo_, remote_name);
   std::string key = KeyOf(url), tracking_ref = "refs/vouch/remotes/" + key;
   // Every refusal names the remote; the cache's objects and branch are as they were.
@@ -66,16 +67,23 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
 
   // The remote's log, if it has one: checked against every copy of that log held here
   // (a fork refuses the whole pull), and kept when it is the largest seen.
+  // One pull at a time checks and keeps remote logs: the check and the move of the kept
+  // copy's ref are one step (else two pulls could keep the smaller copy).
+  std::optional<git::CacheLock> logs_lock;
   std::optional<RemoteLog> remote_log;
   std::vector<git::ObjectId> adopt = verified.fresh;
   VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> incoming_log, quarantine.IncomingLog());
   if (incoming_log) {
-    auto checked = CheckRemoteLog(quarantine.repo(), *incoming_log);
+    auto lock = git::CacheLock::Take(path_.string(), git::CacheLock::Mode::kExclusive, true, "logs-lock");
+    if (!lock.ok()) return lock.status();
+    logs_lock.emplace(std::move(*lock));
+    auto checked = CheckRemoteLog(quarantine.repo(), *incoming_log, *incoming, log_keys);
     if (!checked.ok()) return refuse(checked.status());
     remote_log = std::move(*checked);
     adopt.insert(adopt.end(), remote_log->objects.begin(), remote_log->objects.end());
     report.log_origin = remote_log->origin;
     report.log_size = remote_log->size;
+    report.log_checked = remote_log->checked;
   }
 
   // Verified: the new objects move into the cache as one pack (gc, which drops packs,
@@ -112,7 +120,10 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
   report.new_vouchers = report.kind == PullReport::Kind::kRemoteBehind || report.kind == PullReport::Kind::kUpToDate ? 0 : verified.added.size();
   VOUCH_RETURN_IF_ERROR(repo_.SetRef(tracking_ref, *incoming, "vouch: remote tip"));
   VOUCH_RETURN_IF_ERROR(repo_.RecordRemote(key, url));
-  if (remote_log && remote_log->newer) VOUCH_RETURN_IF_ERROR(repo_.SetRef(remote_log->ref, remote_log->tree, "vouch: remote log"));
+  if (remote_log && remote_log->checked && remote_log->newer) {
+    VOUCH_RETURN_IF_ERROR(repo_.SetRef(remote_log->ref, remote_log->tree, "vouch: remote log"));
+  }
+  logs_lock.reset();
   VOUCH_RETURN_IF_ERROR(SyncLog(nullptr));  // one log, one writer: what came in joins this cache's own log
   return report;
 }

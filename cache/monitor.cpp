@@ -54,30 +54,29 @@ Result<MonitorReport> Monitor(const Cache& cache, const MonitorRequest& r) {
     VOUCH_ASSIGN_OR_RETURN(tlog::Checkpoint c, tlog::ParseCheckpoint(n.text));
     report.from = c.size;
   }
-  VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> paths, view->Paths(report.from, report.to));
-  // Watched leaves are checked against the vouchers they name: the index says where a
-  // leaf's voucher is, the tiles say what its bytes hash to, and the two must agree.
-  std::optional<git::Tree> vouchers;
-  tlog::TileHashes hashes = view->Hashes();
-  for (size_t i = 0; i < paths.size(); ++i) {
-    auto entry = formats::ParseLayoutPath(paths[i]);
-    if (!entry.ok()) return entry.status().Context("log entry " + std::to_string(report.from + i));
-    if (!r.devices.count(entry->device_udf)) continue;
-    if (!vouchers) {
-      if (!view->covers()) return Error(Code::kMalformed, "log has leaves but covers no vouchers commit");
-      VOUCH_ASSIGN_OR_RETURN(git::Tree t, cache.repository().TreeOf(*view->covers()));
-      vouchers = std::move(t);
+  // Every new leaf is checked against the voucher its index entry names (not only the
+  // watched ones): a mirror that rewrote the index to file a voucher under another device
+  // is caught here, since the bytes at that path do not hash to the leaf. `covers` must be
+  // on the cache's vouchers branch, whose paths are each the canonical path of their bytes.
+  if (report.to > report.from) {
+    if (!view->covers()) return Error(Code::kMalformed, "log has leaves but covers no vouchers commit");
+    VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, cache.repository().Resolve(kBranch));
+    bool on_branch = false;
+    if (tip) {
+      VOUCH_ASSIGN_OR_RETURN(on_branch, cache.repository().IsAncestor(*view->covers(), *tip));
     }
-    const uint64_t leaf = report.from + i;
-    std::optional<git::ObjectId> blob = vouchers->EntryAt(paths[i]);
-    if (!blob) return Error(Code::kMalformed, "log entry " + std::to_string(leaf) + " names " + paths[i] + ", which is not in the cache");
-    VOUCH_ASSIGN_OR_RETURN(Bytes bytes, cache.repository().ReadBlob(*blob, formats::kMaxVoucherSize));
-    VOUCH_ASSIGN_OR_RETURN(tlog::Hash want, tlog::LeafHash(bytes));
-    VOUCH_ASSIGN_OR_RETURN(tlog::Hash have, hashes.Subtree(leaf, 0));
-    if (want != have) return Error(Code::kIdMismatch, "log entry " + std::to_string(leaf) + ": " + paths[i] + " is not the voucher the log holds");
-    MonitorReport::Seen s{leaf, paths[i], entry->device_udf, entry->voucher_id, r.expected.count(entry->voucher_id) > 0};
-    report.unexpected += !s.expected;
-    report.vouchers.push_back(std::move(s));
+    if (!on_branch) return Error(Code::kMalformed, "the log covers a commit that is not on the vouchers branch");
+    VOUCH_ASSIGN_OR_RETURN(git::Tree covered, cache.repository().TreeOf(*view->covers()));
+    VOUCH_RETURN_IF_ERROR(CheckLeaves(*view, cache.repository(), covered, report.from, report.to,
+                                      [&](uint64_t leaf, const std::string& path) -> Status {
+                                        VOUCH_ASSIGN_OR_RETURN(formats::LayoutEntry entry, formats::ParseLayoutPath(path));
+                                        if (!r.devices.count(entry.device_udf)) return Status::Ok();
+                                        MonitorReport::Seen s{leaf, path, entry.device_udf, entry.voucher_id,
+                                                              r.expected.count(entry.voucher_id) > 0};
+                                        report.unexpected += !s.expected;
+                                        report.vouchers.push_back(std::move(s));
+                                        return Status::Ok();
+                                      }));
   }
   if (report.unexpected == 0) {
     std::error_code ec;

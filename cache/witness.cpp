@@ -1,5 +1,11 @@
 #include "cache/witness.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <cstdlib>
 #include <ctime>
 
@@ -47,9 +53,12 @@ Result<fs::path> KeepForkEvidence(const fs::path& dir, std::string_view held, st
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Error(Code::kIo, dir.string() + ": " + ec.message());
-  const std::string stamp = std::to_string(std::time(nullptr));
-  VOUCH_RETURN_IF_ERROR(WriteFileAtomic(dir / (stamp + "-held"), AsBytes(held)));
-  VOUCH_RETURN_IF_ERROR(WriteFileAtomic(dir / (stamp + "-offered"), AsBytes(offered)));
+  // Named by the time and the offered note, never overwritten: every fork seen is kept.
+  VOUCH_ASSIGN_OR_RETURN(Sha256Digest d, Sha256(AsBytes(offered)));
+  const std::string stamp = std::to_string(std::time(nullptr)) + "-" + HexEncode(ByteView(d.data(), 8));
+  Status s = WriteFileAtomic(dir / (stamp + "-held"), AsBytes(held), 0644, Overwrite::kNo);
+  if (s.ok()) s = WriteFileAtomic(dir / (stamp + "-offered"), AsBytes(offered), 0644, Overwrite::kNo);
+  if (!s.ok() && s.code() != Code::kExists) return s;  // the same fork seen twice in a second: kept already
   return dir / stamp;
 }
 
@@ -105,6 +114,14 @@ Result<Witness> Witness::Open(const fs::path& dir) {
 }
 
 Result<tlog::NoteSignature> Witness::Cosign(const LogView& view, const tlog::NoteVerifier& log_key, uint64_t now) {
+  // One cosign at a time per witness: reading the checkpoint held, checking, remembering the
+  // new one and signing are one step, or two runs could each cosign one side of a fork.
+  const fs::path lock_path = dir_ / "lock";
+  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (lock.get() < 0) return Error(Code::kIo, lock_path.string() + ": cannot open lock");
+  while (::flock(lock.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return Error(Code::kIo, lock_path.string() + ": cannot lock");
+  }
   VOUCH_ASSIGN_OR_RETURN(std::string key, LogOriginKey(view.checkpoint().origin));
   const fs::path held_path = dir_ / "logs" / key;
   std::optional<std::string> held;

@@ -6,7 +6,8 @@
 //
 //   <state>/witness.conf                 name <NAME>, key <path of the Ed25519 key>
 //   <state>/logs/<origin hash>           the last checkpoint cosigned (the signed note)
-//   <state>/evidence/<origin hash>-<t>/  held, offered: two notes that fork
+//   <state>/evidence/<origin hash>/<t>-<h>-held, -offered: two notes that fork
+//   <state>/lock                         one cosign at a time
 #pragma once
 
 #include <cstdint>
@@ -28,8 +29,8 @@ namespace vouch::cache {
 Result<formats::tlog::Checkpoint> CheckLogExtends(const LogView& view, const std::optional<formats::tlog::NoteVerifier>& log_key,
                                                   const std::optional<std::string>& held);
 
-// Keeps two notes that fork in `dir`/<stamp>-held and -offered (created as needed), and
-// returns where.
+// Keeps two notes that fork in `dir`/<time>-<hash of the offered note>-held and -offered
+// (created as needed, never overwritten), and returns where (without the suffix).
 Result<std::filesystem::path> KeepForkEvidence(const std::filesystem::path& dir, std::string_view held, std::string_view offered);
 
 class Witness {

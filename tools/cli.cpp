@@ -90,12 +90,27 @@ int ExitCode(const Status& status) {
   return status.code() == Code::kUsage ? kExitUsage : kExitError;
 }
 
+namespace {
+
+// A repeatable flag (--witness, --device, --expect, --trust) takes one value per occurrence:
+// CLI11 would otherwise let `--witness W1 NOTE` swallow the positional NOTE as a second
+// witness. Positionals keep taking many.
+void OneValuePerFlag(CLI::App& app) {
+  for (CLI::Option* o : app.get_options()) {
+    if (o->nonpositional() && o->get_items_expected_max() > 1) o->allow_extra_args(false);
+  }
+  for (CLI::App* sub : app.get_subcommands({})) OneValuePerFlag(*sub);
+}
+
+}  // namespace
+
 int Run(CLI::App& app, int argc, char** argv, const Action& action, std::string_view prog) {
   // libzip turns every entry's DOS time into a time_t with mktime(), and glibc, with TZ
   // unset, stats /etc/localtime on every such call: three system calls per entry, most of
   // a fetch from a shard of 800. vouch shows and compares UTC only, so a TZ it does not
   // read anyway is set once here (one the user set is kept).
   ::setenv("TZ", "UTC", /*overwrite=*/0);
+  OneValuePerFlag(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -20,6 +20,7 @@ struct CacheFlags {
   std::string cache;  // empty: Cache::DefaultPath()
   std::vector<std::string> inputs, trust;
   std::string udf, remote, out_dir;
+  std::vector<std::string> log_keys;
   bool json = false;
 };
 
@@ -124,7 +125,12 @@ Status RunPush(const CacheFlags& f) {
 
 Status RunPull(const CacheFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
-  auto pulled = c.Pull(f.remote);
+  std::vector<formats::tlog::NoteVerifier> keys;
+  for (const auto& k : f.log_keys) {
+    VOUCH_ASSIGN_OR_RETURN(formats::tlog::NoteVerifier v, ReadVerifierKey(k));
+    keys.push_back(std::move(v));
+  }
+  auto pulled = c.Pull(f.remote, {}, keys);
   if (!pulled.ok()) {
     // Scripts read the refusal from the one JSON document as well as from stderr.
     if (f.json) PrintJson({{"result", "refused"}, {"code", CodeName(pulled.status().code())}, {"message", pulled.status().message()}});
@@ -139,12 +145,16 @@ Status RunPull(const CacheFlags& f) {
     if (!r.log_origin.empty()) {
       j["log-origin"] = r.log_origin;
       j["log-size"] = r.log_size;
+      j["log-checked"] = r.log_checked;
     }
     PrintJson(j);
   } else {
     std::cout << kind << ": " << r.new_vouchers << " new vouchers in " << r.new_commits << " commits, " << r.received_bytes
               << " bytes received\n";
-    if (!r.log_origin.empty()) std::cout << "log " << r.log_origin << " at size " << r.log_size << ": consistent with every copy held\n";
+    if (!r.log_origin.empty()) {
+      std::cout << "log " << r.log_origin << " at size " << r.log_size
+                << (r.log_checked ? ": consistent with every copy held\n" : ": not checked (no --log-key for it)\n");
+    }
   }
   return Status::Ok();
 }
@@ -198,6 +208,8 @@ void AddCacheCommands(CLI::App& app, Action& action) {
   c->add_option("REMOTE", f->remote, "Where to push")->required();
   c = sub("pull", "Fetch a mirror, verify its history is append-only, merge by union", RunPull);
   c->add_option("REMOTE", f->remote, "Where to pull from")->required();
+  c->add_option("--log-key", f->log_keys, "A log's verifier key (vkey text or file): the remote's copy of that log is checked\n"
+                                           "against every copy held (log-fork) and kept; repeat for several logs");
   c->add_flag("--json", f->json, "Print one JSON document (a refusal too: result, code, message)");
   c->footer("Only the remote's refs/heads/vouchers is read, into a quarantine beside the cache; nothing\n"
             "reaches the cache before the new history is verified, within bounds read from object headers:\n"

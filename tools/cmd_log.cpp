@@ -35,15 +35,11 @@ fs::path DefaultMonitorState() {
 
 // A remote's log is read from a private mirror of it: the pull checks the remote (its history,
 // its log against every copy held: log-fork) and keeps its log under refs/vouch/logs/.
-Result<Cache> PulledMirror(const fs::path& dir, const std::string& remote) {
+Result<Cache> PulledMirror(const fs::path& dir, const std::string& remote, const tlog::NoteVerifier& log_key) {
   VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Init(dir, {}));
-  VOUCH_RETURN_IF_ERROR(c.Pull(remote).status());
+  std::vector<tlog::NoteVerifier> keys{log_key};
+  VOUCH_RETURN_IF_ERROR(c.Pull(remote, {}, keys).status());
   return c;
-}
-
-std::string RemoteLogRef(const tlog::NoteVerifier& log_key) {
-  auto key = cache::LogOriginKey(log_key.name);
-  return std::string(cache::kRemoteLogsPrefix) + (key.ok() ? *key : "");
 }
 
 Status RunLogInit(const LogFlags& f) {
@@ -118,10 +114,15 @@ Status RunLogMonitor(const LogFlags& f) {
     if (!r.log_key) return Error(Code::kUsage, "monitoring a REMOTE needs --log-key (it names the log to watch there)");
     fs::path mirror = r.state;
     mirror += ".mirror.git";
-    VOUCH_ASSIGN_OR_RETURN(opened, PulledMirror(mirror, f.remote));
-    r.ref = RemoteLogRef(*r.log_key);
+    VOUCH_ASSIGN_OR_RETURN(opened, PulledMirror(mirror, f.remote, *r.log_key));
+    VOUCH_ASSIGN_OR_RETURN(r.ref, cache::KeptLogRef(*r.log_key));
   } else {
     VOUCH_ASSIGN_OR_RETURN(opened, Cache::Open(CachePath(f)));
+    // A cache that keeps its own log checks its checkpoint with its own key by default.
+    if (!r.log_key && opened->logged()) {
+      VOUCH_ASSIGN_OR_RETURN(cache::LogStatus st, opened->LogState());
+      VOUCH_ASSIGN_OR_RETURN(r.log_key, tlog::NoteVerifier::Parse(st.vkey));
+    }
   }
   const Cache& c = *opened;
   VOUCH_ASSIGN_OR_RETURN(r.devices, WatchedDevices(f));
@@ -207,10 +208,10 @@ Status RunWitnessCosign(const LogFlags& f) {
   std::optional<Cache> opened;
   std::string ref(cache::kLogRef);
   if (!f.remote.empty()) {
-    auto pulled = PulledMirror(dir / "mirrors" / (*cache::LogOriginKey(log_key.name) + ".git"), f.remote);
+    auto pulled = PulledMirror(dir / "mirrors" / (*cache::LogOriginKey(log_key.name) + ".git"), f.remote, log_key);
     if (!pulled.ok()) return refused(pulled.status());
     opened = std::move(*pulled);
-    ref = RemoteLogRef(log_key);
+    VOUCH_ASSIGN_OR_RETURN(ref, cache::KeptLogRef(log_key));
   } else {
     VOUCH_ASSIGN_OR_RETURN(opened, Cache::Open(CachePath(f)));
   }

@@ -1,9 +1,14 @@
 #include "cache/git/repository.h"
 
+#include <algorithm>
+#include <unordered_set>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
+#include <unordered_set>
 
 #include "cache/git/git.h"
 #include "cache/git/lock.h"
@@ -175,26 +180,43 @@ Result<Tree> Repository::TreeAt(const ObjectId& tree) const {
 namespace {
 struct Collect {
   std::vector<ObjectId>* out;
+  std::unordered_set<std::string>* seen;  // raw ids of trees and blobs met
+  const std::vector<std::string>* top_level;
   size_t cap;
-  bool over = false;
+  Status refusal;
 };
-int CollectObject(const char*, const git_tree_entry* e, void* payload) {
+int CollectObject(const char* root, const git_tree_entry* e, void* payload) {
   auto* c = static_cast<Collect*>(payload);
-  if (c->out->size() >= c->cap) {
-    c->over = true;
+  const git_object_t type = git_tree_entry_type(e);
+  if (type != GIT_OBJECT_TREE && type != GIT_OBJECT_BLOB) {
+    c->refusal = Error(Code::kMalformed, std::string(root) + git_tree_entry_name(e) + " is neither a file nor a directory");
     return -1;
   }
-  c->out->push_back(IdOf(*git_tree_entry_id(e)));
+  if (*root == 0 && !c->top_level->empty() &&
+      std::find(c->top_level->begin(), c->top_level->end(), git_tree_entry_name(e)) == c->top_level->end()) {
+    c->refusal = Error(Code::kMalformed, std::string(git_tree_entry_name(e)) + " has no place at the top of this tree");
+    return -1;
+  }
+  const git_oid* id = git_tree_entry_id(e);
+  // Each object once: a tree met again is not walked again (shared subtrees cost nothing).
+  if (!c->seen->insert(std::string(reinterpret_cast<const char*>(id->id), GIT_OID_RAWSZ)).second) return type == GIT_OBJECT_TREE ? 1 : 0;
+  if (c->out->size() >= c->cap) {
+    c->refusal = Error(Code::kTooLarge, "tree holds over " + std::to_string(c->cap) + " objects");
+    return -1;
+  }
+  c->out->push_back(IdOf(*id));
   return 0;
 }
 }  // namespace
 
-Result<std::vector<ObjectId>> Repository::TreeObjects(const ObjectId& tree_id, size_t cap) const {
+Result<std::vector<ObjectId>> Repository::TreeObjects(const ObjectId& tree_id, size_t cap,
+                                                      const std::vector<std::string>& top_level) const {
   VOUCH_ASSIGN_OR_RETURN(Tree tree, TreeAt(tree_id));
   std::vector<ObjectId> out{tree_id};
-  Collect c{&out, cap};
+  std::unordered_set<std::string> seen;
+  Collect c{&out, &seen, &top_level, cap, Status::Ok()};
   if (git_tree_walk(tree.handle(), GIT_TREEWALK_PRE, CollectObject, &c) != 0) {
-    if (c.over) return Error(Code::kTooLarge, "tree " + tree_id.Hex().substr(0, 12) + " holds over " + std::to_string(cap) + " objects");
+    if (!c.refusal.ok()) return c.refusal.Context("tree " + tree_id.Hex().substr(0, 12));
     return Fail(Code::kMalformed, "tree walk");
   }
   return out;

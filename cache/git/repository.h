@@ -87,9 +87,11 @@ class Repository {
   Result<bool> IsAncestor(const ObjectId& ancestor, const ObjectId& descendant) const;
 
   // The tree of a commit, by id; and the ids of every tree and blob under a tree (its own
-  // id first), kTooLarge past `cap` of them.
+  // id first), each once (a subtree met again is not walked again): kTooLarge past `cap`
+  // of them, kMalformed for a submodule entry or, when `top_level` is not empty, a name
+  // at the top that it does not list.
   Result<ObjectId> TreeIdOf(const ObjectId& commit) const;
-  Result<std::vector<ObjectId>> TreeObjects(const ObjectId& tree, size_t cap) const;
+  Result<std::vector<ObjectId>> TreeObjects(const ObjectId& tree, size_t cap, const std::vector<std::string>& top_level = {}) const;
   Result<Tree> TreeAt(const ObjectId& tree) const;
   // A commit's parents, in order.
   Result<std::vector<ObjectId>> Parents(const ObjectId& commit) const;

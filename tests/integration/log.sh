@@ -6,6 +6,7 @@
 # fork, mirrors carry the log, a pulling cache appends to its own log.
 SRC=$(cd "$(dirname "$0")/../tlog_go" && pwd)
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon.sh"
 : "${MAKE_VOUCHERS:?path to the make_vouchers test generator}"
 
 command -v go >/dev/null || fail "go is not installed (./dev installs golang-go golang-golang-x-mod-dev)"
@@ -136,6 +137,19 @@ expect_same "$(git --git-dir "$fork" show refs/heads/log:checkpoint | grep -c '^
 expect_exit 1 "$VOUCH" log monitor --cache "$fork" --device "$udf" --state mon/state
 expect_in err.txt "(log-fork)"
 expect_same "$(ls mon/state.forks | wc -l)" 2
+# Two cosigns at once, one per side of the fork, on a fresh witness: one at most succeeds
+# (the witness's state is read, checked and written under its lock).
+for i in $(seq 1 10); do
+  "$VOUCH" witness init --name race.example --key race.key --state "race$i" >/dev/null
+  rc1=0 rc2=0
+  "$VOUCH" witness cosign --log-key log.vkey --state "race$i" >/dev/null 2>&1 & p1=$!
+  "$VOUCH" witness cosign --log-key log.vkey --state "race$i" --cache "$fork" >/dev/null 2>&1 & p2=$!
+  wait $p1 || rc1=$?
+  wait $p2 || rc2=$?
+  [ "$rc1" != 0 ] || [ "$rc2" != 0 ] || fail "race $i: the witness cosigned both sides of a fork"
+  ok
+done
+
 # A rolled-back log (smaller than what the witness cosigned) is refused as such.
 small="$T/small.git"
 expect_exit 0 "$VOUCH" cache init --cache "$small" --trust mfr.pem
@@ -171,18 +185,78 @@ expect_exit 0 "$VOUCH" cache verify --cache "$other"
 # a forked history of the log is refused whole (split view), with both checkpoints kept.
 watcher="$T/watcher.git"
 expect_exit 0 "$VOUCH" cache init --cache "$watcher" --trust mfr.pem
+# Without a key for that log, the pull leaves it alone (anyone can publish a "log" of any
+# origin under a key of their own: it proves nothing, and must not become the reference).
 expect_exit 0 "$VOUCH" cache pull --cache "$watcher" "$T/mirror.git" --json
+expect_in out.txt '"log-checked": false'
+expect_same "$(git --git-dir "$watcher" for-each-ref refs/vouch/logs/)" ""
+expect_exit 0 "$VOUCH" cache pull --cache "$watcher" "$T/mirror.git" --json --log-key log.vkey
 expect_in out.txt '"log-origin": "mfr.example/vouchers"'
+expect_in out.txt '"log-checked": true'
 kept=$(git --git-dir "$watcher" for-each-ref --format='%(refname)' refs/vouch/logs/)
 expect_same "$(git --git-dir "$watcher" cat-file -t "$kept")" tree
 expect_same "$(git --git-dir "$watcher" rev-parse "$kept")" "$(git --git-dir "$VOUCH_CACHE" rev-parse 'refs/heads/log^{tree}')"
 git init -q --bare fork-mirror.git
 expect_exit 0 "$VOUCH" cache push --cache "$fork" "$T/fork-mirror.git"
 tip=$(git --git-dir "$watcher" rev-parse refs/heads/vouchers)
-expect_exit 1 "$VOUCH" cache pull --cache "$watcher" "$T/fork-mirror.git" --json
+expect_exit 1 "$VOUCH" cache pull --cache "$watcher" "$T/fork-mirror.git" --json --log-key log.vkey
 expect_in out.txt '"code": "log-fork"'
 expect_same "$(git --git-dir "$watcher" rev-parse refs/heads/vouchers)" "$tip"
 expect_same "$(ls "$watcher"/vouch/evidence/*/ | wc -l)" 2
+# Over the network (a real git daemon on 127.0.0.1): the log is fetched beside the branch and
+# checked the same way; the forked mirror is refused there too.
+mkdir srv && cp -a mirror.git srv/public.git && cp -a fork-mirror.git srv/forked.git
+start_daemon "$T/srv" public.git
+netwatch="$T/netwatch.git"
+expect_exit 0 "$VOUCH" cache init --cache "$netwatch" --trust mfr.pem
+expect_exit 0 "$VOUCH" cache pull --cache "$netwatch" "git://127.0.0.1:$port/public.git" --json --log-key log.vkey
+expect_in out.txt '"log-checked": true'
+expect_exit 1 "$VOUCH" cache pull --cache "$netwatch" "git://127.0.0.1:$port/forked.git" --json --log-key "$LOG_VKEY"
+expect_in out.txt '"code": "log-fork"'
+# A witness and a monitor of the remote log, through their own mirrors of it.
+expect_exit 0 "$VOUCH" witness init --name w4.example --key w4.key --state w4
+cp out.txt w4.vkey
+expect_exit 0 "$VOUCH" witness cosign --log-key log.vkey --state w4 "git://127.0.0.1:$port/public.git" --out w4.note
+expect_exit 0 "$VOUCH" log add-cosignature --witness w4.vkey w4.note --json
+expect_in out.txt '"added": 1'
+expect_exit 1 "$VOUCH" witness cosign --log-key log.vkey --state w4 "git://127.0.0.1:$port/forked.git"
+expect_in err.txt "(log-fork)"
+expect_exit 2 "$VOUCH" log monitor "git://127.0.0.1:$port/public.git" --device "$udf" --state netmon
+expect_in err.txt "(usage)"   # a REMOTE needs --log-key
+expect_exit 0 "$VOUCH" log monitor "git://127.0.0.1:$port/public.git" --log-key log.vkey --device "$udf" --expect b --state netmon --json
+expect_in out.txt '"origin": "mfr.example/vouchers"'
+# add-cosignature takes only lines that verify under the witnesses given.
+expect_exit 1 "$VOUCH" log add-cosignature --witness "$W1" w4.note
+expect_in err.txt "(too-few-witnesses)"
+
+# A mirror that rewrites the entry index (no key needed: the checkpoint and tiles do not
+# cover it) to file a voucher under another device, hiding it from that device's monitor:
+# every new leaf is checked against the voucher its index entry names, so pulls and monitors
+# refuse it (id-mismatch when the path is another voucher's; malformed when it is none).
+rewrite_index() { # MIRROR FROM-PATH TO-PATH: one index line changed, a new log commit
+  local G="git --git-dir=$1" idx blob tree commit
+  idx=$($G ls-tree -r --name-only refs/heads/log | grep "^index/" | while read -r f; do
+    $G show "refs/heads/log:$f" | grep -qxF "$2" && echo "$f"; done)
+  $G show "refs/heads/log:$idx" | sed "s|^$2\$|$3|" > idx.txt
+  blob=$($G hash-object -w idx.txt)
+  GIT_INDEX_FILE="$T/rewrite.index" $G read-tree refs/heads/log
+  GIT_INDEX_FILE="$T/rewrite.index" $G update-index --cacheinfo "100644,$blob,$idx"
+  tree=$(GIT_INDEX_FILE="$T/rewrite.index" $G write-tree)
+  commit=$(echo "vouch: log" | $G commit-tree "$tree" -p refs/heads/log)
+  $G update-ref refs/heads/log "$commit"
+}
+other_path=$(git --git-dir "$VOUCH_CACHE" show refs/heads/log:index/000 | sed -n 7p)
+for to in "$other_path" "${other_path%/*}/MAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA.vjj"; do
+  rm -rf evil.git && git clone -q --mirror mirror.git evil.git
+  rewrite_index evil.git "$path" "$to"
+  rm -rf evilwatch.git
+  expect_exit 0 "$VOUCH" cache init --cache "$T/evilwatch.git" --trust mfr.pem
+  expect_exit 1 "$VOUCH" cache pull --cache "$T/evilwatch.git" "$T/evil.git" --log-key log.vkey
+  if [ "$to" = "$other_path" ]; then expect_in err.txt "(id-mismatch)"; else expect_in err.txt "(malformed)"; fi
+  expect_exit 1 "$VOUCH" log monitor "$T/evil.git" --log-key log.vkey --device "$udf" --expect b --state "evilmon-$RANDOM"
+  expect_same "$(git --git-dir evilwatch.git for-each-ref refs/vouch/logs/)" ""
+done
+
 # gc keeps the log branch and the kept remote log; everything still verifies and proves.
 expect_exit 0 "$VOUCH" cache gc --cache "$watcher"
 fsck "$watcher"
@@ -192,7 +266,8 @@ expect_exit 0 "$VOUCH" cache verify
 expect_exit 0 "$VOUCH" log prove "$id"
 
 # cache verify: a log branch moved back is behind, not broken; another log's branch is refused.
-git --git-dir "$VOUCH_CACHE" update-ref refs/heads/log "$(git --git-dir "$VOUCH_CACHE" rev-parse 'refs/heads/log~3')"
+at310=$(git --git-dir "$VOUCH_CACHE" log --format='%H %s' refs/heads/log | grep 'size 310)$' | cut -d' ' -f1)
+git --git-dir "$VOUCH_CACHE" update-ref refs/heads/log "$at310"
 expect_exit 0 "$VOUCH" cache verify   # an older log is still a consistent log, only behind
 expect_exit 0 "$VOUCH" log status --json
 expect_in out.txt '"behind": 3'
