@@ -225,7 +225,7 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
   if (added) report.commit = new_tip;
   // The branch moved first, the log follows: a kill between the two leaves the log behind,
   // never ahead, and the next write appends what it missed (cache/log.md, "Crashes").
-  VOUCH_RETURN_IF_ERROR(SyncLog(&leaves));
+  VOUCH_RETURN_IF_ERROR(SyncLog(&leaves, added == entries.size() ? &tip : nullptr));
   // Consolidate when imports have left many packs, if nobody else is importing right now.
   std::error_code ec;
   size_t packs = 0;

@@ -129,8 +129,10 @@ class Cache {
   Result<LogStatus> LogState() const;
   // Appends to the log, under its lock, the vouchers the branch gained since the log's last
   // write, in path order, and signs a new checkpoint. `known` (path -> leaf hash) saves
-  // reading back what an import just hashed. No-op without a log.
-  Status SyncLog(const std::map<std::string, formats::tlog::Hash>* known);
+  // reading back what an import just hashed; `gained_since`, when the import committed
+  // exactly `known` on that commit, saves comparing the trees. No-op without a log.
+  Status SyncLog(const std::map<std::string, formats::tlog::Hash>* known,
+                 const std::optional<git::ObjectId>* gained_since = nullptr);
   // A c2sp.org/tlog-proof@v1 for a voucher (its id or layout path), checked against its bytes.
   Result<std::string> Prove(std::string_view id_or_path) const;
   // The proofs of those of `paths` that the log holds (path -> proof text).

@@ -263,7 +263,7 @@ Status Cache::LogInit(const std::string& origin, const fs::path& key_path) {
   const std::string text = "origin " + log_->origin + "\nkey " + log_->key + "\nvkey " + log_->vkey + "\n";
   VOUCH_RETURN_IF_ERROR(WriteFileAtomic(LogConfigPath(path_), AsBytes(text)));
   // Existing vouchers are appended now, once; so is a first checkpoint of an empty cache.
-  return SyncLog(nullptr);
+  return SyncLog(nullptr, nullptr);
 }
 
 Result<std::optional<LogView>> Cache::ReadLog(std::string_view ref) const { return LogView::Read(repo_, ref); }
@@ -292,7 +292,7 @@ Result<LogStatus> Cache::LogState() const {
 
 // ---- Cache: appending ----
 
-Status Cache::SyncLog(const std::map<std::string, tlog::Hash>* known) {
+Status Cache::SyncLog(const std::map<std::string, tlog::Hash>* known, const std::optional<git::ObjectId>* gained_since) {
   if (!log_) return Status::Ok();
   VOUCH_ASSIGN_OR_RETURN(tlog::NoteSigner signer, LogSigner());
   // One writer at a time appends: the branch may take many writers (compare-and-swap), the
@@ -318,7 +318,17 @@ Status Cache::SyncLog(const std::map<std::string, tlog::Hash>* known) {
     VOUCH_ASSIGN_OR_RETURN(to, repo_.TreeOf(*tip));
   }
   std::vector<std::pair<std::string, git::ObjectId>> added;
-  if (tip) {
+  // An import that just committed exactly `known` on top of the commit the log covers says
+  // so (`gained_since`): the gain is then known without comparing two trees of every voucher.
+  bool exact = false;
+  if (known && gained_since && tip && *gained_since == covers) {
+    VOUCH_ASSIGN_OR_RETURN(std::vector<git::ObjectId> parents, repo_.Parents(*tip));
+    exact = covers ? parents == std::vector<git::ObjectId>{*covers} : parents.empty();
+  }
+  if (exact) {
+    added.reserve(known->size());
+    for (const auto& [path, leaf] : *known) added.emplace_back(path, git::ObjectId());  // map order: path order
+  } else if (tip) {
     VOUCH_ASSIGN_OR_RETURN(added, repo_.Added(from, to));
   }
   std::vector<tlog::Hash> leaves;

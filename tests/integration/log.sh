@@ -265,6 +265,19 @@ fsck "$VOUCH_CACHE"
 expect_exit 0 "$VOUCH" cache verify
 expect_exit 0 "$VOUCH" log prove "$id"
 
+# Writers racing on a logged cache: the branch takes both (compare-and-swap), the log appends
+# each voucher exactly once, whoever wins (cache verify checks: one leaf per voucher).
+race="$T/race.git"
+expect_exit 0 "$VOUCH" cache init --cache "$race"
+expect_exit 0 "$VOUCH" log init --cache "$race" --origin race.example/log --key race-log.key
+"$MAKE_VOUCHERS" 200 r1 && "$MAKE_VOUCHERS" 200 r2 && "$MAKE_VOUCHERS" 200 r3
+"$VOUCH" cache import --cache "$race" r1 a >/dev/null 2>&1 & q1=$!
+"$VOUCH" cache import --cache "$race" r2 a >/dev/null 2>&1 & q2=$!
+"$VOUCH" cache import --cache "$race" r3 r1 >/dev/null 2>&1 & q3=$!
+wait $q1 && wait $q2 && wait $q3 || fail "a racing import failed"
+expect_same "$(size --cache "$race")" 900
+expect_exit 0 "$VOUCH" cache verify --cache "$race"
+
 # cache verify: a log branch moved back is behind, not broken; another log's branch is refused.
 at310=$(git --git-dir "$VOUCH_CACHE" log --format='%H %s' refs/heads/log | grep 'size 310)$' | cut -d' ' -f1)
 git --git-dir "$VOUCH_CACHE" update-ref refs/heads/log "$at310"
