@@ -104,6 +104,11 @@ void OneValuePerFlag(CLI::App& app) {
 
 }  // namespace
 
+Status PrintRefusalJson(const Status& refusal) {
+  PrintJson({{"result", "refused"}, {"code", CodeName(refusal.code())}, {"message", refusal.message()}});
+  return refusal;
+}
+
 int Run(CLI::App& app, int argc, char** argv, const Action& action, std::string_view prog) {
   // libzip turns every entry's DOS time into a time_t with mktime(), and glibc, with TZ
   // unset, stats /etc/localtime on every such call: three system calls per entry, most of

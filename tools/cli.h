@@ -28,6 +28,10 @@ int ExitCode(const Status& status);
 // Parses argv, runs the chosen action, reports. `action` is set by the subcommand callbacks.
 int Run(CLI::App& app, int argc, char** argv, const Action& action, std::string_view prog);
 
+// For --json: a refusal as the one JSON document, {"result": "refused", "code", "message"},
+// so scripts read it from stdout as well as stderr. Returns `refusal`.
+Status PrintRefusalJson(const Status& refusal);
+
 // One JSON document on stdout (for --json); bytes that are not UTF-8 become U+FFFD.
 void PrintJson(const nlohmann::json& doc);
 std::string JsonText(const nlohmann::json& doc);

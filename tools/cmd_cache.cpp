@@ -133,8 +133,7 @@ Status RunPull(const CacheFlags& f) {
   auto pulled = c.Pull(f.remote, {}, keys);
   if (!pulled.ok()) {
     // Scripts read the refusal from the one JSON document as well as from stderr.
-    if (f.json) PrintJson({{"result", "refused"}, {"code", CodeName(pulled.status().code())}, {"message", pulled.status().message()}});
-    return pulled.status();
+    return f.json ? PrintRefusalJson(pulled.status()) : pulled.status();
   }
   const Cache::PullReport& r = *pulled;
   const char* kinds[] = {"up-to-date", "fast-forward", "merged", "remote-behind"};

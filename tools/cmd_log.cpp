@@ -132,8 +132,7 @@ Status RunLogMonitor(const LogFlags& f) {
   }
   auto report = cache::Monitor(c, r);
   if (!report.ok()) {
-    if (f.json) PrintJson({{"result", "refused"}, {"code", CodeName(report.status().code())}, {"message", report.status().message()}});
-    return report.status();
+    return f.json ? PrintRefusalJson(report.status()) : report.status();
   }
   if (f.json) {
     nlohmann::json j = {{"origin", report->origin}, {"from", report->from}, {"to", report->to},
@@ -201,10 +200,7 @@ Status RunWitnessCosign(const LogFlags& f) {
   fs::path dir = f.state.empty() ? cache::Witness::DefaultPath() : fs::path(f.state);
   VOUCH_ASSIGN_OR_RETURN(cache::Witness w, cache::Witness::Open(dir));
   VOUCH_ASSIGN_OR_RETURN(tlog::NoteVerifier log_key, ReadVerifierKey(f.log_key));
-  auto refused = [&](const Status& s) {
-    if (f.json) PrintJson({{"result", "refused"}, {"code", CodeName(s.code())}, {"message", s.message()}});
-    return s;
-  };
+  auto refused = [&](const Status& s) { return f.json ? PrintRefusalJson(s) : s; };
   std::optional<Cache> opened;
   std::string ref(cache::kLogRef);
   if (!f.remote.empty()) {

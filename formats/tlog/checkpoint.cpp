@@ -5,26 +5,20 @@
 #include "libvoucher/encoding.h"
 
 namespace vouch::formats::tlog {
-namespace {
-
-// Decimal with no sign, no leading zeros (except "0" itself) and no overflow: one spelling
-// per size.
-Result<uint64_t> ParseSize(std::string_view s) {
+Result<uint64_t> ParseDecimal(std::string_view s, std::string_view what) {
   if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0') ||
       !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return Error(Code::kMalformed, "checkpoint tree size '" + std::string(s.substr(0, 32)) +
+    return Error(Code::kMalformed, std::string(what) + " '" + std::string(s.substr(0, 32)) +
                                        "' is not a decimal without leading zeros");
   }
   uint64_t v = 0;
   for (char c : s) {
     uint64_t d = static_cast<uint64_t>(c - '0');
-    if (v > (UINT64_MAX - d) / 10) return Error(Code::kMalformed, "checkpoint tree size over 2^64-1");
+    if (v > (UINT64_MAX - d) / 10) return Error(Code::kMalformed, std::string(what) + " over 2^64-1");
     v = v * 10 + d;
   }
   return v;
 }
-
-}  // namespace
 
 Result<Checkpoint> ParseCheckpoint(std::string_view text) {
   VOUCH_RETURN_IF_ERROR(CheckNoteText(text));
@@ -42,7 +36,7 @@ Result<Checkpoint> ParseCheckpoint(std::string_view text) {
   Checkpoint c;
   if (lines[0].size() > kMaxOriginSize) return Error(Code::kTooLarge, "checkpoint origin over 256 bytes");
   c.origin = std::string(lines[0]);
-  VOUCH_ASSIGN_OR_RETURN(c.size, ParseSize(lines[1]));
+  VOUCH_ASSIGN_OR_RETURN(c.size, ParseDecimal(lines[1], "checkpoint tree size"));
   auto root = Base64Decode(lines[2]);
   if (!root.ok() || root->size() != c.root.size()) {
     return Error(Code::kMalformed, "checkpoint root hash is not canonical base64 of 32 bytes");

@@ -33,6 +33,10 @@ struct Checkpoint {
   bool operator==(const Checkpoint&) const = default;
 };
 
+// A tree size or leaf index as the C2SP texts write it: decimal, no sign, no leading zeros
+// ("0" itself), at most 2^64-1, so each number has one spelling. kMalformed naming `what`.
+Result<uint64_t> ParseDecimal(std::string_view s, std::string_view what);
+
 // kMalformed for a text that is not a checkpoint (fewer than three lines, an empty line, a
 // size with a sign, leading zeros or over 2^64-1, a root that is not canonical base64 of
 // 32 bytes, no final newline, control characters); kTooLarge over kMaxOriginSize or

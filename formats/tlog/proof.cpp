@@ -16,20 +16,6 @@ bool NextLine(std::string_view& rest, std::string_view& line) {
   return true;
 }
 
-Result<uint64_t> ParseIndex(std::string_view s) {
-  if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0') ||
-      !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return Error(Code::kMalformed, "proof index is not a decimal without leading zeros");
-  }
-  uint64_t v = 0;
-  for (char c : s) {
-    uint64_t d = static_cast<uint64_t>(c - '0');
-    if (v > (UINT64_MAX - d) / 10) return Error(Code::kMalformed, "proof index over 2^64-1");
-    v = v * 10 + d;
-  }
-  return v;
-}
-
 }  // namespace
 
 Result<Proof> ParseProof(std::string_view text) {
@@ -49,7 +35,7 @@ Result<Proof> ParseProof(std::string_view text) {
     if (!NextLine(rest, line)) return Error(Code::kMalformed, "proof ends after its extra data");
   }
   if (!line.starts_with("index ")) return Error(Code::kMalformed, "proof has no index line");
-  VOUCH_ASSIGN_OR_RETURN(p.index, ParseIndex(line.substr(6)));
+  VOUCH_ASSIGN_OR_RETURN(p.index, ParseDecimal(line.substr(6), "proof index"));
   for (;;) {
     if (!NextLine(rest, line)) return Error(Code::kMalformed, "proof has no blank line before its checkpoint");
     if (line.empty()) break;
