@@ -157,6 +157,8 @@ expect_exit 0 "$VOUCH" cache import --cache "$small" a
 expect_exit 0 "$VOUCH" log init --cache "$small" --origin mfr.example/vouchers --key log.key
 expect_exit 1 "$VOUCH" witness cosign --log-key log.vkey --state w1 --cache "$small"
 expect_in err.txt "(rollback)"
+expect_exit 1 "$VOUCH" log monitor --cache "$small" --device "$udf" --state mon/state --log-key log.vkey
+expect_in err.txt "(rollback)"
 
 # Mirrors carry the log byte for byte.
 git init -q --bare mirror.git
