@@ -39,8 +39,7 @@ inline void MakeVouchers(const std::filesystem::path& dir, size_t n, uint64_t se
     Enrollment e;
     e.device_key = udf::KeyFingerprint(random(91));
     e.suite = "P256-HPKE-SHA256-AES128GCM";
-    e.enc = random(65);
-    e.ct = random(48);
+    e.contributions.push_back(SealedContribution{random(91), random(65), random(48)});
     e.combined_key = random(91);
     v.enrollment = e;
     std::string jws = R"({"payload":")" + Base64UrlEncode(formats::EncodeVoucher(v)) + R"(","signatures":[{"protected":")" +

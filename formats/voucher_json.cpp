@@ -4,6 +4,7 @@
 
 #include "formats/datetime.h"
 #include "formats/json.h"
+#include "libvoucher/cogen.h"
 #include "libvoucher/encoding.h"
 #include "libvoucher/udf.h"
 
@@ -73,8 +74,30 @@ Result<Enrollment> DecodeEnrollment(const json& e) {
   VOUCH_ASSIGN_OR_RETURN(out.device_key, String(e, "device-key", true, 128));
   if (!udf::Udf::Parse(out.device_key).ok()) return Bad("device-key", "is not a UDF fingerprint");
   VOUCH_ASSIGN_OR_RETURN(out.suite, String(e, "suite", true, 64));
-  VOUCH_ASSIGN_OR_RETURN(out.enc, Binary(e, "enc", 256));
-  VOUCH_ASSIGN_OR_RETURN(out.ct, Binary(e, "ct", 256));
+  // Either the list (formats/voucher.md) or, in vouchers written before it, one contribution's
+  // enc and ct directly here; never both, so that no two readers see different contributions.
+  auto list = e.find("contribution");
+  if (list != e.end()) {
+    if (e.contains("enc") || e.contains("ct")) return Bad("contribution", "is written beside a bare enc and ct");
+    if (!list->is_array() || list->empty()) return Bad("contribution", "is not a non-empty list");
+    if (list->size() > cogen::kMaxContributions) {
+      return Error(Code::kTooLarge, "voucher has more than " + std::to_string(cogen::kMaxContributions) + " contributions");
+    }
+    for (const json& item : *list) {
+      if (!item.is_object()) return Bad("contribution", "entry is not an object");
+      SealedContribution c;
+      VOUCH_ASSIGN_OR_RETURN(Bytes key, Binary(item, "contribution-key", 1024));
+      c.key = std::move(key);
+      VOUCH_ASSIGN_OR_RETURN(c.enc, Binary(item, "enc", 256));
+      VOUCH_ASSIGN_OR_RETURN(c.ct, Binary(item, "ct", 256));
+      out.contributions.push_back(std::move(c));
+    }
+  } else {
+    SealedContribution c;
+    VOUCH_ASSIGN_OR_RETURN(c.enc, Binary(e, "enc", 256));
+    VOUCH_ASSIGN_OR_RETURN(c.ct, Binary(e, "ct", 256));
+    out.contributions.push_back(std::move(c));
+  }
   VOUCH_ASSIGN_OR_RETURN(out.combined_key, Binary(e, "combined-key", 1024));
   if (e.contains("certificate")) {
     VOUCH_ASSIGN_OR_RETURN(Bytes cert, Binary(e, "certificate", 16 * 1024));
@@ -147,8 +170,21 @@ Bytes EncodeVoucher(const Voucher& v) {
     nlohmann::ordered_json a;
     a["device-key"] = e.device_key;
     a["suite"] = e.suite;
-    a["enc"] = Base64Encode(e.enc);
-    a["ct"] = Base64Encode(e.ct);
+    if (e.contributions.size() == 1 && !e.contributions[0].key) {
+      // A voucher of the older form, re-encoded as it was written.
+      a["enc"] = Base64Encode(e.contributions[0].enc);
+      a["ct"] = Base64Encode(e.contributions[0].ct);
+    } else {
+      nlohmann::ordered_json list = nlohmann::ordered_json::array();
+      for (const SealedContribution& c : e.contributions) {
+        nlohmann::ordered_json item;
+        item["contribution-key"] = c.key ? Base64Encode(*c.key) : std::string();
+        item["enc"] = Base64Encode(c.enc);
+        item["ct"] = Base64Encode(c.ct);
+        list.push_back(std::move(item));
+      }
+      a["contribution"] = std::move(list);
+    }
     a["combined-key"] = Base64Encode(e.combined_key);
     if (e.certificate) a["certificate"] = Base64Encode(*e.certificate);
     c[std::string(kAugment)] = std::move(a);

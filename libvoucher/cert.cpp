@@ -66,7 +66,10 @@ Result<ossl::X509NamePtr> MakeName(const CertSpec& spec) {
 
 // Sets the subject key from its canonical parts. X509_set_pubkey would get there through
 // OpenSSL 3.0's generic key encoder, which costs more than the signature itself.
-bool SetP256Key(X509* x, const PublicKey& key) {
+bool SetSubjectKey(X509* x, const PublicKey& key) {
+  // Edwards keys (certificates for Z of the x25519 and x448 suites) are rare enough for
+  // the generic path.
+  if (key.group() != Group::kP256) return key.pkey() && X509_set_pubkey(x, key.pkey()) == 1;
   X509_PUBKEY* pub = X509_get_X509_PUBKEY(x);
   auto* point = static_cast<unsigned char*>(OPENSSL_memdup(key.point().data(), key.point().size()));
   if (!pub || !point) return false;
@@ -76,6 +79,21 @@ bool SetP256Key(X509* x, const PublicKey& key) {
     return false;
   }
   return true;
+}
+
+// The construction extension, not critical (construction.h).
+Status AddConstruction(X509* x, const Construction& c) {
+  VOUCH_ASSIGN_OR_RETURN(Bytes der, EncodeConstruction(c));
+  ASN1_OBJECT* oid = OBJ_txt2obj(std::string(kConstructionOid).c_str(), 1);
+  ASN1_OCTET_STRING* value = ASN1_OCTET_STRING_new();
+  X509_EXTENSION* ext = nullptr;
+  bool ok = oid && value && ASN1_OCTET_STRING_set(value, der.data(), static_cast<int>(der.size())) == 1 &&
+            (ext = X509_EXTENSION_create_by_OBJ(nullptr, oid, 0, value)) != nullptr && X509_add_ext(x, ext, -1) == 1;
+  X509_EXTENSION_free(ext);
+  ASN1_OCTET_STRING_free(value);
+  ASN1_OBJECT_free(oid);
+  if (!ok) return ossl::Fail(Code::kCrypto, "construction extension");
+  return Status::Ok();
 }
 
 // Builds and signs; `issuer` null means self-signed by `issuer_key`. Returns the DER.
@@ -97,7 +115,7 @@ Result<Bytes> Make(const Certificate* issuer, const PrivateKey& issuer_key, cons
       X509_set_subject_name(x.get(), subject.get()) != 1 || X509_set_issuer_name(x.get(), issuer_name) != 1 ||
       !ASN1_TIME_set(X509_getm_notBefore(x.get()), static_cast<time_t>(nb)) ||
       !ASN1_TIME_set(X509_getm_notAfter(x.get()), static_cast<time_t>(nb + spec.days * 86400)) ||
-      !SetP256Key(x.get(), subject_key)) {
+      !SetSubjectKey(x.get(), subject_key)) {
     return ossl::Fail(Code::kCrypto, "certificate fields");
   }
   X509* issuer_x = issuer ? issuer->x509() : x.get();
@@ -110,6 +128,7 @@ Result<Bytes> Make(const Certificate* issuer, const PrivateKey& issuer_key, cons
     for (const auto& oid : spec.extended_key_usage) eku += (eku.empty() ? "" : ",") + oid;
     VOUCH_RETURN_IF_ERROR(AddExtension(x.get(), issuer_x, NID_ext_key_usage, eku.c_str()));
   }
+  if (spec.construction) VOUCH_RETURN_IF_ERROR(AddConstruction(x.get(), *spec.construction));
   VOUCH_RETURN_IF_ERROR(AddExtension(x.get(), issuer_x, NID_subject_key_identifier, "hash"));
   if (issuer) VOUCH_RETURN_IF_ERROR(AddExtension(x.get(), issuer_x, NID_authority_key_identifier, "keyid:always"));
   if (X509_sign(x.get(), issuer_key.pkey(), EVP_sha256()) <= 0) return ossl::Fail(Code::kCrypto, "certificate signature");
@@ -202,10 +221,14 @@ Result<PublicKey> Certificate::Key() const {
   alg = alg_obj;
   X509_ALGOR_get0(nullptr, &ptype, &pval, params);
   curve = ptype == V_ASN1_OBJECT ? static_cast<const ASN1_OBJECT*>(pval) : nullptr;
+  const ByteView bits(point, static_cast<size_t>(point_len));
+  // RFC 8410: Ed25519 and Ed448 keys have no parameters; the bit string is the point.
+  if (OBJ_obj2nid(alg) == NID_ED25519 && ptype == V_ASN1_UNDEF) return PublicKey::FromPoint(Group::kEd25519, bits);
+  if (OBJ_obj2nid(alg) == NID_ED448 && ptype == V_ASN1_UNDEF) return PublicKey::FromPoint(Group::kEd448, bits);
   if (OBJ_obj2nid(alg) != NID_X9_62_id_ecPublicKey || !curve || OBJ_obj2nid(curve) != NID_X9_62_prime256v1) {
-    return Error(Code::kUnsupported, "certificate key is not a P-256 key with a named curve");
+    return Error(Code::kUnsupported, "certificate key is not a P-256 key with a named curve, nor an Ed25519 or Ed448 key");
   }
-  return PublicKey::FromPoint(ByteView(point, static_cast<size_t>(point_len)));
+  return PublicKey::FromPoint(bits);
 }
 
 bool Certificate::IssuedBy(const Certificate& issuer) const {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "libvoucher/bytes.h"
+#include "libvoucher/construction.h"
 #include "libvoucher/key.h"
 #include "libvoucher/status.h"
 #include "libvoucher/instant.h"
@@ -34,7 +35,7 @@ class Certificate {
   std::string Issuer() const;
   Instant NotBefore() const;
   Instant NotAfter() const;
-  // The subject key when it is a P-256 key; kUnsupported otherwise.
+  // The subject key when it is a P-256, Ed25519 or Ed448 key; kUnsupported otherwise.
   Result<PublicKey> Key() const;
   EVP_PKEY* pkey() const;  // borrowed; any key type
   X509* x509() const { return x509_.get(); }
@@ -77,6 +78,8 @@ struct CertSpec {
   // extendedKeyUsage OIDs, dotted (not critical); empty omits the extension. A voucher
   // signer under an owner needs kVoucherSigningEku; a certificate for Z gets kClientAuthEku.
   std::vector<std::string> extended_key_usage = {};
+  // The construction extension (construction.h, not critical): certificates for Z only.
+  std::optional<Construction> construction = std::nullopt;
 };
 
 Result<Certificate> SelfSign(const PrivateKey& key, const CertSpec& spec);

@@ -1,50 +1,135 @@
 #include "libvoucher/cogen.h"
 
-#include "libvoucher/ossl/error.h"
-#include "libvoucher/ossl/p256.h"
+#include "libvoucher/hpke.h"
+#include "libvoucher/suite.h"
 
 namespace vouch::cogen {
+namespace {
+
+// DESIGN.md section 3: the HPKE cipher suite each vouch suite seals its y_i with.
+const hpke::CipherSuite& HpkeSuite(Suite s) {
+  switch (s) {
+    case Suite::kP256HpkeSha256Aes128Gcm: return hpke::kP256Sha256Aes128Gcm;
+    case Suite::kX25519HpkeSha256ChaCha20Poly1305: return hpke::kX25519Sha256ChaCha20Poly1305;
+    case Suite::kX448HpkeSha512Aes256Gcm: return hpke::kX448Sha512Aes256Gcm;
+  }
+  return hpke::kP256Sha256Aes128Gcm;
+}
+
+Status SameGroup(const PublicKey& x, const PublicKey& y) {
+  if (x.group() != y.group()) {
+    return Error(Code::kInvalidKey, "cannot combine a " + std::string(GroupName(x.group())) + " key with a " +
+                                        std::string(GroupName(y.group())) + " key");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<PublicKey> CombinePublic(const PublicKey& x, const PublicKey& y) {
-  VOUCH_ASSIGN_OR_RETURN(ossl::EcPointPtr px, p256::DecodePoint(x.point()));
-  VOUCH_ASSIGN_OR_RETURN(ossl::EcPointPtr py, p256::DecodePoint(y.point()));
-  ossl::EcPointPtr sum(EC_POINT_new(p256::Group()));
-  if (!sum || EC_POINT_add(p256::Group(), sum.get(), px.get(), py.get(), nullptr) != 1) {
-    return ossl::Fail(Code::kCrypto, "p256 point addition");
+  VOUCH_RETURN_IF_ERROR(SameGroup(x, y));
+  auto sum = group::Add(x.group(), x.point(), y.point());
+  if (!sum.ok()) {
+    if (sum.status().code() == Code::kInvalidKey) return Error(Code::kInvalidKey, "combined key X + Y is the identity");
+    return sum.status();
   }
-  if (EC_POINT_is_at_infinity(p256::Group(), sum.get())) {
-    return Error(Code::kInvalidKey, "combined key X + Y is the point at infinity");
+  return PublicKey::FromPoint(x.group(), *sum);
+}
+
+Result<PublicKey> CombinePublic(const PublicKey& x, const std::vector<PublicKey>& ys) {
+  if (ys.empty()) return Error(Code::kInvalidKey, "no contribution to combine with X");
+  PublicKey sum = x;
+  for (const PublicKey& y : ys) {
+    VOUCH_ASSIGN_OR_RETURN(sum, CombinePublic(sum, y));
   }
-  VOUCH_ASSIGN_OR_RETURN(Bytes point, p256::EncodePoint(sum.get()));
-  return PublicKey::FromPoint(point);
+  return sum;
 }
 
 Result<PrivateKey> CombinePrivate(const PrivateKey& x, const PrivateKey& y) {
+  if (x.group() != y.group()) return Error(Code::kInvalidKey, "cannot combine private keys of different groups");
   SecretBytes xs = x.Scalar(), ys = y.Scalar();
-  VOUCH_ASSIGN_OR_RETURN(ossl::SecretBnPtr bx, p256::DecodeScalar(xs.view()));
-  VOUCH_ASSIGN_OR_RETURN(ossl::SecretBnPtr by, p256::DecodeScalar(ys.view()));
-  ossl::SecretBnPtr z(BN_secure_new());
-  ossl::BnCtxPtr ctx(BN_CTX_secure_new());
-  if (!z || !ctx) return ossl::Fail(Code::kCrypto, "p256 scalar addition");
-  // Constant-time flags: z is a private key, its bits must not steer branches or memory.
-  BN_set_flags(z.get(), BN_FLG_CONSTTIME);
-  if (BN_mod_add(z.get(), bx.get(), by.get(), p256::Order(), ctx.get()) != 1) {
-    return ossl::Fail(Code::kCrypto, "p256 scalar addition");
+  auto z = group::AddScalars(x.group(), xs.view(), ys.view());
+  if (!z.ok()) {
+    if (z.status().code() == Code::kInvalidKey) return Error(Code::kInvalidKey, "combined private key x + y is 0");
+    return z.status();
   }
-  if (BN_is_zero(z.get())) return Error(Code::kInvalidKey, "combined private key x + y is 0 mod n");
-  SecretBytes zs = p256::EncodeScalar(z.get());
-  return PrivateKey::FromScalar(zs.view());
+  return PrivateKey::FromScalar(x.group(), z->view());
 }
 
 Result<Contribution> Contribute(const PublicKey& device_key) {
   for (int attempt = 0; attempt < 8; ++attempt) {
-    VOUCH_ASSIGN_OR_RETURN(PrivateKey y, PrivateKey::Generate());
+    VOUCH_ASSIGN_OR_RETURN(SecretBytes k, group::RandomScalar(device_key.group()));
+    VOUCH_ASSIGN_OR_RETURN(PrivateKey y, PrivateKey::FromScalar(device_key.group(), k.view()));
     auto z = CombinePublic(device_key, y.Public());
     if (z.ok()) return Contribution{std::move(y), std::move(*z)};
     if (z.status().code() != Code::kInvalidKey) return z.status();
   }
-  // Eight draws that each cancel X have probability 2^-2048: a broken random generator.
+  // Eight draws that each cancel X: a broken random generator.
   return Error(Code::kInternal, "could not draw a contribution y: the random generator is broken");
+}
+
+Result<PublicParts> CheckEnrollment(const Enrollment& e, const PublicKey& device_key) {
+  auto suite = ParseSuite(e.suite);
+  if (!suite) return Error(Code::kUnsupported, "voucher suite '" + e.suite + "' is not supported");
+  const Group g = SuiteGroup(*suite);
+  if (device_key.group() != g) {
+    return Error(Code::kWrongDevice, "voucher suite " + e.suite + " is not the suite of the " +
+                                         std::string(GroupName(device_key.group())) + " device key");
+  }
+  if (e.contributions.empty()) return Error(Code::kMalformed, "voucher has no contribution");
+  if (e.contributions.size() > kMaxContributions) {
+    return Error(Code::kTooLarge, "voucher has more than " + std::to_string(kMaxContributions) + " contributions");
+  }
+  auto in_suite = [&](ByteView der, const std::string& what) -> Result<PublicKey> {
+    auto key = PublicKey::FromSpkiDer(der);
+    if (!key.ok()) return Error(Code::kMalformed, what + " is not a valid key: " + key.status().message());
+    if (key->group() != g) {
+      return Error(Code::kMalformed, what + " is a " + std::string(GroupName(key->group())) + " key in a " + e.suite +
+                                         " voucher (one suite per voucher)");
+    }
+    return key;
+  };
+  PublicParts out{*suite, PublicKey(), {}};
+  VOUCH_ASSIGN_OR_RETURN(out.combined, in_suite(e.combined_key, "combined-key"));
+  size_t named = 0;
+  for (const SealedContribution& c : e.contributions) {
+    if (!c.key) continue;
+    VOUCH_ASSIGN_OR_RETURN(PublicKey y, in_suite(*c.key, "contribution-key"));
+    out.contributions.push_back(std::move(y));
+    ++named;
+  }
+  if (named != 0 && named != e.contributions.size()) return Error(Code::kMalformed, "some contributions name no key");
+  if (named != 0) {
+    auto sum = CombinePublic(device_key, out.contributions);
+    if (!sum.ok() || !(*sum == out.combined)) {
+      return Error(Code::kCombinedKeyMismatch, "combined key is not X + the sum of the contribution keys");
+    }
+  }
+  return out;
+}
+
+Result<SealedContribution> Seal(const PublicKey& device_key, std::string_view device_udf, const PrivateKey& y) {
+  if (y.group() != device_key.group()) return Error(Code::kInvalidKey, "contribution and device key are in different groups");
+  SecretBytes scalar = y.Scalar();
+  VOUCH_ASSIGN_OR_RETURN(hpke::Sealed sealed, hpke::Seal(HpkeSuite(SuiteOfGroup(device_key.group())), device_key.KemKey(),
+                                                         AsBytes(kHpkeInfo), AsBytes(device_udf), scalar.view()));
+  return SealedContribution{y.Public().SpkiDer(), std::move(sealed.enc), std::move(sealed.ct)};
+}
+
+Result<PrivateKey> Open(const PrivateKey& device_key, std::string_view device_udf, const SealedContribution& sealed) {
+  const Group g = device_key.group();
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes scalar, hpke::Open(HpkeSuite(SuiteOfGroup(g)), device_key.KemKey(), sealed.enc,
+                                                        AsBytes(kHpkeInfo), AsBytes(device_udf), sealed.ct));
+  auto y = PrivateKey::FromScalar(g, scalar.view());
+  scalar.Clear();
+  if (!y.ok()) return Error(Code::kContributionMismatch, "a contribution's y is not a " + std::string(GroupName(g)) + " scalar");
+  if (sealed.key) {
+    auto claimed = PublicKey::FromSpkiDer(*sealed.key);
+    if (!claimed.ok() || !(y->Public() == *claimed)) {
+      return Error(Code::kContributionMismatch, "a contribution's y does not match its contribution-key Y");
+    }
+  }
+  return y;
 }
 
 }  // namespace vouch::cogen

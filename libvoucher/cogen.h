@@ -1,27 +1,64 @@
-// Key co-generation on P-256 (DESIGN.md sections 1 and 3).
+// Key co-generation (DESIGN.md sections 1 and 3), in any of the three groups (group.h).
 //
-// The device holds {x, X}; the owner draws {y, Y}. Anyone can compute Z = X + Y; only a
-// holder of both x and y can compute z = (x + y) mod n, and z*G = Z. The owner never holds z
-// and the device never shares x, so Z's private key exists only inside the device.
+// The device holds {x, X}; each contributor i draws {y_i, Y_i}. Anyone can compute
+// Z = X + sum Y_i; only a holder of x and every y_i can compute z = x + sum y_i, and z*G = Z.
+// No contributor ever holds z and the device never shares x, so Z's private key exists only
+// inside the device unless the factory and every contributor collude.
 #pragma once
+
+#include <vector>
+
+#include <string_view>
 
 #include "libvoucher/key.h"
 #include "libvoucher/status.h"
+#include "libvoucher/suite.h"
+#include "libvoucher/voucher.h"
 
 namespace vouch::cogen {
 
-// Z = X + Y. kInvalidKey when the sum is the point at infinity (Y = -X).
-Result<PublicKey> CombinePublic(const PublicKey& x, const PublicKey& y);
+// Most contributions one voucher may carry (formats/voucher.md): enough for any escrow
+// scheme, few enough that a hostile voucher cannot make a device decrypt for long.
+inline constexpr size_t kMaxContributions = 16;
 
-// z = (x + y) mod n. kInvalidKey when the sum is 0 mod n. Intermediate values are wiped.
+// Z = X + Y. kInvalidKey when the sum is the identity (Y = -X) or the keys are in different
+// groups.
+Result<PublicKey> CombinePublic(const PublicKey& x, const PublicKey& y);
+// Z = X + sum Y_i over one or more Y_i, all in X's group.
+Result<PublicKey> CombinePublic(const PublicKey& x, const std::vector<PublicKey>& ys);
+
+// z = x + y in the group's scalar field. kInvalidKey when the sum is 0 or the groups differ.
+// Intermediate values are wiped.
 Result<PrivateKey> CombinePrivate(const PrivateKey& x, const PrivateKey& y);
 
-// The owner's side: a fresh y, uniform in [1, n-1], for the device key X, and Z = X + Y.
-// y is drawn again in the (2^-256) case that x + y = 0 mod n, seen as Z = infinity.
+// One contributor's side: a fresh y, uniform in [1, order-1], in the group of the device key
+// X, and Z = X + Y. y is drawn again in the (negligible) case that X + Y is the identity.
 struct Contribution {
   PrivateKey y;
   PublicKey combined;
 };
 Result<Contribution> Contribute(const PublicKey& device_key);
+
+// The public half of an enrollment, which anyone holding X can check (a signer, a verifier,
+// the device before it decrypts anything): the suite is known and is X's; there are 1 to
+// kMaxContributions contributions; every Y_i and Z parse as keys of that same group (one
+// suite per voucher: anything else is kMalformed); and, when every contribution names its
+// Y_i, Z = X + sum Y_i (kCombinedKeyMismatch). Vouchers of the older form name no Y, and
+// only the device can check their Z (z * G = Z).
+struct PublicParts {
+  Suite suite;
+  PublicKey combined;                    // Z
+  std::vector<PublicKey> contributions;  // every Y_i, or empty for the older form
+};
+Result<PublicParts> CheckEnrollment(const Enrollment& e, const PublicKey& device_key);
+
+// y sealed to the device key X with the HPKE suite of X's group (DESIGN.md section 3):
+// plaintext y in the group's scalar encoding, info kHpkeInfo, aad `device_udf` (the text of
+// the voucher's device-key leaf). The result carries Y = y * G.
+Result<SealedContribution> Seal(const PublicKey& device_key, std::string_view device_udf, const PrivateKey& y);
+// The device's side: y from one sealed contribution. kDecryptFailed when it does not open;
+// kContributionMismatch when it opens to something that is not a scalar, or, when the
+// contribution names its Y, to a y with y * G != Y. y never leaves except as the result.
+Result<PrivateKey> Open(const PrivateKey& device_key, std::string_view device_udf, const SealedContribution& sealed);
 
 }  // namespace vouch::cogen

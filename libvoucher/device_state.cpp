@@ -89,7 +89,7 @@ Result<DeviceState> DeviceState::Init(const fs::path& dir, const InitOptions& o)
     if (GenerationNumber(name) >= 0 || name.rfind(".gen-", 0) == 0) fs::remove_all(entry.path(), ec);
   }
   if (!exists || o.reset == ResetMode::kNewKey) {
-    VOUCH_ASSIGN_OR_RETURN(PrivateKey x, PrivateKey::Generate());
+    VOUCH_ASSIGN_OR_RETURN(PrivateKey x, PrivateKey::Generate(o.group));
     VOUCH_RETURN_IF_ERROR(SavePrivateKey(dir / "device.key", x, Overwrite::kYes));
     VOUCH_RETURN_IF_ERROR(SavePublicKey(dir / "device.pub", x.Public()));
   }
@@ -113,7 +113,10 @@ Result<DeviceState> DeviceState::Open(const fs::path& dir) {
   if (!fs::exists(dir / "device.key")) {
     return Error(Code::kNotFound, dir.string() + ": no device state here (run vouch-device init)");
   }
-  VOUCH_ASSIGN_OR_RETURN(s.identity_.key, LoadPrivateKey(dir / "device.key"));
+  // device.pub, written with the key, settles the sign of an Edwards key (key.h) and catches
+  // a key file swapped under the state.
+  VOUCH_ASSIGN_OR_RETURN(PublicKey pub, LoadPublicKey(dir / "device.pub"));
+  VOUCH_ASSIGN_OR_RETURN(s.identity_.key, LoadPrivateKey(dir / "device.key", &pub));
   s.identity_.udf = s.identity_.key.Public().Fingerprint();
   VOUCH_ASSIGN_OR_RETURN(s.identity_.serial_number, ReadLine(dir / "serial"));
   VOUCH_ASSIGN_OR_RETURN(std::string clock, ReadLine(dir / "clock"));

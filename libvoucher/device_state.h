@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "libvoucher/enroll.h"
+#include "libvoucher/group.h"
 #include "libvoucher/status.h"
 
 namespace vouch {
@@ -54,6 +55,7 @@ struct InitOptions {
   std::vector<Certificate> anchors;
   bool trusted_clock = false;
   ResetMode reset = ResetMode::kRefuse;  // what to do when DIR already holds a device
+  Group group = Group::kP256;            // of a new device key (DESIGN.md 3: the suite)
   // The text of DIR/log-policy, or none: a reset writes the one it is given, or removes it.
   std::optional<std::string> log_policy = std::nullopt;
 };

@@ -4,7 +4,7 @@
 
 #include "libvoucher/authority.h"
 #include "libvoucher/cogen.h"
-#include "libvoucher/hpke.h"
+#include "libvoucher/construction.h"
 #include "libvoucher/suite.h"
 
 namespace vouch {
@@ -92,22 +92,34 @@ Result<Decision> Evaluate(const DeviceIdentity& device, const std::optional<Appl
     if (v.expires_on && *v.expires_on <= now) return Error(Code::kExpired, "voucher has expired");
   }
 
-  VOUCH_ASSIGN_OR_RETURN(SecretBytes y_bytes,
-                         hpke::Open(device.key, e.enc, AsBytes(kHpkeInfo), AsBytes(e.device_key), e.ct));
-  auto y = PrivateKey::FromScalar(y_bytes.view());
-  y_bytes.Clear();
-  if (!y.ok()) return Error(Code::kCombinedKeyMismatch, "voucher's y is not a valid P-256 scalar");
-  auto z = cogen::CombinePrivate(device.key, *y);
-  if (!z.ok()) return Error(Code::kCombinedKeyMismatch, "x + y is 0 mod n");
-  auto claimed = PublicKey::FromSpkiDer(e.combined_key);
-  // An owner that lies about Z (or a corrupted leaf) is caught here, before anything is kept.
-  if (!claimed.ok() || !(z->Public() == *claimed)) {
-    return Error(Code::kCombinedKeyMismatch, "z*G does not equal the voucher's combined key");
+  // The public half first (DESIGN.md 3): one suite, this device's; every Y_i and Z in its
+  // group; Z = X + sum Y_i. A voucher that fails here costs no decryption.
+  VOUCH_ASSIGN_OR_RETURN(cogen::PublicParts parts, cogen::CheckEnrollment(e, device.key.Public()));
+  // Then every y_i, each checked against its Y_i, and z = x + sum y_i. Each y_i dies with
+  // its PrivateKey (wiped scalar or OpenSSL's cleared key) at the end of this block.
+  Result<PrivateKey> z = device.key;
+  for (const SealedContribution& c : e.contributions) {
+    VOUCH_ASSIGN_OR_RETURN(PrivateKey y, cogen::Open(device.key, e.device_key, c));
+    z = cogen::CombinePrivate(*z, y);
+    if (!z.ok()) return Error(Code::kCombinedKeyMismatch, "x + the sum of the contributions is 0");
   }
+  const PublicKey& claimed = parts.combined;
+  // An owner that lies about Z (or a corrupted leaf) is caught here, before anything is kept.
+  if (!(z->Public() == claimed)) return Error(Code::kCombinedKeyMismatch, "z*G does not equal the voucher's combined key");
 
-  Enrolled out{*z, *claimed, std::nullopt, *domain, v.created_on, candidate.id};
+  Enrolled out{*z, claimed, std::nullopt, *domain, v.created_on, candidate.id};
   if (e.certificate) {
-    VOUCH_ASSIGN_OR_RETURN(Certificate cert, CheckCertificateForZ(*e.certificate, *claimed, *domain));
+    VOUCH_ASSIGN_OR_RETURN(Certificate cert, CheckCertificateForZ(*e.certificate, claimed, *domain));
+    // A certificate that says how Z was made must say it truly: this device's X and the
+    // voucher's own contributions (DESIGN.md 3b).
+    auto made = ReadConstruction(cert);
+    if (!made.ok()) return Error(Code::kCertificateMismatch, "certificate for Z: " + made.status().message());
+    if (*made) {
+      auto checked = VerifyConstruction(cert, &device.key.Public());
+      if (!checked.ok() || (!parts.contributions.empty() && !((*made)->contributions == parts.contributions))) {
+        return Error(Code::kCertificateMismatch, "certificate for Z names another construction than the voucher's");
+      }
+    }
     if (device.trusted_clock && (cert.NotAfter() <= now || cert.NotBefore() > now.Plus(kMaxClockSkewSeconds))) {
       return Error(Code::kExpired, "certificate for Z is outside its validity period");
     }

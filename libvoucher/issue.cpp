@@ -1,9 +1,10 @@
 #include "libvoucher/issue.h"
 
+#include <algorithm>
+
 #include "libvoucher/authority.h"
 #include "libvoucher/cogen.h"
 #include "libvoucher/enroll.h"
-#include "libvoucher/hpke.h"
 #include "libvoucher/suite.h"
 
 namespace vouch {
@@ -17,20 +18,33 @@ Result<Draft> DraftVoucher(const DraftRequest& r) {
       return Error(Code::kUsage, "domain CA key does not match the domain CA certificate");
     }
   }
+  if (r.contributions.size() + 1 > cogen::kMaxContributions) {
+    return Error(Code::kUsage, "at most " + std::to_string(cogen::kMaxContributions - 1) + " contributions besides the owner's own");
+  }
   VOUCH_ASSIGN_OR_RETURN(cogen::Contribution c, cogen::Contribute(r.device_key));
 
   Enrollment e;
   e.device_key = r.device_key.Fingerprint();
-  e.suite = std::string(kSuiteP256);
-  {
-    // DESIGN.md 3: plaintext = y, 32 bytes big-endian; info fixed; aad = the device-key leaf.
-    SecretBytes y = c.y.Scalar();
-    VOUCH_ASSIGN_OR_RETURN(hpke::Sealed sealed,
-                           hpke::Seal(r.device_key, AsBytes(kHpkeInfo), AsBytes(e.device_key), y.view()));
-    e.enc = std::move(sealed.enc);
-    e.ct = std::move(sealed.ct);
-  }  // y's bytes are wiped here; c.y's own copy dies with c (OpenSSL clears freed EC keys)
-  e.combined_key = c.combined.SpkiDer();
+  e.suite = std::string(SuiteName(SuiteOfGroup(r.device_key.group())));
+  // DESIGN.md 3: each y_i sealed to X; info fixed; aad = the device-key leaf. The owner's y
+  // is wiped when c dies; its only copy out is the ciphertext.
+  VOUCH_ASSIGN_OR_RETURN(SealedContribution own, cogen::Seal(r.device_key, e.device_key, c.y));
+  e.contributions.push_back(std::move(own));
+  for (const SealedContribution& other : r.contributions) e.contributions.push_back(other);
+  // Every other Y_i must be in X's group; Z is then X + all of them.
+  std::vector<PublicKey> ys = {c.y.Public()};
+  for (const SealedContribution& other : r.contributions) {
+    if (!other.key) return Error(Code::kUsage, "a contribution names no key");
+    auto y = PublicKey::FromSpkiDer(*other.key);
+    if (!y.ok()) return y.status().Context("contribution");
+    if (y->group() != r.device_key.group()) {
+      return Error(Code::kUsage, "a contribution is a " + std::string(GroupName(y->group())) + " key, the device key " +
+                                     std::string(GroupName(r.device_key.group())));
+    }
+    ys.push_back(*y);
+  }
+  VOUCH_ASSIGN_OR_RETURN(PublicKey combined, cogen::CombinePublic(r.device_key, ys));
+  e.combined_key = combined.SpkiDer();
   if (r.domain_ca_key) {
     CertSpec spec;
     spec.common_name = r.serial_number;
@@ -40,7 +54,9 @@ Result<Draft> DraftVoucher(const DraftRequest& r) {
     // DESIGN.md 3a: a certificate for Z names a purpose, and it is not signing vouchers; were it
     // able to, one device of a fleet could re-key its siblings.
     spec.extended_key_usage = {std::string(kClientAuthEku)};
-    VOUCH_ASSIGN_OR_RETURN(Bytes cert, IssueCertificateDer(r.domain_ca, *r.domain_ca_key, c.combined, spec));
+    // DESIGN.md 3b: how Z was made, so that anyone can check Z = X + sum Y_i.
+    spec.construction = Construction{r.device_key, ys};
+    VOUCH_ASSIGN_OR_RETURN(Bytes cert, IssueCertificateDer(r.domain_ca, *r.domain_ca_key, combined, spec));
     e.certificate = std::move(cert);
   }
 
@@ -74,14 +90,17 @@ Status CheckDraft(const Voucher& v, const PublicKey& device_key, const PublicKey
   if (e.device_key != device_key.Fingerprint()) {
     return Error(Code::kWrongDevice, "voucher is for device key " + e.device_key + ", not " + device_key.Fingerprint());
   }
-  auto claimed = PublicKey::FromSpkiDer(e.combined_key);
-  auto sum = cogen::CombinePublic(device_key, contribution);
-  if (!claimed.ok() || !sum.ok() || !(*claimed == *sum)) {
-    return Error(Code::kCombinedKeyMismatch, "combined key is not X + Y");
+  VOUCH_ASSIGN_OR_RETURN(cogen::PublicParts parts, cogen::CheckEnrollment(e, device_key));
+  if (parts.contributions.empty()) {
+    // The older form names no Y: the request's own Y must then be all of Z.
+    auto sum = cogen::CombinePublic(device_key, contribution);
+    if (!sum.ok() || !(parts.combined == *sum)) return Error(Code::kCombinedKeyMismatch, "combined key is not X + Y");
+  } else if (std::find(parts.contributions.begin(), parts.contributions.end(), contribution) == parts.contributions.end()) {
+    return Error(Code::kCombinedKeyMismatch, "the request's contribution key is not among the voucher's contributions");
   }
   auto domain = Certificate::FromDer(v.pinned_domain_cert);
   if (!domain.ok()) return domain.status().Context("pinned-domain-cert");
-  if (e.certificate) return CheckCertificateForZ(*e.certificate, *claimed, *domain).status();
+  if (e.certificate) return CheckCertificateForZ(*e.certificate, parts.combined, *domain).status();
   return Status::Ok();
 }
 

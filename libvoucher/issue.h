@@ -1,11 +1,13 @@
 // The owner's half of issuing (DESIGN.md sections 1 and 3): draw y for the device key X,
-// encrypt y to X with HPKE, compute Z = X + Y, optionally certify Z under the owner's domain
-// CA, and fill in the voucher. Signing is the envelope's job (formats/envelope.h): the
+// encrypt y to X with HPKE, add the contributions other parties sealed to X (`vouch
+// contribute`), compute Z = X + sum Y_i, optionally certify Z under the owner's domain CA
+// with the construction extension (cert.h), and fill in the voucher. Signing is the envelope's job (formats/envelope.h): the
 // signer, perhaps the manufacturer, never needs y.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "libvoucher/cert.h"
 #include "libvoucher/key.h"
@@ -15,7 +17,10 @@
 namespace vouch {
 
 struct DraftRequest {
-  PublicKey device_key;                    // X
+  PublicKey device_key;                    // X, in the group of the voucher's suite
+  // Contributions other parties drew and sealed to X (formats/contribution.h), added after
+  // the owner's own, in this order. Each names its Y_i; all are in X's group.
+  std::vector<SealedContribution> contributions = {};
   std::string serial_number;
   Certificate domain_ca;                   // becomes pinned-domain-cert
   std::optional<PrivateKey> domain_ca_key;  // with it, Z is certified under domain_ca
@@ -27,7 +32,7 @@ struct DraftRequest {
 
 struct Draft {
   Voucher voucher;
-  PublicKey contribution;  // Y: public, lets a signer check Z = X + Y without ever seeing y
+  PublicKey contribution;  // the owner's own Y (also in the voucher's contribution list)
 };
 
 // DESIGN.md 5, "What a signer signs": created-on within [now - 30 days, now + 5 minutes].
@@ -45,10 +50,11 @@ Status CheckCreatedOnForSigning(const Voucher& voucher, Instant now);
 // kInvalidKey, kCrypto.
 Result<Draft> DraftVoucher(const DraftRequest& request);
 
-// What a signer that never sees y can still check of an owner's draft: the voucher is for
-// `device_key`, Z = X + Y for the owner's contribution Y, and a certificate for Z (when
-// present) carries Z and is issued by the pinned domain certificate.
-// Errors: kUnsupported, kWrongDevice, kCombinedKeyMismatch, kCertificateMismatch, kMalformed.
+// What a signer that never sees any y_i can still check of an owner's draft: the voucher is
+// for `device_key`, names the owner's `contribution` Y among its contributions, Z = X + sum
+// Y_i, and a certificate for Z (when present) carries Z and is issued by the pinned domain
+// certificate. Errors: kUnsupported, kWrongDevice, kCombinedKeyMismatch, kCertificateMismatch,
+// kMalformed.
 Status CheckDraft(const Voucher& voucher, const PublicKey& device_key, const PublicKey& contribution);
 
 }  // namespace vouch

@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 
 #include "libvoucher/encoding.h"
+#include "libvoucher/montgomery.h"
 #include "libvoucher/ossl/error.h"
 #include "libvoucher/ossl/handles.h"
 #include "libvoucher/ossl/p256.h"
@@ -71,6 +72,27 @@ constexpr uint8_t kSpkiPrefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x8
                                    0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
 static_assert(sizeof kSpkiPrefix + p256::kPointSize == kSpkiDerSize);
 
+// RFC 8410 SubjectPublicKeyInfo prefixes: SEQUENCE, AlgorithmIdentifier with id-Ed25519
+// (1.3.101.112) or id-Ed448 (1.3.101.113) and absent parameters, BIT STRING header.
+constexpr uint8_t kEd25519SpkiPrefix[] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+constexpr uint8_t kEd448SpkiPrefix[] = {0x30, 0x43, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x71, 0x03, 0x3a, 0x00};
+
+ByteView SpkiPrefix(Group g) {
+  switch (g) {
+    case Group::kP256: return kSpkiPrefix;
+    case Group::kEd25519: return kEd25519SpkiPrefix;
+    case Group::kEd448: return kEd448SpkiPrefix;
+  }
+  return {};
+}
+
+bool HasPrefix(ByteView der, ByteView prefix) {
+  return der.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), der.begin());
+}
+
+int EdwardsType(Group g) { return g == Group::kEd25519 ? EVP_PKEY_ED25519 : EVP_PKEY_ED448; }
+int MontgomeryType(Group g) { return g == Group::kEd25519 ? EVP_PKEY_X25519 : EVP_PKEY_X448; }
+
 bool StartsWith(ByteView b, std::string_view prefix) {
   return b.size() >= prefix.size() && AsChars(b.first(prefix.size())) == prefix;
 }
@@ -106,37 +128,71 @@ bool IsDerCertificate(ByteView der) {
 
 // The EVP_PKEY behind a PublicKey, made once by whichever thread asks first.
 struct PublicKey::Lazy {
-  std::once_flag once;
-  std::shared_ptr<EVP_PKEY> pkey;
+  std::once_flag once, kem_once;
+  std::shared_ptr<EVP_PKEY> pkey, kem;
 };
 
 EVP_PKEY* PublicKey::pkey() const {
   if (!lazy_) return nullptr;
   std::call_once(lazy_->once, [this] {
-    if (!lazy_->pkey) {
-      auto built = Build(point_, nullptr);  // the point was validated when the key was made
+    if (lazy_->pkey) return;
+    // The point was validated when the key was made.
+    if (group_ == Group::kP256) {
+      auto built = Build(point_, nullptr);
       if (built.ok()) lazy_->pkey = *built;
+    } else {
+      EVP_PKEY* raw = EVP_PKEY_new_raw_public_key(EdwardsType(group_), nullptr, point_.data(), point_.size());
+      if (raw) lazy_->pkey = Share(raw);
     }
   });
   return lazy_->pkey.get();
 }
 
-Result<PublicKey> PublicKey::FromPoint(ByteView sec1) {
-  VOUCH_ASSIGN_OR_RETURN(ossl::EcPointPtr p, p256::DecodePoint(sec1));
+EVP_PKEY* PublicKey::KemKey() const {
+  if (group_ == Group::kP256) return pkey();
+  if (!lazy_) return nullptr;
+  std::call_once(lazy_->kem_once, [this] {
+    if (lazy_->kem) return;
+    auto u = group::ToMontgomery(group_, point_);
+    if (!u.ok()) return;
+    EVP_PKEY* raw = EVP_PKEY_new_raw_public_key(MontgomeryType(group_), nullptr, u->data(), u->size());
+    if (raw) lazy_->kem = Share(raw);
+  });
+  return lazy_->kem.get();
+}
+
+Result<PublicKey> PublicKey::FromPoint(ByteView sec1) { return FromPoint(Group::kP256, sec1); }
+
+Result<PublicKey> PublicKey::FromPoint(Group g, ByteView point) {
   PublicKey k;
-  VOUCH_ASSIGN_OR_RETURN(k.point_, p256::EncodePoint(p.get()));
+  k.group_ = g;
+  if (g == Group::kP256) {
+    VOUCH_ASSIGN_OR_RETURN(ossl::EcPointPtr p, p256::DecodePoint(point));
+    VOUCH_ASSIGN_OR_RETURN(k.point_, p256::EncodePoint(p.get()));
+  } else {
+    VOUCH_RETURN_IF_ERROR(group::CheckPoint(g, point));
+    k.point_.assign(point.begin(), point.end());
+  }
   k.lazy_ = std::make_shared<Lazy>();
   return k;
 }
 
 Result<PublicKey> PublicKey::FromSpkiDer(ByteView der) {
-  if (der.size() == kSpkiDerSize && std::equal(std::begin(kSpkiPrefix), std::end(kSpkiPrefix), der.begin())) {
-    return FromPoint(der.subspan(sizeof kSpkiPrefix));
+  for (Group g : {Group::kP256, Group::kEd25519, Group::kEd448}) {
+    ByteView prefix = SpkiPrefix(g);
+    if (der.size() == prefix.size() + PointSize(g) && HasPrefix(der, prefix)) {
+      return FromPoint(g, der.subspan(prefix.size()));
+    }
   }
+  // Any other DER form of a P-256 key (explicit parameters, a compressed point).
   const unsigned char* p = der.data();
   ossl::PkeyPtr pkey(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
   if (!pkey) return ossl::Fail(Code::kMalformed, "public key is not a DER SubjectPublicKeyInfo");
   if (p != der.data() + der.size()) return Error(Code::kMalformed, "public key DER has trailing bytes");
+  if (EVP_PKEY_is_a(pkey.get(), "X25519") || EVP_PKEY_is_a(pkey.get(), "X448")) {
+    return Error(Code::kUnsupported, "public key is an X25519/X448 key; device keys are published in Edwards form "
+                                     "(Ed25519/Ed448 SubjectPublicKeyInfo) so that Z = X + Y can be computed");
+  }
   VOUCH_RETURN_IF_ERROR(CheckP256(pkey.get()));
   VOUCH_ASSIGN_OR_RETURN(Bytes point, PointOf(pkey.get()));
   return FromPoint(point);
@@ -178,9 +234,9 @@ Result<PublicKey> PublicKey::Parse(ByteView bytes) {
 }
 
 Bytes PublicKey::SpkiDer() const {
-  Bytes out(kSpkiDerSize);
-  std::copy(std::begin(kSpkiPrefix), std::end(kSpkiPrefix), out.begin());
-  std::copy(point_.begin(), point_.end(), out.begin() + sizeof kSpkiPrefix);
+  ByteView prefix = SpkiPrefix(group_);
+  Bytes out(prefix.begin(), prefix.end());
+  out.insert(out.end(), point_.begin(), point_.end());
   return out;
 }
 
@@ -194,7 +250,36 @@ std::string PublicKey::Pem() const {
 
 std::string PublicKey::Fingerprint(int bits) const { return udf::KeyFingerprint(SpkiDer(), bits); }
 
-Result<PrivateKey> PrivateKey::Generate() {
+Result<PrivateKey> PrivateKey::FromScalar(Group g, ByteView scalar) {
+  if (g == Group::kP256) return FromScalar(scalar);
+  VOUCH_RETURN_IF_ERROR(group::CheckScalar(g, scalar));
+  PrivateKey key;
+  VOUCH_ASSIGN_OR_RETURN(Bytes point, group::MulBase(g, scalar));
+  VOUCH_ASSIGN_OR_RETURN(key.public_, PublicKey::FromPoint(g, point));
+  // The RFC 7748 key that stands for the scalar (montgomery.h): HPKE's key, and the file.
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes c, montgomery::PrivateKeyFor(g, scalar));
+  EVP_PKEY* raw = EVP_PKEY_new_raw_private_key(MontgomeryType(g), nullptr, c.data(), c.size());
+  if (!raw) return ossl::Fail(Code::kCrypto, "X25519/X448 private key");
+  key.pkey_ = Share(raw);
+  key.public_.lazy_->kem = key.pkey_;  // the RFC 7748 key pair is its own KEM public key
+  key.scalar_ = std::make_shared<const SecretBytes>(scalar);
+  return key;
+}
+
+Result<PrivateKey> PrivateKey::Generate(Group g) {
+  if (g != Group::kP256) {
+    // Drawn until the scalar has an RFC 7748 key of the + sign (about half do), so that the
+    // file alone gives the scalar back (FromPem without `expected`).
+    for (int attempt = 0; attempt < 256; ++attempt) {
+      VOUCH_ASSIGN_OR_RETURN(SecretBytes k, group::RandomScalar(g));
+      auto c = montgomery::PrivateKeyFor(g, k.view());
+      if (!c.ok()) continue;
+      VOUCH_ASSIGN_OR_RETURN(SecretBytes plus, montgomery::ScalarOf(g, c->view()));
+      if (!group::CheckScalar(g, plus.view()).ok()) continue;
+      return FromScalar(g, plus.view());
+    }
+    return Error(Code::kInternal, "could not draw a key: the random generator is broken");
+  }
   ossl::PkeyPtr fresh(EVP_EC_gen("P-256"));
   if (!fresh) return ossl::Fail(Code::kCrypto, "p256 key generation");
   PrivateKey key;
@@ -241,7 +326,28 @@ EVP_PKEY* DecodePkcs8Ec(ByteView pem) {
 
 }  // namespace
 
-Result<PrivateKey> PrivateKey::FromPem(ByteView pem) {
+namespace {
+
+// An X25519/X448 key file as the Edwards scalar it stands for: +-clamp(c) mod L, the sign
+// the one whose point is `expected` (+ without it).
+Result<PrivateKey> FromMontgomery(Group g, EVP_PKEY* pkey, const PublicKey* expected) {
+  SecretBytes c(ScalarSize(g));
+  size_t len = c.size();
+  if (EVP_PKEY_get_raw_private_key(pkey, c.data(), &len) != 1 || len != c.size()) {
+    return ossl::Fail(Code::kInvalidKey, "X25519/X448 private key");
+  }
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes k, montgomery::ScalarOf(g, c.view()));
+  VOUCH_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::FromScalar(g, k.view()));
+  if (!expected || key.Public() == *expected) return key;
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes minus, group::NegateScalar(g, k.view()));
+  VOUCH_ASSIGN_OR_RETURN(PrivateKey other, PrivateKey::FromScalar(g, minus.view()));
+  if (other.Public() == *expected) return other;
+  return Error(Code::kInvalidKey, "private key does not match the public key " + expected->Fingerprint());
+}
+
+}  // namespace
+
+Result<PrivateKey> PrivateKey::FromPem(ByteView pem, const PublicKey* expected) {
   ossl::PkeyPtr pkey(DecodePkcs8Ec(pem));
   if (!pkey) {
     // Any other unencrypted PEM private key (SEC1 "EC PRIVATE KEY" from `openssl ecparam`,
@@ -258,16 +364,27 @@ Result<PrivateKey> PrivateKey::FromPem(ByteView pem) {
     }
     return ossl::Fail(Code::kMalformed, "private key is not an unencrypted PEM private key");
   }
+  if (EVP_PKEY_is_a(pkey.get(), "X25519")) return FromMontgomery(Group::kEd25519, pkey.get(), expected);
+  if (EVP_PKEY_is_a(pkey.get(), "X448")) return FromMontgomery(Group::kEd448, pkey.get(), expected);
+  if (EVP_PKEY_is_a(pkey.get(), "ED25519") || EVP_PKEY_is_a(pkey.get(), "ED448")) {
+    return Error(Code::kUnsupported, "key is an EdDSA signing key; a device key of the x25519 or x448 suite is an "
+                                     "X25519 or X448 key (vouch key new --suite x25519)");
+  }
   VOUCH_RETURN_IF_ERROR(CheckP256(pkey.get()));
   BIGNUM* raw = nullptr;
   if (EVP_PKEY_get_bn_param(pkey.get(), OSSL_PKEY_PARAM_PRIV_KEY, &raw) != 1) {
     return ossl::Fail(Code::kInvalidKey, "private key has no scalar");
   }
   ossl::SecretBnPtr k(raw);
-  return FromScalar(p256::EncodeScalar(k.get()).view());
+  VOUCH_ASSIGN_OR_RETURN(PrivateKey key, FromScalar(p256::EncodeScalar(k.get()).view()));
+  if (expected && !(key.Public() == *expected)) {
+    return Error(Code::kInvalidKey, "private key does not match the public key " + expected->Fingerprint());
+  }
+  return key;
 }
 
 SecretBytes PrivateKey::Scalar() const {
+  if (scalar_) return SecretBytes(scalar_->view());
   BIGNUM* raw = nullptr;
   if (EVP_PKEY_get_bn_param(pkey_.get(), OSSL_PKEY_PARAM_PRIV_KEY, &raw) != 1) return {};
   ossl::SecretBnPtr k(raw);
@@ -294,8 +411,8 @@ Status SavePrivateKey(const std::filesystem::path& path, const PrivateKey& key, 
   return SavePrivatePem(path, key.Pkcs8Pem(), overwrite);
 }
 
-Result<PrivateKey> LoadPrivateKey(const std::filesystem::path& path) {
-  return LoadPrivateKeyFile<PrivateKey>(path, PrivateKey::FromPem);
+Result<PrivateKey> LoadPrivateKey(const std::filesystem::path& path, const PublicKey* expected) {
+  return LoadPrivateKeyFile<PrivateKey>(path, [expected](ByteView pem) { return PrivateKey::FromPem(pem, expected); });
 }
 
 Status SavePublicKey(const std::filesystem::path& path, const PublicKey& key, Overwrite overwrite) {

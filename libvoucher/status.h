@@ -81,7 +81,8 @@ namespace vouch {
   X(kLogStale, "log-stale")                        /* a checkpoint whose newest cosignature is older than allowed */ \
   X(kLogFork, "log-fork")                          /* two checkpoints of one log that no consistency proof joins */  \
   X(kUnexpectedVoucher, "unexpected-voucher")      /* the log holds a voucher for a watched device that the owner    \
-                                                      did not expect */
+                                                      did not expect */                                              \
+  X(kContributionMismatch, "contribution-mismatch") /* a contribution's y_i opens but y_i * G is not its Y_i       */
 
 enum class Code {
 #define VOUCH_CODE_ENUMERATOR(id, name) id,

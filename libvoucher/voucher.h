@@ -12,12 +12,21 @@
 
 namespace vouch {
 
-// The enrollment augmentation: y encrypted to the device key X, and Z = X + Y.
+// One contribution: y_i encrypted to the device key X, and Y_i = y_i * G.
+struct SealedContribution {
+  // DER SubjectPublicKeyInfo of Y_i. Absent only in vouchers written before contributions
+  // were a list (one contribution, enc and ct directly in the enrollment): the device still
+  // checks z * G = Z for those, and nobody else can check Z = X + Y.
+  std::optional<Bytes> key;
+  Bytes enc;  // HPKE encapsulated key
+  Bytes ct;   // HPKE ciphertext of y_i (the scalar + tag)
+};
+
+// The enrollment augmentation: every y_i encrypted to the device key X, and Z = X + sum Y_i.
 struct Enrollment {
   std::string device_key;  // UDF of X, exactly as written (it is also the HPKE aad)
-  std::string suite;       // "P256-HPKE-SHA256-AES128GCM"
-  Bytes enc;               // HPKE encapsulated key
-  Bytes ct;                // HPKE ciphertext of y (32 bytes + tag)
+  std::string suite;       // libvoucher/suite.h
+  std::vector<SealedContribution> contributions;  // 1 to cogen::kMaxContributions
   Bytes combined_key;      // DER SubjectPublicKeyInfo of Z
   std::optional<Bytes> certificate;  // DER X.509 for Z, issued by the pinned domain cert
 };

@@ -4,7 +4,9 @@
 
 #include "formats/datetime.h"
 #include "formats/voucher_json.h"
+#include "libvoucher/construction.h"
 #include "libvoucher/encoding.h"
+#include "libvoucher/suite.h"
 #include "tools/commands.h"
 #include "tools/common.h"
 #include "tools/log_flags.h"
@@ -22,6 +24,11 @@ struct VerifyFlags {
   std::vector<std::string> trust;
   LogFlags log;
   bool no_time = false, json = false;
+};
+
+struct VerifyCertFlags {
+  std::string file, device_key, issuer;
+  bool json = false;
 };
 
 std::string KindName(formats::EnvelopeKind k) { return k == formats::EnvelopeKind::kJws ? "jws" : "cms"; }
@@ -157,6 +164,45 @@ Status RunVerify(const VerifyFlags& f) {
   return Status::Ok();
 }
 
+// DESIGN.md 3b: what replaces proof of possession for a certificate of a co-generated key.
+Status RunVerifyCert(const VerifyCertFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> certs, LoadCertificates(f.file));
+  const Certificate& cert = certs[0];
+  std::optional<PublicKey> device;
+  if (!f.device_key.empty()) {
+    auto k = LoadPublicKey(f.device_key);
+    if (!k.ok()) return k.status().Context("--device-key");
+    device = *k;
+  }
+  if (!f.issuer.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> issuer, LoadCertificates(f.issuer));
+    if (!cert.IssuedBy(issuer[0])) return Error(Code::kUntrustedSigner, f.file + ": not issued by " + f.issuer);
+  }
+  auto c = VerifyConstruction(cert, device ? &*device : nullptr);
+  if (!c.ok()) return c.status().Context(f.file);
+  VOUCH_ASSIGN_OR_RETURN(PublicKey z, cert.Key());
+  if (f.json) {
+    nlohmann::ordered_json j;
+    j["result"] = "verified";
+    j["certificate"] = f.file;
+    j["suite"] = SuiteName(SuiteOfGroup(z.group()));
+    j["combined-key"] = z.Fingerprint();
+    j["device-key"] = c->device_key.Fingerprint();
+    j["device-key-checked"] = device.has_value();
+    nlohmann::ordered_json ys = nlohmann::ordered_json::array();
+    for (const PublicKey& y : c->contributions) ys.push_back(y.Fingerprint());
+    j["contributions"] = std::move(ys);
+    PrintJson(j);
+  } else {
+    std::cout << "verified: " << f.file << ": Z = X + " << c->contributions.size() << " contribution"
+              << (c->contributions.size() == 1 ? "" : "s") << "\n"
+              << "  combined key Z: " << z.Fingerprint() << "\n"
+              << "  device key X:   " << c->device_key.Fingerprint() << (device ? " (matches --device-key)" : " (not checked: give --device-key)") << "\n";
+    for (const PublicKey& y : c->contributions) std::cout << "  contribution:   " << y.Fingerprint() << "\n";
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void AddInspectCommands(CLI::App& app, Action& action) {
@@ -181,6 +227,18 @@ void AddInspectCommands(CLI::App& app, Action& action) {
             "Examples:\n  vouch verify sn1.vjj --trust mfr-ca.pem\n  vouch verify old.vcj --trust masa.pem --at 2022-07-11T00:00:00Z\n"
             "  vouch verify sn1.vjj --trust mfr-ca.pem --log-key log.vkey --witness w1.vkey --witness w2.vkey --witnesses 2");
   c->callback([&action, fv] { action = [fv] { return RunVerify(*fv); }; });
+
+  auto fc = std::make_shared<VerifyCertFlags>();
+  c = app.add_subcommand("verify-cert", "Check that a certificate's key was co-generated: Z = X + the contributions it lists");
+  c->add_option("CERT", fc->file, "Certificate for Z (PEM or DER), as `vouch issue` makes them")->required();
+  c->add_option("--device-key", fc->device_key, "The device's factory key X you know: the construction must start from it");
+  c->add_option("--issuer", fc->issuer, "Also check the certificate is signed by this CA certificate");
+  c->add_flag("--json", fc->json, "Print one JSON document");
+  c->footer("A CA cannot get proof of possession from a device that is not there; the certificate instead lists X\n"
+            "and every Y_i (extension " + std::string(kConstructionOid) + "), and anyone can check\n"
+            "Z = X + sum Y_i. Knowing X is a device's factory key, only that device can hold z.\n"
+            "Example:\n  vouch verify-cert dev/current/certificate.pem --device-key dev.pub --issuer owner-ca.pem");
+  c->callback([&action, fc] { action = [fc] { return RunVerifyCert(*fc); }; });
 }
 
 }  // namespace vouch::tools

@@ -5,12 +5,15 @@
 #include <iostream>
 #include <memory>
 
+#include "formats/contribution.h"
 #include "formats/devices_csv.h"
 #include "formats/issuing.h"
 #include "formats/request.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/file.h"
+#include "libvoucher/cogen.h"
 #include "libvoucher/issue.h"
+#include "libvoucher/suite.h"
 #include "tools/commands.h"
 #include "tools/common.h"
 
@@ -28,6 +31,7 @@ struct OutputFlags {
 
 struct IssueFlags {
   std::string device_key, serial, batch, domain_ca, domain_ca_key, expires_in, expires_on, assertion = "verified";
+  std::vector<std::string> contributions;
   SignerFlags signer;
   OutputFlags output;
   unsigned jobs = 0;
@@ -35,7 +39,13 @@ struct IssueFlags {
 
 struct RequestFlags {
   std::string device_key, serial, domain_ca, domain_ca_key, expires_in, expires_on, out, assertion = "verified";
+  std::vector<std::string> contributions;
   bool no_certificate = false, force = false;
+};
+
+struct ContributeFlags {
+  std::string device_key, out;
+  bool force = false, json = false;
 };
 
 struct SignFlags {
@@ -71,6 +81,18 @@ Result<PublicKey> DeviceKeyFlag(const std::string& path) {
   auto key = LoadPublicKey(path);
   if (!key.ok()) return key.status().Context("--device-key");
   return key;
+}
+
+// --contribution FILE...: other parties' sealed y_i for this device key, in the order given.
+Status AddContributions(const std::vector<std::string>& files, DraftRequest& r) {
+  for (const std::string& file : files) {
+    VOUCH_ASSIGN_OR_RETURN(Bytes text, ReadFile(file, formats::kMaxContributionSize));
+    auto c = formats::DecodeContribution(text);
+    if (!c.ok()) return c.status().Context("--contribution " + file);
+    VOUCH_RETURN_IF_ERROR(formats::CheckContributionFor(*c, r.device_key).Context("--contribution " + file));
+    r.contributions.push_back(std::move(c->sealed));
+  }
+  return Status::Ok();
 }
 
 nlohmann::json ToJson(const formats::Issued& i) {
@@ -137,11 +159,13 @@ Status RunIssue(const IssueFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(DraftRequest r, BaseRequest(f.domain_ca, f.domain_ca_key, f.expires_in, f.expires_on, f.assertion));
   if (!f.batch.empty()) {
     if (!f.device_key.empty() || !f.serial.empty()) return Error(Code::kUsage, "--batch takes serials and keys from its file, not --device-key/--serial");
+    if (!f.contributions.empty()) return Error(Code::kUsage, "--contribution is sealed to one device key; it does not go with --batch");
     return RunBatch(f, r, signer, kind);
   }
   if (f.device_key.empty() || f.serial.empty()) return Error(Code::kUsage, "give --device-key and --serial (or --batch FILE)");
   VOUCH_ASSIGN_OR_RETURN(r.device_key, DeviceKeyFlag(f.device_key));
   r.serial_number = f.serial;
+  VOUCH_RETURN_IF_ERROR(AddContributions(f.contributions, r));
   VOUCH_ASSIGN_OR_RETURN(formats::Issued i, formats::IssueVoucher(r, kind, signer));
   VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.device_udf, DestinationOf(f.output)));
   if (f.output.json) PrintJson(ToJson(i));
@@ -153,12 +177,34 @@ Status RunRequest(const RequestFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(DraftRequest r, BaseRequest(f.domain_ca, f.domain_ca_key, f.expires_in, f.expires_on, f.assertion));
   VOUCH_ASSIGN_OR_RETURN(r.device_key, DeviceKeyFlag(f.device_key));
   r.serial_number = f.serial;
+  VOUCH_RETURN_IF_ERROR(AddContributions(f.contributions, r));
   formats::Signer owner{*r.domain_ca_key, {r.domain_ca}};
   if (f.no_certificate) r.domain_ca_key.reset();
   VOUCH_ASSIGN_OR_RETURN(Draft draft, DraftVoucher(r));
   VOUCH_ASSIGN_OR_RETURN(Bytes request, formats::EncodeRequest(draft, owner));
   VOUCH_RETURN_IF_ERROR(WriteFileAtomic(f.out, request, 0644, f.force ? Overwrite::kYes : Overwrite::kNo));
   std::cout << f.out << "\n";
+  return Status::Ok();
+}
+
+Status RunContribute(const ContributeFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(PublicKey device, DeviceKeyFlag(f.device_key));
+  formats::ContributionFile file;
+  file.device_key = device.Fingerprint();
+  file.suite = std::string(SuiteName(SuiteOfGroup(device.group())));
+  std::string udf;
+  {
+    // y_i is drawn, sealed to X and dropped here: no one, this party included, sees it again.
+    VOUCH_ASSIGN_OR_RETURN(cogen::Contribution c, cogen::Contribute(device));
+    VOUCH_ASSIGN_OR_RETURN(file.sealed, cogen::Seal(device, file.device_key, c.y));
+    udf = c.y.Public().Fingerprint();
+  }
+  VOUCH_RETURN_IF_ERROR(WriteFileAtomic(f.out, formats::EncodeContribution(file), 0644, f.force ? Overwrite::kYes : Overwrite::kNo));
+  if (f.json) {
+    PrintJson({{"path", f.out}, {"device-key", file.device_key}, {"suite", file.suite}, {"contribution-key", udf}});
+  } else {
+    std::cout << f.out << "\n";
+  }
   return Status::Ok();
 }
 
@@ -212,8 +258,12 @@ void AddIssueCommands(CLI::App& app, Action& action) {
   c->add_option("--expires-in", fi->expires_in, "Validity, e.g. 30d, 12h (default: never expires)");
   c->add_option("--expires-on", fi->expires_on, "Expiry instant, RFC 3339");
   c->add_option("--assertion", fi->assertion, "verified | logged | proximity | agent-proximity")->capture_default_str();
+  c->add_option("--contribution", fi->contributions,
+                 "A contribution sealed to this device by another party (`vouch contribute`); repeatable");
   AddOutputFlags(c, fi->output);
   c->footer(
+      "Z is X plus the owner's own fresh contribution plus every --contribution, so no one can compute z\n"
+      "unless the factory and every contributor collude. The suite is the device key's (p256, x25519, x448).\n"
       "Examples:\n"
       "  vouch issue --device-key dev.pub --serial SN1 --signer-key mfr.key --signer-cert mfr.pem \\\n"
       "              --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --expires-in 30d --out sn1.vjj\n"
@@ -231,9 +281,23 @@ void AddIssueCommands(CLI::App& app, Action& action) {
   c->add_option("--expires-on", fr->expires_on, "Expiry instant, RFC 3339");
   c->add_option("--assertion", fr->assertion, "verified | logged | proximity | agent-proximity")->capture_default_str();
   c->add_option("--out", fr->out, "Request file to write (.vrq)")->required();
+  c->add_option("--contribution", fr->contributions,
+                 "A contribution sealed to this device by another party (`vouch contribute`); repeatable");
   c->add_flag("--force", fr->force, "Overwrite --out");
   c->footer("Example:\n  vouch request --device-key dev.pub --serial SN1 --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --out sn1.vrq");
   c->callback([&action, fr] { action = [fr] { return RunRequest(*fr); }; });
+
+  auto fc = std::make_shared<ContributeFlags>();
+  c = app.add_subcommand("contribute", "Draw a secret contribution y for a device, seal it to the device key, keep nothing");
+  c->add_option("--device-key", fc->device_key, "Device public key X (PEM or DER)")->required();
+  c->add_option("--out", fc->out, "Contribution file to write (.vcon)")->required();
+  c->add_flag("--force", fc->force, "Overwrite --out");
+  c->add_flag("--json", fc->json, "Print one JSON document");
+  c->footer("For an escrow, a second administrator or a hardware module: the file carries Y and y sealed to X,\n"
+            "and whoever issues the voucher adds it with --contribution. y is never written anywhere else.\n"
+            "Example:\n  vouch contribute --device-key dev.pub --out escrow.vcon\n"
+            "  vouch issue --device-key dev.pub --serial SN1 --contribution escrow.vcon ...");
+  c->callback([&action, fc] { action = [fc] { return RunContribute(*fc); }; });
 
   auto fs = std::make_shared<SignFlags>();
   c = app.add_subcommand("sign", "Manufacturer: check an owner's request against the device on record, then sign it");

@@ -21,14 +21,15 @@ struct KeyShow {
 };
 
 Status RunKeyNew(const KeyNew& o) {
-  if (o.suite != "p256") return Error(Code::kUsage, "suite '" + o.suite + "' is not supported (only p256)");
-  VOUCH_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::Generate());
+  auto suite = ParseSuiteFlag(o.suite);
+  if (!suite) return Error(Code::kUsage, "--suite '" + o.suite + "' is not p256, x25519 or x448");
+  VOUCH_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::Generate(SuiteGroup(*suite)));
   Overwrite ow = o.force ? Overwrite::kYes : Overwrite::kNo;
   VOUCH_RETURN_IF_ERROR(SavePrivateKey(o.out, key, ow));
   if (!o.public_out.empty()) VOUCH_RETURN_IF_ERROR(SavePublicKey(o.public_out, key.Public(), ow));
   std::string udf = key.Public().Fingerprint();
   if (o.json) {
-    nlohmann::json doc = {{"udf", udf}, {"suite", kSuiteP256}, {"private_key", o.out}};
+    nlohmann::json doc = {{"udf", udf}, {"suite", SuiteName(*suite)}, {"private_key", o.out}};
     if (!o.public_out.empty()) doc["public_key"] = o.public_out;
     PrintJson(doc);
   } else {
@@ -41,13 +42,14 @@ Status RunKeyShow(const KeyShow& o) {
   // A private key file shows its public half; nothing secret is ever printed.
   VOUCH_ASSIGN_OR_RETURN(PublicKey pub, LoadPublicKey(o.file));
   if (o.json) {
+    const std::string_view suite = SuiteName(SuiteOfGroup(pub.group()));
     PrintJson({{"udf", pub.Fingerprint()},
-               {"suite", kSuiteP256},
+               {"suite", suite},
                {"public_key_pem", pub.Pem()},
                {"spki_der", Base64Encode(pub.SpkiDer())}});
   } else {
     std::cout << "udf:   " << pub.Fingerprint() << "\n"
-              << "suite: " << kSuiteP256 << "\n"
+              << "suite: " << SuiteName(SuiteOfGroup(pub.group())) << "\n"
               << pub.Pem();
   }
   return Status::Ok();
@@ -56,17 +58,21 @@ Status RunKeyShow(const KeyShow& o) {
 }  // namespace
 
 void AddKeyCommands(CLI::App& app, Action& action) {
-  auto* key = app.add_subcommand("key", "Create and show P-256 key pairs");
+  auto* key = app.add_subcommand("key", "Create and show co-generation key pairs (P-256, Curve25519, Curve448)");
   key->require_subcommand(1);
 
   auto nw = std::make_shared<KeyNew>();
   auto* c = key->add_subcommand("new", "Generate a key pair; print the UDF fingerprint of its public key");
   c->add_option("--out", nw->out, "Private key file to write (PKCS#8 PEM, mode 0600)")->required();
   c->add_option("--public-out", nw->public_out, "Also write the public key (SPKI PEM) here");
-  c->add_option("--suite", nw->suite, "Key suite")->capture_default_str();
+  c->add_option("--suite", nw->suite, "p256, x25519 or x448 (DESIGN.md 3): the group vouchers for this key use")
+      ->capture_default_str();
   c->add_flag("--force", nw->force, "Overwrite existing files");
   c->add_flag("--json", nw->json, "Print one JSON document");
-  c->footer("Example:\n  vouch key new --out owner.key --public-out owner.pub\n  MB5S-R4AJ-3FBT-7NHO-T26Z-2E6Y-WFH4");
+  c->footer("An x25519 or x448 key is written as an X25519/X448 private key (usable by `openssl pkeyutl`) and\n"
+            "published in Edwards form (an Ed25519/Ed448 public key), which Z = X + Y needs.\n"
+            "Example:\n  vouch key new --out owner.key --public-out owner.pub\n  MB5S-R4AJ-3FBT-7NHO-T26Z-2E6Y-WFH4\n"
+            "  vouch key new --suite x25519 --out dev.key --public-out dev.pub");
   c->callback([&action, nw] { action = [nw] { return RunKeyNew(*nw); }; });
 
   auto sh = std::make_shared<KeyShow>();

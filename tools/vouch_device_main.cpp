@@ -9,6 +9,7 @@
 #include "formats/datetime.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/device_state.h"
+#include "libvoucher/suite.h"
 #include "libvoucher/file.h"
 #include "tools/cli.h"
 #include "tools/common.h"
@@ -21,7 +22,7 @@ constexpr int kExitNoVoucher = 3;
 constexpr int kExitAllRefused = 4;
 
 struct InitFlags {
-  std::string state, serial, clock = "untrusted";
+  std::string state, serial, clock = "untrusted", suite;
   std::vector<std::string> trust;
   LogFlags log;
   bool force = false, new_key = false, json = false;
@@ -58,6 +59,12 @@ Status RunInit(const InitFlags& f) {
   o.serial_number = f.serial;
   o.trusted_clock = f.clock == "trusted";
   o.reset = !f.force ? ResetMode::kRefuse : f.new_key ? ResetMode::kNewKey : ResetMode::kKeepKey;
+  if (!f.suite.empty()) {
+    auto suite = ParseSuiteFlag(f.suite);
+    if (!suite) return Error(Code::kUsage, "--suite '" + f.suite + "' is not p256, x25519 or x448");
+    if (o.reset == ResetMode::kKeepKey) return Error(Code::kUsage, "--suite draws a new key: it needs --new-key with --force");
+    o.group = SuiteGroup(*suite);
+  }
   VOUCH_ASSIGN_OR_RETURN(o.anchors, LoadAnchors(f.trust));
   VOUCH_ASSIGN_OR_RETURN(std::optional<device::LogPolicy> policy, f.log.Policy());
   if (policy) {
@@ -71,6 +78,7 @@ Status RunInit(const InitFlags& f) {
     j["udf"] = s.identity().udf;
     j["serial-number"] = f.serial;
     j["clock"] = f.clock;
+    j["suite"] = SuiteName(SuiteOfGroup(s.identity().key.group()));
     j["log-policy"] = policy ? PolicyJson(*policy) : nlohmann::ordered_json(nullptr);
     std::cout << JsonText(j) << "\n";
   } else {
@@ -216,6 +224,7 @@ int main(int argc, char** argv) {
   c->add_option("--trust", fi->trust, "Factory trust anchors (PEM): who may sign this device's vouchers")->required();
   c->add_option("--clock", fi->clock, "trusted: enforce validity periods; untrusted: skip them (RFC 8995 2.6.1)")
       ->check(CLI::IsMember({"trusted", "untrusted"}))->capture_default_str();
+  c->add_option("--suite", fi->suite, "Key suite of a new device key: p256 (default), x25519 or x448");
   c->add_flag("--force", fi->force, "Factory reset: forget the owner and every applied voucher (keeps the key)");
   c->add_flag("--new-key", fi->new_key, "With --force: also draw a new device key");
   fi->log.Add(c, /*required=*/false);

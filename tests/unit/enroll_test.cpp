@@ -255,7 +255,7 @@ TEST_CASE("refusals carry stable codes and leave the state unchanged", "[enroll]
   }
   SECTION("ciphertext of y changed before signing") {
     Voucher v = DraftVoucher(f.Request())->voucher;
-    v.enrollment->ct[3] ^= 1;
+    v.enrollment->contributions[0].ct[3] ^= 1;
     CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kDecryptFailed);
   }
   SECTION("certificate whose key is not Z") {
@@ -272,8 +272,13 @@ TEST_CASE("refusals carry stable codes and leave the state unchanged", "[enroll]
   }
   SECTION("unsupported suite") {
     Voucher v = DraftVoucher(f.Request())->voucher;
-    v.enrollment->suite = "X25519-HPKE-SHA256-CHACHA20POLY1305";
+    v.enrollment->suite = "X9999-HPKE-SHA256-ROT13";
     CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kUnsupported);
+  }
+  SECTION("another suite than the device key's") {
+    Voucher v = DraftVoucher(f.Request())->voucher;
+    v.enrollment->suite = "X25519-HPKE-SHA256-CHACHA20POLY1305";
+    CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kWrongDevice);
   }
   SECTION("a voucher without enrollment") {
     Voucher v = DraftVoucher(f.Request())->voucher;

@@ -84,14 +84,17 @@ TEST_CASE("a voucher survives encode and decode unchanged", "[voucher-json]") {
   CHECK(EncodeVoucher(*v) == json);
   CHECK(v->serial_number == "SN-1");
   REQUIRE(v->enrollment);
-  CHECK(v->enrollment->enc.size() == 65);
-  CHECK(v->enrollment->ct.size() == 48);
+  REQUIRE(v->enrollment->contributions.size() == 1);
+  CHECK(v->enrollment->contributions[0].key->size() == kSpkiDerSize);
+  CHECK(v->enrollment->contributions[0].enc.size() == 65);
+  CHECK(v->enrollment->contributions[0].ct.size() == 48);
   CHECK(v->enrollment->certificate.has_value());
   // Members come in the order DESIGN.md section 5 shows.
   std::string text = S(json);
   CHECK(text.find("\"created-on\"") < text.find("\"assertion\""));
   CHECK(text.find("\"assertion\"") < text.find("\"serial-number\""));
   CHECK(text.find("\"device-key\"") < text.find("\"suite\""));
+  CHECK(text.find("\"contribution-key\"") < text.find("\"enc\""));
   CHECK(text.find("\"enc\"") < text.find("\"ct\""));
 }
 
