@@ -40,8 +40,9 @@ struct Fixture {
   DeviceState device;
   std::string serial = "SN-42";
 
-  explicit Fixture(bool trusted_clock = true) {
+  explicit Fixture(bool trusted_clock = true, Group group = Group::kP256) {
     InitOptions o;
+    o.group = group;
     o.serial_number = serial;
     o.anchors = {pki.mfr_root};
     o.trusted_clock = trusted_clock;
@@ -203,7 +204,10 @@ TEST_CASE("of several acceptable vouchers the newest is applied", "[enroll]") {
 }
 
 TEST_CASE("refusals carry stable codes and leave the state unchanged", "[enroll]") {
-  Fixture f;
+  // Every refusal, for every suite (DESIGN.md 3).
+  const Group g = GENERATE(Group::kP256, Group::kEd25519, Group::kEd448);
+  INFO(GroupName(g));
+  Fixture f(true, g);
   Bytes good = f.Issue();
   SECTION("unknown anchor") { CHECK(f.Refusal(f.Sign(DraftVoucher(f.Request())->voucher, f.pki.Stranger())) == Code::kUntrustedSigner); }
   SECTION("tampered payload") {
@@ -228,7 +232,7 @@ TEST_CASE("refusals carry stable codes and leave the state unchanged", "[enroll]
   SECTION("oversize input") { CHECK(f.Refusal(Bytes(formats::kMaxVoucherSize + 1, '{')) == Code::kTooLarge); }
   SECTION("wrong device key") {
     DraftRequest r = f.Request();
-    r.device_key = PrivateKey::Generate()->Public();
+    r.device_key = PrivateKey::Generate(g)->Public();
     CHECK(f.Refusal(f.Issue(r)) == Code::kWrongDevice);
   }
   SECTION("wrong serial") {
@@ -249,9 +253,62 @@ TEST_CASE("refusals carry stable codes and leave the state unchanged", "[enroll]
   }
   SECTION("an owner that lies about Z") {
     Voucher v = DraftVoucher(f.Request())->voucher;
-    v.enrollment->combined_key = PrivateKey::Generate()->Public().SpkiDer();
+    v.enrollment->combined_key = PrivateKey::Generate(g)->Public().SpkiDer();
     v.enrollment->certificate.reset();
     CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kCombinedKeyMismatch);
+  }
+  SECTION("a contribution whose Y_i is not its y_i's (Z made to match the false Y_i)") {
+    Voucher v = DraftVoucher(f.Request())->voucher;
+    PublicKey fake = PrivateKey::Generate(g)->Public();
+    v.enrollment->contributions[0].key = fake.SpkiDer();
+    v.enrollment->combined_key = cogen::CombinePublic(f.device.identity().key.Public(), fake)->SpkiDer();
+    v.enrollment->certificate.reset();
+    CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kContributionMismatch);
+  }
+  SECTION("a missing contribution") {
+    DraftRequest r = f.Request();
+    for (int i = 0; i < 2; ++i) {
+      auto c = *cogen::Contribute(r.device_key);
+      r.contributions.push_back(*cogen::Seal(r.device_key, r.device_key.Fingerprint(), c.y));
+    }
+    Voucher v = DraftVoucher(r)->voucher;
+    REQUIRE(v.enrollment->contributions.size() == 3);
+    v.enrollment->contributions.erase(v.enrollment->contributions.begin() + 1);
+    CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kCombinedKeyMismatch);
+  }
+  SECTION("a contribution sealed to another device key") {
+    DraftRequest r = f.Request();
+    PublicKey other = PrivateKey::Generate(g)->Public();
+    auto c = *cogen::Contribute(other);
+    // Y_i is honest and Z = X + sum Y_i holds, but the device cannot open this y_i.
+    r.contributions.push_back(*cogen::Seal(other, r.device_key.Fingerprint(), c.y));
+    CHECK(f.Refusal(f.Issue(r)) == Code::kDecryptFailed);
+  }
+  SECTION("mixed suites in one voucher") {
+    const Group other = g == Group::kP256 ? Group::kEd25519 : Group::kP256;
+    Voucher v = DraftVoucher(f.Request())->voucher;
+    v.enrollment->contributions[0].key = PrivateKey::Generate(other)->Public().SpkiDer();
+    CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kMalformed);
+    v = DraftVoucher(f.Request())->voucher;
+    v.enrollment->combined_key = PrivateKey::Generate(other)->Public().SpkiDer();
+    CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kMalformed);
+  }
+  SECTION("more contributions than the cap") {
+    Voucher v = DraftVoucher(f.Request())->voucher;
+    while (v.enrollment->contributions.size() <= cogen::kMaxContributions) {
+      v.enrollment->contributions.push_back(v.enrollment->contributions[0]);
+    }
+    CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kTooLarge);
+  }
+  SECTION("a certificate for Z whose construction names another device") {
+    Voucher v = DraftVoucher(f.Request())->voucher;
+    auto z = *PublicKey::FromSpkiDer(v.enrollment->combined_key);
+    CertSpec spec = test::Spec("SN-42", "SN-42");
+    spec.extended_key_usage = {std::string(kClientAuthEku)};
+    PublicKey y = *PublicKey::FromSpkiDer(*v.enrollment->contributions[0].key);
+    spec.construction = Construction{PrivateKey::Generate(g)->Public(), {y}};
+    v.enrollment->certificate = IssueCertificate(f.pki.owner_ca, f.pki.owner_key, z, spec)->Der();
+    CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kCertificateMismatch);
   }
   SECTION("ciphertext of y changed before signing") {
     Voucher v = DraftVoucher(f.Request())->voucher;
@@ -261,7 +318,7 @@ TEST_CASE("refusals carry stable codes and leave the state unchanged", "[enroll]
   SECTION("certificate whose key is not Z") {
     Voucher v = DraftVoucher(f.Request())->voucher;
     CertSpec spec = test::Spec("SN-42", "SN-42");
-    v.enrollment->certificate = IssueCertificate(f.pki.owner_ca, f.pki.owner_key, PrivateKey::Generate()->Public(), spec)->Der();
+    v.enrollment->certificate = IssueCertificate(f.pki.owner_ca, f.pki.owner_key, PrivateKey::Generate(g)->Public(), spec)->Der();
     CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kCertificateMismatch);
   }
   SECTION("certificate not under the pinned domain certificate") {
@@ -277,7 +334,7 @@ TEST_CASE("refusals carry stable codes and leave the state unchanged", "[enroll]
   }
   SECTION("another suite than the device key's") {
     Voucher v = DraftVoucher(f.Request())->voucher;
-    v.enrollment->suite = "X25519-HPKE-SHA256-CHACHA20POLY1305";
+    v.enrollment->suite = g == Group::kEd25519 ? "X448-HPKE-SHA512-AES256GCM" : "X25519-HPKE-SHA256-CHACHA20POLY1305";
     CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kWrongDevice);
   }
   SECTION("a voucher without enrollment") {
