@@ -9,6 +9,7 @@
 
 #include "libvoucher/cert.h"
 #include "libvoucher/key.h"
+#include "libvoucher/signing_key.h"
 #include "libvoucher/status.h"
 #include "libvoucher/instant.h"
 #include "libvoucher/voucher.h"
@@ -39,12 +40,16 @@ struct Envelope {
 // kTooLarge over kMaxVoucherSize; kMalformed for bytes that are neither JWS JSON nor CMS DER.
 Result<Envelope> Identify(Bytes bytes);
 
-// Who signs: a key and its certificate path, signer first (x5c order).
+// Who signs: a key and its certificate path, signer first (x5c order). The key decides the
+// algorithm (ES256, ES384, EdDSA: libvoucher/signing_key.h); a P-256 PrivateKey converts.
 struct Signer {
-  PrivateKey key;
+  SigningKey key;
   std::vector<Certificate> chain;
 };
 
+// kUnsupported for an Ed25519 or Ed448 key in CMS (DESIGN.md 3: OpenSSL 3.0's CMS cannot
+// sign EdDSA over signed attributes as RFC 8419 requires), kUsage (CMS without a certificate),
+// kCrypto.
 Result<Bytes> SignEnvelope(EnvelopeKind kind, ByteView payload, const Signer& signer);
 
 // A verified envelope: its payload, the certificate that signed, the anchor it chains to,

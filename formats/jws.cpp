@@ -4,7 +4,7 @@
 #include "formats/voucher_json.h"
 #include "libvoucher/authority.h"
 #include "libvoucher/encoding.h"
-#include "libvoucher/es256.h"
+#include "libvoucher/signing_key.h"
 #include "libvoucher/trust.h"
 
 namespace vouch::formats {
@@ -13,6 +13,7 @@ namespace {
 using nlohmann::json;
 
 struct Signature {
+  std::string alg;            // ES256, ES384 or EdDSA; checked against the signer's key
   std::string protected_b64;  // as transmitted: the signing input uses these exact characters
   std::string signature_b64;
   std::vector<Bytes> x5c;  // DER, parsed only when a signature is checked (parsing is costly)
@@ -51,8 +52,12 @@ Result<Signature> ParseSignature(const json& sig, std::string_view typ_wanted) {
   if (!header_bytes.ok()) return Error(Code::kMalformed, "jws protected header is not base64url");
   VOUCH_ASSIGN_OR_RETURN(json header, ParseJson(*header_bytes, kMaxVoucherSize, "jws protected header"));
   if (!header.is_object()) return Error(Code::kMalformed, "jws protected header is not an object");
-  VOUCH_ASSIGN_OR_RETURN(std::string alg, Member(header, "alg", "protected header"));
-  if (alg != "ES256") return Error(Code::kUnsupported, "jws algorithm '" + alg + "' is not ES256");
+  VOUCH_ASSIGN_OR_RETURN(s.alg, Member(header, "alg", "protected header"));
+  // "none", HS*, RS* and the rest are refused here, before any key is looked at; which of the
+  // three a signature may claim is decided by the signer's key (VerifyJwsSignature).
+  if (s.alg != "ES256" && s.alg != "ES384" && s.alg != "EdDSA") {
+    return Error(Code::kUnsupported, "jws algorithm '" + s.alg + "' is none of ES256, ES384, EdDSA");
+  }
   if (header.contains("crit")) return Error(Code::kUnsupported, "jws header has critical extensions");
   if (auto typ = header.find("typ"); typ != header.end()) {
     // Missing typ is accepted (DESIGN.md 5); a different one means another kind of object.
@@ -111,7 +116,12 @@ Result<Verified> VerifyOne(const Parsed& p, const Signature& s, const std::vecto
   std::vector<Certificate> candidates = x5c.empty() ? anchors : std::vector<Certificate>{x5c[0]};
   Status last = Error(Code::kBadSignature, "jws signature does not verify");
   for (const auto& signer : candidates) {
-    if (!es256::VerifyWith(signer.pkey(), AsBytes(input), *raw).ok()) continue;
+    // The header's alg must be the one the candidate's key makes (ES256 only with P-256, ...):
+    // an anchor of another key type is skipped like one whose key does not verify.
+    if (Status checked = VerifyJwsSignature(signer.pkey(), s.alg, AsBytes(input), *raw); !checked.ok()) {
+      last = checked;
+      continue;
+    }
     std::vector<Certificate> rest(x5c.size() > 1 ? x5c.begin() + 1 : x5c.end(), x5c.end());
     auto path = VerifyPath(signer, rest, anchors, time);
     if (!path.ok()) return path.status();
@@ -128,14 +138,14 @@ Result<Verified> VerifyOne(const Parsed& p, const Signature& s, const std::vecto
 
 Result<Bytes> SignJws(ByteView payload, const Signer& signer, std::string_view typ) {
   nlohmann::ordered_json header;
-  header["alg"] = "ES256";
+  header["alg"] = signer.key.JwsAlg();
   header["typ"] = typ;
   json x5c = json::array();
   for (const auto& c : signer.chain) x5c.push_back(Base64Encode(c.Der()));
   header["x5c"] = x5c;
   std::string protected_b64 = Base64UrlEncode(AsBytes(Compact(header)));
   std::string payload_b64 = Base64UrlEncode(payload);
-  VOUCH_ASSIGN_OR_RETURN(Bytes sig, es256::Sign(signer.key, AsBytes(protected_b64 + "." + payload_b64)));
+  VOUCH_ASSIGN_OR_RETURN(Bytes sig, signer.key.Sign(AsBytes(protected_b64 + "." + payload_b64)));
   nlohmann::ordered_json doc;
   doc["payload"] = payload_b64;
   doc["signatures"] = json::array({nlohmann::ordered_json{{"protected", protected_b64},

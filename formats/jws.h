@@ -1,5 +1,6 @@
-// JWS (RFC 7515) general JSON serialization with ES256 and x5c, as DESIGN.md section 5 fixes
-// it for `application/voucher-jws+json`. Spec page: formats/voucher.md.
+// JWS (RFC 7515) general JSON serialization with x5c, as DESIGN.md section 5 fixes it for
+// `application/voucher-jws+json`; alg ES256, ES384 or EdDSA (Ed25519, Ed448), the signer key's
+// (libvoucher/signing_key.h). Spec page: formats/voucher.md.
 #pragma once
 
 #include "formats/envelope.h"

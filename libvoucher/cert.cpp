@@ -96,9 +96,28 @@ Status AddConstruction(X509* x, const Construction& c) {
   return Status::Ok();
 }
 
+// The subject key of a certificate being made: a P-256 key (set from its canonical parts) or
+// any other key OpenSSL encodes.
+struct SubjectKey {
+  const PublicKey* p256 = nullptr;
+  EVP_PKEY* other = nullptr;
+};
+
+// The digest X509_sign takes for an issuer key: none for EdDSA (RFC 8410 6: pure EdDSA), SHA-384
+// for P-384 (RFC 5758 3.2), SHA-256 for P-256.
+const EVP_MD* CertificateDigest(SignatureAlg alg) {
+  switch (alg) {
+    case SignatureAlg::kEs256: return EVP_sha256();
+    case SignatureAlg::kEs384: return EVP_sha384();
+    case SignatureAlg::kEd25519:
+    case SignatureAlg::kEd448: return nullptr;
+  }
+  return nullptr;
+}
+
 // Builds and signs; `issuer` null means self-signed by `issuer_key`. Returns the DER.
-Result<Bytes> Make(const Certificate* issuer, const PrivateKey& issuer_key, const PublicKey& subject_key,
-                         const CertSpec& spec) {
+Result<Bytes> Make(const Certificate* issuer, const SigningKey& issuer_key, SubjectKey subject_key,
+                   const CertSpec& spec) {
   ossl::X509Ptr x(X509_new());
   if (!x) return ossl::Fail(Code::kCrypto, "certificate");
   // RFC 5280 4.1.2.2: a positive serial of at most 20 octets, unique per issuer: 16 random bytes.
@@ -115,7 +134,7 @@ Result<Bytes> Make(const Certificate* issuer, const PrivateKey& issuer_key, cons
       X509_set_subject_name(x.get(), subject.get()) != 1 || X509_set_issuer_name(x.get(), issuer_name) != 1 ||
       !ASN1_TIME_set(X509_getm_notBefore(x.get()), static_cast<time_t>(nb)) ||
       !ASN1_TIME_set(X509_getm_notAfter(x.get()), static_cast<time_t>(nb + spec.days * 86400)) ||
-      !SetSubjectKey(x.get(), subject_key)) {
+      !(subject_key.p256 ? SetSubjectKey(x.get(), *subject_key.p256) : X509_set_pubkey(x.get(), subject_key.other) == 1)) {
     return ossl::Fail(Code::kCrypto, "certificate fields");
   }
   X509* issuer_x = issuer ? issuer->x509() : x.get();
@@ -131,7 +150,7 @@ Result<Bytes> Make(const Certificate* issuer, const PrivateKey& issuer_key, cons
   if (spec.construction) VOUCH_RETURN_IF_ERROR(AddConstruction(x.get(), *spec.construction));
   VOUCH_RETURN_IF_ERROR(AddExtension(x.get(), issuer_x, NID_subject_key_identifier, "hash"));
   if (issuer) VOUCH_RETURN_IF_ERROR(AddExtension(x.get(), issuer_x, NID_authority_key_identifier, "keyid:always"));
-  if (X509_sign(x.get(), issuer_key.pkey(), EVP_sha256()) <= 0) return ossl::Fail(Code::kCrypto, "certificate signature");
+  if (X509_sign(x.get(), issuer_key.pkey(), CertificateDigest(issuer_key.alg())) <= 0) return ossl::Fail(Code::kCrypto, "certificate signature");
   unsigned char* der = nullptr;
   int n = i2d_X509(x.get(), &der);
   if (n <= 0) return ossl::Fail(Code::kCrypto, "certificate encoding");
@@ -252,18 +271,29 @@ Status SaveCertificates(const std::filesystem::path& path, const std::vector<Cer
 }
 
 Result<Certificate> SelfSign(const PrivateKey& key, const CertSpec& spec) {
-  VOUCH_ASSIGN_OR_RETURN(Bytes der, Make(nullptr, key, key.Public(), spec));
+  VOUCH_ASSIGN_OR_RETURN(Bytes der, Make(nullptr, key, {&key.Public(), nullptr}, spec));
   return Certificate::FromDer(der);
 }
 
 Result<Bytes> IssueCertificateDer(const Certificate& issuer, const PrivateKey& issuer_key,
                                   const PublicKey& subject_key, const CertSpec& spec) {
-  return Make(&issuer, issuer_key, subject_key, spec);
+  return Make(&issuer, issuer_key, {&subject_key, nullptr}, spec);
 }
 
 Result<Certificate> IssueCertificate(const Certificate& issuer, const PrivateKey& issuer_key,
                                      const PublicKey& subject_key, const CertSpec& spec) {
-  VOUCH_ASSIGN_OR_RETURN(Bytes der, Make(&issuer, issuer_key, subject_key, spec));
+  VOUCH_ASSIGN_OR_RETURN(Bytes der, Make(&issuer, issuer_key, {&subject_key, nullptr}, spec));
+  return Certificate::FromDer(der);
+}
+
+Result<Certificate> SelfSign(const SigningKey& key, const CertSpec& spec) {
+  VOUCH_ASSIGN_OR_RETURN(Bytes der, Make(nullptr, key, {nullptr, key.pkey()}, spec));
+  return Certificate::FromDer(der);
+}
+
+Result<Certificate> IssueCertificate(const Certificate& issuer, const SigningKey& issuer_key,
+                                     const SigningKey& subject_key, const CertSpec& spec) {
+  VOUCH_ASSIGN_OR_RETURN(Bytes der, Make(&issuer, issuer_key, {nullptr, subject_key.pkey()}, spec));
   return Certificate::FromDer(der);
 }
 

@@ -11,6 +11,7 @@
 #include "libvoucher/bytes.h"
 #include "libvoucher/construction.h"
 #include "libvoucher/key.h"
+#include "libvoucher/signing_key.h"
 #include "libvoucher/status.h"
 #include "libvoucher/instant.h"
 
@@ -90,5 +91,12 @@ Result<Certificate> IssueCertificate(const Certificate& issuer, const PrivateKey
 // signing it in OpenSSL 3.0).
 Result<Bytes> IssueCertificateDer(const Certificate& issuer, const PrivateKey& issuer_key,
                                   const PublicKey& subject_key, const CertSpec& spec);
+
+// The same for envelope signers' keys of any type (P-256, P-384, Ed25519, Ed448), as subject
+// and as issuer: signer PKIs for tests and tools. Signed with the issuer key's digest
+// (SHA-256, SHA-384, none for EdDSA: RFC 8410 6).
+Result<Certificate> SelfSign(const SigningKey& key, const CertSpec& spec);
+Result<Certificate> IssueCertificate(const Certificate& issuer, const SigningKey& issuer_key,
+                                     const SigningKey& subject_key, const CertSpec& spec);
 
 }  // namespace vouch

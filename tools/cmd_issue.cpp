@@ -56,7 +56,7 @@ struct SignFlags {
 };
 
 void AddSignerFlags(CLI::App* c, SignerFlags& s) {
-  c->add_option("--signer-key", s.key, "Signer's private key (PEM)")->required();
+  c->add_option("--signer-key", s.key, "Signer's private key (PEM): P-256, P-384, Ed25519 or Ed448; CMS needs P-256 or P-384")->required();
   c->add_option("--signer-cert", s.cert, "Signer's certificate (PEM); a key the device trusts must be on its path")->required();
   c->add_option("--chain", s.chain, "Intermediate certificates to include (PEM), signer's issuer first");
 }

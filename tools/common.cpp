@@ -21,16 +21,14 @@ Result<std::vector<Certificate>> LoadAnchors(const std::vector<std::string>& fil
 
 Result<formats::Signer> LoadSigner(const std::string& key_file, const std::string& cert_file,
                                    const std::string& chain_file) {
-  formats::Signer s;
-  auto key = LoadPrivateKey(key_file);
+  // Any envelope signing key (P-256, P-384, Ed25519, Ed448): it decides the algorithm.
+  auto key = LoadSigningKey(key_file);
   if (!key.ok()) return key.status().Context("--signer-key");
-  s.key = *key;
   auto chain = LoadCertificates(cert_file);
   if (!chain.ok()) return chain.status().Context("--signer-cert");
-  s.chain = std::move(*chain);
+  formats::Signer s{*key, std::move(*chain)};
   s.chain.resize(1);  // the signer's certificate is the first in its file
-  auto cert_key = s.chain[0].Key();
-  if (!cert_key.ok() || !(*cert_key == s.key.Public())) {
+  if (!s.key.IsKeyOf(s.chain[0].pkey())) {
     return Error(Code::kUsage, key_file + " is not the key of the certificate in " + cert_file);
   }
   if (!chain_file.empty()) {

@@ -9,7 +9,7 @@
 
 #include "libvoucher/bytes.h"
 #include "libvoucher/cert.h"
-#include "libvoucher/key.h"
+#include "libvoucher/signing_key.h"
 #include "libvoucher/ossl/handles.h"
 #include "libvoucher/status.h"
 
@@ -24,9 +24,11 @@ class SignedData {
   // "... is not SignedData"). Signatures are not checked.
   static Result<SignedData> Parse(ByteView der, size_t max_size, const std::string& what);
 
-  // Signs `content` as eContentType `content_type_oid` with signed attributes (SHA-256),
-  // including `chain` (signer first). kCrypto, kUsage (no certificate).
-  static Result<Bytes> Sign(ByteView content, const char* content_type_oid, const PrivateKey& key,
+  // Signs `content` as eContentType `content_type_oid` with signed attributes, including
+  // `chain` (signer first): ECDSA with SHA-256 for a P-256 key, with SHA-384 for P-384 (RFC
+  // 5753 7.1, RFC 5754 3.3). kUnsupported for Ed25519 and Ed448 (see VerifySignatures), kCrypto,
+  // kUsage (no certificate).
+  static Result<Bytes> Sign(ByteView content, const char* content_type_oid, const SigningKey& key,
                             const std::vector<Certificate>& chain);
 
   std::string ContentTypeOid() const;         // eContentType, dotted; empty when absent
@@ -36,7 +38,12 @@ class SignedData {
 
   // Checks every SignerInfo's signature (with its signed attributes' digest and content type)
   // using signer certificates carried inside, and returns the first signer's certificate.
-  // Whose certificate it is and what it may sign are the caller's to judge. kBadSignature,
+  // Whose certificate it is and what it may sign are the caller's to judge. Each signer's
+  // key decides its algorithms: a P-256 key with digest SHA-256 and ecdsa-with-SHA256, a
+  // P-384 key with SHA-384 and ecdsa-with-SHA384; any other pairing is kBadSignature. EdDSA
+  // (RFC 8419) is kUnsupported: OpenSSL 3.0's CMS verifies neither Ed25519 (it hands the
+  // SignerInfo's SHA-512 to EdDSA, which takes no digest) nor Ed448 (it knows no
+  // id-shake256-len). Other key types (RSA, ...) are kUnsupported, as in JWS.
   // kMalformed (no signer certificate).
   Result<Certificate> VerifySignatures() const;
 

@@ -7,13 +7,6 @@
 
 EKU=2.25.164331488097752279131811806320366594043  # the vouch voucher-signing EKU
 
-b64url() { basenc --base64url -w0 | tr -d '='; }
-unb64url() {
-  local s
-  s=$(cat)
-  while [ $((${#s} % 4)) -ne 0 ]; do s="$s="; done
-  printf '%s' "$s" | basenc --base64url -d
-}
 # sign_jws OUT TYP KEY PAYLOAD CERT...: a one-signature JWS made by openssl alone; ES256 wants
 # r || s, 32 bytes each (RFC 7518 3.4), where openssl writes a DER ECDSA-Sig-Value.
 sign_jws() {

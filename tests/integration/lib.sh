@@ -74,4 +74,13 @@ bounded_fetch() {
   ok
 }
 
+# base64url without padding (RFC 7515 2), both ways: JWS made and read by the shell alone.
+b64url() { basenc --base64url -w0 | tr -d '='; }
+unb64url() {
+  local s
+  s=$(cat)
+  while [ $((${#s} % 4)) -ne 0 ]; do s="$s="; done
+  printf '%s' "$s" | basenc --base64url -d
+}
+
 finish() { echo "$(basename "$0"): $checks checks passed"; }

@@ -40,17 +40,14 @@ int main(int argc, char** argv) {
   }
   long n = std::stol(argv[1]);
   fs::path dir = argv[2];
-  formats::Signer signer;
-  if (argc == 5) {
-    signer.key = *LoadPrivateKey(argv[3]);
-    signer.chain = *LoadCertificates(argv[4]);
-  } else {
-    signer.key = *PrivateKey::Generate();
+  auto self_signed = [] {
+    PrivateKey key = *PrivateKey::Generate();
     CertSpec s;
     s.common_name = "make_vouchers signer";
     s.ca = true;
-    signer.chain = {*SelfSign(signer.key, s)};
-  }
+    return formats::Signer{key, {*SelfSign(key, s)}};
+  };
+  formats::Signer signer = argc == 5 ? formats::Signer{*LoadSigningKey(argv[3]), *LoadCertificates(argv[4])} : self_signed();
   DraftRequest r;
   r.domain_ca = signer.chain[0];
   r.serial_number = "GEN";

@@ -10,9 +10,10 @@
 #include "formats/layout.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/encoding.h"
-#include "libvoucher/es256.h"
+#include "libvoucher/signing_key.h"
 #include "libvoucher/file.h"
 #include "libvoucher/udf.h"
+#include "cms_by_hand.h"
 #include "pki.h"
 #include "testutil.h"
 
@@ -33,26 +34,6 @@ std::string Replaced(std::string text, const std::string& from, const std::strin
   auto at = text.find(from);
   REQUIRE(at != std::string::npos);
   return text.replace(at, from.size(), to);
-}
-
-// A CMS voucher with one SignerInfo per signer (SignCms makes exactly one).
-Bytes CmsSignedBy(ByteView payload, const std::vector<Signer>& signers) {
-  const unsigned flags = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
-  CMS_ContentInfo* cms = CMS_sign(nullptr, nullptr, nullptr, nullptr, flags);
-  ASN1_OBJECT* oid = OBJ_txt2obj(kAnimaJsonVoucherOid, 1);
-  REQUIRE(CMS_set1_eContentType(cms, oid) == 1);
-  ASN1_OBJECT_free(oid);
-  for (const auto& s : signers) REQUIRE(CMS_add1_signer(cms, s.chain[0].x509(), s.key.pkey(), EVP_sha256(), flags));
-  BIO* in = BIO_new_mem_buf(payload.data(), static_cast<int>(payload.size()));
-  REQUIRE(CMS_final(cms, in, nullptr, flags) == 1);
-  BIO_free(in);
-  unsigned char* der = nullptr;
-  int n = i2d_CMS_ContentInfo(cms, &der);
-  REQUIRE(n > 0);
-  Bytes out(der, der + n);
-  OPENSSL_free(der);
-  CMS_ContentInfo_free(cms);
-  return out;
 }
 
 }  // namespace
@@ -232,10 +213,10 @@ TEST_CASE("a voucher has exactly one signer, in JWS as in CMS", "[jws][cms]") {
     CHECK(v.status().code() == Code::kMalformed);
     CHECK(v.status().message().find("exactly one signer") != std::string::npos);
     CHECK(OpenJwsUnverified(AsBytes(both.dump()))->signatures == 2);  // inspect still shows both
-    CHECK(VerifyCms(CmsSignedBy(payload, {pki.Manufacturer(), signer}), anchors, TimePolicy::Now()).status().code() ==
+    CHECK(VerifyCms(test::CmsSignedBy(payload, {pki.Manufacturer(), signer}), anchors, TimePolicy::Now()).status().code() ==
           Code::kMalformed);
   }
-  CHECK(VerifyCms(CmsSignedBy(payload, {pki.Manufacturer()}), anchors, TimePolicy::Now()).ok());
+  CHECK(VerifyCms(test::CmsSignedBy(payload, {pki.Manufacturer()}), anchors, TimePolicy::Now()).ok());
 }
 
 TEST_CASE("JWS readers accept escaped slashes and a missing typ", "[jws]") {
@@ -247,7 +228,7 @@ TEST_CASE("JWS readers accept escaped slashes and a missing typ", "[jws]") {
   for (char c : x5c) escaped += c == '/' ? std::string("\\/") : std::string(1, c);
   std::string header = R"({"alg":"ES256","x5c":[")" + escaped + R"("]})";
   std::string p64 = Base64UrlEncode(payload), h64 = Base64UrlEncode(AsBytes(header));
-  Bytes sig = *es256::Sign(pki.mfr_signer_key, AsBytes(h64 + "." + p64));
+  Bytes sig = *SigningKey(pki.mfr_signer_key).Sign(AsBytes(h64 + "." + p64));
   std::string flat = R"({"payload":")" + p64 + R"(","protected":")" + h64 + R"(","signature":")" +
                      Base64UrlEncode(sig) + R"("})";
   CHECK(VerifyJws(AsBytes(flat), {pki.mfr_root}, TimePolicy::Now()).ok());
@@ -258,7 +239,7 @@ TEST_CASE("JWS headers asking for other algorithms or critical extensions are re
   std::string p64 = Base64UrlEncode(SampleVoucher(pki));
   auto with_header = [&](const std::string& h) {
     std::string h64 = Base64UrlEncode(AsBytes(h));
-    Bytes sig = *es256::Sign(pki.mfr_signer_key, AsBytes(h64 + "." + p64));
+    Bytes sig = *SigningKey(pki.mfr_signer_key).Sign(AsBytes(h64 + "." + p64));
     return R"({"payload":")" + p64 + R"(","signatures":[{"protected":")" + h64 + R"(","signature":")" +
            Base64UrlEncode(sig) + R"("}]})";
   };
