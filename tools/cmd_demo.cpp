@@ -14,9 +14,12 @@
 #include "formats/layout.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/authority.h"
+#include "libvoucher/cogen.h"
+#include "libvoucher/construction.h"
 #include "libvoucher/device_state.h"
 #include "libvoucher/file.h"
 #include "libvoucher/issue.h"
+#include "libvoucher/suite.h"
 #include "tools/commands.h"
 
 namespace vouch::tools {
@@ -24,7 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct DemoFlags {
-  std::string dir;
+  std::string dir, suite = "p256";
 };
 
 void Step(int n, const std::string& title) { std::cout << "\n" << n << ". " << title << "\n"; }
@@ -62,6 +65,8 @@ Result<fs::path> DemoDir(const std::string& requested) {
 }
 
 Status RunDemo(const DemoFlags& f) {
+  auto suite = ParseSuiteFlag(f.suite);
+  if (!suite) return Error(Code::kUsage, "--suite '" + f.suite + "' is not p256, x25519 or x448");
   VOUCH_ASSIGN_OR_RETURN(fs::path dir, DemoDir(f.dir));
   std::cout << "vouch demo: a device enrolls itself from a USB stick, with no network.\n"
             << "Everything is written under " << dir.string() << "\n";
@@ -82,13 +87,14 @@ Status RunDemo(const DemoFlags& f) {
   Say("root:   " + root.Subject() + "   (every device trusts this)");
   Say("signer: " + signer_cert.Subject());
 
-  Step(2, "Three devices leave the factory, each with its own key pair {x, X}");
+  Step(2, "Three devices leave the factory, each with its own key pair {x, X} (suite " + std::string(SuiteName(*suite)) + ")");
   std::vector<DeviceState> devices;
   for (int i = 1; i <= 3; ++i) {
     InitOptions o;
     o.serial_number = "ACME-" + std::to_string(1000 + i);
     o.anchors = {root};
     o.trusted_clock = true;
+    o.group = SuiteGroup(*suite);
     VOUCH_ASSIGN_OR_RETURN(DeviceState d, DeviceState::Init(dir / ("device-" + std::to_string(i)), o));
     Say(o.serial_number + "  device key X = " + d.identity().udf);
     devices.push_back(std::move(d));
@@ -102,8 +108,9 @@ Status RunDemo(const DemoFlags& f) {
   VOUCH_RETURN_IF_ERROR(SaveCertificates(dir / "owner" / "domain-ca.pem", {owner_ca}));
   Say("domain CA: " + owner_ca.Subject());
 
-  Step(4, "For each device the owner draws y, encrypts it to X, and certifies Z = X + Y;");
-  Say("the manufacturer signs the voucher. Only the device can ever compute z = x + y.");
+  Step(4, "For each device an escrow draws y1 and the owner y2, each encrypted to X; the owner certifies");
+  Say("Z = X + Y1 + Y2 and the manufacturer signs the voucher. Only the device can ever compute");
+  Say("z = x + y1 + y2: the factory, the escrow and the owner would all have to collude.");
   std::vector<formats::PackedVoucher> vouchers;
   formats::Signer signer{signer_key, {signer_cert, root}};
   for (auto& d : devices) {
@@ -113,6 +120,12 @@ Status RunDemo(const DemoFlags& f) {
     r.domain_ca = owner_ca;
     r.domain_ca_key = owner_key;
     r.expires_on = r.created_on.Plus(30 * 86400);
+    {
+      // What `vouch contribute` does for the escrow: y1 is sealed to X and forgotten.
+      VOUCH_ASSIGN_OR_RETURN(cogen::Contribution escrow, cogen::Contribute(r.device_key));
+      VOUCH_ASSIGN_OR_RETURN(SealedContribution sealed, cogen::Seal(r.device_key, r.device_key.Fingerprint(), escrow.y));
+      r.contributions.push_back(std::move(sealed));
+    }
     VOUCH_ASSIGN_OR_RETURN(formats::Issued issued, formats::IssueVoucher(r, formats::EnvelopeKind::kJws, signer));
     formats::Envelope& e = issued.envelope;
     Say(r.serial_number + "  voucher " + e.id.substr(0, 19) + "...  Z = " + issued.combined_key);
@@ -141,11 +154,15 @@ Status RunDemo(const DemoFlags& f) {
     if (r.outcome != device::EnrollReport::Outcome::kEnrolled) {
       return Error(Code::kInternal, d.identity().serial_number + " did not enroll: " + device::OutcomeName(r.outcome));
     }
-    VOUCH_ASSIGN_OR_RETURN(PrivateKey z, LoadPrivateKey(d.CurrentDir() / "z.key"));
+    VOUCH_ASSIGN_OR_RETURN(PrivateKey z, LoadPrivateKey(d.CurrentDir() / "z.key", &d.current()->combined_key));
     VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> cert, LoadCertificates(d.CurrentDir() / "certificate.pem"));
     bool match = z.Public() == d.current()->combined_key;
     Say(d.identity().serial_number + "  enrolled: new key " + z.Public().Fingerprint() + (match ? "  (z*G == Z)" : "  (MISMATCH)"));
     Say("            certificate " + cert[0].Subject() + ", issued by " + cert[0].Issuer());
+    auto made = VerifyConstruction(cert[0], &d.identity().key.Public());
+    Say(made.ok() ? "            it proves Z = X + " + std::to_string(made->contributions.size()) +
+                        " contributions, X this device's key (vouch verify-cert)"
+                  : "            construction: " + made.status().message());
   }
 
   Step(7, "Replaying the stick changes nothing");
@@ -202,6 +219,7 @@ void AddDemoCommand(CLI::App& app, Action& action) {
   auto f = std::make_shared<DemoFlags>();
   auto* c = app.add_subcommand("demo", "Run the whole story end to end in a fresh folder: PKI, devices, vouchers, stick, enrollment");
   c->add_option("--dir", f->dir, "Folder to work in (created; must be empty). Default: a new temporary folder");
+  c->add_option("--suite", f->suite, "Device key suite: p256, x25519 or x448")->capture_default_str();
   c->callback([&action, f] { action = [f] { return RunDemo(*f); }; });
 }
 

@@ -51,6 +51,12 @@ proves_z() {
 }
 
 for suite in p256 x25519 x448; do
+  # The demo tells the whole story in each suite.
+  expect_exit 0 "$VOUCH" demo --suite "$suite" --dir "demo-$suite"
+  expect_in out.txt "(z*G == Z)"
+  expect_in out.txt "it proves Z = X + 2 contributions"
+  if grep -q "MISMATCH\|unexpected\|CHANGED" out.txt; then fail "demo --suite $suite went wrong"; fi; ok
+
   expect_exit 0 "$VOUCH_DEVICE" init --state "dev-$suite" --serial "SN-$suite" --trust mfr-root.pem --clock trusted --suite "$suite" --json
   expect_in out.txt "\"suite\": \""
   expect_exit 0 "$VOUCH" key show "dev-$suite/device.pub" --json
@@ -111,6 +117,9 @@ for suite in p256 x25519 x448; do
   one_z=$(payload_member "one-$suite.vjj" combined-key)
   proves_z "dev1-$suite" "$one_z" "$suite"
 done
+
+expect_exit 1 "$VOUCH" demo --suite p384 --dir demo-bad
+expect_in err.txt "(usage)"
 
 # Refusals this layer sees before any device: a contribution for another device or suite.
 expect_exit 1 "$VOUCH" issue --device-key dev-x25519/device.pub --serial SN-x25519 --signer-key mfr-signer.key \
