@@ -118,7 +118,7 @@ for suite in p256 x25519 x448; do
   proves_z "dev1-$suite" "$one_z" "$suite"
 done
 
-expect_exit 1 "$VOUCH" demo --suite p384 --dir demo-bad
+expect_exit 2 "$VOUCH" demo --suite p384 --dir demo-bad
 expect_in err.txt "(usage)"
 
 # Refusals this layer sees before any device: a contribution for another device or suite.
