@@ -55,7 +55,7 @@ Result<SecretBytes> PrivateKeyFor(Group g, ByteView k) {
   const uint8_t minus_ok = static_cast<uint8_t>((k_minus[p.size - 1] & p.k_mask) == 0);
   if (!(plus_ok | minus_ok)) {
     return Error(Code::kInvalidKey, std::string(g == Group::kEd25519 ? "X25519" : "X448") +
-                                        " has no private key for this scalar (probability under 2^-125)");
+                                        " has no private key for this scalar (probability about 2^-126)");
   }
   // Select without a branch on which sign works: mask is 0xff when +k is usable.
   const uint8_t mask = static_cast<uint8_t>(-plus_ok);

@@ -8,7 +8,7 @@
 // c and -c act alike. So the key for z is a clamped c with c = +z or c = -z (mod L):
 //   c = 2^254 + 8k, k = (+-z - 2^254) / 8 mod L, usable when k < 2^251      (X25519)
 //   c = 2^447 + 4k, k = (+-z - 2^447) / 4 mod L, usable when k < 2^445      (X448)
-// One of the two signs is usable except for a fraction of about 2^-125 (X25519) and 2^-220
+// One of the two signs is usable except for a fraction of about 2^-126.6 (X25519) and 2^-223
 // (X448) of scalars (cogen.md derives it); for those this is kInvalidKey and the scalar is
 // drawn again where it can be (key generation), refused where it cannot (an enrollment).
 // The Edwards public key keeps the sign; which of +-z a c stands for is settled against it.
