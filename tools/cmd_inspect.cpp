@@ -54,6 +54,17 @@ nlohmann::ordered_json Describe(const Voucher& v) {
     en["suite"] = e.suite;
     auto z = PublicKey::FromSpkiDer(e.combined_key);
     en["combined-key"] = z.ok() ? z->Fingerprint() : "(invalid key)";
+    // Each contribution by the UDF of its Y_i; the first release's form names none.
+    nlohmann::ordered_json ys = nlohmann::ordered_json::array();
+    for (const SealedContribution& c : e.contributions) {
+      if (!c.key) {
+        ys.push_back("(not named: first-release voucher)");
+        continue;
+      }
+      auto y = PublicKey::FromSpkiDer(*c.key);
+      ys.push_back(y.ok() ? y->Fingerprint() : "(invalid key)");
+    }
+    en["contributions"] = std::move(ys);
     en["certificate"] = e.certificate ? nlohmann::ordered_json(DescribeCert(*e.certificate)) : nullptr;
     j["enrollment"] = en;
   } else {
