@@ -2,6 +2,7 @@
 
 #include <openssl/core_names.h>
 
+#include <string>
 #include <string_view>
 
 #include "libvoucher/ossl/error.h"
@@ -9,19 +10,62 @@
 #include "libvoucher/ossl/p256.h"
 
 namespace vouch::hpke {
+
+void KeyFree::operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+
 namespace {
 
-constexpr size_t kNh = 32;      // HKDF-SHA256 output
-constexpr size_t kNsecret = 32;  // DHKEM(P-256) shared secret
-constexpr size_t kNk = 16;      // AES-128-GCM key
-constexpr size_t kNn = 12;      // AES-128-GCM nonce
+// The hash under an HKDF: the KEM's own (RFC 9180 section 7.1) or the suite's KDF (7.2).
+struct Hash {
+  const char* digest;  // OpenSSL's name
+  size_t nh;
+};
+constexpr Hash kSha256 = {"SHA256", 32};
+constexpr Hash kSha512 = {"SHA512", 64};
+constexpr size_t kMaxNh = 64;
 
-// suite_id values, RFC 9180 sections 4.1 and 5.1.
-const Bytes kKemSuite = {'K', 'E', 'M', 0x00, 0x10};
-const Bytes kHpkeSuite = {'H', 'P', 'K', 'E', 0x00, 0x10, 0x00, 0x01, 0x00, 0x01};
+// Callers have passed CheckSuite, so the ids are one of the three suites'.
+Hash KemHash(const CipherSuite& s) { return s.kem_id == kKemX448 ? kSha512 : kSha256; }
+Hash KdfHash(const CipherSuite& s) { return s.kdf_id == kKdfHkdfSha512 ? kSha512 : kSha256; }
+bool IsP256(const CipherSuite& s) { return s.kem_id == kKemP256; }
+// OpenSSL's key type name, which is also how refusals name the KEM's curve.
+const char* KeyType(const CipherSuite& s) {
+  return IsP256(s) ? "EC" : s.kem_id == kKemX25519 ? "X25519" : "X448";
+}
+const char* CurveName(const CipherSuite& s) { return IsP256(s) ? "P-256" : KeyType(s); }
+// Ndh: the x-coordinate of a P-256 point, or an X25519 / X448 u-coordinate (= Npk).
+size_t Ndh(const CipherSuite& s) { return IsP256(s) ? p256::kScalarSize : s.n_enc; }
+
+Status CheckSuite(const CipherSuite& s) {
+  for (const CipherSuite* known : kSuites) {
+    if (s == *known) return Status::Ok();
+  }
+  return Error(Code::kUsage, "hpke suite '" + std::string(s.name) + "' is not one vouch implements");
+}
+
+// A key is used only with the suite it was made for: an X25519 key handed to the X448 suite
+// (or a P-384 key to the P-256 one) would otherwise fail somewhere deep in OpenSSL, or not at all.
+Status CheckKey(const CipherSuite& s, EVP_PKEY* key, const char* role) {
+  if (!key) return Error(Code::kUsage, std::string("hpke ") + role + " key is missing");
+  bool right = EVP_PKEY_is_a(key, KeyType(s)) == 1;
+  if (right && IsP256(s)) {
+    char group[64] = {0};
+    size_t len = 0;
+    right = EVP_PKEY_get_group_name(key, group, sizeof group, &len) == 1 &&
+            std::string_view(group) == p256::kGroupName;
+    ossl::ClearErrors();
+  }
+  if (!right) {
+    const char* article = IsP256(s) ? " key is not a " : " key is not an ";
+    return Error(Code::kInvalidKey, std::string("hpke ") + role + article + CurveName(s) + " key, as suite " +
+                                        std::string(s.name) + " needs");
+  }
+  return Status::Ok();
+}
 
 // Algorithm fetches are costly in OpenSSL 3 (a provider lookup per call); fetched objects are
-// immutable and reference-counted, so each is fetched once and shared by all threads.
+// immutable and reference-counted, so each is fetched once, on first use, and shared by all
+// threads.
 EVP_MAC* HmacAlg() {
   static const ossl::MacPtr mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
   return mac.get();
@@ -30,10 +74,22 @@ EVP_KDF* HkdfAlg() {
   static const ossl::KdfPtr kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
   return kdf.get();
 }
-const EVP_CIPHER* Aes128Gcm() {
-  static const std::unique_ptr<EVP_CIPHER, ossl::Deleter<EVP_CIPHER_free>> cipher(
-      EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr));
-  return cipher.get();
+using CipherPtr = std::unique_ptr<EVP_CIPHER, ossl::Deleter<EVP_CIPHER_free>>;
+const EVP_CIPHER* Aead(const CipherSuite& s) {
+  switch (s.aead_id) {
+    case kAeadAes128Gcm: {
+      static const CipherPtr cipher(EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr));
+      return cipher.get();
+    }
+    case kAeadAes256Gcm: {
+      static const CipherPtr cipher(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr));
+      return cipher.get();
+    }
+    default: {
+      static const CipherPtr cipher(EVP_CIPHER_fetch(nullptr, "ChaCha20-Poly1305", nullptr));
+      return cipher.get();
+    }
+  }
 }
 
 Bytes Concat(std::initializer_list<ByteView> parts) {
@@ -42,32 +98,40 @@ Bytes Concat(std::initializer_list<ByteView> parts) {
   return out;
 }
 
-// Extract(salt, ikm) = HMAC-SHA256(salt, ikm), RFC 5869 section 2.2. An empty salt is the
+Bytes I2osp2(uint16_t v) { return {static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)}; }
+
+// suite_id, RFC 9180 sections 4.1 and 5.1: "KEM" || I2OSP(kem_id, 2) for the KEM's own
+// derivations, "HPKE" || kem_id || kdf_id || aead_id for the key schedule.
+Bytes KemSuiteId(const CipherSuite& s) { return Concat({AsBytes("KEM"), I2osp2(s.kem_id)}); }
+Bytes HpkeSuiteId(const CipherSuite& s) {
+  return Concat({AsBytes("HPKE"), I2osp2(s.kem_id), I2osp2(s.kdf_id), I2osp2(s.aead_id)});
+}
+
+// Extract(salt, ikm) = HMAC-Hash(salt, ikm), RFC 5869 section 2.2. An empty salt is the
 // same as HashLen zero bytes there, and that is how it is passed: OpenSSL's HMAC wants a key.
-Result<SecretBytes> Extract(ByteView salt, ByteView ikm) {
-  static const uint8_t kZeros[kNh] = {0};
-  if (salt.empty()) salt = ByteView(kZeros, kNh);
+Result<SecretBytes> Extract(Hash hash, ByteView salt, ByteView ikm) {
+  static const uint8_t kZeros[kMaxNh] = {0};
+  if (salt.empty()) salt = ByteView(kZeros, hash.nh);
   ossl::MacCtxPtr ctx(HmacAlg() ? EVP_MAC_CTX_new(HmacAlg()) : nullptr);
-  char digest[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                         OSSL_PARAM_construct_end()};
-  SecretBytes prk(kNh);
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(hash.digest), 0),
+      OSSL_PARAM_construct_end()};
+  SecretBytes prk(hash.nh);
   size_t n = 0;
   if (!ctx || EVP_MAC_init(ctx.get(), salt.data(), salt.size(), params) != 1 ||
       EVP_MAC_update(ctx.get(), ikm.data(), ikm.size()) != 1 ||
-      EVP_MAC_final(ctx.get(), prk.data(), &n, prk.size()) != 1 || n != kNh) {
+      EVP_MAC_final(ctx.get(), prk.data(), &n, prk.size()) != 1 || n != hash.nh) {
     return ossl::Fail(Code::kCrypto, "hkdf extract");
   }
   return prk;
 }
 
 // Expand(prk, info, L), RFC 5869 section 2.3, through OpenSSL's HKDF in expand-only mode.
-Result<SecretBytes> Expand(ByteView prk, ByteView info, size_t length) {
+Result<SecretBytes> Expand(Hash hash, ByteView prk, ByteView info, size_t length) {
   ossl::KdfCtxPtr ctx(HkdfAlg() ? EVP_KDF_CTX_new(HkdfAlg()) : nullptr);
   int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
-  char digest[] = "SHA256";
   OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, const_cast<char*>(hash.digest), 0),
       OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<uint8_t*>(prk.data()), prk.size()),
       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<uint8_t*>(info.data()), info.size()),
@@ -80,36 +144,98 @@ Result<SecretBytes> Expand(ByteView prk, ByteView info, size_t length) {
 }
 
 // LabeledExtract and LabeledExpand, RFC 9180 section 4.
-Result<SecretBytes> LabeledExtract(ByteView suite, ByteView salt, std::string_view label, ByteView ikm) {
-  Bytes labeled = Concat({AsBytes("HPKE-v1"), suite, AsBytes(label), ikm});
-  auto r = Extract(salt, labeled);
+Result<SecretBytes> LabeledExtract(Hash hash, ByteView suite_id, ByteView salt, std::string_view label,
+                                   ByteView ikm) {
+  Bytes labeled = Concat({AsBytes("HPKE-v1"), suite_id, AsBytes(label), ikm});
+  auto r = Extract(hash, salt, labeled);
   Wipe(labeled.data(), labeled.size());  // ikm may be the DH output
   return r;
 }
 
-Result<SecretBytes> LabeledExpand(ByteView suite, ByteView prk, std::string_view label, ByteView info,
+Result<SecretBytes> LabeledExpand(Hash hash, ByteView suite_id, ByteView prk, std::string_view label, ByteView info,
                                   size_t length) {
-  const uint8_t l[2] = {static_cast<uint8_t>(length >> 8), static_cast<uint8_t>(length)};
-  Bytes labeled = Concat({ByteView(l, 2), AsBytes("HPKE-v1"), suite, AsBytes(label), info});
-  return Expand(prk, labeled, length);
+  Bytes labeled = Concat({I2osp2(static_cast<uint16_t>(length)), AsBytes("HPKE-v1"), suite_id, AsBytes(label), info});
+  return Expand(hash, prk, labeled, length);
 }
 
-// DH(sk, pk): the x-coordinate of sk*pk, RFC 9180 section 7.1.1 (SEC1 ECDH, via EVP_PKEY_derive).
-Result<SecretBytes> Dh(const PrivateKey& sk, const PublicKey& pk) {
-  ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, sk.pkey(), nullptr));
-  SecretBytes out(32);
+// Keys returned share the EVP_PKEY of a PrivateKey / PublicKey: EVP_PKEYs are
+// reference-counted and immutable once built.
+KeyPtr Share(EVP_PKEY* key) {
+  EVP_PKEY_up_ref(key);
+  return KeyPtr(key);
+}
+
+// The clamping of RFC 7748 section 5 (decodeScalar25519 / decodeScalar448), which RFC 9180
+// section 7.1.2 requires of SerializePrivateKey's output and DeserializePrivateKey's input.
+// X25519 and X448 clamp inside the scalar multiplication anyway, so it changes no DH result;
+// it makes one serialization per key.
+void Clamp(const CipherSuite& s, SecretBytes& k) {
+  if (s.kem_id == kKemX25519) {
+    k[0] &= 248;
+    k[31] &= 127;
+    k[31] |= 64;
+  } else {
+    k[0] &= 252;
+    k[55] |= 128;
+  }
+}
+
+// DeriveKeyPair for P-256, RFC 9180 section 7.1.3: the first candidate that is a scalar in
+// [1, n-1].
+Result<PrivateKey> DeriveP256(ByteView ikm) {
+  const Bytes kem = KemSuiteId(kP256Sha256Aes128Gcm);
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes dkp_prk, LabeledExtract(kSha256, kem, {}, "dkp_prk", ikm));
+  for (unsigned counter = 0; counter < 256; ++counter) {
+    const uint8_t c = static_cast<uint8_t>(counter);
+    VOUCH_ASSIGN_OR_RETURN(SecretBytes bytes, LabeledExpand(kSha256, kem, dkp_prk.view(), "candidate", ByteView(&c, 1), 32));
+    bytes[0] &= 0xff;  // the P-256 bitmask (RFC 9180 7.1.3): a no-op, kept to mirror the RFC
+    auto sk = PrivateKey::FromScalar(bytes.view());
+    if (sk.ok()) return sk;
+  }
+  return Error(Code::kCrypto, "hpke DeriveKeyPair found no scalar in 256 candidates");
+}
+
+bool AllZero(ByteView b) {
+  uint8_t acc = 0;
+  for (uint8_t x : b) acc |= x;  // no early exit: b is a secret
+  return acc == 0;
+}
+
+// DH(sk, pk), RFC 9180 section 7.1.1: the x-coordinate of sk*pk on P-256 (SEC1 ECDH), or the
+// X25519 / X448 function of RFC 7748. `small_order` is the refusal for an all-zero X25519 /
+// X448 output, which RFC 9180 section 7.1.4 (after RFC 7748 section 6) says MUST be refused:
+// the peer's key has small order and the output is known to anyone.
+Result<SecretBytes> Dh(const CipherSuite& s, EVP_PKEY* sk, EVP_PKEY* pk, Code small_order) {
+  ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, sk, nullptr));
+  if (!ctx) return ossl::Fail(Code::kCrypto, "dh context");
+  if (EVP_PKEY_private_check(ctx.get()) != 1) {
+    ossl::ClearErrors();
+    return Error(Code::kInvalidKey, std::string("hpke ") + CurveName(s) + " key has no private key");
+  }
+  SecretBytes out(Ndh(s));
   size_t n = out.size();
-  if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 || EVP_PKEY_derive_set_peer(ctx.get(), pk.pkey()) != 1 ||
-      EVP_PKEY_derive(ctx.get(), out.data(), &n) != 1 || n != 32) {
-    return ossl::Fail(Code::kCrypto, "ecdh");
+  if (EVP_PKEY_derive_init(ctx.get()) != 1 || EVP_PKEY_derive_set_peer(ctx.get(), pk) != 1) {
+    return ossl::Fail(Code::kCrypto, std::string(CurveName(s)) + " dh");
+  }
+  if (EVP_PKEY_derive(ctx.get(), out.data(), &n) != 1 || n != out.size()) {
+    if (IsP256(s)) return ossl::Fail(Code::kCrypto, "ecdh");
+    // OpenSSL 3's X25519 and X448 fail exactly here on an all-zero output (ossl_x25519,
+    // ossl_x448 in providers/implementations/exchange/ecx_exch.c).
+    ossl::ClearErrors();
+    return Error(small_order, std::string("hpke ") + CurveName(s) + " shared secret is all zero (a small-order key)");
+  }
+  // The check RFC 9180 asks for, should OpenSSL ever stop making it for us.
+  if (!IsP256(s) && AllZero(out.view())) {
+    return Error(small_order, std::string("hpke ") + CurveName(s) + " shared secret is all zero (a small-order key)");
   }
   return out;
 }
 
 // ExtractAndExpand, RFC 9180 section 4.1.
-Result<SecretBytes> ExtractAndExpand(ByteView dh, ByteView kem_context) {
-  VOUCH_ASSIGN_OR_RETURN(SecretBytes eae_prk, LabeledExtract(kKemSuite, {}, "eae_prk", dh));
-  return LabeledExpand(kKemSuite, eae_prk.view(), "shared_secret", kem_context, kNsecret);
+Result<SecretBytes> ExtractAndExpand(const CipherSuite& s, ByteView dh, ByteView kem_context) {
+  const Bytes kem = KemSuiteId(s);
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes eae_prk, LabeledExtract(KemHash(s), kem, {}, "eae_prk", dh));
+  return LabeledExpand(KemHash(s), kem, eae_prk.view(), "shared_secret", kem_context, s.n_secret);
 }
 
 Status CheckSize(ByteView b, const char* what) {
@@ -119,78 +245,205 @@ Status CheckSize(ByteView b, const char* what) {
 
 }  // namespace
 
-Result<PrivateKey> DeriveKeyPair(ByteView ikm) {
-  VOUCH_ASSIGN_OR_RETURN(SecretBytes dkp_prk, LabeledExtract(kKemSuite, {}, "dkp_prk", ikm));
-  for (unsigned counter = 0; counter < 256; ++counter) {
-    const uint8_t c = static_cast<uint8_t>(counter);
-    VOUCH_ASSIGN_OR_RETURN(SecretBytes bytes, LabeledExpand(kKemSuite, dkp_prk.view(), "candidate", ByteView(&c, 1), 32));
-    bytes[0] &= 0xff;  // the P-256 bitmask (RFC 9180 7.1.3): a no-op, kept to mirror the RFC
-    auto sk = PrivateKey::FromScalar(bytes.view());
-    if (sk.ok()) return sk;
+const CipherSuite* FindSuite(std::string_view name) {
+  for (const CipherSuite* s : kSuites) {
+    if (s->name == name) return s;
   }
-  return Error(Code::kCrypto, "hpke DeriveKeyPair found no scalar in 256 candidates");
+  return nullptr;
 }
 
-Result<Encapsulation> Encap(const PublicKey& pkR, const PrivateKey* ephemeral) {
-  PrivateKey skE;
-  if (ephemeral) {
-    skE = *ephemeral;
-  } else {
-    VOUCH_ASSIGN_OR_RETURN(skE, PrivateKey::Generate());
+Result<KeyPtr> GenerateKeyPair(const CipherSuite& s) {
+  VOUCH_RETURN_IF_ERROR(CheckSuite(s));
+  KeyPtr key(IsP256(s) ? EVP_EC_gen("P-256") : EVP_PKEY_Q_keygen(nullptr, nullptr, KeyType(s)));
+  if (!key) return ossl::Fail(Code::kCrypto, std::string(CurveName(s)) + " key generation");
+  return key;
+}
+
+Result<KeyPtr> DeriveKeyPair(const CipherSuite& s, ByteView ikm) {
+  VOUCH_RETURN_IF_ERROR(CheckSuite(s));
+  if (IsP256(s)) {
+    VOUCH_ASSIGN_OR_RETURN(PrivateKey sk, DeriveP256(ikm));
+    return Share(sk.pkey());
   }
-  VOUCH_ASSIGN_OR_RETURN(SecretBytes dh, Dh(skE, pkR));
-  Encapsulation out;
-  out.enc = skE.Public().point();
-  Bytes kem_context = Concat({out.enc, pkR.point()});
-  VOUCH_ASSIGN_OR_RETURN(out.shared_secret, ExtractAndExpand(dh.view(), kem_context));
+  // X25519 and X448: sk = LabeledExpand(dkp_prk, "sk", "", Nsk), RFC 9180 section 7.1.3.
+  const Bytes kem = KemSuiteId(s);
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes dkp_prk, LabeledExtract(KemHash(s), kem, {}, "dkp_prk", ikm));
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes sk, LabeledExpand(KemHash(s), kem, dkp_prk.view(), "sk", {}, s.n_sk));
+  return DeserializePrivateKey(s, sk.view());
+}
+
+Result<PrivateKey> DeriveKeyPair(ByteView ikm) { return DeriveP256(ikm); }
+
+Result<Bytes> SerializePublicKey(const CipherSuite& s, EVP_PKEY* pk) {
+  VOUCH_RETURN_IF_ERROR(CheckSuite(s));
+  VOUCH_RETURN_IF_ERROR(CheckKey(s, pk, "public"));
+  if (!IsP256(s)) {
+    Bytes out(s.n_enc);
+    size_t len = out.size();
+    if (EVP_PKEY_get_raw_public_key(pk, out.data(), &len) != 1 || len != out.size()) {
+      return ossl::Fail(Code::kInvalidKey, std::string(CurveName(s)) + " public key");
+    }
+    return out;
+  }
+  Bytes point(p256::kPointSize + 1);
+  size_t len = 0;
+  if (EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size(), &len) != 1) {
+    return ossl::Fail(Code::kInvalidKey, "p256 public point");
+  }
+  point.resize(len);
+  if (len == p256::kPointSize && point[0] == 0x04) return point;
+  // OpenSSL reports a point in the form the key was read from (compressed, say);
+  // SerializePublicKey is the uncompressed one (RFC 9180 section 7.1.1).
+  VOUCH_ASSIGN_OR_RETURN(ossl::EcPointPtr p, p256::DecodePoint(point));
+  return p256::EncodePoint(p.get());
+}
+
+Result<KeyPtr> DeserializePublicKey(const CipherSuite& s, ByteView pkm) {
+  VOUCH_RETURN_IF_ERROR(CheckSuite(s));
+  if (pkm.size() != s.n_enc) {
+    return Error(Code::kInvalidKey, "hpke " + std::string(CurveName(s)) + " public key is not " +
+                                        std::to_string(s.n_enc) + " bytes");
+  }
+  if (!IsP256(s)) {
+    KeyPtr key(EVP_PKEY_new_raw_public_key_ex(nullptr, KeyType(s), nullptr, pkm.data(), pkm.size()));
+    if (!key) return ossl::Fail(Code::kInvalidKey, std::string(CurveName(s)) + " public key");
+    return key;
+  }
+  if (pkm[0] != 0x04) return Error(Code::kInvalidKey, "hpke P-256 public key is not an uncompressed point");
+  VOUCH_ASSIGN_OR_RETURN(PublicKey pk, PublicKey::FromPoint(pkm));
+  if (!pk.pkey()) return ossl::Fail(Code::kCrypto, "p256 public key");
+  return Share(pk.pkey());
+}
+
+Result<SecretBytes> SerializePrivateKey(const CipherSuite& s, EVP_PKEY* sk) {
+  VOUCH_RETURN_IF_ERROR(CheckSuite(s));
+  VOUCH_RETURN_IF_ERROR(CheckKey(s, sk, "private"));
+  if (IsP256(s)) {
+    BIGNUM* raw = nullptr;
+    if (EVP_PKEY_get_bn_param(sk, OSSL_PKEY_PARAM_PRIV_KEY, &raw) != 1) {
+      ossl::ClearErrors();
+      return Error(Code::kInvalidKey, "hpke P-256 key has no private key");
+    }
+    ossl::SecretBnPtr k(raw);
+    return p256::EncodeScalar(k.get());
+  }
+  SecretBytes out(s.n_sk);
+  size_t len = out.size();
+  if (EVP_PKEY_get_raw_private_key(sk, out.data(), &len) != 1 || len != out.size()) {
+    ossl::ClearErrors();
+    return Error(Code::kInvalidKey, std::string("hpke ") + CurveName(s) + " key has no private key");
+  }
+  Clamp(s, out);
   return out;
 }
 
-Result<SecretBytes> Decap(ByteView enc, const PrivateKey& skR) {
-  if (enc.size() != kEncSize) return Error(Code::kDecryptFailed, "hpke enc is not a 65-byte P-256 point");
-  auto pkE = PublicKey::FromPoint(enc);
-  if (!pkE.ok()) return Error(Code::kDecryptFailed, "hpke enc is not a valid P-256 point");
-  VOUCH_ASSIGN_OR_RETURN(SecretBytes dh, Dh(skR, *pkE));
-  Bytes kem_context = Concat({enc, skR.Public().point()});
-  return ExtractAndExpand(dh.view(), kem_context);
+Result<KeyPtr> DeserializePrivateKey(const CipherSuite& s, ByteView skm) {
+  VOUCH_RETURN_IF_ERROR(CheckSuite(s));
+  if (skm.size() != s.n_sk) {
+    return Error(Code::kInvalidKey, "hpke " + std::string(CurveName(s)) + " private key is not " +
+                                        std::to_string(s.n_sk) + " bytes");
+  }
+  if (IsP256(s)) {
+    VOUCH_ASSIGN_OR_RETURN(PrivateKey sk, PrivateKey::FromScalar(skm));
+    return Share(sk.pkey());
+  }
+  SecretBytes k(skm);
+  Clamp(s, k);
+  KeyPtr key(EVP_PKEY_new_raw_private_key_ex(nullptr, KeyType(s), nullptr, k.data(), k.size()));
+  if (!key) return ossl::Fail(Code::kInvalidKey, std::string(CurveName(s)) + " private key");
+  return key;
+}
+
+Result<Encapsulation> Encap(const CipherSuite& s, EVP_PKEY* pkR, EVP_PKEY* ephemeral) {
+  VOUCH_RETURN_IF_ERROR(CheckSuite(s));
+  VOUCH_RETURN_IF_ERROR(CheckKey(s, pkR, "recipient"));
+  KeyPtr fresh;
+  if (ephemeral) {
+    VOUCH_RETURN_IF_ERROR(CheckKey(s, ephemeral, "ephemeral"));
+  } else {
+    VOUCH_ASSIGN_OR_RETURN(fresh, GenerateKeyPair(s));
+    ephemeral = fresh.get();
+  }
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes dh, Dh(s, ephemeral, pkR, Code::kInvalidKey));
+  Encapsulation out;
+  VOUCH_ASSIGN_OR_RETURN(out.enc, SerializePublicKey(s, ephemeral));
+  VOUCH_ASSIGN_OR_RETURN(Bytes pkRm, SerializePublicKey(s, pkR));
+  Bytes kem_context = Concat({out.enc, pkRm});
+  VOUCH_ASSIGN_OR_RETURN(out.shared_secret, ExtractAndExpand(s, dh.view(), kem_context));
+  return out;
+}
+
+Result<SecretBytes> Decap(const CipherSuite& s, ByteView enc, EVP_PKEY* skR) {
+  VOUCH_RETURN_IF_ERROR(CheckSuite(s));
+  VOUCH_RETURN_IF_ERROR(CheckKey(s, skR, "recipient"));
+  if (enc.size() != s.n_enc) {
+    return Error(Code::kDecryptFailed, "hpke enc is not a " + std::to_string(s.n_enc) + "-byte " + CurveName(s) +
+                                           " public key");
+  }
+  auto pkE = DeserializePublicKey(s, enc);
+  if (!pkE.ok()) return Error(Code::kDecryptFailed, std::string("hpke enc is not a valid ") + CurveName(s) + " public key");
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes dh, Dh(s, skR, pkE->get(), Code::kDecryptFailed));
+  VOUCH_ASSIGN_OR_RETURN(Bytes pkRm, SerializePublicKey(s, skR));
+  Bytes kem_context = Concat({enc, pkRm});
+  return ExtractAndExpand(s, dh.view(), kem_context);
+}
+
+Result<Encapsulation> Encap(const PublicKey& pkR, const PrivateKey* ephemeral) {
+  return Encap(kP256Sha256Aes128Gcm, pkR.pkey(), ephemeral ? ephemeral->pkey() : nullptr);
+}
+
+Result<SecretBytes> Decap(ByteView enc, const PrivateKey& skR) { return Decap(kP256Sha256Aes128Gcm, enc, skR.pkey()); }
+
+Result<Context> KeyScheduleBase(const CipherSuite& s, ByteView shared_secret, ByteView info) {
+  VOUCH_RETURN_IF_ERROR(CheckSuite(s));
+  VOUCH_RETURN_IF_ERROR(CheckSize(info, "info"));
+  const Bytes suite_id = HpkeSuiteId(s);
+  const Hash h = KdfHash(s);
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes psk_id_hash, LabeledExtract(h, suite_id, {}, "psk_id_hash", {}));
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes info_hash, LabeledExtract(h, suite_id, {}, "info_hash", info));
+  const uint8_t mode_base = 0x00;
+  Bytes ks_context = Concat({ByteView(&mode_base, 1), psk_id_hash.view(), info_hash.view()});
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes secret, LabeledExtract(h, suite_id, shared_secret, "secret", {}));
+  Context c;
+  c.suite_ = s;
+  VOUCH_ASSIGN_OR_RETURN(c.key_, LabeledExpand(h, suite_id, secret.view(), "key", ks_context, s.n_k));
+  VOUCH_ASSIGN_OR_RETURN(c.base_nonce_, LabeledExpand(h, suite_id, secret.view(), "base_nonce", ks_context, s.n_n));
+  VOUCH_ASSIGN_OR_RETURN(c.exporter_secret_, LabeledExpand(h, suite_id, secret.view(), "exp", ks_context, s.n_h));
+  return c;
 }
 
 Result<Context> KeyScheduleBase(ByteView shared_secret, ByteView info) {
-  VOUCH_RETURN_IF_ERROR(CheckSize(info, "info"));
-  VOUCH_ASSIGN_OR_RETURN(SecretBytes psk_id_hash, LabeledExtract(kHpkeSuite, {}, "psk_id_hash", {}));
-  VOUCH_ASSIGN_OR_RETURN(SecretBytes info_hash, LabeledExtract(kHpkeSuite, {}, "info_hash", info));
-  const uint8_t mode_base = 0x00;
-  Bytes ks_context = Concat({ByteView(&mode_base, 1), psk_id_hash.view(), info_hash.view()});
-  VOUCH_ASSIGN_OR_RETURN(SecretBytes secret, LabeledExtract(kHpkeSuite, shared_secret, "secret", {}));
-  Context c;
-  VOUCH_ASSIGN_OR_RETURN(c.key_, LabeledExpand(kHpkeSuite, secret.view(), "key", ks_context, kNk));
-  VOUCH_ASSIGN_OR_RETURN(c.base_nonce_, LabeledExpand(kHpkeSuite, secret.view(), "base_nonce", ks_context, kNn));
-  VOUCH_ASSIGN_OR_RETURN(c.exporter_secret_, LabeledExpand(kHpkeSuite, secret.view(), "exp", ks_context, kNh));
-  return c;
+  return KeyScheduleBase(kP256Sha256Aes128Gcm, shared_secret, info);
 }
 
 // ComputeNonce(seq) = base_nonce XOR I2OSP(seq, Nn), RFC 9180 section 5.2.
 Bytes Context::Nonce() const {
-  Bytes nonce(base_nonce_.data(), base_nonce_.data() + kNn);
-  for (size_t i = 0; i < 8; ++i) nonce[kNn - 1 - i] ^= static_cast<uint8_t>(seq_ >> (8 * i));
+  Bytes nonce(base_nonce_.data(), base_nonce_.data() + suite_.n_n);
+  for (size_t i = 0; i < 8; ++i) nonce[suite_.n_n - 1 - i] ^= static_cast<uint8_t>(seq_ >> (8 * i));
   return nonce;
 }
 
+// An empty aad or pt is not passed to OpenSSL: an empty span's data() may be null, and an
+// update without input means nothing to either AEAD (checked on OpenSSL 3.0 for both).
 Result<Bytes> Context::Seal(ByteView aad, ByteView pt) {
   VOUCH_RETURN_IF_ERROR(CheckSize(aad, "aad"));
   VOUCH_RETURN_IF_ERROR(CheckSize(pt, "plaintext"));
   if (seq_ == UINT64_MAX) return Error(Code::kCrypto, "hpke message limit reached");
   Bytes nonce = Nonce();
   ossl::CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  Bytes ct(pt.size() + kTagSize);
-  int n = 0, m = 0;
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), Aes128Gcm(), nullptr, key_.data(), nonce.data()) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), nullptr, &n, aad.data(), static_cast<int>(aad.size())) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), ct.data(), &n, pt.data(), static_cast<int>(pt.size())) != 1 ||
-      EVP_EncryptFinal_ex(ctx.get(), ct.data() + n, &m) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagSize, ct.data() + pt.size()) != 1) {
-    return ossl::Fail(Code::kCrypto, "aes-128-gcm seal");
+  Bytes ct(pt.size() + suite_.n_t);
+  int aad_len = 0, body_len = 0, final_len = 0;
+  bool ok = ctx && EVP_EncryptInit_ex(ctx.get(), Aead(suite_), nullptr, key_.data(), nonce.data()) == 1;
+  if (ok && !aad.empty()) {
+    ok = EVP_EncryptUpdate(ctx.get(), nullptr, &aad_len, aad.data(), static_cast<int>(aad.size())) == 1;
   }
+  if (ok && !pt.empty()) {
+    ok = EVP_EncryptUpdate(ctx.get(), ct.data(), &body_len, pt.data(), static_cast<int>(pt.size())) == 1;
+  }
+  ok = ok && EVP_EncryptFinal_ex(ctx.get(), ct.data() + body_len, &final_len) == 1 &&
+       static_cast<size_t>(body_len + final_len) == pt.size() &&
+       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, static_cast<int>(suite_.n_t), ct.data() + pt.size()) == 1;
+  if (!ok) return ossl::Fail(Code::kCrypto, "hpke aead seal");
   ++seq_;
   return ct;
 }
@@ -198,21 +451,24 @@ Result<Bytes> Context::Seal(ByteView aad, ByteView pt) {
 Result<SecretBytes> Context::Open(ByteView aad, ByteView ct) {
   VOUCH_RETURN_IF_ERROR(CheckSize(aad, "aad"));
   VOUCH_RETURN_IF_ERROR(CheckSize(ct, "ciphertext"));
-  if (ct.size() < kTagSize) return Error(Code::kDecryptFailed, "hpke ciphertext is shorter than its tag");
+  if (ct.size() < suite_.n_t) return Error(Code::kDecryptFailed, "hpke ciphertext is shorter than its tag");
   if (seq_ == UINT64_MAX) return Error(Code::kCrypto, "hpke message limit reached");
   Bytes nonce = Nonce();
-  size_t body = ct.size() - kTagSize;
+  size_t body = ct.size() - suite_.n_t;
   ossl::CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   SecretBytes pt(body);
-  int n = 0, m = 0;
-  if (!ctx || EVP_DecryptInit_ex(ctx.get(), Aes128Gcm(), nullptr, key_.data(), nonce.data()) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), nullptr, &n, aad.data(), static_cast<int>(aad.size())) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), pt.data(), &n, ct.data(), static_cast<int>(body)) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagSize,
-                          const_cast<uint8_t*>(ct.data() + body)) != 1) {
-    return ossl::Fail(Code::kCrypto, "aes-128-gcm open");
+  int aad_len = 0, body_len = 0, final_len = 0;
+  bool ok = ctx && EVP_DecryptInit_ex(ctx.get(), Aead(suite_), nullptr, key_.data(), nonce.data()) == 1;
+  if (ok && !aad.empty()) {
+    ok = EVP_DecryptUpdate(ctx.get(), nullptr, &aad_len, aad.data(), static_cast<int>(aad.size())) == 1;
   }
-  if (EVP_DecryptFinal_ex(ctx.get(), pt.data() + n, &m) != 1) {
+  if (ok && body != 0) {
+    ok = EVP_DecryptUpdate(ctx.get(), pt.data(), &body_len, ct.data(), static_cast<int>(body)) == 1;
+  }
+  ok = ok && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, static_cast<int>(suite_.n_t),
+                                 const_cast<uint8_t*>(ct.data() + body)) == 1;
+  if (!ok) return ossl::Fail(Code::kCrypto, "hpke aead open");
+  if (EVP_DecryptFinal_ex(ctx.get(), pt.data() + body_len, &final_len) != 1) {
     ossl::ClearErrors();
     return Error(Code::kDecryptFailed, "hpke ciphertext does not open: wrong key or tampered enc, ct, aad or info");
   }
@@ -222,30 +478,47 @@ Result<SecretBytes> Context::Open(ByteView aad, ByteView ct) {
 
 Result<SecretBytes> Context::Export(ByteView exporter_context, size_t length) const {
   VOUCH_RETURN_IF_ERROR(CheckSize(exporter_context, "exporter context"));
-  if (length > 255 * kNh) return Error(Code::kUsage, "hpke export is longer than 255*Nh bytes");
-  return LabeledExpand(kHpkeSuite, exporter_secret_.view(), "sec", exporter_context, length);
+  if (length > 255 * suite_.n_h) return Error(Code::kUsage, "hpke export is longer than 255*Nh bytes");
+  return LabeledExpand(KdfHash(suite_), HpkeSuiteId(suite_), exporter_secret_.view(), "sec", exporter_context, length);
 }
 
-Result<Sender> SetupBaseS(const PublicKey& pkR, ByteView info, const PrivateKey* ephemeral) {
-  VOUCH_ASSIGN_OR_RETURN(Encapsulation e, Encap(pkR, ephemeral));
-  VOUCH_ASSIGN_OR_RETURN(Context c, KeyScheduleBase(e.shared_secret.view(), info));
+Result<Sender> SetupBaseS(const CipherSuite& s, EVP_PKEY* pkR, ByteView info, EVP_PKEY* ephemeral) {
+  VOUCH_ASSIGN_OR_RETURN(Encapsulation e, Encap(s, pkR, ephemeral));
+  VOUCH_ASSIGN_OR_RETURN(Context c, KeyScheduleBase(s, e.shared_secret.view(), info));
   return Sender{std::move(e.enc), std::move(c)};
 }
 
+Result<Context> SetupBaseR(const CipherSuite& s, ByteView enc, EVP_PKEY* skR, ByteView info) {
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes shared_secret, Decap(s, enc, skR));
+  return KeyScheduleBase(s, shared_secret.view(), info);
+}
+
+Result<Sender> SetupBaseS(const PublicKey& pkR, ByteView info, const PrivateKey* ephemeral) {
+  return SetupBaseS(kP256Sha256Aes128Gcm, pkR.pkey(), info, ephemeral ? ephemeral->pkey() : nullptr);
+}
+
 Result<Context> SetupBaseR(ByteView enc, const PrivateKey& skR, ByteView info) {
-  VOUCH_ASSIGN_OR_RETURN(SecretBytes shared_secret, Decap(enc, skR));
-  return KeyScheduleBase(shared_secret.view(), info);
+  return SetupBaseR(kP256Sha256Aes128Gcm, enc, skR.pkey(), info);
+}
+
+Result<Sealed> Seal(const CipherSuite& s, EVP_PKEY* pkR, ByteView info, ByteView aad, ByteView pt) {
+  VOUCH_ASSIGN_OR_RETURN(Sender sender, SetupBaseS(s, pkR, info));
+  VOUCH_ASSIGN_OR_RETURN(Bytes ct, sender.context.Seal(aad, pt));
+  return Sealed{std::move(sender.enc), std::move(ct)};
+}
+
+Result<SecretBytes> Open(const CipherSuite& s, EVP_PKEY* skR, ByteView enc, ByteView info, ByteView aad,
+                         ByteView ct) {
+  VOUCH_ASSIGN_OR_RETURN(Context c, SetupBaseR(s, enc, skR, info));
+  return c.Open(aad, ct);
 }
 
 Result<Sealed> Seal(const PublicKey& pkR, ByteView info, ByteView aad, ByteView pt) {
-  VOUCH_ASSIGN_OR_RETURN(Sender s, SetupBaseS(pkR, info));
-  VOUCH_ASSIGN_OR_RETURN(Bytes ct, s.context.Seal(aad, pt));
-  return Sealed{std::move(s.enc), std::move(ct)};
+  return Seal(kP256Sha256Aes128Gcm, pkR.pkey(), info, aad, pt);
 }
 
 Result<SecretBytes> Open(const PrivateKey& skR, ByteView enc, ByteView info, ByteView aad, ByteView ct) {
-  VOUCH_ASSIGN_OR_RETURN(Context c, SetupBaseR(enc, skR, info));
-  return c.Open(aad, ct);
+  return Open(kP256Sha256Aes128Gcm, skR.pkey(), enc, info, aad, ct);
 }
 
 }  // namespace vouch::hpke
