@@ -11,8 +11,8 @@
 // keys) lives in SecretBytes and is wiped.
 //
 // Keys are OpenSSL EVP_PKEYs of the suite's type: EC on P-256 (prime256v1), X25519 or X448.
-// Every function refuses a key of another type, or a missing key, with kInvalidKey before it
-// uses it; a recipient key without its private half is kInvalidKey too. Key arguments are
+// Every function refuses a key of another type with kInvalidKey, and a null key with kUsage,
+// before it uses it; a recipient key without its private half is kInvalidKey too. Key arguments are
 // borrowed; keys returned are owned (KeyPtr). The P-256 overloads on PublicKey / PrivateKey
 // (key.h) are the same functions with the P-256 suite.
 //
