@@ -76,15 +76,18 @@ Result<Enrollment> DecodeEnrollment(const json& e) {
   VOUCH_ASSIGN_OR_RETURN(out.suite, String(e, "suite", true, 64));
   // Either the list (formats/voucher.md) or, in vouchers written before it, one contribution's
   // enc and ct directly here; never both, so that no two readers see different contributions.
-  auto list = e.find("contribution");
-  if (list != e.end()) {
-    if (e.contains("enc") || e.contains("ct")) return Bad("contribution", "is written beside a bare enc and ct");
+  // Every spelling Leaf accepts counts (OneSpellingEach refused two of one leaf above): a
+  // qualified list or a qualified bare enc/ct is the same leaf to every reader.
+  const json* list = Leaf(e, "contribution");
+  if (list) {
+    if (Leaf(e, "enc") || Leaf(e, "ct")) return Bad("contribution", "is written beside a bare enc and ct");
     if (!list->is_array() || list->empty()) return Bad("contribution", "is not a non-empty list");
     if (list->size() > cogen::kMaxContributions) {
       return Error(Code::kTooLarge, "voucher has more than " + std::to_string(cogen::kMaxContributions) + " contributions");
     }
     for (const json& item : *list) {
       if (!item.is_object()) return Bad("contribution", "entry is not an object");
+      VOUCH_RETURN_IF_ERROR(OneSpellingEach(item));
       SealedContribution c;
       VOUCH_ASSIGN_OR_RETURN(Bytes key, Binary(item, "contribution-key", 1024));
       c.key = std::move(key);

@@ -99,6 +99,11 @@ Result<PublicParts> CheckEnrollment(const Enrollment& e, const PublicKey& device
     ++named;
   }
   if (named != 0 && named != e.contributions.size()) return Error(Code::kMalformed, "some contributions name no key");
+  // The older form is the first release's, which had the P-256 suite only: in another suite
+  // it would only let a new voucher skip every public check of Z.
+  if (named == 0 && g != Group::kP256) {
+    return Error(Code::kMalformed, "contributions without keys (the older form) exist in the P-256 suite only");
+  }
   if (named != 0) {
     auto sum = CombinePublic(device_key, out.contributions);
     if (!sum.ok() || !(*sum == out.combined)) {
@@ -116,20 +121,46 @@ Result<SealedContribution> Seal(const PublicKey& device_key, std::string_view de
   return SealedContribution{y.Public().SpkiDer(), std::move(sealed.enc), std::move(sealed.ct)};
 }
 
-Result<PrivateKey> Open(const PrivateKey& device_key, std::string_view device_udf, const SealedContribution& sealed) {
+Result<SecretBytes> OpenScalar(const PrivateKey& device_key, std::string_view device_udf, const SealedContribution& sealed) {
   const Group g = device_key.group();
   VOUCH_ASSIGN_OR_RETURN(SecretBytes scalar, hpke::Open(HpkeSuite(SuiteOfGroup(g)), device_key.KemKey(), sealed.enc,
                                                         AsBytes(kHpkeInfo), AsBytes(device_udf), sealed.ct));
-  auto y = PrivateKey::FromScalar(g, scalar.view());
-  scalar.Clear();
-  if (!y.ok()) return Error(Code::kContributionMismatch, "a contribution's y is not a " + std::string(GroupName(g)) + " scalar");
+  if (!group::CheckScalar(g, scalar.view()).ok()) {
+    return Error(Code::kContributionMismatch, "a contribution's y is not a " + std::string(GroupName(g)) + " scalar");
+  }
   if (sealed.key) {
+    // y*G, not a PrivateKey: y is never an X25519/X448 key, so it need not have one.
+    auto point = group::MulBase(g, scalar.view());
     auto claimed = PublicKey::FromSpkiDer(*sealed.key);
-    if (!claimed.ok() || !(y->Public() == *claimed)) {
+    auto y_pub = point.ok() ? PublicKey::FromPoint(g, *point) : Result<PublicKey>(point.status());
+    if (!y_pub.ok() || !claimed.ok() || !(*y_pub == *claimed)) {
       return Error(Code::kContributionMismatch, "a contribution's y does not match its contribution-key Y");
     }
   }
+  return scalar;
+}
+
+Result<PrivateKey> Open(const PrivateKey& device_key, std::string_view device_udf, const SealedContribution& sealed) {
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes scalar, OpenScalar(device_key, device_udf, sealed));
+  auto y = PrivateKey::FromScalar(device_key.group(), scalar.view());
+  if (!y.ok()) return Error(Code::kContributionMismatch, "a contribution's y is not a " + std::string(GroupName(device_key.group())) + " key");
   return y;
+}
+
+Result<PrivateKey> OpenAll(const PrivateKey& device_key, std::string_view device_udf,
+                           const std::vector<SealedContribution>& contributions) {
+  const Group g = device_key.group();
+  // z accumulates as a scalar; only the final z becomes a key (and needs an RFC 7748 form).
+  SecretBytes z = device_key.Scalar();
+  for (const SealedContribution& c : contributions) {
+    VOUCH_ASSIGN_OR_RETURN(SecretBytes y, OpenScalar(device_key, device_udf, c));
+    auto sum = group::AddScalars(g, z.view(), y.view());
+    if (!sum.ok()) return Error(Code::kCombinedKeyMismatch, "x + the sum of the contributions is 0");
+    z = std::move(*sum);
+  }
+  auto key = PrivateKey::FromScalar(g, z.view());
+  if (!key.ok()) return Error(Code::kCombinedKeyMismatch, "z = x + the sum of the contributions is not a usable key: " + key.status().message());
+  return key;
 }
 
 }  // namespace vouch::cogen

@@ -60,5 +60,12 @@ Result<SealedContribution> Seal(const PublicKey& device_key, std::string_view de
 // kContributionMismatch when it opens to something that is not a scalar, or, when the
 // contribution names its Y, to a y with y * G != Y. y never leaves except as the result.
 Result<PrivateKey> Open(const PrivateKey& device_key, std::string_view device_udf, const SealedContribution& sealed);
+// The same, y as a scalar in the group's encoding: a y_i is only ever added to x, so it need
+// not have an RFC 7748 key of its own (montgomery.h; a contributor can choose one without).
+Result<SecretBytes> OpenScalar(const PrivateKey& device_key, std::string_view device_udf, const SealedContribution& sealed);
+// z = x + sum y_i over every contribution, each opened and checked as OpenScalar does; only z
+// becomes a key. kCombinedKeyMismatch when the sum is 0 or has no RFC 7748 key (2^-125).
+Result<PrivateKey> OpenAll(const PrivateKey& device_key, std::string_view device_udf,
+                           const std::vector<SealedContribution>& contributions);
 
 }  // namespace vouch::cogen

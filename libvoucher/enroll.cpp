@@ -95,19 +95,14 @@ Result<Decision> Evaluate(const DeviceIdentity& device, const std::optional<Appl
   // The public half first (DESIGN.md 3): one suite, this device's; every Y_i and Z in its
   // group; Z = X + sum Y_i. A voucher that fails here costs no decryption.
   VOUCH_ASSIGN_OR_RETURN(cogen::PublicParts parts, cogen::CheckEnrollment(e, device.key.Public()));
-  // Then every y_i, each checked against its Y_i, and z = x + sum y_i. Each y_i dies with
-  // its PrivateKey (wiped scalar or OpenSSL's cleared key) at the end of this block.
-  Result<PrivateKey> z = device.key;
-  for (const SealedContribution& c : e.contributions) {
-    VOUCH_ASSIGN_OR_RETURN(PrivateKey y, cogen::Open(device.key, e.device_key, c));
-    z = cogen::CombinePrivate(*z, y);
-    if (!z.ok()) return Error(Code::kCombinedKeyMismatch, "x + the sum of the contributions is 0");
-  }
+  // Then every y_i, each checked against its Y_i, and z = x + sum y_i, summed as wiped
+  // scalars (cogen::OpenAll): only z becomes a key.
+  VOUCH_ASSIGN_OR_RETURN(PrivateKey z, cogen::OpenAll(device.key, e.device_key, e.contributions));
   const PublicKey& claimed = parts.combined;
   // An owner that lies about Z (or a corrupted leaf) is caught here, before anything is kept.
-  if (!(z->Public() == claimed)) return Error(Code::kCombinedKeyMismatch, "z*G does not equal the voucher's combined key");
+  if (!(z.Public() == claimed)) return Error(Code::kCombinedKeyMismatch, "z*G does not equal the voucher's combined key");
 
-  Enrolled out{*z, claimed, std::nullopt, *domain, v.created_on, candidate.id};
+  Enrolled out{z, claimed, std::nullopt, *domain, v.created_on, candidate.id};
   if (e.certificate) {
     VOUCH_ASSIGN_OR_RETURN(Certificate cert, CheckCertificateForZ(*e.certificate, claimed, *domain));
     // A certificate that says how Z was made must say it truly: this device's X and the
@@ -116,7 +111,12 @@ Result<Decision> Evaluate(const DeviceIdentity& device, const std::optional<Appl
     if (!made.ok()) return Error(Code::kCertificateMismatch, "certificate for Z: " + made.status().message());
     if (*made) {
       auto checked = VerifyConstruction(cert, &device.key.Public());
-      if (!checked.ok() || (!parts.contributions.empty() && !((*made)->contributions == parts.contributions))) {
+      // A voucher of the older form names no Y_i to compare with, but it carries exactly one
+      // contribution, and X + Y = Z then fixes that Y: a construction naming more keys names
+      // contributors the voucher never had (any split of Z - X sums correctly).
+      const size_t expected = parts.contributions.empty() ? e.contributions.size() : parts.contributions.size();
+      if (!checked.ok() || (*made)->contributions.size() != expected ||
+          (!parts.contributions.empty() && !((*made)->contributions == parts.contributions))) {
         return Error(Code::kCertificateMismatch, "certificate for Z names another construction than the voucher's");
       }
     }

@@ -341,3 +341,31 @@ TEST_CASE("the devices file splits into serials and keys, PEM blocks quoted", "[
   CHECK((*lines)[2].key_text.empty());
   CHECK(ParseDevicesCsv("SN1,\"unterminated\n").status().code() == Code::kMalformed);
 }
+
+// Review (hostile vouchers): the enrollment's members may be written qualified, as the
+// container's may (formats/voucher.md); the contribution list and the older bare enc/ct must
+// then be found under either spelling, or a voucher with both would be read as the list by
+// vouch and as the older form (or as both: malformed) by a reader that honours the qualified
+// spelling. The same rule holds inside each contribution object.
+TEST_CASE("the contribution list and the older enc/ct are one leaf under either spelling", "[voucher-json]") {
+  test::Pki pki = test::Pki::Make();
+  std::string good = S(SampleVoucher(pki));
+  REQUIRE(good.find("\"contribution\":[") != std::string::npos);
+  auto with = [&](const std::string& from, const std::string& to) { return Replaced(good, from, to); };
+  auto decode = [](const std::string& s) { return DecodeVoucher(AsBytes(s)); };
+  const std::string list_at = "\"contribution\":[";
+  // The list beside a qualified bare enc and ct: two contributions sets, refused.
+  auto both = decode(with(list_at, "\"ietf-voucher:enc\":\"AAAA\",\"ietf-voucher:ct\":\"AAAA\"," + list_at));
+  CHECK(both.status().code() == Code::kMalformed);
+  // The list written qualified is the list, not an enrollment without enc.
+  auto qualified = decode(with(list_at, "\"ietf-voucher:contribution\":["));
+  REQUIRE(qualified.ok());
+  REQUIRE(qualified->enrollment->contributions.size() == 1);
+  CHECK(qualified->enrollment->contributions[0].key.has_value());
+  // ... and beside the unqualified list, two spellings of one leaf.
+  auto twice = decode(with(list_at, "\"ietf-voucher:contribution\":[]," + list_at));
+  CHECK(twice.status().code() == Code::kMalformed);
+  // Inside a contribution: a key written both ways is two keys.
+  auto key_twice = decode(with("{\"contribution-key\":", "{\"ietf-voucher:contribution-key\":\"AAAA\",\"contribution-key\":"));
+  CHECK(key_twice.status().code() == Code::kMalformed);
+}
