@@ -25,8 +25,10 @@ inline double TimePerOp(const std::function<void()>& op, double seconds = 1.0) {
   return elapsed / static_cast<double>(n);
 }
 
-// Runs `openssl speed -seconds S ALG...` and returns ops/s per line label, e.g.
-// "ecdh (nistp256)" -> 21000, "ecdsa sign (nistp256)" -> 40000, "ecdsa verify (nistp256)".
+// Runs `openssl speed -seconds S ALG...` and returns ops/s per line label: the operation as
+// openssl names it and the curve in parentheses, e.g. "ecdh (nistp256)" -> 21000,
+// "ecdsa sign (nistp256)" -> 40000, "ecdsa verify (nistp256)", "ecdh (X25519)",
+// "EdDSA sign (Ed25519)", "EdDSA verify (Ed448)".
 inline std::map<std::string, double> OpensslSpeed(const std::string& algs, int seconds = 2) {
   std::map<std::string, double> out;
   std::string cmd = "openssl speed -seconds " + std::to_string(seconds) + " " + algs + " 2>/dev/null";
@@ -34,22 +36,27 @@ inline std::map<std::string, double> OpensslSpeed(const std::string& algs, int s
   if (!p) return out;
   char line[512];
   while (fgets(line, sizeof line, p)) {
+    // " 256 bits ecdh (nistp256)   0.0000s  21000.0" or, for signatures,
+    // " 253 bits EdDSA (Ed25519)   0.0001s   0.0002s  13583.7   4957.6".
     std::string s(line);
-    auto at = s.find("(nistp256)");
-    if (at == std::string::npos || s.find("bits") == std::string::npos) continue;
+    auto bits = s.find(" bits "), open = s.find(" ("), close = s.find(')');
+    if (bits == std::string::npos || open == std::string::npos || close == std::string::npos || close < open ||
+        open < bits + 6) {
+      continue;
+    }
+    std::string op = s.substr(bits + 6, open - bits - 6);  // "ecdh", "ecdsa", "EdDSA"
+    std::string curve = s.substr(open + 1, close - open);  // "(nistp256)"
     // `openssl speed -multi N` prints the same table summed over N processes.
-    std::string tail = s.substr(at + 10);
+    std::string tail = s.substr(close + 1);
     for (char& c : tail) if (c == 's') c = ' ';  // "0.0001s" -> "0.0001"
     std::istringstream rest(tail);
-    if (s.find("ecdsa") != std::string::npos) {
-      double sign_s, verify_s, sign_ops, verify_ops;
-      if (rest >> sign_s >> verify_s >> sign_ops >> verify_ops) {
-        out["ecdsa sign (nistp256)"] = sign_ops;
-        out["ecdsa verify (nistp256)"] = verify_ops;
-      }
-    } else if (s.find("ecdh") != std::string::npos) {
-      double op_s, ops;
-      if (rest >> op_s >> ops) out["ecdh (nistp256)"] = ops;
+    double a, b, c, d;
+    if (!(rest >> a >> b)) continue;
+    if (rest >> c >> d) {  // sign s, verify s, sign/s, verify/s
+      out[op + " sign " + curve] = c;
+      out[op + " verify " + curve] = d;
+    } else {  // op s, op/s
+      out[op + " " + curve] = b;
     }
   }
   pclose(p);
