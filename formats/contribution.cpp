@@ -1,6 +1,7 @@
 #include "formats/contribution.h"
 
 #include "formats/json.h"
+#include "libvoucher/cogen.h"
 #include "libvoucher/encoding.h"
 #include "libvoucher/suite.h"
 
@@ -33,6 +34,7 @@ Bytes EncodeContribution(const ContributionFile& c) {
   inner["contribution-key"] = c.sealed.key ? Base64Encode(*c.sealed.key) : std::string();
   inner["enc"] = Base64Encode(c.sealed.enc);
   inner["ct"] = Base64Encode(c.sealed.ct);
+  inner["contribution-proof"] = c.sealed.proof ? Base64Encode(*c.sealed.proof) : std::string();
   nlohmann::ordered_json doc;
   doc[std::string(kRoot)] = std::move(inner);
   Bytes out = ToBytes(Compact(doc));
@@ -53,6 +55,8 @@ Result<ContributionFile> DecodeContribution(ByteView text) {
   c.sealed.key = std::move(key);
   VOUCH_ASSIGN_OR_RETURN(c.sealed.enc, Binary(*it, "enc", 256));
   VOUCH_ASSIGN_OR_RETURN(c.sealed.ct, Binary(*it, "ct", 256));
+  VOUCH_ASSIGN_OR_RETURN(Bytes proof, Binary(*it, "contribution-proof", 256));
+  c.sealed.proof = std::move(proof);
   return c;
 }
 
@@ -65,6 +69,8 @@ Status CheckContributionFor(const ContributionFile& c, const PublicKey& device_k
   auto y = PublicKey::FromSpkiDer(*c.sealed.key);
   if (!y.ok()) return Error(Code::kMalformed, "contribution-key is not a valid key: " + y.status().message());
   if (y->group() != device_key.group()) return Error(Code::kMalformed, "contribution-key is not in the device key's group");
+  // Checked here too, so that an issuer refuses a rogue Y_i before it certifies anything.
+  VOUCH_RETURN_IF_ERROR(cogen::VerifyPossession(*y, device_key, *c.sealed.proof));
   return Status::Ok();
 }
 

@@ -4,7 +4,8 @@
 //
 //   {"vouch-contribution":{"device-key":"<UDF of X>","suite":"<suite id>",
 //                          "contribution-key":"<base64 DER SPKI of Y_i>",
-//                          "enc":"<base64>","ct":"<base64>"}}
+//                          "enc":"<base64>","ct":"<base64>",
+//                          "contribution-proof":"<base64 signature by y_i over X and Y_i>"}}
 //
 // Nothing in it is secret (y_i travels only as HPKE ciphertext to X) and nothing is signed:
 // a contribution swapped in transit takes away that contributor's share of the assurance,
@@ -30,8 +31,8 @@ struct ContributionFile {
 Bytes EncodeContribution(const ContributionFile& c);
 // kMalformed, kTooLarge. Checks the form only; CheckContributionFor checks it against X.
 Result<ContributionFile> DecodeContribution(ByteView text);
-// The contribution is for `device_key` (kWrongDevice), in its suite, and names a valid Y_i of
-// that group (kMalformed).
+// The contribution is for `device_key` (kWrongDevice), in its suite, names a valid Y_i of that
+// group (kMalformed), and proves possession of y_i (kContributionMismatch).
 Status CheckContributionFor(const ContributionFile& c, const PublicKey& device_key);
 
 }  // namespace vouch::formats

@@ -93,6 +93,8 @@ Result<Enrollment> DecodeEnrollment(const json& e) {
       c.key = std::move(key);
       VOUCH_ASSIGN_OR_RETURN(c.enc, Binary(item, "enc", 256));
       VOUCH_ASSIGN_OR_RETURN(c.ct, Binary(item, "ct", 256));
+      VOUCH_ASSIGN_OR_RETURN(Bytes proof, Binary(item, "contribution-proof", 256));
+      c.proof = std::move(proof);
       out.contributions.push_back(std::move(c));
     }
   } else {
@@ -184,6 +186,7 @@ Bytes EncodeVoucher(const Voucher& v) {
         item["contribution-key"] = c.key ? Base64Encode(*c.key) : std::string();
         item["enc"] = Base64Encode(c.enc);
         item["ct"] = Base64Encode(c.ct);
+        item["contribution-proof"] = c.proof ? Base64Encode(*c.proof) : std::string();
         list.push_back(std::move(item));
       }
       a["contribution"] = std::move(list);

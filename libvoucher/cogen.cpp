@@ -1,6 +1,8 @@
 #include "libvoucher/cogen.h"
 
+#include "libvoucher/eddsa.h"
 #include "libvoucher/hpke.h"
+#include "libvoucher/signing_key.h"
 #include "libvoucher/suite.h"
 
 namespace vouch::cogen {
@@ -95,6 +97,8 @@ Result<PublicParts> CheckEnrollment(const Enrollment& e, const PublicKey& device
   for (const SealedContribution& c : e.contributions) {
     if (!c.key) continue;
     VOUCH_ASSIGN_OR_RETURN(PublicKey y, in_suite(*c.key, "contribution-key"));
+    if (!c.proof) return Error(Code::kMalformed, "a contribution names its key without a proof of possession");
+    VOUCH_RETURN_IF_ERROR(VerifyPossession(y, device_key, *c.proof));
     out.contributions.push_back(std::move(y));
     ++named;
   }
@@ -113,12 +117,40 @@ Result<PublicParts> CheckEnrollment(const Enrollment& e, const PublicKey& device
   return out;
 }
 
+namespace {
+
+Bytes ProofMessage(const PublicKey& y, const PublicKey& device_key) {
+  Bytes m = ToBytes("vouch contribution proof v1");
+  Bytes x = device_key.SpkiDer(), yd = y.SpkiDer();
+  m.insert(m.end(), x.begin(), x.end());
+  m.insert(m.end(), yd.begin(), yd.end());
+  return m;
+}
+
+}  // namespace
+
+Result<Bytes> ProvePossession(const PrivateKey& y, const PublicKey& device_key) {
+  if (y.group() != device_key.group()) return Error(Code::kInvalidKey, "contribution and device key are in different groups");
+  const Bytes m = ProofMessage(y.Public(), device_key);
+  if (y.group() == Group::kP256) return SigningKey(y).Sign(m);
+  return eddsa::Sign(y, m);
+}
+
+Status VerifyPossession(const PublicKey& y, const PublicKey& device_key, ByteView proof) {
+  if (y.group() != device_key.group()) return Error(Code::kContributionMismatch, "contribution and device key are in different groups");
+  const Bytes m = ProofMessage(y, device_key);
+  Status s = y.group() == Group::kP256 ? VerifyJwsSignature(y.pkey(), "ES256", m, proof) : eddsa::Verify(y, m, proof);
+  if (!s.ok()) return Error(Code::kContributionMismatch, "a contribution's proof of possession does not verify under its key");
+  return Status::Ok();
+}
+
 Result<SealedContribution> Seal(const PublicKey& device_key, std::string_view device_udf, const PrivateKey& y) {
   if (y.group() != device_key.group()) return Error(Code::kInvalidKey, "contribution and device key are in different groups");
+  VOUCH_ASSIGN_OR_RETURN(Bytes proof, ProvePossession(y, device_key));
   SecretBytes scalar = y.Scalar();
   VOUCH_ASSIGN_OR_RETURN(hpke::Sealed sealed, hpke::Seal(HpkeSuite(SuiteOfGroup(device_key.group())), device_key.KemKey(),
                                                          AsBytes(kHpkeInfo), AsBytes(device_udf), scalar.view()));
-  return SealedContribution{y.Public().SpkiDer(), std::move(sealed.enc), std::move(sealed.ct)};
+  return SealedContribution{y.Public().SpkiDer(), std::move(sealed.enc), std::move(sealed.ct), std::move(proof)};
 }
 
 Result<SecretBytes> OpenScalar(const PrivateKey& device_key, std::string_view device_udf, const SealedContribution& sealed) {

@@ -52,9 +52,19 @@ struct PublicParts {
 };
 Result<PublicParts> CheckEnrollment(const Enrollment& e, const PublicKey& device_key);
 
+// Proof of possession of a contribution (DESIGN.md 3): a signature by y over
+//   "vouch contribution proof v1" || SPKI(X) || SPKI(Y)
+// ES256 (64 bytes r||s) in the P-256 suite, EdDSA with y as an expanded key (eddsa.h) in the
+// Edwards suites. Without it a contributor could name Y = W - X for a W whose w it knows: Z
+// would be W, and Z = X + sum Y_i would still hold. With it, every named Y_i is one whose
+// discrete log its contributor knows, so z = x + sum y_i needs x.
+Result<Bytes> ProvePossession(const PrivateKey& y, const PublicKey& device_key);
+// kContributionMismatch when the proof does not verify under Y for X.
+Status VerifyPossession(const PublicKey& y, const PublicKey& device_key, ByteView proof);
+
 // y sealed to the device key X with the HPKE suite of X's group (DESIGN.md section 3):
 // plaintext y in the group's scalar encoding, info kHpkeInfo, aad `device_udf` (the text of
-// the voucher's device-key leaf). The result carries Y = y * G.
+// the voucher's device-key leaf). The result carries Y = y * G and its proof of possession.
 Result<SealedContribution> Seal(const PublicKey& device_key, std::string_view device_udf, const PrivateKey& y);
 // The device's side: y from one sealed contribution. kDecryptFailed when it does not open;
 // kContributionMismatch when it opens to something that is not a scalar, or, when the

@@ -41,6 +41,8 @@ Result<Draft> DraftVoucher(const DraftRequest& r) {
       return Error(Code::kUsage, "a contribution is a " + std::string(GroupName(y->group())) + " key, the device key " +
                                      std::string(GroupName(r.device_key.group())));
     }
+    if (!other.proof) return Error(Code::kUsage, "a contribution comes without its proof of possession");
+    VOUCH_RETURN_IF_ERROR(cogen::VerifyPossession(*y, r.device_key, *other.proof).Context("contribution"));
     ys.push_back(*y);
   }
   VOUCH_ASSIGN_OR_RETURN(PublicKey combined, cogen::CombinePublic(r.device_key, ys));
@@ -55,7 +57,9 @@ Result<Draft> DraftVoucher(const DraftRequest& r) {
     // able to, one device of a fleet could re-key its siblings.
     spec.extended_key_usage = {std::string(kClientAuthEku)};
     // DESIGN.md 3b: how Z was made, so that anyone can check Z = X + sum Y_i.
-    spec.construction = Construction{r.device_key, ys};
+    std::vector<Bytes> proofs;
+    for (const SealedContribution& sealed : e.contributions) proofs.push_back(*sealed.proof);
+    spec.construction = Construction{r.device_key, ys, std::move(proofs)};
     VOUCH_ASSIGN_OR_RETURN(Bytes cert, IssueCertificateDer(r.domain_ca, *r.domain_ca_key, combined, spec));
     e.certificate = std::move(cert);
   }

@@ -20,6 +20,9 @@ struct SealedContribution {
   std::optional<Bytes> key;
   Bytes enc;  // HPKE encapsulated key
   Bytes ct;   // HPKE ciphertext of y_i (the scalar + tag)
+  // Proof that whoever named Y_i knows y_i (cogen::ProvePossession): a signature by y_i over X
+  // and Y_i. Present exactly when `key` is; without it anyone could name Y_i = W - X.
+  std::optional<Bytes> proof = std::nullopt;
 };
 
 // The enrollment augmentation: every y_i encrypted to the device key X, and Z = X + sum Y_i.

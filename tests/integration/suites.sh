@@ -127,6 +127,17 @@ expect_exit 1 "$VOUCH" issue --device-key dev-x25519/device.pub --serial SN-x255
 expect_in err.txt "(wrong-device)"
 expect_exit 1 "$VOUCH" issue --device-key dev-p256/device.pub --serial SN-p256 --signer-key mfr-signer.key \
   --signer-cert mfr-signer.pem --domain-ca owner-ca.pem --contribution no-such.vcon --out bad.vjj
+# A contribution whose proof of possession does not verify (a rogue Y = W - X could carry none
+# that does): refused before anything is certified.
+python3 - escrow-x25519.vcon admin-x25519.vcon > rogue.vcon <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
+a["vouch-contribution"]["contribution-proof"] = b["vouch-contribution"]["contribution-proof"]
+print(json.dumps(a))
+PY
+expect_exit 1 "$VOUCH" issue --device-key dev-x25519/device.pub --serial SN-x25519 --signer-key mfr-signer.key \
+  --signer-cert mfr-signer.pem --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --contribution rogue.vcon --out bad.vjj
+expect_in err.txt "(contribution-mismatch)"
 head -c 100000 /dev/zero > big.vcon
 expect_exit 1 "$VOUCH" issue --device-key dev-p256/device.pub --serial SN-p256 --signer-key mfr-signer.key \
   --signer-cert mfr-signer.pem --domain-ca owner-ca.pem --contribution big.vcon --out bad.vjj

@@ -12,6 +12,7 @@
 #include "libvoucher/authority.h"
 #include "libvoucher/cogen.h"
 #include "libvoucher/device_state.h"
+#include "libvoucher/eddsa.h"
 #include "libvoucher/encoding.h"
 #include "libvoucher/file.h"
 #include "libvoucher/group.h"
@@ -286,8 +287,11 @@ TEST_CASE("refusals carry stable codes and leave the state unchanged", "[enroll]
     DraftRequest r = f.Request();
     PublicKey other = PrivateKey::Generate(g)->Public();
     auto c = *cogen::Contribute(other);
-    // Y_i is honest and Z = X + sum Y_i holds, but the device cannot open this y_i.
-    r.contributions.push_back(*cogen::Seal(other, r.device_key.Fingerprint(), c.y));
+    // Y_i is honest, its proof is for this X and Z = X + sum Y_i holds, but the device cannot
+    // open this y_i.
+    SealedContribution sealed = *cogen::Seal(other, r.device_key.Fingerprint(), c.y);
+    sealed.proof = *cogen::ProvePossession(c.y, r.device_key);
+    r.contributions.push_back(sealed);
     CHECK(f.Refusal(f.Issue(r)) == Code::kDecryptFailed);
   }
   SECTION("mixed suites in one voucher") {
@@ -311,8 +315,9 @@ TEST_CASE("refusals carry stable codes and leave the state unchanged", "[enroll]
     auto z = *PublicKey::FromSpkiDer(v.enrollment->combined_key);
     CertSpec spec = test::Spec("SN-42", "SN-42");
     spec.extended_key_usage = {std::string(kClientAuthEku)};
-    PublicKey y = *PublicKey::FromSpkiDer(*v.enrollment->contributions[0].key);
-    spec.construction = Construction{PrivateKey::Generate(g)->Public(), {y}};
+    PrivateKey other = *PrivateKey::Generate(g);
+    auto c = *cogen::Contribute(other.Public());
+    spec.construction = Construction{other.Public(), {c.y.Public()}, {*cogen::ProvePossession(c.y, other.Public())}};
     v.enrollment->certificate = IssueCertificate(f.pki.owner_ca, f.pki.owner_key, z, spec)->Der();
     CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kCertificateMismatch);
   }
@@ -554,23 +559,21 @@ TEST_CASE("an older-form voucher's certificate cannot name contributions the vou
   REQUIRE(*cogen::CombinePublic(x, std::vector<PublicKey>{escrow, rest}) == z);
   CertSpec spec = test::Spec("SN-42", "SN-42");
   spec.extended_key_usage = {std::string(kClientAuthEku)};
-  spec.construction = Construction{x, {escrow, rest}};
+  spec.construction = Construction{x, {escrow, rest}, {Bytes(64, 1), Bytes(64, 2)}};
   v.enrollment->certificate = IssueCertificate(f.pki.owner_ca, f.pki.owner_key, z, spec)->Der();
   CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kCertificateMismatch);
-  // The true construction of an older-form voucher, X and its one Y, still enrolls.
-  spec.construction = Construction{x, {y}};
+  // A certificate without a construction (as the first release issued them) still enrolls.
+  spec.construction.reset();
   v.enrollment->certificate = IssueCertificate(f.pki.owner_ca, f.pki.owner_key, z, spec)->Der();
   CHECK(f.Accept(f.Sign(v, f.pki.Manufacturer())).outcome == device::EnrollReport::Outcome::kEnrolled);
 }
 
-// Review, reported (not fixed: it needs a proof of possession per contribution, a format
-// change): DESIGN.md 3b says a relying party that checks Z = X + sum Y_i knows that only the
-// device can hold z. Additive aggregation without proof of possession is open to a rogue
-// key: whoever names the last Y_i names Y = W - X (negating a point needs no secret: flip the
-// Edwards sign bit), so Z = W, whose w it knows, and the construction still verifies. The
-// device would refuse such a voucher (it cannot open y for Y), but the certificate already
-// exists, and `vouch verify-cert` reports it verified. Marked [!shouldfail] until fixed.
-TEST_CASE("a construction whose Y cancels X does not verify as device-bound", "[enroll][!shouldfail]") {
+// Review: DESIGN.md 3b says a relying party that checks Z = X + sum Y_i knows that only the
+// device can hold z. Additive aggregation alone is open to a rogue key: whoever names the last
+// Y_i names Y = W - X (negating a point needs no secret: flip the Edwards sign bit), so Z = W,
+// whose w it knows. Each Y_i therefore carries a proof of possession (cogen.h), which nobody
+// can make for W - X without x.
+TEST_CASE("a construction whose Y cancels X does not verify as device-bound", "[enroll]") {
   const Group g = GENERATE(Group::kEd25519, Group::kEd448);
   INFO(GroupName(g));
   test::Pki pki = test::Pki::Make();
@@ -584,9 +587,12 @@ TEST_CASE("a construction whose Y cancels X does not verify as device-bound", "[
   REQUIRE(z == w.Public());  // the issuer holds z
   CertSpec spec = test::Spec("SN-42", "SN-42");
   spec.extended_key_usage = {std::string(kClientAuthEku)};
-  spec.construction = Construction{x, {rogue}};
-  Certificate cert = *IssueCertificate(pki.owner_ca, pki.owner_key, z, spec);
-  CHECK_FALSE(VerifyConstruction(cert, &x).ok());
+  // The best the issuer can offer: proofs by w (for W, not for W - X), or by nobody.
+  for (const Bytes& proof : {*cogen::ProvePossession(w, x), Bytes(g == Group::kEd25519 ? 64 : 114, 0)}) {
+    spec.construction = Construction{x, {rogue}, {proof}};
+    Certificate cert = *IssueCertificate(pki.owner_ca, pki.owner_key, z, spec);
+    CHECK(VerifyConstruction(cert, &x).status().code() == Code::kContributionMismatch);
+  }
 }
 
 // Review: a y_i is only ever added to x; it is never used as an X25519/X448 key. But the
@@ -615,7 +621,13 @@ TEST_CASE("a contribution y_i that has no RFC 7748 key of its own still enrolls"
   const auto& suite = g == Group::kEd25519 ? hpke::kX25519Sha256ChaCha20Poly1305 : hpke::kX448Sha512Aes256Gcm;
   auto sealed = *hpke::Seal(suite, x.KemKey(), AsBytes(kHpkeInfo), AsBytes(x.Fingerprint()), y.view());
   DraftRequest r = f.Request();
-  r.contributions.push_back(SealedContribution{big_y.SpkiDer(), sealed.enc, sealed.ct});
+  // Its proof of possession, by y as an expanded EdDSA key (any prefix will do), over the
+  // message cogen.h gives.
+  Bytes msg = ToBytes("vouch contribution proof v1");
+  for (const Bytes& k : {x.SpkiDer(), big_y.SpkiDer()}) msg.insert(msg.end(), k.begin(), k.end());
+  eddsa::ExpandedKey expanded{SecretBytes(y.view()), SecretBytes(Bytes(g == Group::kEd25519 ? 32 : 57, 9))};
+  Bytes proof = *eddsa::SignExpanded(g, expanded, big_y.point(), msg);
+  r.contributions.push_back(SealedContribution{big_y.SpkiDer(), sealed.enc, sealed.ct, proof});
   CHECK(f.Accept(f.Issue(r)).outcome == device::EnrollReport::Outcome::kEnrolled);
 }
 
