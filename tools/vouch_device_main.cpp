@@ -109,6 +109,7 @@ Status RunShow(const ShowFlags& f) {
   nlohmann::ordered_json j;
   j["state"] = f.state;
   j["udf"] = id.udf;
+  j["suite"] = SuiteName(SuiteOfGroup(id.key.group()));
   j["serial-number"] = id.serial_number;
   j["clock"] = id.trusted_clock ? "trusted" : "untrusted";
   nlohmann::ordered_json anchors = nlohmann::ordered_json::array();

@@ -59,6 +59,8 @@ for suite in p256 x25519 x448; do
 
   expect_exit 0 "$VOUCH_DEVICE" init --state "dev-$suite" --serial "SN-$suite" --trust mfr-root.pem --clock trusted --suite "$suite" --json
   expect_in out.txt "\"suite\": \""
+  expect_exit 0 "$VOUCH_DEVICE" show --state "dev-$suite" --json
+  expect_in out.txt "\"suite\": \"$(case $suite in p256) echo P256;; x25519) echo X25519;; x448) echo X448;; esac)-HPKE"
   expect_exit 0 "$VOUCH" key show "dev-$suite/device.pub" --json
   expect_in out.txt "$(case $suite in p256) echo P256;; x25519) echo X25519;; x448) echo X448;; esac)-HPKE"
   [ "$(stat -c %a "dev-$suite/device.key")" = 600 ] || fail "device.key is not 0600"; ok
