@@ -254,8 +254,10 @@ Result<PrivateKey> PrivateKey::FromScalar(Group g, ByteView scalar) {
   if (g == Group::kP256) return FromScalar(scalar);
   VOUCH_RETURN_IF_ERROR(group::CheckScalar(g, scalar));
   PrivateKey key;
-  VOUCH_ASSIGN_OR_RETURN(Bytes point, group::MulBase(g, scalar));
-  VOUCH_ASSIGN_OR_RETURN(key.public_, PublicKey::FromPoint(g, point));
+  // The point is the group's own multiple of a checked scalar: it needs no validation.
+  VOUCH_ASSIGN_OR_RETURN(key.public_.point_, group::MulBase(g, scalar));
+  key.public_.group_ = g;
+  key.public_.lazy_ = std::make_shared<PublicKey::Lazy>();
   // The RFC 7748 key that stands for the scalar (montgomery.h): HPKE's key, and the file.
   VOUCH_ASSIGN_OR_RETURN(SecretBytes c, montgomery::PrivateKeyFor(g, scalar));
   EVP_PKEY* raw = EVP_PKEY_new_raw_private_key(MontgomeryType(g), nullptr, c.data(), c.size());

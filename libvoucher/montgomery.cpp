@@ -37,9 +37,15 @@ SecretBytes Clamp(const Params& p, ByteView c) {
 
 }  // namespace
 
-Result<SecretBytes> PrivateKeyFor(Group g, ByteView k) {
-  VOUCH_ASSIGN_OR_RETURN(Params p, ParamsFor(g));
-  VOUCH_RETURN_IF_ERROR(group::CheckScalar(g, k));
+namespace {
+
+// 1/h and -2^top/h mod L: public constants of the group, computed once (an inversion costs
+// as much as the rest of PrivateKeyFor).
+struct Constants {
+  Bytes h_inv, offset;
+};
+
+Result<Constants> ComputeConstants(Group g, const Params& p) {
   const SecretBytes zero(p.size);
   SecretBytes h = PowerOfTwo(p.size, p.h_bits);
   VOUCH_ASSIGN_OR_RETURN(SecretBytes h_inv, group::InvertScalar(g, h.view()));
@@ -47,10 +53,29 @@ Result<SecretBytes> PrivateKeyFor(Group g, ByteView k) {
   VOUCH_ASSIGN_OR_RETURN(SecretBytes base_red, group::ReduceWide(g, base.view()));
   VOUCH_ASSIGN_OR_RETURN(SecretBytes base_over_h, group::MulAddScalars(g, h_inv.view(), base_red.view(), zero.view()));
   VOUCH_ASSIGN_OR_RETURN(SecretBytes offset, group::NegateScalar(g, base_over_h.view()));
+  return Constants{Bytes(h_inv.data(), h_inv.data() + h_inv.size()), Bytes(offset.data(), offset.data() + offset.size())};
+}
+
+Result<Constants> ConstantsFor(Group g, const Params& p) {
+  static const Result<Constants> ed25519 = ComputeConstants(Group::kEd25519, Params{32, 3, 254, 0xf8});
+  static const Result<Constants> ed448 = ComputeConstants(Group::kEd448, Params{56, 2, 447, 0xe0});
+  const Result<Constants>& c = g == Group::kEd25519 ? ed25519 : ed448;
+  if (c.ok()) return *c;
+  return ComputeConstants(g, p);  // never expected; report the failure afresh
+}
+
+}  // namespace
+
+Result<SecretBytes> PrivateKeyFor(Group g, ByteView k) {
+  VOUCH_ASSIGN_OR_RETURN(Params p, ParamsFor(g));
+  VOUCH_RETURN_IF_ERROR(group::CheckScalar(g, k));
+  VOUCH_ASSIGN_OR_RETURN(Constants constants, ConstantsFor(g, p));
+  const Bytes& h_inv = constants.h_inv;
+  const Bytes& offset = constants.offset;
   VOUCH_ASSIGN_OR_RETURN(SecretBytes minus_k, group::NegateScalar(g, k));
   // k_s = (s - 2^top) / h mod L for s = +k and s = -k.
-  VOUCH_ASSIGN_OR_RETURN(SecretBytes k_plus, group::MulAddScalars(g, h_inv.view(), k, offset.view()));
-  VOUCH_ASSIGN_OR_RETURN(SecretBytes k_minus, group::MulAddScalars(g, h_inv.view(), minus_k.view(), offset.view()));
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes k_plus, group::MulAddScalars(g, h_inv, k, offset));
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes k_minus, group::MulAddScalars(g, h_inv, minus_k.view(), offset));
   const uint8_t plus_ok = static_cast<uint8_t>((k_plus[p.size - 1] & p.k_mask) == 0);
   const uint8_t minus_ok = static_cast<uint8_t>((k_minus[p.size - 1] & p.k_mask) == 0);
   if (!(plus_ok | minus_ok)) {
