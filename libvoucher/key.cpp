@@ -393,15 +393,19 @@ SecretBytes PrivateKey::Scalar() const {
   return p256::EncodeScalar(k.get());
 }
 
-SecretBytes PrivateKey::Pkcs8Pem() const {
+SecretBytes PrivateKeyPem(EVP_PKEY* pkey) {
   // A secure-heap memory BIO is wiped when freed, so the PEM text leaves no copy behind.
   ossl::BioPtr bio(BIO_new(BIO_s_secmem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), pkey, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return {};
   }
   char* data = nullptr;
   long n = BIO_get_mem_data(bio.get(), &data);
   return SecretBytes(ByteView(reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(n)));
+}
+
+SecretBytes PrivateKey::Pkcs8Pem() const {
+  return PrivateKeyPem(pkey_.get());
 }
 
 Status SavePrivatePem(const std::filesystem::path& path, const SecretBytes& pem, Overwrite overwrite) {

@@ -94,6 +94,11 @@ class PrivateKey {
   PublicKey public_;
 };
 
+// PKCS#8 PEM of any OpenSSL private key, in wiped memory; empty when OpenSSL cannot encode it
+// (SavePrivatePem then reports kCrypto with OpenSSL's reason). The one encoder of private key
+// files: co-generation keys, signing keys and log keys alike.
+SecretBytes PrivateKeyPem(EVP_PKEY* pkey);
+
 // Writes a private key's PEM (empty when its encoding failed: kCrypto) atomically with mode
 // 0600. The one writer of private key files, for P-256 and Ed25519 keys alike.
 Status SavePrivatePem(const std::filesystem::path& path, const SecretBytes& pem, Overwrite overwrite);

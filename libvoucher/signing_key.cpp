@@ -124,14 +124,7 @@ Result<SigningKey> SigningKey::FromPem(ByteView pem) {
 }
 
 SecretBytes SigningKey::Pkcs8Pem() const {
-  // A secure-heap memory BIO is wiped when freed, so the PEM text leaves no copy behind.
-  ossl::BioPtr bio(BIO_new(BIO_s_secmem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
-    return {};
-  }
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio.get(), &data);
-  return SecretBytes(ByteView(reinterpret_cast<const uint8_t*>(data), static_cast<size_t>(n)));
+  return PrivateKeyPem(pkey_.get());
 }
 
 Result<Bytes> SigningKey::Sign(ByteView message) const {
