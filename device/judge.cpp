@@ -233,6 +233,7 @@ Result<EnrollReport> Judge::Finish(DeviceState& fresh, bool dry_run) {
     }
     report.candidates[best_index].applied = true;
     report.outcome = EnrollReport::Outcome::kEnrolled;
+    report.change = std::string(ChangeName(best->change));
     // Older acceptable candidates lost to a newer one: say so rather than leave them "ok".
     for (size_t i = first; i < report.candidates.size(); ++i) {
       auto& r = report.candidates[i];

@@ -46,6 +46,7 @@ struct EnrollReport {
   std::vector<std::string> notes;
   int generation = 0;           // the device's generation afterwards
   std::string combined_key;     // UDF of Z afterwards, when enrolled
+  std::string change;           // what the applied voucher did (libvoucher ChangeName), or empty
 };
 
 const char* OutcomeName(EnrollReport::Outcome o);  // "enrolled", "already-current", ...

@@ -11,7 +11,8 @@ std::string_view Trim(std::string_view s) {
 
 }  // namespace
 
-Result<std::vector<DeviceLine>> ParseDevicesCsv(std::string_view text) {
+Result<std::vector<DeviceLine>> ParseDevicesCsv(std::string_view text, int columns) {
+  if (columns != 2 && columns != 3) return Error(Code::kInternal, "a devices file has 2 or 3 columns");
   std::vector<DeviceLine> out;
   size_t pos = 0;
   int line = 1;
@@ -19,7 +20,7 @@ Result<std::vector<DeviceLine>> ParseDevicesCsv(std::string_view text) {
   while (pos < text.size()) {
     int start_line = line;
     // One record: up to an unquoted newline.
-    std::string fields[2];
+    std::string fields[3];
     int field = 0;
     bool quoted = false, too_many = false;
     for (; pos < text.size(); ++pos) {
@@ -34,20 +35,20 @@ Result<std::vector<DeviceLine>> ParseDevicesCsv(std::string_view text) {
         ++pos;
         break;
       } else if (c == ',') {
-        if (field == 1) too_many = true;
-        else field = 1;
+        if (field == columns - 1) too_many = true;
+        else ++field;
       } else {
         fields[field] += c;
       }
     }
     if (quoted) return Error(Code::kMalformed, "devices file line " + std::to_string(start_line) + ": unterminated quote");
-    std::string_view serial = Trim(fields[0]), key = Trim(fields[1]);
+    std::string_view serial = Trim(fields[0]), key = Trim(fields[1]), extra = Trim(fields[2]);
     bool header = first && serial == "serial";
     first = false;
-    if (header || (serial.empty() && key.empty()) || (!serial.empty() && serial[0] == '#')) continue;
+    if (header || (serial.empty() && key.empty() && extra.empty()) || (!serial.empty() && serial[0] == '#')) continue;
     if (out.size() >= kMaxDevices) return Error(Code::kTooLarge, "devices file has more than 1,000,000 devices");
-    DeviceLine d{start_line, std::string(serial), std::string(key)};
-    if (too_many) d.key_text.clear();  // reported as a bad line by the caller
+    DeviceLine d{start_line, std::string(serial), std::string(key), std::string(extra)};
+    if (too_many) d.key_text.clear(), d.extra_text.clear();  // reported as a bad line by the caller
     out.push_back(std::move(d));
   }
   return out;

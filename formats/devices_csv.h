@@ -19,9 +19,14 @@ struct DeviceLine {
   int line = 0;  // 1-based line where the record starts
   std::string serial;
   std::string key_text;  // as written; parsed by the caller so a bad key fails one line only
+  // The third column, in files that have one (`vouch renew --batch`: the combined key Z).
+  std::string extra_text = {};
 };
 
 // kMalformed only for a file that cannot be split into records (an unterminated quote).
-Result<std::vector<DeviceLine>> ParseDevicesCsv(std::string_view text);
+// `columns` is 2 (serial,key) or 3 (serial,key,extra); a record with more fields than that
+// comes back with an empty key_text (and extra_text), which the caller reports as its line's
+// error. A header line starting "serial," is skipped.
+Result<std::vector<DeviceLine>> ParseDevicesCsv(std::string_view text, int columns = 2);
 
 }  // namespace vouch::formats

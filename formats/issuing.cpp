@@ -22,19 +22,44 @@ Result<Issued> IssueVoucher(const DraftRequest& request, EnvelopeKind kind, cons
   return Describe(std::move(envelope), draft.voucher);
 }
 
+Result<Issued> IssueRenewal(const RenewalRequest& request, EnvelopeKind kind, const Signer& signer) {
+  VOUCH_ASSIGN_OR_RETURN(Voucher voucher, DraftRenewal(request));
+  VOUCH_RETURN_IF_ERROR(CheckCreatedOnForSigning(voucher, Instant::Now()));
+  VOUCH_ASSIGN_OR_RETURN(Envelope envelope, SignVoucher(voucher, kind, signer));
+  return Describe(std::move(envelope), voucher);
+}
+
 Result<std::string> WriteIssued(const Envelope& envelope, const std::string& device_udf, const Destination& to) {
   if (to.out.empty()) return FileEnvelope(envelope, device_udf, to.out_dir);
   VOUCH_RETURN_IF_ERROR(WriteFileAtomic(to.out, envelope.bytes, 0644, to.force ? Overwrite::kYes : Overwrite::kNo));
   return to.out;
 }
 
-std::vector<Result<Issued>> IssueBatch(const std::vector<DeviceLine>& lines, const DraftRequest& base, EnvelopeKind kind,
-                                       const Signer& signer, const std::string& out_dir, const BatchOptions& options) {
+namespace {
+
+// Runs `one` for every line on every core (each voucher draws its own y, or is its own
+// certificate, and signs alone: one line per task), with progress now and then.
+std::vector<Result<Issued>> ForEachLine(const std::vector<DeviceLine>& lines, const BatchOptions& options,
+                                        const std::function<Result<Issued>(const DeviceLine&)>& one) {
   std::vector<Result<Issued>> results(lines.size(), Result<Issued>(Error(Code::kInternal, "not run")));
   std::atomic<size_t> done{0};
   std::mutex progress;
-  auto one = [&](const DeviceLine& line) -> Result<Issued> {
-    if (line.serial.empty()) return Error(Code::kMalformed, "no serial number");
+  ParallelFor(lines.size(), [&](size_t i) {
+    results[i] = lines[i].serial.empty() ? Result<Issued>(Error(Code::kMalformed, "no serial number")) : one(lines[i]);
+    size_t d = ++done;
+    if (options.progress && (d % 64 == 0 || d == lines.size())) {
+      std::lock_guard<std::mutex> lock(progress);
+      options.progress(d, lines.size());
+    }
+  }, /*grain=*/1, options.jobs);
+  return results;
+}
+
+}  // namespace
+
+std::vector<Result<Issued>> IssueBatch(const std::vector<DeviceLine>& lines, const DraftRequest& base, EnvelopeKind kind,
+                                       const Signer& signer, const std::string& out_dir, const BatchOptions& options) {
+  return ForEachLine(lines, options, [&](const DeviceLine& line) -> Result<Issued> {
     VOUCH_ASSIGN_OR_RETURN(PublicKey key, PublicKey::Parse(AsBytes(line.key_text)));
     DraftRequest r = base;
     r.device_key = key;
@@ -43,17 +68,25 @@ std::vector<Result<Issued>> IssueBatch(const std::vector<DeviceLine>& lines, con
     VOUCH_ASSIGN_OR_RETURN(Issued issued, IssueVoucher(r, kind, signer));
     VOUCH_ASSIGN_OR_RETURN(issued.path, WriteIssued(issued.envelope, issued.device_udf, {"", out_dir, false}));
     return issued;
-  };
-  // Each voucher draws its own y and signs alone: one line per task, on every core.
-  ParallelFor(lines.size(), [&](size_t i) {
-    results[i] = one(lines[i]);
-    size_t d = ++done;
-    if (options.progress && (d % 64 == 0 || d == lines.size())) {
-      std::lock_guard<std::mutex> lock(progress);
-      options.progress(d, lines.size());
-    }
-  }, /*grain=*/1, options.jobs);
-  return results;
+  });
+}
+
+std::vector<Result<Issued>> RenewBatch(const std::vector<DeviceLine>& lines, const RenewalRequest& base, EnvelopeKind kind,
+                                       const Signer& signer, const std::string& out_dir, const BatchOptions& options) {
+  return ForEachLine(lines, options, [&](const DeviceLine& line) -> Result<Issued> {
+    auto device = PublicKey::Parse(AsBytes(line.key_text));
+    if (!device.ok()) return device.status().Context("device key");
+    auto combined = PublicKey::Parse(AsBytes(line.extra_text));
+    if (!combined.ok()) return combined.status().Context("combined key");
+    RenewalRequest r = base;
+    r.device_key = *device;
+    r.combined_key = *combined;
+    r.serial_number = line.serial;
+    r.created_on = Instant::Now();
+    VOUCH_ASSIGN_OR_RETURN(Issued issued, IssueRenewal(r, kind, signer));
+    VOUCH_ASSIGN_OR_RETURN(issued.path, WriteIssued(issued.envelope, issued.device_udf, {"", out_dir, false}));
+    return issued;
+  });
 }
 
 }  // namespace vouch::formats

@@ -29,6 +29,10 @@ Issued Describe(Envelope envelope, const Voucher& voucher);
 // Drafts, checks created-on against now (CheckCreatedOnForSigning) and signs one voucher.
 Result<Issued> IssueVoucher(const DraftRequest& request, EnvelopeKind kind, const Signer& signer);
 
+// The same for a renewal (libvoucher/issue.h DraftRenewal): no contribution, a fresh
+// certificate for the device's current Z.
+Result<Issued> IssueRenewal(const RenewalRequest& request, EnvelopeKind kind, const Signer& signer);
+
 // Where vouchers go: a file (`out`, refused if it exists unless `force`), or their layout
 // paths under `out_dir`.
 struct Destination {
@@ -46,6 +50,10 @@ struct BatchOptions {
   std::function<void(size_t done, size_t total)> progress;
 };
 std::vector<Result<Issued>> IssueBatch(const std::vector<DeviceLine>& lines, const DraftRequest& base, EnvelopeKind kind,
+                                       const Signer& signer, const std::string& out_dir, const BatchOptions& options);
+// Renewals for a devices file of three columns, serial,device key,combined key (each key as
+// in the two-column file), each with `base` for everything else.
+std::vector<Result<Issued>> RenewBatch(const std::vector<DeviceLine>& lines, const RenewalRequest& base, EnvelopeKind kind,
                                        const Signer& signer, const std::string& out_dir, const BatchOptions& options);
 
 }  // namespace vouch::formats

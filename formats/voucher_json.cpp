@@ -97,14 +97,19 @@ Result<Enrollment> DecodeEnrollment(const json& e) {
       c.proof = std::move(proof);
       out.contributions.push_back(std::move(c));
     }
-  } else {
+  } else if (Leaf(e, "enc") || Leaf(e, "ct")) {
     SealedContribution c;
     VOUCH_ASSIGN_OR_RETURN(c.enc, Binary(e, "enc", 256));
     VOUCH_ASSIGN_OR_RETURN(c.ct, Binary(e, "ct", 256));
     out.contributions.push_back(std::move(c));
   }
+  // Neither: a renewal (DESIGN.md 5), a fresh certificate for the Z the device already holds.
+  // It must carry that certificate; a renewal without one would renew nothing.
+  if (out.contributions.empty() && !Leaf(e, "certificate")) {
+    return Bad("contribution", "is missing, and so is the certificate a renewal carries");
+  }
   VOUCH_ASSIGN_OR_RETURN(out.combined_key, Binary(e, "combined-key", 1024));
-  if (e.contains("certificate")) {
+  if (Leaf(e, "certificate")) {
     VOUCH_ASSIGN_OR_RETURN(Bytes cert, Binary(e, "certificate", 16 * 1024));
     out.certificate = std::move(cert);
   }
@@ -175,7 +180,9 @@ Bytes EncodeVoucher(const Voucher& v) {
     nlohmann::ordered_json a;
     a["device-key"] = e.device_key;
     a["suite"] = e.suite;
-    if (e.contributions.size() == 1 && !e.contributions[0].key) {
+    if (e.contributions.empty()) {
+      // A renewal: no contribution at all (DESIGN.md 5).
+    } else if (e.contributions.size() == 1 && !e.contributions[0].key) {
       // A voucher of the older form, re-encoded as it was written.
       a["enc"] = Base64Encode(e.contributions[0].enc);
       a["ct"] = Base64Encode(e.contributions[0].ct);

@@ -78,7 +78,11 @@ Result<PublicParts> CheckEnrollment(const Enrollment& e, const PublicKey& device
     return Error(Code::kWrongDevice, "voucher suite " + e.suite + " is not the suite of the " +
                                          std::string(GroupName(device_key.group())) + " device key");
   }
-  if (e.contributions.empty()) return Error(Code::kMalformed, "voucher has no contribution");
+  // No contribution: a renewal (DESIGN.md 5), which names the Z the device already holds and
+  // carries its fresh certificate; only the device can tell whether Z is its own.
+  if (e.contributions.empty() && !e.certificate) {
+    return Error(Code::kMalformed, "voucher has no contribution and is no renewal (it carries no certificate)");
+  }
   if (e.contributions.size() > kMaxContributions) {
     return Error(Code::kTooLarge, "voucher has more than " + std::to_string(kMaxContributions) + " contributions");
   }
@@ -91,8 +95,9 @@ Result<PublicParts> CheckEnrollment(const Enrollment& e, const PublicKey& device
     }
     return key;
   };
-  PublicParts out{*suite, PublicKey(), {}};
+  PublicParts out{*suite, PublicKey(), {}, e.contributions.empty()};
   VOUCH_ASSIGN_OR_RETURN(out.combined, in_suite(e.combined_key, "combined-key"));
+  if (out.renewal) return out;
   size_t named = 0;
   for (const SealedContribution& c : e.contributions) {
     if (!c.key) continue;

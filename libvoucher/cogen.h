@@ -41,14 +41,17 @@ Result<Contribution> Contribute(const PublicKey& device_key);
 
 // The public half of an enrollment, which anyone holding X can check (a signer, a verifier,
 // the device before it decrypts anything): the suite is known and is X's; there are 1 to
-// kMaxContributions contributions; every Y_i and Z parse as keys of that same group (one
+// kMaxContributions contributions, or none and a certificate (a renewal); every Y_i and Z parse as keys of that same group (one
 // suite per voucher: anything else is kMalformed); and, when every contribution names its
 // Y_i, Z = X + sum Y_i (kCombinedKeyMismatch). Vouchers of the older form name no Y, and
 // only the device can check their Z (z * G = Z).
 struct PublicParts {
   Suite suite;
   PublicKey combined;                    // Z
-  std::vector<PublicKey> contributions;  // every Y_i, or empty for the older form
+  std::vector<PublicKey> contributions;  // every Y_i, or empty for the older form and renewals
+  // No contribution at all: a renewal, a fresh certificate for a Z the device already holds
+  // (DESIGN.md 5). Nobody but the device can check it (is Z its current key?).
+  bool renewal = false;
 };
 Result<PublicParts> CheckEnrollment(const Enrollment& e, const PublicKey& device_key);
 

@@ -47,6 +47,20 @@ int GenerationNumber(const std::string& name) {
   return n;
 }
 
+// DIR/generation-floor: the last generation before a factory reset. Generations go on
+// counting from it, so that "a higher generation" always means "applied later" on one device
+// key (receipts rely on it: formats/receipt.h).
+int GenerationFloor(const fs::path& dir) {
+  auto line = ReadLine(dir / "generation-floor");
+  if (!line.ok() || line->empty() || line->size() > 9) return 0;
+  int n = 0;
+  for (char c : *line) {
+    if (c < '0' || c > '9') return 0;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
 Status WriteAnchors(const fs::path& dir, const std::vector<Certificate>& anchors) {
   fs::path trust = dir / "trust";
   std::error_code ec;
@@ -80,6 +94,14 @@ Result<DeviceState> DeviceState::Init(const fs::path& dir, const InitOptions& o)
   // A reset first forgets the owner: once `current` is gone the device is factory-fresh,
   // whatever happens to the rest of this function.
   std::error_code ec;
+  // Before anything is forgotten: the generation counter survives a reset that keeps the key.
+  if (exists && o.reset == ResetMode::kKeepKey) {
+    int last = GenerationFloor(dir);
+    for (const auto& entry : fs::directory_iterator(dir, ec)) last = std::max(last, GenerationNumber(entry.path().filename().string()));
+    if (last > 0) VOUCH_RETURN_IF_ERROR(WriteLine(dir / "generation-floor", std::to_string(last)));
+  } else if (::unlink((dir / "generation-floor").c_str()) != 0 && errno != ENOENT) {
+    return Error(Code::kIo, (dir / "generation-floor").string() + ": cannot remove: " + std::strerror(errno));
+  }
   if (fs::is_symlink(dir / "current", ec)) {
     if (::unlink((dir / "current").c_str()) != 0) return Error(Code::kIo, dir.string() + "/current: cannot remove");
     VOUCH_RETURN_IF_ERROR(SyncDirectory(dir));
@@ -186,13 +208,19 @@ Status DeviceState::LoadCurrent() {
   VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> domain, LoadCertificates(gen / "domain-ca.pem"));
   VOUCH_ASSIGN_OR_RETURN(PublicKey z, LoadPublicKey(gen / "z.pub"));
   current_ = Applied{st["voucher-id"].get<std::string>(), Instant{st["created-on-us"].get<int64_t>()}, domain[0], z};
+  // Generations written before transfers existed have no former owners.
+  if (fs::exists(fs::symlink_status(gen / "former-owners.pem", ec))) {
+    VOUCH_ASSIGN_OR_RETURN(current_->former_owners, LoadCertificates(gen / "former-owners.pem"));
+    if (current_->former_owners.size() > kMaxFormerOwners) return Error(Code::kMalformed, (gen / "former-owners.pem").string() + ": too many");
+  }
   generation_ = n;
   return Status::Ok();
 }
 
 Status DeviceState::Apply(const Enrolled& e, ByteView envelope, std::string_view extension) {
-  // The next number is past every generation on disk, including ones a crash left unlinked.
-  int next = generation_ + 1;
+  // The next number is past every generation on disk, including ones a crash left unlinked,
+  // and past every generation before the last factory reset (receipts order by it).
+  int next = std::max(generation_, GenerationFloor(dir_)) + 1;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir_, ec)) next = std::max(next, GenerationNumber(entry.path().filename().string()) + 1);
   if (next > kMaxGeneration) {
@@ -213,15 +241,17 @@ Status DeviceState::Apply(const Enrolled& e, ByteView envelope, std::string_view
   st["created-on-us"] = e.created_on.micros;
   st["applied-on-us"] = Instant::Now().micros;
   st["combined-key"] = e.combined_key.Fingerprint();
+  st["change"] = std::string(ChangeName(e.change));
   st["voucher-file"] = "voucher." + std::string(extension);
   st["certificate"] = e.certificate.has_value();
   std::string state_text = st.dump(2) + "\n";
   Status s = WriteFileAtomic(tmp / "state.json", AsBytes(state_text), 0600);
   if (s.ok()) s = WriteFileAtomic(tmp / ("voucher." + std::string(extension)), envelope, 0644);
-  if (s.ok()) s = SavePrivateKey(tmp / "z.key", e.z, Overwrite::kYes);
+  if (s.ok()) s = e.z ? SavePrivateKey(tmp / "z.key", *e.z, Overwrite::kYes) : KeepZ(tmp / "z.key", e.combined_key);
   if (s.ok()) s = SavePublicKey(tmp / "z.pub", e.combined_key);
   if (s.ok() && e.certificate) s = SaveCertificates(tmp / "certificate.pem", {*e.certificate});
   if (s.ok()) s = SaveCertificates(tmp / "domain-ca.pem", {e.domain_ca});
+  if (s.ok() && !e.former_owners.empty()) s = SaveCertificates(tmp / "former-owners.pem", e.former_owners);
   if (!s.ok()) return fail(s);
   if (::rename(tmp.c_str(), (dir_ / name).c_str()) != 0) {
     return fail(Error(Code::kIo, (dir_ / name).string() + ": cannot rename into place"));
@@ -240,9 +270,19 @@ Status DeviceState::Apply(const Enrolled& e, ByteView envelope, std::string_view
       fs::remove_all(entry.path(), ec);
     }
   }
-  current_ = Applied{e.voucher_id, e.created_on, e.domain_ca, e.combined_key};
+  current_ = Applied{e.voucher_id, e.created_on, e.domain_ca, e.combined_key, e.former_owners};
   generation_ = next;
   return Status::Ok();
+}
+
+Status DeviceState::KeepZ(const fs::path& to, const PublicKey& combined_key) const {
+  // A renewal (enroll.h: Enrolled::z absent) keeps the key: the current z, checked against
+  // the Z the renewal certifies, is written again into the new generation.
+  if (!current_ || !(current_->combined_key == combined_key)) {
+    return Error(Code::kInternal, "a renewal applied to a device that does not hold its combined key");
+  }
+  VOUCH_ASSIGN_OR_RETURN(PrivateKey z, LoadPrivateKey(CurrentDir() / "z.key", &current_->combined_key));
+  return SavePrivateKey(to, z, Overwrite::kYes);
 }
 
 }  // namespace vouch

@@ -9,8 +9,10 @@
 //                        (its text; device/log_policy.h gives it a meaning)
 //     trust/NN.pem       factory anchors
 //     current -> gen-N   symlink, swapped by rename(2)
+//     generation-floor   the last generation before a factory reset that kept the key
 //     gen-N/             0700: state.json, voucher.<ext>, z.key (0600), z.pub,
-//                        certificate.pem (when the voucher carried one), domain-ca.pem
+//                        certificate.pem (when the voucher carried one), domain-ca.pem,
+//                        former-owners.pem (owners the device has left, when any)
 //
 // Apply writes gen-N+1 under a temporary name, fsyncs every file and the directory, renames
 // it into place, then renames a new `current` link over the old one and fsyncs DIR. A crash
@@ -79,11 +81,13 @@ class DeviceState {
   // (device/log_policy.h: tighten only).
   Status SetLogPolicy(const std::string& text);
 
-  // Writes and swaps in a new generation holding `enrolled` and the voucher's envelope.
+  // Writes and swaps in a new generation holding `enrolled` and the voucher's envelope. A
+  // renewal (no `enrolled.z`) carries the current z into the new generation.
   Status Apply(const Enrolled& enrolled, ByteView envelope, std::string_view extension);
 
  private:
   Status LoadCurrent();
+  Status KeepZ(const std::filesystem::path& to, const PublicKey& combined_key) const;
   std::filesystem::path dir_;
   DeviceIdentity identity_;
   std::optional<Applied> current_;

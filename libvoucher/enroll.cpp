@@ -9,19 +9,75 @@
 
 namespace vouch {
 
+std::string_view ChangeName(Change c) {
+  switch (c) {
+    case Change::kEnrolled: return "enrolled";
+    case Change::kRekeyed: return "re-keyed";
+    case Change::kRenewed: return "renewed";
+    case Change::kTransferred: return "transferred";
+  }
+  return "?";
+}
+
 std::vector<Certificate> AcceptedAnchors(const DeviceIdentity& device, const std::optional<Applied>& current) {
   std::vector<Certificate> anchors = device.factory_anchors;
-  if (current) anchors.push_back(current->domain_ca);
+  if (current) {
+    anchors.push_back(current->domain_ca);
+    anchors.insert(anchors.end(), current->former_owners.begin(), current->former_owners.end());
+  }
   return anchors;
 }
 
 namespace {
 
-bool IsFactoryAnchor(const DeviceIdentity& device, const Certificate& anchor) {
-  for (const auto& a : device.factory_anchors) {
-    if (a == anchor) return true;
+bool Contains(const std::vector<Certificate>& certs, const Certificate& c) {
+  return std::find(certs.begin(), certs.end(), c) != certs.end();
+}
+
+// The former owners after a voucher pinning `next` replaces the current owner: the one left
+// joins them (newest last, kMaxFormerOwners at most), and one coming back leaves them.
+std::vector<Certificate> FormerOwnersAfter(const std::optional<Applied>& current, const Certificate& next) {
+  if (!current) return {};
+  std::vector<Certificate> out;
+  for (const Certificate& c : current->former_owners) {
+    if (!(c == next) && !(c == current->domain_ca)) out.push_back(c);
   }
-  return false;
+  if (!(current->domain_ca == next)) out.push_back(current->domain_ca);
+  if (out.size() > kMaxFormerOwners) out.erase(out.begin(), out.end() - kMaxFormerOwners);
+  return out;
+}
+
+// The certificate for Z the voucher carries (required for a renewal): issued by the pinned
+// domain certificate, no signing authority, a construction (when it has one) that starts from
+// this device's X and, when the voucher names its contributions, names exactly those
+// (DESIGN.md 3b), and with a trusted clock valid now.
+Result<std::optional<Certificate>> CheckVoucherCertificate(const DeviceIdentity& device, const Enrollment& e,
+                                                           const cogen::PublicParts& parts, const Certificate& domain,
+                                                           Instant now) {
+  if (!e.certificate) return std::optional<Certificate>();
+  VOUCH_ASSIGN_OR_RETURN(Certificate cert, CheckCertificateForZ(*e.certificate, parts.combined, domain));
+  auto made = ReadConstruction(cert);
+  if (!made.ok()) return Error(Code::kCertificateMismatch, "certificate for Z: " + made.status().message());
+  if (*made) {
+    auto checked = VerifyConstruction(cert, &device.key.Public());
+    // A voucher of the older form names no Y_i to compare with, but it carries exactly one
+    // contribution, and X + Y = Z then fixes that Y: a construction naming more keys names
+    // contributors the voucher never had (any split of Z - X sums correctly). A renewal
+    // names none; its construction need only start from X and sum to Z, with every proof.
+    bool names_others = false;
+    if (!parts.renewal) {
+      const size_t expected = parts.contributions.empty() ? e.contributions.size() : parts.contributions.size();
+      names_others = (*made)->contributions.size() != expected ||
+                     (!parts.contributions.empty() && !((*made)->contributions == parts.contributions));
+    }
+    if (!checked.ok() || names_others) {
+      return Error(Code::kCertificateMismatch, "certificate for Z names another construction than the voucher's");
+    }
+  }
+  if (device.trusted_clock && (cert.NotAfter() <= now || cert.NotBefore() > now.Plus(kMaxClockSkewSeconds))) {
+    return Error(Code::kExpired, "certificate for Z is outside its validity period");
+  }
+  return std::optional<Certificate>(std::move(cert));
 }
 
 }  // namespace
@@ -52,25 +108,32 @@ Result<Decision> Evaluate(const DeviceIdentity& device, const std::optional<Appl
   }
   auto domain = Certificate::FromDer(v.pinned_domain_cert);
   if (!domain.ok()) return domain.status().Context("voucher pinned-domain-cert");
+  const bool renewal = e.contributions.empty();
 
   // DESIGN.md 3a: the envelope's verifier already held every signer to this; checked again
   // here so that the device's rules do not depend on which verifier ran.
   if (candidate.signer) VOUCH_RETURN_IF_ERROR(CheckSignerAuthority(*candidate.signer));
-  // DESIGN.md 9: only a voucher that chains to a factory anchor can pin a new owner; one
-  // signed under the current owner's certificate must pin that same owner.
-  if (!IsFactoryAnchor(device, candidate.anchor)) {
-    if (!current || !(candidate.anchor == current->domain_ca)) {
-      return Error(Code::kUntrustedSigner, "voucher is signed under neither a factory anchor nor the device's owner");
+  // DESIGN.md 9: a voucher chains to a factory anchor, or is signed under the current owner's
+  // certificate; an owner the device has left (a transfer) signs nothing it applies.
+  const bool factory = Contains(device.factory_anchors, candidate.anchor);
+  if (!factory) {
+    const bool owner = current && candidate.anchor == current->domain_ca;
+    if (!owner && current && Contains(current->former_owners, candidate.anchor)) {
+      return Error(Code::kNotOwner, "voucher is signed under " + candidate.anchor.Subject() +
+                                        ", which owned this device once and has since transferred it");
     }
+    if (!owner) return Error(Code::kUntrustedSigner, "voucher is signed under neither a factory anchor nor the device's owner");
     // DESIGN.md 3a: under the owner, only the domain certificate itself or a certificate that
     // carries the voucher-signing purpose may sign; the certificate of another device may not.
     if (!candidate.signer) {
       return Error(Code::kSignerNotAuthorized, "owner-signed voucher comes without the certificate that signed it");
     }
     VOUCH_RETURN_IF_ERROR(CheckOwnerSigner(*candidate.signer, current->domain_ca));
-    if (!(*domain == current->domain_ca)) {
-      return Error(Code::kDomainMismatch, "owner-signed voucher pins another domain certificate");
-    }
+  }
+  // A renewal keeps the key, so it keeps the owner: whoever moves a device to a new owner must
+  // give it a new z, or the new owner would run on a key made for the old one.
+  if (renewal && current && !(*domain == current->domain_ca)) {
+    return Error(Code::kDomainMismatch, "a renewal pins another domain certificate than the device's owner (a transfer must re-key)");
   }
 
   if (current && current->voucher_id == candidate.id) return Decision{true, std::nullopt};
@@ -95,36 +158,29 @@ Result<Decision> Evaluate(const DeviceIdentity& device, const std::optional<Appl
   // The public half first (DESIGN.md 3): one suite, this device's; every Y_i and Z in its
   // group; Z = X + sum Y_i. A voucher that fails here costs no decryption.
   VOUCH_ASSIGN_OR_RETURN(cogen::PublicParts parts, cogen::CheckEnrollment(e, device.key.Public()));
-  // Then every y_i, each checked against its Y_i, and z = x + sum y_i, summed as wiped
-  // scalars (cogen::OpenAll): only z becomes a key.
-  VOUCH_ASSIGN_OR_RETURN(PrivateKey z, cogen::OpenAll(device.key, e.device_key, e.contributions));
-  const PublicKey& claimed = parts.combined;
-  // An owner that lies about Z (or a corrupted leaf) is caught here, before anything is kept.
-  if (!(z.Public() == claimed)) return Error(Code::kCombinedKeyMismatch, "z*G does not equal the voucher's combined key");
-
-  Enrolled out{z, claimed, std::nullopt, *domain, v.created_on, candidate.id};
-  if (e.certificate) {
-    VOUCH_ASSIGN_OR_RETURN(Certificate cert, CheckCertificateForZ(*e.certificate, claimed, *domain));
-    // A certificate that says how Z was made must say it truly: this device's X and the
-    // voucher's own contributions (DESIGN.md 3b).
-    auto made = ReadConstruction(cert);
-    if (!made.ok()) return Error(Code::kCertificateMismatch, "certificate for Z: " + made.status().message());
-    if (*made) {
-      auto checked = VerifyConstruction(cert, &device.key.Public());
-      // A voucher of the older form names no Y_i to compare with, but it carries exactly one
-      // contribution, and X + Y = Z then fixes that Y: a construction naming more keys names
-      // contributors the voucher never had (any split of Z - X sums correctly).
-      const size_t expected = parts.contributions.empty() ? e.contributions.size() : parts.contributions.size();
-      if (!checked.ok() || (*made)->contributions.size() != expected ||
-          (!parts.contributions.empty() && !((*made)->contributions == parts.contributions))) {
-        return Error(Code::kCertificateMismatch, "certificate for Z names another construction than the voucher's");
-      }
+  Enrolled out{std::nullopt, parts.combined, std::nullopt, *domain, v.created_on, candidate.id};
+  out.former_owners = FormerOwnersAfter(current, *domain);
+  if (parts.renewal) {
+    // Only the device knows which Z it holds: a renewal for any other is refused, and it
+    // decrypts nothing (it carries nothing to decrypt).
+    if (!current) return Error(Code::kCombinedKeyMismatch, "a renewal for a device that holds no combined key yet");
+    if (!(parts.combined == current->combined_key)) {
+      return Error(Code::kCombinedKeyMismatch, "a renewal for combined key " + parts.combined.Fingerprint() +
+                                                   ", not the device's " + current->combined_key.Fingerprint());
     }
-    if (device.trusted_clock && (cert.NotAfter() <= now || cert.NotBefore() > now.Plus(kMaxClockSkewSeconds))) {
-      return Error(Code::kExpired, "certificate for Z is outside its validity period");
+    out.change = Change::kRenewed;
+  } else {
+    // Then every y_i, each checked against its Y_i, and z = x + sum y_i, summed as wiped
+    // scalars (cogen::OpenAll): only z becomes a key.
+    VOUCH_ASSIGN_OR_RETURN(PrivateKey z, cogen::OpenAll(device.key, e.device_key, e.contributions));
+    // An owner that lies about Z (or a corrupted leaf) is caught here, before anything is kept.
+    if (!(z.Public() == parts.combined)) {
+      return Error(Code::kCombinedKeyMismatch, "z*G does not equal the voucher's combined key");
     }
-    out.certificate = std::move(cert);
+    out.z = std::move(z);
+    out.change = !current ? Change::kEnrolled : *domain == current->domain_ca ? Change::kRekeyed : Change::kTransferred;
   }
+  VOUCH_ASSIGN_OR_RETURN(out.certificate, CheckVoucherCertificate(device, e, parts, *domain, now));
   return Decision{false, std::move(out)};
 }
 

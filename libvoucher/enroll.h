@@ -34,16 +34,25 @@ struct DeviceIdentity {
   bool trusted_clock = false;
 };
 
+// Owners a device remembers having left (DESIGN.md 9, "Transfer"), newest last; the oldest
+// is forgotten past this many. A forgotten one is still refused, only as untrusted-signer.
+inline constexpr size_t kMaxFormerOwners = 16;
+
 // What the device applied last (its current generation).
 struct Applied {
   std::string voucher_id;
   Instant created_on;
   Certificate domain_ca;  // the pinned domain certificate: the owner
   PublicKey combined_key;
+  // Domain certificates that owned the device before and moved it on (a transfer, or the
+  // manufacturer pinning a new owner): their vouchers are refused as kNotOwner.
+  std::vector<Certificate> former_owners = {};
 };
 
 // Anchors an envelope may chain to: the factory anchors and, once enrolled, the owner's
-// pinned domain certificate (so the owner can re-key without the manufacturer).
+// pinned domain certificate (so the owner can re-key, renew and transfer without the
+// manufacturer), and the owners it had before, so that their vouchers verify far enough to
+// be refused by name (kNotOwner) rather than as strangers' (Evaluate never applies them).
 std::vector<Certificate> AcceptedAnchors(const DeviceIdentity& device, const std::optional<Applied>& current);
 
 struct Candidate {
@@ -56,13 +65,22 @@ struct Candidate {
   std::optional<Certificate> signer = std::nullopt;
 };
 
+// What applying a voucher changes (DESIGN.md 9): the first owner, a new key under the same
+// owner, a fresh certificate for the same key, or a new owner and a new key.
+enum class Change { kEnrolled, kRekeyed, kRenewed, kTransferred };
+std::string_view ChangeName(Change c);  // "enrolled", "re-keyed", "renewed", "transferred"
+
 struct Enrolled {
-  PrivateKey z;
+  // z = x + sum y_i, or none for a renewal: the device keeps the z it holds (DeviceState::Apply
+  // carries it into the new generation).
+  std::optional<PrivateKey> z;
   PublicKey combined_key;
   std::optional<Certificate> certificate;
   Certificate domain_ca;
   Instant created_on;
   std::string voucher_id;
+  Change change = Change::kEnrolled;
+  std::vector<Certificate> former_owners = {};  // Applied::former_owners after this voucher
 };
 
 // The certificate for Z must carry Z, be issued directly by the pinned domain certificate
@@ -79,9 +97,11 @@ struct Decision {
 // Checks, in this order: enrollment present and suite supported (kUnsupported), device key
 // (kWrongDevice), serial (kWrongSerial), signer authority (kSignerNotAuthorized: any signer,
 // and under the owner only the pinned domain certificate or a voucher signer), owner
-// authority (kUntrustedSigner, kDomainMismatch), same voucher (already current), ordering
+// authority (kNotOwner under a former owner, kUntrustedSigner; kDomainMismatch for a renewal
+// that pins another owner: a transfer must re-key), same voucher (already current), ordering
 // (kRollback), time (kNotYetValid past the horizon without a clock or past now + skew with
-// one, kExpired), decrypt y (kDecryptFailed), z*G == combined key (kCombinedKeyMismatch), the
+// one, kExpired); then for a renewal its Z is the device's current one (kCombinedKeyMismatch);
+// otherwise decrypt y (kDecryptFailed), z*G == combined key (kCombinedKeyMismatch); the
 // certificate for Z (kCertificateMismatch, kExpired). y and z never leave except as
 // `Enrolled::z`.
 Result<Decision> Evaluate(const DeviceIdentity& device, const std::optional<Applied>& current,

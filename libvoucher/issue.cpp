@@ -9,15 +9,88 @@
 
 namespace vouch {
 
-Result<Draft> DraftVoucher(const DraftRequest& r) {
-  if (r.serial_number.empty()) return Error(Code::kUsage, "serial number is empty");
-  if (r.expires_on && *r.expires_on <= r.created_on) return Error(Code::kUsage, "voucher would expire before it is created");
-  if (r.domain_ca_key) {
-    auto ca_key = r.domain_ca.Key();
-    if (!ca_key.ok() || !(*ca_key == r.domain_ca_key->Public())) {
+namespace {
+
+// What every voucher a domain CA's holder drafts must satisfy, a fresh one or a renewal.
+Status CheckDraftBasics(const std::string& serial, Instant created_on, const std::optional<Instant>& expires_on,
+                        const Certificate& domain_ca, const PrivateKey* domain_ca_key) {
+  if (serial.empty()) return Error(Code::kUsage, "serial number is empty");
+  if (expires_on && *expires_on <= created_on) return Error(Code::kUsage, "voucher would expire before it is created");
+  if (domain_ca_key) {
+    auto ca_key = domain_ca.Key();
+    if (!ca_key.ok() || !(*ca_key == domain_ca_key->Public())) {
       return Error(Code::kUsage, "domain CA key does not match the domain CA certificate");
     }
   }
+  return Status::Ok();
+}
+
+// The certificate for Z: CA:FALSE, digitalSignature, and a purpose that is not signing
+// vouchers (DESIGN.md 3a: were it able to, one device of a fleet could re-key its siblings),
+// with how Z was made (3b).
+Result<Bytes> CertifyZ(const Certificate& ca, const PrivateKey& ca_key, const PublicKey& z, const std::string& serial,
+                       Instant created_on, int64_t days, std::optional<Construction> construction) {
+  CertSpec spec;
+  spec.common_name = serial;
+  spec.serial_number = serial;
+  spec.not_before = created_on.Plus(-300);
+  spec.days = days;
+  spec.extended_key_usage = {std::string(kClientAuthEku)};
+  spec.construction = std::move(construction);
+  return IssueCertificateDer(ca, ca_key, z, spec);
+}
+
+Voucher Fill(Instant created_on, const std::optional<Instant>& expires_on, const std::string& assertion,
+             const std::string& serial, const Certificate& domain_ca, Enrollment e) {
+  Voucher v;
+  v.created_on = created_on;
+  v.expires_on = expires_on;
+  v.assertion = assertion;
+  v.serial_number = serial;
+  v.pinned_domain_cert = domain_ca.Der();
+  v.enrollment = std::move(e);
+  return v;
+}
+
+}  // namespace
+
+Result<Voucher> DraftRenewal(const RenewalRequest& r) {
+  VOUCH_RETURN_IF_ERROR(CheckDraftBasics(r.serial_number, r.created_on, r.expires_on, r.domain_ca, &r.domain_ca_key));
+  if (r.combined_key.group() != r.device_key.group()) {
+    return Error(Code::kUsage, "the combined key is a " + std::string(GroupName(r.combined_key.group())) +
+                                   " key, the device key " + std::string(GroupName(r.device_key.group())));
+  }
+  if (r.construction) {
+    if (r.construction->proofs.size() != r.construction->contributions.size()) {
+      return Error(Code::kUsage, "the construction to renew has a proof missing");
+    }
+    if (!(r.construction->device_key == r.device_key)) {
+      return Error(Code::kCombinedKeyMismatch, "the construction to renew starts from another device key");
+    }
+    auto sum = cogen::CombinePublic(r.device_key, r.construction->contributions);
+    if (!sum.ok() || !(*sum == r.combined_key)) {
+      return Error(Code::kCombinedKeyMismatch, "the construction to renew does not sum to the combined key");
+    }
+    for (size_t i = 0; i < r.construction->contributions.size(); ++i) {
+      VOUCH_RETURN_IF_ERROR(
+          cogen::VerifyPossession(r.construction->contributions[i], r.device_key, r.construction->proofs[i]));
+    }
+  }
+  Enrollment e;
+  e.device_key = r.device_key.Fingerprint();
+  e.suite = std::string(SuiteName(SuiteOfGroup(r.device_key.group())));
+  e.combined_key = r.combined_key.SpkiDer();
+  // Without a construction to copy, the certificate says nothing about how Z was made; it
+  // still certifies Z, which is what a renewal is for.
+  VOUCH_ASSIGN_OR_RETURN(Bytes cert, CertifyZ(r.domain_ca, r.domain_ca_key, r.combined_key, r.serial_number, r.created_on,
+                                              r.certificate_days, r.construction));
+  e.certificate = std::move(cert);
+  return Fill(r.created_on, r.expires_on, r.assertion, r.serial_number, r.domain_ca, std::move(e));
+}
+
+Result<Draft> DraftVoucher(const DraftRequest& r) {
+  VOUCH_RETURN_IF_ERROR(CheckDraftBasics(r.serial_number, r.created_on, r.expires_on, r.domain_ca,
+                                         r.domain_ca_key ? &*r.domain_ca_key : nullptr));
   if (r.contributions.size() + 1 > cogen::kMaxContributions) {
     return Error(Code::kUsage, "at most " + std::to_string(cogen::kMaxContributions - 1) + " contributions besides the owner's own");
   }
@@ -48,31 +121,14 @@ Result<Draft> DraftVoucher(const DraftRequest& r) {
   VOUCH_ASSIGN_OR_RETURN(PublicKey combined, cogen::CombinePublic(r.device_key, ys));
   e.combined_key = combined.SpkiDer();
   if (r.domain_ca_key) {
-    CertSpec spec;
-    spec.common_name = r.serial_number;
-    spec.serial_number = r.serial_number;
-    spec.not_before = r.created_on.Plus(-300);
-    spec.days = r.certificate_days;
-    // DESIGN.md 3a: a certificate for Z names a purpose, and it is not signing vouchers; were it
-    // able to, one device of a fleet could re-key its siblings.
-    spec.extended_key_usage = {std::string(kClientAuthEku)};
     // DESIGN.md 3b: how Z was made, so that anyone can check Z = X + sum Y_i.
     std::vector<Bytes> proofs;
     for (const SealedContribution& sealed : e.contributions) proofs.push_back(*sealed.proof);
-    spec.construction = Construction{r.device_key, ys, std::move(proofs)};
-    VOUCH_ASSIGN_OR_RETURN(Bytes cert, IssueCertificateDer(r.domain_ca, *r.domain_ca_key, combined, spec));
+    VOUCH_ASSIGN_OR_RETURN(Bytes cert, CertifyZ(r.domain_ca, *r.domain_ca_key, combined, r.serial_number, r.created_on,
+                                                r.certificate_days, Construction{r.device_key, ys, std::move(proofs)}));
     e.certificate = std::move(cert);
   }
-
-  Draft d{Voucher{}, c.y.Public()};
-  Voucher& v = d.voucher;
-  v.created_on = r.created_on;
-  v.expires_on = r.expires_on;
-  v.assertion = r.assertion;
-  v.serial_number = r.serial_number;
-  v.pinned_domain_cert = r.domain_ca.Der();
-  v.enrollment = std::move(e);
-  return d;
+  return Draft{Fill(r.created_on, r.expires_on, r.assertion, r.serial_number, r.domain_ca, std::move(e)), c.y.Public()};
 }
 
 Status CheckCreatedOnForSigning(const Voucher& v, Instant now) {
@@ -95,6 +151,9 @@ Status CheckDraft(const Voucher& v, const PublicKey& device_key, const PublicKey
     return Error(Code::kWrongDevice, "voucher is for device key " + e.device_key + ", not " + device_key.Fingerprint());
   }
   VOUCH_ASSIGN_OR_RETURN(cogen::PublicParts parts, cogen::CheckEnrollment(e, device_key));
+  // A request is the owner's contribution on its way to a signer; a renewal has none (the
+  // owner signs its renewals itself, or holds both keys: `vouch renew`).
+  if (parts.renewal) return Error(Code::kMalformed, "the request's voucher is a renewal, which carries no contribution");
   if (parts.contributions.empty()) {
     // The older form names no Y: the request's own Y must then be all of Z.
     auto sum = cogen::CombinePublic(device_key, contribution);

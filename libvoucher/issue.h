@@ -50,6 +50,26 @@ Status CheckCreatedOnForSigning(const Voucher& voucher, Instant now);
 // kInvalidKey, kCrypto.
 Result<Draft> DraftVoucher(const DraftRequest& request);
 
+// A renewal (DESIGN.md 5): a fresh certificate for the device's current Z, no contribution,
+// so no key change. The domain CA key is required: the certificate is what is renewed. A
+// construction (DESIGN.md 3b) is copied into it when given, after it is checked to start
+// from X and sum to Z (the certificate being renewed carries it: cert.h ReadConstruction).
+struct RenewalRequest {
+  PublicKey device_key;                    // X
+  PublicKey combined_key;                  // Z, in X's group
+  std::string serial_number;
+  Certificate domain_ca;                   // becomes pinned-domain-cert: the device's owner
+  PrivateKey domain_ca_key;
+  std::optional<Construction> construction = std::nullopt;
+  Instant created_on = Instant::Now();
+  std::optional<Instant> expires_on;
+  std::string assertion = "verified";
+  int64_t certificate_days = 3650;
+};
+// Errors: kUsage (key and certificate do not match, expiry before creation, Z in another
+// group than X), kCombinedKeyMismatch (a construction that is not X and does not sum to Z).
+Result<Voucher> DraftRenewal(const RenewalRequest& request);
+
 // What a signer that never sees any y_i can still check of an owner's draft: the voucher is
 // for `device_key`, names the owner's `contribution` Y among its contributions, Z = X + sum
 // Y_i, and a certificate for Z (when present) carries Z and is issued by the pinned domain

@@ -10,6 +10,7 @@
 
 #include "device/fetch.h"
 #include "formats/bundle.h"
+#include "formats/datetime.h"
 #include "formats/issuing.h"
 #include "formats/layout.h"
 #include "formats/voucher_json.h"
@@ -120,6 +121,7 @@ Status RunDemo(const DemoFlags& f) {
     r.domain_ca = owner_ca;
     r.domain_ca_key = owner_key;
     r.expires_on = r.created_on.Plus(30 * 86400);
+    r.certificate_days = 90;  // short-lived, as certificates for Z should be: step 9 renews one
     {
       // What `vouch contribute` does for the escrow: y1 is sealed to X and forgotten.
       VOUCH_ASSIGN_OR_RETURN(cogen::Contribution escrow, cogen::Contribute(r.device_key));
@@ -206,6 +208,78 @@ Status RunDemo(const DemoFlags& f) {
   }
   Say(devices[0].identity().serial_number + "  " + device::OutcomeName(r.outcome) + "; key still " +
       devices[0].current()->combined_key.Fingerprint() + (before == devices[0].current()->combined_key.Fingerprint() ? "" : " (CHANGED)"));
+
+  // A stick in a device's life: the vouchers given, filed at their layout paths.
+  auto carry = [&](const std::string& name, const std::vector<formats::Envelope>& envelopes) -> Result<fs::path> {
+    fs::path medium = dir / name;
+    for (const formats::Envelope& e : envelopes) {
+      VOUCH_ASSIGN_OR_RETURN(formats::LayoutEntry entry, formats::LayoutEntryOf(e));
+      VOUCH_RETURN_IF_ERROR(formats::FileEnvelope(e, entry.device_udf, medium.string()).status());
+    }
+    return medium;
+  };
+  DeviceState& first = devices[0];
+  const std::string serial = first.identity().serial_number;
+
+  Step(9, "Before its certificate expires, the owner renews " + serial + "'s: no new contribution, no new key");
+  {
+    VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> old_cert, LoadCertificates(first.CurrentDir() / "certificate.pem"));
+    RenewalRequest rr;
+    rr.device_key = first.identity().key.Public();
+    rr.combined_key = first.current()->combined_key;
+    rr.serial_number = serial;
+    rr.domain_ca = owner_ca;
+    rr.domain_ca_key = owner_key;
+    rr.certificate_days = 365;
+    VOUCH_ASSIGN_OR_RETURN(std::optional<Construction> made, ReadConstruction(old_cert[0]));
+    rr.construction = made;
+    // The owner signs its renewals itself, under the domain CA the device pinned.
+    VOUCH_ASSIGN_OR_RETURN(formats::Issued renewal, formats::IssueRenewal(rr, formats::EnvelopeKind::kJws, {owner_key, {owner_ca}}));
+    VOUCH_ASSIGN_OR_RETURN(fs::path medium, carry("renewal-stick", {renewal.envelope}));
+    std::string key_before = first.current()->combined_key.Fingerprint();
+    VOUCH_ASSIGN_OR_RETURN(device::EnrollReport rep, fetch(first, medium));
+    VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> new_cert, LoadCertificates(first.CurrentDir() / "certificate.pem"));
+    Say(serial + "  " + device::OutcomeName(rep.outcome) + " (" + rep.change + "), generation " + std::to_string(rep.generation) +
+        ": key " + (first.current()->combined_key.Fingerprint() == key_before ? "unchanged" : "CHANGED (unexpected!)"));
+    Say("            certificate valid until " + formats::FormatDateTime(new_cert[0].NotAfter()) + " (was " +
+        formats::FormatDateTime(old_cert[0].NotAfter()) + ")");
+  }
+
+  Step(10, serial + " is sold: the new owner asks, the current owner signs, the device re-keys");
+  Say("The new owner draws its own y' and seals it to X; the old owner signs under the domain CA the");
+  Say("device pinned, and never learns y': only the device can compute z' = x + y'.");
+  {
+    VOUCH_ASSIGN_OR_RETURN(PrivateKey next_key, PrivateKey::Generate());
+    VOUCH_ASSIGN_OR_RETURN(Certificate next_ca, SelfSign(next_key, Spec("Second Owner CA", "Second Corp", true)));
+    DraftRequest to_next;
+    to_next.device_key = first.identity().key.Public();
+    to_next.serial_number = serial;
+    to_next.domain_ca = next_ca;
+    to_next.domain_ca_key = next_key;
+    VOUCH_ASSIGN_OR_RETURN(Draft draft, DraftVoucher(to_next));          // the new owner's request
+    VOUCH_ASSIGN_OR_RETURN(formats::Envelope transfer,
+                           formats::SignVoucher(draft.voucher, formats::EnvelopeKind::kJws, {owner_key, {owner_ca}}));
+    // And, later, a voucher the old owner signs for itself: it no longer owns the device.
+    DraftRequest back;
+    back.device_key = first.identity().key.Public();
+    back.serial_number = serial;
+    back.domain_ca = owner_ca;
+    back.domain_ca_key = owner_key;
+    back.created_on = Instant::Now().Plus(1);
+    VOUCH_ASSIGN_OR_RETURN(Draft late, DraftVoucher(back));
+    VOUCH_ASSIGN_OR_RETURN(formats::Envelope stale,
+                           formats::SignVoucher(late.voucher, formats::EnvelopeKind::kJws, {owner_key, {owner_ca}}));
+    std::string key_before = first.current()->combined_key.Fingerprint();
+    VOUCH_ASSIGN_OR_RETURN(fs::path medium, carry("transfer-stick", {transfer}));
+    VOUCH_ASSIGN_OR_RETURN(device::EnrollReport rep, fetch(first, medium));
+    Say(serial + "  " + device::OutcomeName(rep.outcome) + " (" + rep.change + "): owner " + first.current()->domain_ca.Subject() +
+        ", key " + first.current()->combined_key.Fingerprint() + (first.current()->combined_key.Fingerprint() != key_before ? " (new)" : " (UNCHANGED!)"));
+    VOUCH_ASSIGN_OR_RETURN(fs::path late_medium, carry("former-owner-stick", {stale}));
+    VOUCH_ASSIGN_OR_RETURN(device::EnrollReport refused, fetch(first, late_medium));
+    for (const auto& c : refused.candidates) {
+      Say("the former owner's later voucher: " + std::string(c.status.ok() ? "accepted (unexpected!)" : CodeName(c.status.code())));
+    }
+  }
 
   std::cout << "\nDone. Look around: " << dir.string() << "\n"
             << "  vouch bundle list " << (stick / bundles[0].path.filename()).string() << "\n"

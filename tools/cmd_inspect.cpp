@@ -52,6 +52,8 @@ nlohmann::ordered_json Describe(const Voucher& v) {
     nlohmann::ordered_json en;
     en["device-key"] = e.device_key;
     en["suite"] = e.suite;
+    // A renewal carries no contribution: the same Z, a new certificate (DESIGN.md 5).
+    en["kind"] = e.contributions.empty() ? "renewal" : "enrollment";
     auto z = PublicKey::FromSpkiDer(e.combined_key);
     en["combined-key"] = z.ok() ? z->Fingerprint() : "(invalid key)";
     // Each contribution by the UDF of its Y_i; the first release's form names none.

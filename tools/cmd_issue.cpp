@@ -1,7 +1,10 @@
-// vouch issue | request | sign: making enrolling vouchers, in one step or split between the
-// owner (request: everything but the signature) and the manufacturer (sign: checks, signs).
+// vouch issue | renew | request | sign: making enrolling vouchers, in one step or split between
+// the owner (request: everything but the signature) and the manufacturer (sign: checks, signs),
+// and renewals (a fresh certificate for the same Z). A transfer is a new owner's request signed
+// by the current owner.
 #include <unistd.h>
 
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -32,6 +35,14 @@ struct OutputFlags {
 struct IssueFlags {
   std::string device_key, serial, batch, domain_ca, domain_ca_key, expires_in, expires_on, assertion = "verified";
   std::vector<std::string> contributions;
+  SignerFlags signer;
+  OutputFlags output;
+  unsigned jobs = 0;
+};
+
+struct RenewFlags {
+  std::string device_key, combined_key, previous_cert, serial, batch, domain_ca, domain_ca_key, expires_in, expires_on,
+      assertion = "verified";
   SignerFlags signer;
   OutputFlags output;
   unsigned jobs = 0;
@@ -121,24 +132,30 @@ Result<DraftRequest> BaseRequest(const std::string& domain_ca, const std::string
   return r;
 }
 
-Status RunBatch(const IssueFlags& f, DraftRequest base, const formats::Signer& signer, formats::EnvelopeKind kind) {
-  if (f.output.out_dir.empty()) return Error(Code::kUsage, "--batch writes many vouchers: give --out-dir DIR");
-  VOUCH_ASSIGN_OR_RETURN(Bytes text, ReadFile(f.batch, formats::kMaxDevicesFileSize));
-  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::DeviceLine> lines, formats::ParseDevicesCsv(AsChars(text)));
+// --batch FILE: one voucher per line of the devices file (`columns` 2 for issue, 3 for renew),
+// on every core, progress on a terminal, one report line per voucher (or --json), the failed
+// lines named. `run` is IssueBatch or RenewBatch with everything but the lines bound.
+using BatchRun = std::function<std::vector<Result<formats::Issued>>(const std::vector<formats::DeviceLine>&,
+                                                                    const formats::BatchOptions&)>;
+Status RunBatch(const std::string& batch, int columns, const OutputFlags& output, unsigned jobs, const BatchRun& run) {
+  if (output.out_dir.empty()) return Error(Code::kUsage, "--batch writes many vouchers: give --out-dir DIR");
+  VOUCH_ASSIGN_OR_RETURN(Bytes text, ReadFile(batch, formats::kMaxDevicesFileSize));
+  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::DeviceLine> lines, formats::ParseDevicesCsv(AsChars(text), columns));
   bool tty = ::isatty(STDERR_FILENO);
   formats::BatchOptions options;
-  options.jobs = f.jobs;
+  options.jobs = jobs;
   if (tty) options.progress = [](size_t done, size_t total) { std::cerr << "\rissued " << done << " / " << total << std::flush; };
-  std::vector<Result<formats::Issued>> results = formats::IssueBatch(lines, base, kind, signer, f.output.out_dir, options);
+  std::vector<Result<formats::Issued>> results = run(lines, options);
   if (tty && !lines.empty()) std::cerr << "\n";
+  const std::string& f_batch = batch;
 
   size_t failed = 0;
   nlohmann::json doc = {{"issued", nlohmann::json::array()}, {"failed", nlohmann::json::array()}};
   for (size_t i = 0; i < lines.size(); ++i) {
-    std::string where = f.batch + " line " + std::to_string(lines[i].line);
+    std::string where = f_batch + " line " + std::to_string(lines[i].line);
     if (results[i].ok()) {
       doc["issued"].push_back(ToJson(*results[i]));
-      if (!f.output.json) std::cout << results[i]->path << "\n";
+      if (!output.json) std::cout << results[i]->path << "\n";
     } else {
       ++failed;
       const Status& s = results[i].status();
@@ -147,7 +164,7 @@ Status RunBatch(const IssueFlags& f, DraftRequest base, const formats::Signer& s
       std::cerr << "vouch: " << where << ": " << s.message() << " (" << CodeName(s.code()) << ")\n";
     }
   }
-  if (f.output.json) PrintJson(doc);
+  if (output.json) PrintJson(doc);
   std::cerr << "vouch: issued " << lines.size() - failed << " vouchers, " << failed << " failed\n";
   if (failed) return Error(Code::kMalformed, std::to_string(failed) + " of " + std::to_string(lines.size()) + " devices failed (see above)");
   return Status::Ok();
@@ -160,13 +177,57 @@ Status RunIssue(const IssueFlags& f) {
   if (!f.batch.empty()) {
     if (!f.device_key.empty() || !f.serial.empty()) return Error(Code::kUsage, "--batch takes serials and keys from its file, not --device-key/--serial");
     if (!f.contributions.empty()) return Error(Code::kUsage, "--contribution is sealed to one device key; it does not go with --batch");
-    return RunBatch(f, r, signer, kind);
+    return RunBatch(f.batch, 2, f.output, f.jobs, [&](const auto& lines, const auto& options) {
+      return formats::IssueBatch(lines, r, kind, signer, f.output.out_dir, options);
+    });
   }
   if (f.device_key.empty() || f.serial.empty()) return Error(Code::kUsage, "give --device-key and --serial (or --batch FILE)");
   VOUCH_ASSIGN_OR_RETURN(r.device_key, DeviceKeyFlag(f.device_key));
   r.serial_number = f.serial;
   VOUCH_RETURN_IF_ERROR(AddContributions(f.contributions, r));
   VOUCH_ASSIGN_OR_RETURN(formats::Issued i, formats::IssueVoucher(r, kind, signer));
+  VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.device_udf, DestinationOf(f.output)));
+  if (f.output.json) PrintJson(ToJson(i));
+  else std::cout << i.path << "\n";
+  return Status::Ok();
+}
+
+Status RunRenew(const RenewFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(formats::EnvelopeKind kind, KindOf(f.output));
+  VOUCH_ASSIGN_OR_RETURN(formats::Signer signer, LoadSigner(f.signer.key, f.signer.cert, f.signer.chain));
+  // The fields a renewal shares with a fresh voucher, read by the one reader of them.
+  VOUCH_ASSIGN_OR_RETURN(DraftRequest base, BaseRequest(f.domain_ca, f.domain_ca_key, f.expires_in, f.expires_on, f.assertion));
+  RenewalRequest r;
+  r.domain_ca = base.domain_ca;
+  r.domain_ca_key = *base.domain_ca_key;
+  r.created_on = base.created_on;
+  r.expires_on = base.expires_on;
+  r.assertion = base.assertion;
+  if (!f.previous_cert.empty()) {
+    // The construction of the certificate being renewed travels on (DESIGN.md 3b).
+    VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> previous, LoadCertificates(f.previous_cert));
+    auto made = ReadConstruction(previous[0]);
+    if (!made.ok()) return made.status().Context("--previous-cert");
+    if (!*made) return Error(Code::kUsage, "--previous-cert " + f.previous_cert + " carries no construction to renew");
+    r.construction = **made;
+  }
+  if (!f.batch.empty()) {
+    if (!f.device_key.empty() || !f.combined_key.empty() || !f.serial.empty() || !f.previous_cert.empty()) {
+      return Error(Code::kUsage, "--batch takes serials and keys from its file, not --device-key/--combined-key/--serial/--previous-cert");
+    }
+    return RunBatch(f.batch, 3, f.output, f.jobs, [&](const auto& lines, const auto& options) {
+      return formats::RenewBatch(lines, r, kind, signer, f.output.out_dir, options);
+    });
+  }
+  if (f.device_key.empty() || f.combined_key.empty() || f.serial.empty()) {
+    return Error(Code::kUsage, "give --device-key, --combined-key and --serial (or --batch FILE)");
+  }
+  VOUCH_ASSIGN_OR_RETURN(r.device_key, DeviceKeyFlag(f.device_key));
+  auto z = LoadPublicKey(f.combined_key);
+  if (!z.ok()) return z.status().Context("--combined-key");
+  r.combined_key = *z;
+  r.serial_number = f.serial;
+  VOUCH_ASSIGN_OR_RETURN(formats::Issued i, formats::IssueRenewal(r, kind, signer));
   VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.device_udf, DestinationOf(f.output)));
   if (f.output.json) PrintJson(ToJson(i));
   else std::cout << i.path << "\n";
@@ -270,6 +331,32 @@ void AddIssueCommands(CLI::App& app, Action& action) {
       "  vouch issue --batch fleet.csv --signer-key mfr.key --signer-cert mfr.pem --domain-ca owner-ca.pem --out-dir stick/");
   c->callback([&action, fi] { action = [fi] { return RunIssue(*fi); }; });
 
+  auto fn = std::make_shared<RenewFlags>();
+  c = app.add_subcommand("renew", "Renew a device's certificate for Z: no new contribution, no key change");
+  c->add_option("--device-key", fn->device_key, "Device public key X (PEM or DER)");
+  c->add_option("--combined-key", fn->combined_key, "The device's current combined key Z (PEM or DER; its z.pub)");
+  c->add_option("--serial", fn->serial, "Device serial number");
+  c->add_option("--previous-cert", fn->previous_cert, "The certificate being renewed: its construction (how Z was made) is copied");
+  c->add_option("--batch", fn->batch, "CSV of devices, one 'serial,device key,combined key' per line (keys: base64 DER or quoted PEM)");
+  c->add_option("--jobs", fn->jobs, "Worker threads for --batch (default: all cores)");
+  AddSignerFlags(c, fn->signer);
+  c->add_option("--domain-ca", fn->domain_ca, "The owner's domain CA certificate the device has pinned")->required();
+  c->add_option("--domain-ca-key", fn->domain_ca_key, "Its private key: issues the new certificate for Z")->required();
+  c->add_option("--expires-in", fn->expires_in, "Validity of the voucher, e.g. 30d (default: never expires)");
+  c->add_option("--expires-on", fn->expires_on, "Expiry instant, RFC 3339");
+  c->add_option("--assertion", fn->assertion, "verified | logged | proximity | agent-proximity")->capture_default_str();
+  AddOutputFlags(c, fn->output);
+  c->footer(
+      "Like an ACME renewal, without re-keying: the device keeps z and installs the new certificate as a\n"
+      "new generation, under the same ordering, time and ownership rules as any voucher. A renewal for a Z\n"
+      "that is not the device's current key, or that pins another owner, is refused by the device.\n"
+      "Signed by the owner (--signer-key owner-ca.key --signer-cert owner-ca.pem) or the manufacturer.\n"
+      "Example:\n"
+      "  vouch renew --device-key dev.pub --combined-key z.pub --serial SN1 --previous-cert sn1-z.pem \\\n"
+      "              --domain-ca owner-ca.pem --domain-ca-key owner-ca.key \\\n"
+      "              --signer-key owner-ca.key --signer-cert owner-ca.pem --out-dir stick/");
+  c->callback([&action, fn] { action = [fn] { return RunRenew(*fn); }; });
+
   auto fr = std::make_shared<RequestFlags>();
   c = app.add_subcommand("request", "Owner: prepare a voucher for a manufacturer to sign (y stays encrypted to the device)");
   c->add_option("--device-key", fr->device_key, "Device public key X (PEM or DER)")->required();
@@ -307,7 +394,10 @@ void AddIssueCommands(CLI::App& app, Action& action) {
   c->add_option("--owner", fs->owners, "Accept requests only from these domain CA certificates");
   AddSignerFlags(c, fs->signer);
   AddOutputFlags(c, fs->output);
-  c->footer("Example:\n  vouch sign --request sn1.vrq --device-key dev.pub --signer-key mfr.key --signer-cert mfr.pem --out sn1.vjj");
+  c->footer("Example:\n  vouch sign --request sn1.vrq --device-key dev.pub --signer-key mfr.key --signer-cert mfr.pem --out sn1.vjj\n"
+            "Transfer to a new owner (DESIGN.md 9): the new owner writes the request with its own domain CA and fresh\n"
+            "contributions; the current owner signs it under the domain CA the device has pinned:\n"
+            "  vouch sign --request to-new.vrq --device-key dev.pub --signer-key old-ca.key --signer-cert old-ca.pem --out t.vjj");
   c->callback([&action, fs] { action = [fs] { return RunSign(*fs); }; });
 }
 

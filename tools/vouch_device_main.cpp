@@ -127,6 +127,9 @@ Status RunShow(const ShowFlags& f) {
     j["voucher-created-on"] = formats::FormatDateTime(a.created_on);
     j["combined-key"] = a.combined_key.Fingerprint();
     j["owner"] = a.domain_ca.Subject();
+    nlohmann::ordered_json former = nlohmann::ordered_json::array();
+    for (const auto& c : a.former_owners) former.push_back(c.Subject());
+    j["former-owners"] = former;
     auto cert = LoadCertificates(s.CurrentDir() / "certificate.pem");
     j["certificate"] = cert.ok() ? nlohmann::ordered_json((*cert)[0].Subject()) : nullptr;
   }
@@ -148,6 +151,7 @@ void PrintReport(const device::EnrollReport& r, bool json, bool dry_run) {
     j["dry-run"] = dry_run;
     j["generation"] = r.generation;
     j["combined-key"] = r.combined_key.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.combined_key);
+    j["change"] = r.change.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.change);
     nlohmann::ordered_json cs = nlohmann::ordered_json::array();
     for (const auto& c : r.candidates) {
       nlohmann::ordered_json x;
@@ -178,6 +182,7 @@ void PrintReport(const device::EnrollReport& r, bool json, bool dry_run) {
   for (const auto& [code, n] : r.tally) std::cout << "refused     " << n << " more (" << code << ")\n";
   std::cout << device::OutcomeName(r.outcome);
   if (!r.combined_key.empty()) std::cout << ": key " << r.combined_key;
+  if (!r.change.empty()) std::cout << " (" << r.change << ")";
   std::cout << "\n";
 }
 

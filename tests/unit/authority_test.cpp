@@ -194,7 +194,7 @@ TEST_CASE("a device's certificate for Z cannot sign a voucher for a sibling", "[
   Fleet f;
   Voucher v = f.ForTwo();
   Certificate z1 = *f.one.enrolled.certificate;
-  formats::Signer device_one{f.one.enrolled.z, {z1}};
+  formats::Signer device_one{*f.one.enrolled.z, {z1}};
   std::vector<Certificate> anchors = AcceptedAnchors(f.two.identity, f.two.current);
   for (EnvelopeKind k : kKinds) {
     INFO(Name(k));
@@ -209,7 +209,7 @@ TEST_CASE("a device's certificate for Z cannot sign a voucher for a sibling", "[
   Certificate legacy = *IssueCertificate(f.pki.owner_ca, f.pki.owner_key, f.one.enrolled.combined_key, plain);
   for (EnvelopeKind k : kKinds) {
     INFO(Name(k));
-    auto env = formats::SignVoucher(v, k, {f.one.enrolled.z, {legacy}});
+    auto env = formats::SignVoucher(v, k, {*f.one.enrolled.z, {legacy}});
     auto verified = formats::VerifyVoucher(*env, anchors, TimePolicy::Now());
     REQUIRE(verified.ok());
     CHECK(verified->envelope.anchor == f.pki.owner_ca);

@@ -146,16 +146,18 @@ TEST_CASE("a new owner applied while a fetch judged: what was kept is verified a
   auto other = DeviceState::Open(f.tmp / "state");
   REQUIRE(other.ok());
   REQUIRE(device::Enroll(*other, {{"other", f.Issue(to_d2)}}, false)->outcome == device::EnrollReport::Outcome::kEnrolled);
-  // Under the lock the owner's certificate D2 is an anchor: the path ends there, the owner's
-  // rules apply, and a voucher under D2 may not pin another owner.
+  // Under the lock the owner's certificate D2 is an anchor: the path ends there and the
+  // owner's rules apply. S is D2's voucher signer, so its voucher pinning another owner is
+  // D2 transferring the device: applied as a transfer, D2 now a former owner.
   auto fresh = DeviceState::Open(f.tmp / "state");
   REQUIRE(fresh.ok());
   auto r = judge.Finish(*fresh, false);
   REQUIRE(r.ok());
-  CHECK(r->outcome == device::EnrollReport::Outcome::kAllRefused);
-  REQUIRE(r->candidates.size() == 1);
-  CHECK(r->candidates[0].status.code() == Code::kDomainMismatch);
-  CHECK(fresh->current()->domain_ca == d2);
+  CHECK(r->outcome == device::EnrollReport::Outcome::kEnrolled);
+  CHECK(r->change == "transferred");
+  CHECK(fresh->current()->domain_ca == f.pki.owner_ca);
+  REQUIRE(fresh->current()->former_owners.size() == 1);
+  CHECK(fresh->current()->former_owners[0] == d2);
 }
 
 TEST_CASE("a device enrolls: z is x + y, Z is certified, state is 0600 where secret", "[enroll]") {
@@ -394,13 +396,15 @@ TEST_CASE("once enrolled, the owner can re-key its device without the manufactur
   CHECK(f.device.current()->combined_key.Fingerprint() != first_key);
   CHECK_FALSE(fs::exists(f.tmp / "state" / "gen-1"));  // the old generation is gone
 
-  SECTION("an owner-signed voucher cannot pin a new owner") {
+  SECTION("an owner-signed voucher pinning a new owner is a transfer") {
     auto other_key = *PrivateKey::Generate();
     DraftRequest o = f.Request();
     o.created_on = Instant::Now().Plus(2);
     o.domain_ca = *SelfSign(other_key, test::Spec("Other Owner", "", true));
     o.domain_ca_key = other_key;
-    CHECK(f.Refusal(f.Sign(DraftVoucher(o)->voucher, f.pki.Owner())) == Code::kDomainMismatch);
+    auto t = f.Accept(f.Sign(DraftVoucher(o)->voucher, f.pki.Owner()));
+    CHECK(t.outcome == device::EnrollReport::Outcome::kEnrolled);
+    CHECK(t.change == "transferred");
   }
   SECTION("the manufacturer can still move the device to a new owner") {
     auto other_key = *PrivateKey::Generate();
@@ -643,4 +647,207 @@ TEST_CASE("the older form exists for P-256 only", "[enroll]") {
   v.enrollment->contributions[0].key.reset();
   v.enrollment->certificate.reset();
   CHECK(f.Refusal(f.Sign(v, f.pki.Manufacturer())) == Code::kMalformed);
+}
+
+namespace {
+
+// The device's current generation, as files: what a renewal must keep and what it must change.
+struct GenerationFiles {
+  std::string z_key, z_pub, certificate;
+};
+GenerationFiles CurrentFiles(const fs::path& state) {
+  fs::path gen = state / "current";
+  return {test::ReadText(gen / "z.key"), test::ReadText(gen / "z.pub"), test::ReadText(gen / "certificate.pem")};
+}
+
+RenewalRequest Renewal(const Fixture& f, Instant created_on) {
+  RenewalRequest r;
+  r.device_key = f.device.identity().key.Public();
+  r.combined_key = f.device.current()->combined_key;
+  r.serial_number = f.serial;
+  r.domain_ca = f.pki.owner_ca;
+  r.domain_ca_key = f.pki.owner_key;
+  r.created_on = created_on;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a renewal keeps z and installs a new certificate as a new generation", "[enroll][renewal]") {
+  for (Group g : {Group::kP256, Group::kEd25519, Group::kEd448}) {
+    Fixture f(true, g);
+    REQUIRE(f.Accept(f.Issue()).outcome == device::EnrollReport::Outcome::kEnrolled);
+    GenerationFiles before = CurrentFiles(f.tmp / "state");
+    // The construction of the certificate being renewed travels on.
+    auto previous = LoadCertificates(f.tmp / "state" / "current" / "certificate.pem");
+    RenewalRequest r = Renewal(f, Instant::Now().Plus(1));
+    r.construction = **ReadConstruction((*previous)[0]);
+    auto renewal = DraftRenewal(r);
+    REQUIRE(renewal.ok());
+    CHECK(renewal->enrollment->contributions.empty());
+    auto rep = f.Accept(f.Sign(*renewal, f.pki.Owner()));
+    REQUIRE(rep.outcome == device::EnrollReport::Outcome::kEnrolled);
+    CHECK(rep.change == "renewed");
+    CHECK(rep.generation == 2);
+    GenerationFiles after = CurrentFiles(f.tmp / "state");
+    CHECK(after.z_pub == before.z_pub);
+    CHECK(after.certificate != before.certificate);
+    // z is the same key (its PEM bytes may differ only if encoding did; here they do not).
+    auto z = LoadPrivateKey(f.tmp / "state" / "current" / "z.key", &f.device.current()->combined_key);
+    REQUIRE(z.ok());
+    CHECK(z->Public() == f.device.current()->combined_key);
+    CHECK(fs::status(f.tmp / "state" / "current" / "z.key").permissions() == (fs::perms::owner_read | fs::perms::owner_write));
+    auto cert = LoadCertificates(f.tmp / "state" / "current" / "certificate.pem");
+    CHECK((*cert)[0].Key().value() == z->Public());
+    CHECK(VerifyConstruction((*cert)[0], &f.device.identity().key.Public()).ok());
+    // The same renewal again is a no-op; a second one later is a third generation.
+    CHECK(f.Accept(f.Sign(*DraftRenewal(Renewal(f, Instant::Now().Plus(2))), f.pki.Manufacturer())).generation == 3);
+  }
+}
+
+TEST_CASE("renewals are refused for another key, another owner, no enrollment, or out of order", "[enroll][renewal]") {
+  Fixture f;
+  SECTION("a device that has not enrolled holds no Z to renew") {
+    RenewalRequest r;
+    r.device_key = f.device.identity().key.Public();
+    r.combined_key = PrivateKey::Generate()->Public();
+    r.serial_number = f.serial;
+    r.domain_ca = f.pki.owner_ca;
+    r.domain_ca_key = f.pki.owner_key;
+    CHECK(f.Refusal(f.Sign(*DraftRenewal(r), f.pki.Manufacturer())) == Code::kCombinedKeyMismatch);
+    return;
+  }
+  REQUIRE(f.Accept(f.Issue()).outcome == device::EnrollReport::Outcome::kEnrolled);
+  SECTION("for a Z that is not the device's current key") {
+    RenewalRequest r = Renewal(f, Instant::Now().Plus(1));
+    r.combined_key = PrivateKey::Generate()->Public();
+    CHECK(f.Refusal(f.Sign(*DraftRenewal(r), f.pki.Owner())) == Code::kCombinedKeyMismatch);
+  }
+  SECTION("pinning another owner: a transfer must re-key") {
+    auto other_key = *PrivateKey::Generate();
+    RenewalRequest r = Renewal(f, Instant::Now().Plus(1));
+    r.domain_ca = *SelfSign(other_key, test::Spec("Other Owner", "", true));
+    r.domain_ca_key = other_key;
+    CHECK(f.Refusal(f.Sign(*DraftRenewal(r), f.pki.Owner())) == Code::kDomainMismatch);
+    CHECK(f.Refusal(f.Sign(*DraftRenewal(r), f.pki.Manufacturer())) == Code::kDomainMismatch);
+  }
+  SECTION("older than the voucher applied") {
+    CHECK(f.Refusal(f.Sign(*DraftRenewal(Renewal(f, Instant::Now().Plus(-3600))), f.pki.Owner())) == Code::kRollback);
+  }
+  SECTION("a certificate that is not for Z") {
+    Voucher v = *DraftRenewal(Renewal(f, Instant::Now().Plus(1)));
+    v.enrollment->certificate = IssueCertificate(f.pki.owner_ca, f.pki.owner_key, PrivateKey::Generate()->Public(),
+                                                 test::Spec("SN-42"))->Der();
+    CHECK(f.Refusal(f.Sign(v, f.pki.Owner())) == Code::kCertificateMismatch);
+  }
+  SECTION("a construction of another device") {
+    Fixture other;
+    REQUIRE(other.Accept(other.Issue()).outcome == device::EnrollReport::Outcome::kEnrolled);
+    auto theirs = LoadCertificates(other.tmp / "state" / "current" / "certificate.pem");
+    // Their construction sums to their Z: certified for this device's Z, it names another X.
+    CertSpec spec = test::Spec("SN-42");
+    spec.construction = **ReadConstruction((*theirs)[0]);
+    Voucher v = *DraftRenewal(Renewal(f, Instant::Now().Plus(1)));
+    v.enrollment->certificate = IssueCertificate(f.pki.owner_ca, f.pki.owner_key, f.device.current()->combined_key, spec)->Der();
+    CHECK(f.Refusal(f.Sign(v, f.pki.Owner())) == Code::kCertificateMismatch);
+    // And the issuer refuses to copy it in the first place.
+    RenewalRequest r = Renewal(f, Instant::Now().Plus(1));
+    r.construction = **ReadConstruction((*theirs)[0]);
+    CHECK(DraftRenewal(r).status().code() == Code::kCombinedKeyMismatch);
+  }
+  SECTION("signed by the device's own certificate for Z") {
+    auto cert = LoadCertificates(f.tmp / "state" / "current" / "certificate.pem");
+    auto z = LoadPrivateKey(f.tmp / "state" / "current" / "z.key");
+    CHECK(f.Refusal(f.Sign(*DraftRenewal(Renewal(f, Instant::Now().Plus(1))), {*z, {(*cert)[0], f.pki.owner_ca}})) ==
+          Code::kSignerNotAuthorized);
+  }
+}
+
+TEST_CASE("a renewal without a certificate does not decode, and a request cannot carry one", "[enroll][renewal]") {
+  Fixture f;
+  REQUIRE(f.Accept(f.Issue()).outcome == device::EnrollReport::Outcome::kEnrolled);
+  Voucher v = *DraftRenewal(Renewal(f, Instant::Now().Plus(1)));
+  v.enrollment->certificate.reset();
+  auto bytes = formats::EncodeVoucher(v);
+  CHECK(formats::DecodeVoucher(bytes).status().code() == Code::kMalformed);
+  Voucher good = *DraftRenewal(Renewal(f, Instant::Now().Plus(1)));
+  CHECK(CheckDraft(good, f.device.identity().key.Public(), f.device.current()->combined_key).code() == Code::kMalformed);
+}
+
+TEST_CASE("the owner transfers the device: a new key under the new owner, the old owner refused", "[enroll][transfer]") {
+  Fixture f;
+  REQUIRE(f.Accept(f.Issue()).outcome == device::EnrollReport::Outcome::kEnrolled);
+  const PublicKey first_z = f.device.current()->combined_key;
+  // B, the new owner: its own domain CA and its own fresh contribution.
+  PrivateKey b_key = *PrivateKey::Generate();
+  Certificate b_ca = *SelfSign(b_key, test::Spec("Owner B CA", "", true));
+  DraftRequest to_b = f.Request();
+  to_b.domain_ca = b_ca;
+  to_b.domain_ca_key = b_key;
+  to_b.created_on = Instant::Now().Plus(1);
+  auto rep = f.Accept(f.Sign(DraftVoucher(to_b)->voucher, f.pki.Owner()));
+  REQUIRE(rep.outcome == device::EnrollReport::Outcome::kEnrolled);
+  CHECK(rep.change == "transferred");
+  CHECK(f.device.current()->domain_ca == b_ca);
+  CHECK(!(f.device.current()->combined_key == first_z));
+  REQUIRE(f.device.current()->former_owners.size() == 1);
+  // The state read back remembers whom the device left.
+  auto reopened = DeviceState::Open(f.tmp / "state");
+  REQUIRE(reopened.ok());
+  REQUIRE(reopened->current()->former_owners.size() == 1);
+  CHECK(reopened->current()->former_owners[0] == f.pki.owner_ca);
+
+  SECTION("the former owner can no longer re-key, renew or transfer") {
+    DraftRequest rekey = f.Request();  // pins A again
+    rekey.created_on = Instant::Now().Plus(2);
+    CHECK(f.Refusal(f.Sign(DraftVoucher(rekey)->voucher, f.pki.Owner())) == Code::kNotOwner);
+    DraftRequest pin_b = to_b;
+    pin_b.created_on = Instant::Now().Plus(2);
+    CHECK(f.Refusal(f.Sign(DraftVoucher(pin_b)->voucher, f.pki.Owner())) == Code::kNotOwner);
+    RenewalRequest renew = Renewal(f, Instant::Now().Plus(2));
+    renew.domain_ca = b_ca;
+    renew.domain_ca_key = b_key;
+    CHECK(f.Refusal(f.Sign(*DraftRenewal(renew), f.pki.Owner())) == Code::kNotOwner);
+  }
+  SECTION("the new owner re-keys and renews; the manufacturer can still move it") {
+    DraftRequest rekey = to_b;
+    rekey.created_on = Instant::Now().Plus(2);
+    CHECK(f.Accept(f.Sign(DraftVoucher(rekey)->voucher, {b_key, {b_ca}})).change == "re-keyed");
+    RenewalRequest renew = Renewal(f, Instant::Now().Plus(3));
+    renew.domain_ca = b_ca;
+    renew.domain_ca_key = b_key;
+    CHECK(f.Accept(f.Sign(*DraftRenewal(renew), {b_key, {b_ca}})).change == "renewed");
+    // The manufacturer moves it back to A: A is the owner again, no longer a former one.
+    DraftRequest back = f.Request();
+    back.created_on = Instant::Now().Plus(4);
+    CHECK(f.Accept(f.Issue(back)).change == "transferred");
+    CHECK(f.device.current()->domain_ca == f.pki.owner_ca);
+    REQUIRE(f.device.current()->former_owners.size() == 1);
+    CHECK(f.device.current()->former_owners[0] == b_ca);
+  }
+  SECTION("a factory reset forgets every owner and keeps counting generations") {
+    InitOptions o{f.serial, {f.pki.mfr_root}, true, ResetMode::kKeepKey};
+    auto reset = DeviceState::Init(f.tmp / "state", o);
+    REQUIRE(reset.ok());
+    CHECK_FALSE(reset->current().has_value());
+    f.device = std::move(*reset);
+    // A's vouchers are a stranger's now (untrusted), not a former owner's.
+    DraftRequest rekey = f.Request();
+    rekey.created_on = Instant::Now().Plus(2);
+    CHECK(f.Refusal(f.Sign(DraftVoucher(rekey)->voucher, f.pki.Owner())) == Code::kUntrustedSigner);
+    CHECK(f.Accept(f.Issue(rekey)).generation == 3);
+  }
+}
+
+TEST_CASE("a device's own certificate for Z cannot transfer it", "[enroll][transfer]") {
+  Fixture f;
+  REQUIRE(f.Accept(f.Issue()).outcome == device::EnrollReport::Outcome::kEnrolled);
+  auto cert = LoadCertificates(f.tmp / "state" / "current" / "certificate.pem");
+  auto z = LoadPrivateKey(f.tmp / "state" / "current" / "z.key");
+  PrivateKey b_key = *PrivateKey::Generate();
+  DraftRequest to_b = f.Request();
+  to_b.domain_ca = *SelfSign(b_key, test::Spec("Owner B CA", "", true));
+  to_b.domain_ca_key = b_key;
+  to_b.created_on = Instant::Now().Plus(1);
+  CHECK(f.Refusal(f.Sign(DraftVoucher(to_b)->voucher, {*z, {(*cert)[0], f.pki.owner_ca}})) == Code::kSignerNotAuthorized);
 }
