@@ -31,7 +31,9 @@ struct Judged {
 bool SameVerifier(const DeviceState& a, const DeviceState& b) {
   const DeviceIdentity &x = a.identity(), &y = b.identity();
   const auto &p = a.current(), &q = b.current();
-  bool same_owner = p.has_value() == q.has_value() && (!p || p->domain_ca == q->domain_ca);
+  // The former owners too: a path through one of them is refused by name (enroll.h).
+  bool same_owner = p.has_value() == q.has_value() &&
+                    (!p || (p->domain_ca == q->domain_ca && p->former_owners == q->former_owners));
   return x.udf == y.udf && x.serial_number == y.serial_number && x.trusted_clock == y.trusted_clock &&
          x.factory_anchors == y.factory_anchors && same_owner;
 }
@@ -73,7 +75,7 @@ Judged Decide(const DeviceState& device, const Result<std::optional<LogPolicy>>&
     }
     j.report.logged = true;
   }
-  Candidate c{&v.voucher, v.id, v.envelope.anchor, v.envelope.signer};
+  Candidate c{&v.voucher, v.id, v.envelope.anchor, v.envelope.signer, v.envelope.path};
   auto decision = Evaluate(device.identity(), device.current(), c, now);
   if (!decision.ok()) {
     j.report.status = decision.status();

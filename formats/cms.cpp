@@ -52,7 +52,7 @@ Result<Verified> VerifyCms(ByteView envelope, const std::vector<Certificate>& an
   VOUCH_ASSIGN_OR_RETURN(VerifiedPath path, VerifyPath(signer, others, anchors, time));
   // DESIGN.md 3a: a path says who vouches for the signer, not that it may sign vouchers.
   VOUCH_RETURN_IF_ERROR(CheckSignerAuthority(signer));
-  return Verified{EnvelopeKind::kCms, std::move(p.content), signer, path.anchor, path.not_before, path.not_after};
+  return Verified{EnvelopeKind::kCms, std::move(p.content), signer, path.anchor, path.not_before, path.not_after, path.chain};
 }
 
 Result<Unverified> OpenCmsUnverified(ByteView envelope) {

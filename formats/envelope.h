@@ -61,6 +61,7 @@ struct Verified {
   Certificate anchor;
   Instant path_not_before;
   Instant path_not_after;
+  std::vector<Certificate> path = {};  // signer to anchor, both included (libvoucher/trust.h)
 };
 
 // Checks a signature with the signer certificate found in the envelope (or, when it names

@@ -128,7 +128,7 @@ Result<Verified> VerifyOne(const Parsed& p, const Signature& s, const std::vecto
     // DESIGN.md 3a: a path says who vouches for the signer, not that it may sign vouchers.
     // A request's signer is held to its own rule (formats/request.cpp).
     if (voucher) VOUCH_RETURN_IF_ERROR(CheckSignerAuthority(signer));
-    return Verified{EnvelopeKind::kJws, p.payload, signer, path->anchor, path->not_before, path->not_after};
+    return Verified{EnvelopeKind::kJws, p.payload, signer, path->anchor, path->not_before, path->not_after, path->chain};
   }
   if (s.x5c.empty()) last = Error(Code::kUntrustedSigner, "jws names no signer and no anchor's key verifies it");
   return last;

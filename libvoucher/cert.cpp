@@ -257,6 +257,14 @@ bool Certificate::IssuedBy(const Certificate& issuer) const {
   return ok;
 }
 
+bool Certificate::SameKey(const Certificate& other) const {
+  EVP_PKEY* a = X509_get0_pubkey(x509_.get());
+  EVP_PKEY* b = X509_get0_pubkey(other.x509());
+  bool same = a && b && EVP_PKEY_eq(a, b) == 1;
+  ossl::ClearErrors();
+  return same;
+}
+
 Result<std::vector<Certificate>> LoadCertificates(const std::filesystem::path& path) {
   VOUCH_ASSIGN_OR_RETURN(Bytes data, ReadFile(path, kMaxCertificateFileSize));
   auto certs = Certificate::ParseAll(data);

@@ -45,6 +45,10 @@ class Certificate {
   // certificate's signature. Nothing about time or path length: see trust.h for paths.
   bool IssuedBy(const Certificate& issuer) const;
 
+  // True when both certify the same public key (any key type): a CA renewed under its old key
+  // is the same party.
+  bool SameKey(const Certificate& other) const;
+
   bool operator==(const Certificate& o) const { return Der() == o.Der(); }
 
  private:

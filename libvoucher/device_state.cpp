@@ -47,18 +47,28 @@ int GenerationNumber(const std::string& name) {
   return n;
 }
 
-// DIR/generation-floor: the last generation before a factory reset. Generations go on
-// counting from it, so that "a higher generation" always means "applied later" on one device
-// key (receipts rely on it: formats/receipt.h).
-int GenerationFloor(const fs::path& dir) {
-  auto line = ReadLine(dir / "generation-floor");
-  if (!line.ok() || line->empty() || line->size() > 9) return 0;
-  int n = 0;
-  for (char c : *line) {
-    if (c < '0' || c > '9') return 0;
-    n = n * 10 + (c - '0');
+// DIR/reset-floor, written by a factory reset that keeps the key: {"device-key": UDF of X,
+// "generation": the last generation before it, "created-on-us": the created-on of the voucher
+// it had applied}. Generations go on counting past it (receipts order by them) and vouchers
+// not newer than it are refused (enroll.h, DeviceIdentity::reset_floor). A floor for another
+// device key (a reset to a new key that crashed before removing it) is ignored.
+struct ResetFloor {
+  int generation = 0;
+  std::optional<Instant> created_on;
+};
+
+Result<ResetFloor> ReadResetFloor(const fs::path& dir, const std::string& udf) {
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(dir / "reset-floor", ec))) return ResetFloor{};
+  VOUCH_ASSIGN_OR_RETURN(Bytes raw, ReadFile(dir / "reset-floor", kSmallFile, /*follow_links=*/false));
+  nlohmann::json j = nlohmann::json::parse(raw.begin(), raw.end(), nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j["device-key"].is_string() || !j["generation"].is_number_integer() ||
+      !j["created-on-us"].is_number_integer() || j["generation"].get<int64_t>() < 0 ||
+      j["generation"].get<int64_t>() > kMaxGeneration) {
+    return Error(Code::kMalformed, (dir / "reset-floor").string() + ": not a reset floor");
   }
-  return n;
+  if (j["device-key"].get<std::string>() != udf) return ResetFloor{};
+  return ResetFloor{static_cast<int>(j["generation"].get<int64_t>()), Instant{j["created-on-us"].get<int64_t>()}};
 }
 
 Status WriteAnchors(const fs::path& dir, const std::vector<Certificate>& anchors) {
@@ -94,13 +104,34 @@ Result<DeviceState> DeviceState::Init(const fs::path& dir, const InitOptions& o)
   // A reset first forgets the owner: once `current` is gone the device is factory-fresh,
   // whatever happens to the rest of this function.
   std::error_code ec;
-  // Before anything is forgotten: the generation counter survives a reset that keeps the key.
+  // Before anything is forgotten: a reset that keeps the key keeps counting generations and
+  // keeps the ordering (reset-floor, above), merged with any floor an earlier reset left.
   if (exists && o.reset == ResetMode::kKeepKey) {
-    int last = GenerationFloor(dir);
-    for (const auto& entry : fs::directory_iterator(dir, ec)) last = std::max(last, GenerationNumber(entry.path().filename().string()));
-    if (last > 0) VOUCH_RETURN_IF_ERROR(WriteLine(dir / "generation-floor", std::to_string(last)));
-  } else if (::unlink((dir / "generation-floor").c_str()) != 0 && errno != ENOENT) {
-    return Error(Code::kIo, (dir / "generation-floor").string() + ": cannot remove: " + std::strerror(errno));
+    // A state too broken to open is still reset: the key's UDF comes from device.pub, and
+    // what cannot be read of the old floor or ordering is lost (local corruption, not input).
+    std::string udf;
+    std::optional<Instant> last;
+    if (auto before = Open(dir); before.ok()) {
+      udf = before->identity_.udf;
+      if (before->current_) last = before->current_->created_on;
+    } else if (auto pub = LoadPublicKey(dir / "device.pub"); pub.ok()) {
+      udf = pub->Fingerprint();
+    }
+    ResetFloor floor;
+    if (!udf.empty()) {
+      if (auto read = ReadResetFloor(dir, udf); read.ok()) floor = *read;
+    }
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      floor.generation = std::max(floor.generation, GenerationNumber(entry.path().filename().string()));
+    }
+    if (last) floor.created_on = std::max(floor.created_on.value_or(*last), *last);
+    if (!udf.empty() && (floor.generation > 0 || floor.created_on)) {
+      nlohmann::ordered_json j;
+      j["device-key"] = udf;
+      j["generation"] = floor.generation;
+      j["created-on-us"] = floor.created_on ? floor.created_on->micros : 0;
+      VOUCH_RETURN_IF_ERROR(WriteFileAtomic(dir / "reset-floor", AsBytes(j.dump() + "\n"), 0600));
+    }
   }
   if (fs::is_symlink(dir / "current", ec)) {
     if (::unlink((dir / "current").c_str()) != 0) return Error(Code::kIo, dir.string() + "/current: cannot remove");
@@ -114,6 +145,11 @@ Result<DeviceState> DeviceState::Init(const fs::path& dir, const InitOptions& o)
     VOUCH_ASSIGN_OR_RETURN(PrivateKey x, PrivateKey::Generate(o.group));
     VOUCH_RETURN_IF_ERROR(SavePrivateKey(dir / "device.key", x, Overwrite::kYes));
     VOUCH_RETURN_IF_ERROR(SavePublicKey(dir / "device.pub", x.Public()));
+    // Only now, with the old key gone: a crash before this leaves the old key and its floor
+    // together (and a floor for another key is ignored anyway).
+    if (::unlink((dir / "reset-floor").c_str()) != 0 && errno != ENOENT) {
+      return Error(Code::kIo, (dir / "reset-floor").string() + ": cannot remove: " + std::strerror(errno));
+    }
   }
   VOUCH_RETURN_IF_ERROR(WriteLine(dir / "serial", o.serial_number));
   VOUCH_RETURN_IF_ERROR(WriteLine(dir / "clock", o.trusted_clock ? "trusted" : "untrusted"));
@@ -144,6 +180,9 @@ Result<DeviceState> DeviceState::Open(const fs::path& dir) {
   VOUCH_ASSIGN_OR_RETURN(std::string clock, ReadLine(dir / "clock"));
   if (clock != "trusted" && clock != "untrusted") return Error(Code::kMalformed, (dir / "clock").string() + ": not 'trusted' or 'untrusted'");
   s.identity_.trusted_clock = clock == "trusted";
+  VOUCH_ASSIGN_OR_RETURN(ResetFloor floor, ReadResetFloor(dir, s.identity_.udf));
+  s.identity_.reset_floor = floor.created_on;
+  s.generation_floor_ = floor.generation;
   std::error_code ec;
   std::vector<fs::path> anchor_files;
   for (const auto& e : fs::directory_iterator(dir / "trust", ec)) anchor_files.push_back(e.path());
@@ -208,6 +247,10 @@ Status DeviceState::LoadCurrent() {
   VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> domain, LoadCertificates(gen / "domain-ca.pem"));
   VOUCH_ASSIGN_OR_RETURN(PublicKey z, LoadPublicKey(gen / "z.pub"));
   current_ = Applied{st["voucher-id"].get<std::string>(), Instant{st["created-on-us"].get<int64_t>()}, domain[0], z};
+  if (fs::exists(fs::symlink_status(gen / "certificate.pem", ec))) {
+    VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> cert, LoadCertificates(gen / "certificate.pem"));
+    current_->certificate = cert[0];
+  }
   // Generations written before transfers existed have no former owners.
   if (fs::exists(fs::symlink_status(gen / "former-owners.pem", ec))) {
     VOUCH_ASSIGN_OR_RETURN(current_->former_owners, LoadCertificates(gen / "former-owners.pem"));
@@ -220,7 +263,7 @@ Status DeviceState::LoadCurrent() {
 Status DeviceState::Apply(const Enrolled& e, ByteView envelope, std::string_view extension) {
   // The next number is past every generation on disk, including ones a crash left unlinked,
   // and past every generation before the last factory reset (receipts order by it).
-  int next = std::max(generation_, GenerationFloor(dir_)) + 1;
+  int next = std::max(generation_, generation_floor_) + 1;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir_, ec)) next = std::max(next, GenerationNumber(entry.path().filename().string()) + 1);
   if (next > kMaxGeneration) {
@@ -270,7 +313,7 @@ Status DeviceState::Apply(const Enrolled& e, ByteView envelope, std::string_view
       fs::remove_all(entry.path(), ec);
     }
   }
-  current_ = Applied{e.voucher_id, e.created_on, e.domain_ca, e.combined_key, e.former_owners};
+  current_ = Applied{e.voucher_id, e.created_on, e.domain_ca, e.combined_key, e.former_owners, e.certificate};
   generation_ = next;
   return Status::Ok();
 }

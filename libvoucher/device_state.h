@@ -9,7 +9,8 @@
 //                        (its text; device/log_policy.h gives it a meaning)
 //     trust/NN.pem       factory anchors
 //     current -> gen-N   symlink, swapped by rename(2)
-//     generation-floor   the last generation before a factory reset that kept the key
+//     reset-floor        after a factory reset that kept the key: its last generation and
+//                        the created-on of its last voucher (device_state.cpp)
 //     gen-N/             0700: state.json, voucher.<ext>, z.key (0600), z.pub,
 //                        certificate.pem (when the voucher carried one), domain-ca.pem,
 //                        former-owners.pem (owners the device has left, when any)
@@ -93,6 +94,7 @@ class DeviceState {
   std::optional<Applied> current_;
   std::optional<std::string> log_policy_;
   int generation_ = 0;
+  int generation_floor_ = 0;  // DIR/reset-floor's generation for this key, or 0
 };
 
 inline constexpr size_t kMaxPolicyText = 64 * 1024;

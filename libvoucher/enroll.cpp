@@ -47,6 +47,42 @@ std::vector<Certificate> FormerOwnersAfter(const std::optional<Applied>& current
   return out;
 }
 
+// The former owner whose key signs or vouches anywhere on the path, if any: compared by key,
+// so a former owner's CA renewed under its old key, or a delegate under it, is still that
+// owner. A former owner whose key is also a factory anchor's is the manufacturer's own key,
+// which a transfer never demotes.
+const Certificate* FormerOwnerOnPath(const DeviceIdentity& device, const Applied& current, const Candidate& candidate) {
+  std::vector<Certificate> path = candidate.path;
+  if (path.empty()) {
+    if (candidate.signer) path.push_back(*candidate.signer);
+    path.push_back(candidate.anchor);
+  }
+  for (const Certificate& former : current.former_owners) {
+    bool factory_key = std::any_of(device.factory_anchors.begin(), device.factory_anchors.end(),
+                                   [&](const Certificate& a) { return a.SameKey(former); });
+    if (factory_key || former.SameKey(current.domain_ca)) continue;
+    for (const Certificate& c : path) {
+      if (c.SameKey(former)) return &former;
+    }
+  }
+  return nullptr;
+}
+
+// A renewal's certificate says how Z was made exactly as the certificate it renews did, when
+// that one said it: relying parties keep the evidence that only this device holds z.
+Status CheckRenewedConstruction(const Applied& current, const Certificate& renewed) {
+  if (!current.certificate) return Status::Ok();
+  auto before = ReadConstruction(*current.certificate);
+  if (!before.ok() || !*before) return Status::Ok();
+  auto after = ReadConstruction(renewed);
+  auto a = EncodeConstruction(**before);
+  auto b = after.ok() && *after ? EncodeConstruction(**after) : Result<Bytes>(Error(Code::kMalformed, "none"));
+  if (!a.ok() || !b.ok() || *a != *b) {
+    return Error(Code::kCertificateMismatch, "a renewal's certificate drops or changes the construction of the certificate it renews");
+  }
+  return Status::Ok();
+}
+
 // The certificate for Z the voucher carries (required for a renewal): issued by the pinned
 // domain certificate, no signing authority, a construction (when it has one) that starts from
 // this device's X and, when the voucher names its contributions, names exactly those
@@ -115,13 +151,16 @@ Result<Decision> Evaluate(const DeviceIdentity& device, const std::optional<Appl
   if (candidate.signer) VOUCH_RETURN_IF_ERROR(CheckSignerAuthority(*candidate.signer));
   // DESIGN.md 9: a voucher chains to a factory anchor, or is signed under the current owner's
   // certificate; an owner the device has left (a transfer) signs nothing it applies.
+  if (current) {
+    if (const Certificate* former = FormerOwnerOnPath(device, *current, candidate)) {
+      return Error(Code::kNotOwner, "voucher is signed under " + former->Subject() +
+                                        ", which owned this device once and has since given it up");
+    }
+  }
   const bool factory = Contains(device.factory_anchors, candidate.anchor);
+  const bool transfer = current && !(*domain == current->domain_ca);
   if (!factory) {
     const bool owner = current && candidate.anchor == current->domain_ca;
-    if (!owner && current && Contains(current->former_owners, candidate.anchor)) {
-      return Error(Code::kNotOwner, "voucher is signed under " + candidate.anchor.Subject() +
-                                        ", which owned this device once and has since transferred it");
-    }
     if (!owner) return Error(Code::kUntrustedSigner, "voucher is signed under neither a factory anchor nor the device's owner");
     // DESIGN.md 3a: under the owner, only the domain certificate itself or a certificate that
     // carries the voucher-signing purpose may sign; the certificate of another device may not.
@@ -129,6 +168,17 @@ Result<Decision> Evaluate(const DeviceIdentity& device, const std::optional<Appl
       return Error(Code::kSignerNotAuthorized, "owner-signed voucher comes without the certificate that signed it");
     }
     VOUCH_RETURN_IF_ERROR(CheckOwnerSigner(*candidate.signer, current->domain_ca));
+    // Giving the device away is the owner's own act: its domain certificate signs, not a
+    // voucher signer it delegated re-keying to (as for voucher requests, DESIGN.md 3a).
+    if (transfer && !renewal && !candidate.signer->SameKey(current->domain_ca)) {
+      return Error(Code::kSignerNotAuthorized, "a transfer to another owner is signed by the owner's domain certificate itself, not a delegate");
+    }
+    // And the new owner proves it holds the key it pins: the certificate for Z' is issued by
+    // it (CheckCertificateForZ). Without this a transfer could pin any certificate, the
+    // manufacturer's own, and judge the manufacturer's next voucher as an owner's.
+    if (transfer && !renewal && !e.certificate) {
+      return Error(Code::kCertificateMismatch, "a transfer carries the new owner's certificate for Z'");
+    }
   }
   // A renewal keeps the key, so it keeps the owner: whoever moves a device to a new owner must
   // give it a new z, or the new owner would run on a key made for the old one.
@@ -140,10 +190,15 @@ Result<Decision> Evaluate(const DeviceIdentity& device, const std::optional<Appl
   if (current && v.created_on <= current->created_on) {
     return Error(Code::kRollback, "voucher is not newer than the one applied (created-on " + v.created_on_text + ")");
   }
+  if (!current && device.reset_floor && v.created_on <= *device.reset_floor) {
+    return Error(Code::kRollback, "voucher is not newer than the last one this device applied before its factory reset (created-on " +
+                                      v.created_on_text + ")");
+  }
   // DESIGN.md 9: without a clock the device still knows some instants have passed; a
   // created-on too far past all of them is refused, with a clock or without.
   Instant known = std::max(now, Instant::FromSeconds(kReleaseEpochSeconds));
   if (current) known = std::max(known, current->created_on);
+  if (device.reset_floor) known = std::max(known, *device.reset_floor);
   if (v.created_on > known.Plus(kCreatedOnHorizonSeconds)) {
     return Error(Code::kNotYetValid, "voucher created-on " + v.created_on_text +
                                          " is more than 5 years past the latest time this device knows");
@@ -181,6 +236,7 @@ Result<Decision> Evaluate(const DeviceIdentity& device, const std::optional<Appl
     out.change = !current ? Change::kEnrolled : *domain == current->domain_ca ? Change::kRekeyed : Change::kTransferred;
   }
   VOUCH_ASSIGN_OR_RETURN(out.certificate, CheckVoucherCertificate(device, e, parts, *domain, now));
+  if (parts.renewal) VOUCH_RETURN_IF_ERROR(CheckRenewedConstruction(*current, *out.certificate));
   return Decision{false, std::move(out)};
 }
 

@@ -32,6 +32,10 @@ struct DeviceIdentity {
   std::string serial_number;
   std::vector<Certificate> factory_anchors;
   bool trusted_clock = false;
+  // After a factory reset that kept the key: the created-on of the last voucher applied before
+  // it. Vouchers not newer are refused as before the reset (kRollback), so a reset forgets the
+  // owner but not the ordering, and a captured old voucher cannot re-enroll the device.
+  std::optional<Instant> reset_floor = std::nullopt;
 };
 
 // Owners a device remembers having left (DESIGN.md 9, "Transfer"), newest last; the oldest
@@ -47,6 +51,8 @@ struct Applied {
   // Domain certificates that owned the device before and moved it on (a transfer, or the
   // manufacturer pinning a new owner): their vouchers are refused as kNotOwner.
   std::vector<Certificate> former_owners = {};
+  // The certificate for Z the device holds, when it has one: a renewal keeps its construction.
+  std::optional<Certificate> certificate = std::nullopt;
 };
 
 // Anchors an envelope may chain to: the factory anchors and, once enrolled, the owner's
@@ -63,6 +69,9 @@ struct Candidate {
   // anchor is the owner's pinned domain certificate: only with it can the device tell the
   // owner from the owner's devices (DESIGN.md 3a), so without it such a voucher is refused.
   std::optional<Certificate> signer = std::nullopt;
+  // The whole verified path, signer to anchor (formats::Verified::path); when empty, the
+  // signer and the anchor stand for it. A former owner's key anywhere on it is kNotOwner.
+  std::vector<Certificate> path = {};
 };
 
 // What applying a voucher changes (DESIGN.md 9): the first owner, a new key under the same

@@ -55,6 +55,7 @@ Result<VerifiedPath> VerifyPath(const Certificate& leaf, const std::vector<Certi
     Certificate c = Certificate::Share(sk_X509_value(chain, i));
     path.not_before = std::max(path.not_before, c.NotBefore());
     path.not_after = std::min(path.not_after, c.NotAfter());
+    path.chain.push_back(c);
     for (const auto& a : anchors) {
       if (X509_cmp(a.x509(), c.x509()) == 0) {
         path.anchor = a;

@@ -23,6 +23,9 @@ struct VerifiedPath {
   Certificate anchor;
   Instant not_before;
   Instant not_after;
+  // Every certificate from the leaf up to the anchor, both included: who vouched, so that a
+  // device can refuse a path through an owner it has left (enroll.h, kNotOwner).
+  std::vector<Certificate> chain = {};
 };
 
 // Builds and checks a path from `leaf` through any of `intermediates` to one of `anchors`.

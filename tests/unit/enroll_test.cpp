@@ -147,17 +147,16 @@ TEST_CASE("a new owner applied while a fetch judged: what was kept is verified a
   REQUIRE(other.ok());
   REQUIRE(device::Enroll(*other, {{"other", f.Issue(to_d2)}}, false)->outcome == device::EnrollReport::Outcome::kEnrolled);
   // Under the lock the owner's certificate D2 is an anchor: the path ends there and the
-  // owner's rules apply. S is D2's voucher signer, so its voucher pinning another owner is
-  // D2 transferring the device: applied as a transfer, D2 now a former owner.
+  // owner's rules apply. S is only D2's voucher signer, and its voucher pinning another owner
+  // would give the device away, which only D2 itself may do.
   auto fresh = DeviceState::Open(f.tmp / "state");
   REQUIRE(fresh.ok());
   auto r = judge.Finish(*fresh, false);
   REQUIRE(r.ok());
-  CHECK(r->outcome == device::EnrollReport::Outcome::kEnrolled);
-  CHECK(r->change == "transferred");
-  CHECK(fresh->current()->domain_ca == f.pki.owner_ca);
-  REQUIRE(fresh->current()->former_owners.size() == 1);
-  CHECK(fresh->current()->former_owners[0] == d2);
+  CHECK(r->outcome == device::EnrollReport::Outcome::kAllRefused);
+  REQUIRE(r->candidates.size() == 1);
+  CHECK(r->candidates[0].status.code() == Code::kSignerNotAuthorized);
+  CHECK(fresh->current()->domain_ca == d2);
 }
 
 TEST_CASE("a device enrolls: z is x + y, Z is certified, state is 0600 where secret", "[enroll]") {
@@ -668,6 +667,9 @@ RenewalRequest Renewal(const Fixture& f, Instant created_on) {
   r.domain_ca = f.pki.owner_ca;
   r.domain_ca_key = f.pki.owner_key;
   r.created_on = created_on;
+  // The construction of the certificate being renewed, as `vouch renew --previous-cert` copies it.
+  auto held = LoadCertificates(f.device.CurrentDir() / "certificate.pem");
+  if (held.ok()) r.construction = ReadConstruction((*held)[0]).value();
   return r;
 }
 
@@ -850,4 +852,162 @@ TEST_CASE("a device's own certificate for Z cannot transfer it", "[enroll][trans
   to_b.domain_ca_key = b_key;
   to_b.created_on = Instant::Now().Plus(1);
   CHECK(f.Refusal(f.Sign(DraftVoucher(to_b)->voucher, {*z, {(*cert)[0], f.pki.owner_ca}})) == Code::kSignerNotAuthorized);
+}
+
+namespace {
+
+// A manufacturer with an issuing CA under its root and a MASA signer under that, which carries
+// no extendedKeyUsage (as real MASA signers do: DESIGN.md 3a).
+struct IssuingCa {
+  PrivateKey int_key = *PrivateKey::Generate(), masa_key = *PrivateKey::Generate();
+  Certificate inter, masa;
+  explicit IssuingCa(const test::Pki& p) {
+    inter = *IssueCertificate(p.mfr_root, p.mfr_root_key, int_key.Public(), CertSpec{"Maker Issuing CA", "", "Maker", true});
+    masa = *IssueCertificate(inter, int_key, masa_key.Public(), CertSpec{"Maker MASA", "", "Maker", false});
+  }
+  formats::Signer Signer(const test::Pki& p) const { return {masa_key, {masa, inter, p.mfr_root}}; }
+};
+
+}  // namespace
+
+TEST_CASE("an owner cannot transfer the device to a certificate whose key it lacks", "[enroll][transfer]") {
+  // The attack: pin a certificate of the manufacturer's own chain (public, in every factory
+  // voucher's x5c), so that the manufacturer's next voucher is judged as an owner's, or as a
+  // former owner's. A transfer must carry a certificate for Z' issued by what it pins.
+  Fixture f;
+  IssuingCa m(f.pki);
+  REQUIRE(f.Accept(f.Sign(DraftVoucher(f.Request())->voucher, m.Signer(f.pki))).change == "enrolled");
+  for (const Certificate& pinned : {m.inter, m.masa, f.pki.mfr_signer}) {
+    DraftRequest t = f.Request();
+    t.domain_ca = pinned;
+    t.domain_ca_key.reset();  // nobody but the manufacturer could certify Z' under it
+    t.created_on = Instant::Now().Plus(1);
+    CHECK(f.Refusal(f.Sign(DraftVoucher(t)->voucher, f.pki.Owner())) == Code::kCertificateMismatch);
+  }
+  // A certificate for Z' issued by another key than the pinned one is no proof either.
+  PrivateKey b_key = *PrivateKey::Generate();
+  DraftRequest t = f.Request();
+  t.domain_ca = *SelfSign(b_key, test::Spec("Owner B CA", "", true));
+  t.domain_ca_key = b_key;
+  t.created_on = Instant::Now().Plus(1);
+  Voucher v = DraftVoucher(t)->voucher;
+  t.domain_ca = m.inter;
+  v.pinned_domain_cert = m.inter.Der();
+  CHECK(f.Refusal(f.Sign(v, f.pki.Owner())) == Code::kCertificateMismatch);
+  // The manufacturer still moves the device, through its MASA signer.
+  DraftRequest to_b = f.Request();
+  to_b.domain_ca = *SelfSign(b_key, test::Spec("Owner B CA", "", true));
+  to_b.domain_ca_key = b_key;
+  to_b.created_on = Instant::Now().Plus(2);
+  CHECK(f.Accept(f.Sign(DraftVoucher(to_b)->voucher, m.Signer(f.pki))).change == "transferred");
+}
+
+TEST_CASE("a delegated voucher signer re-keys for the owner but cannot give the device away", "[enroll][transfer]") {
+  Fixture f;
+  REQUIRE(f.Accept(f.Issue()).change == "enrolled");
+  PrivateKey ops_key = *PrivateKey::Generate();
+  CertSpec ops = test::Spec("Owner ops signer");
+  ops.extended_key_usage = {std::string(kVoucherSigningEku)};
+  Certificate ops_cert = *IssueCertificate(f.pki.owner_ca, f.pki.owner_key, ops_key.Public(), ops);
+  PrivateKey e_key = *PrivateKey::Generate();
+  DraftRequest t = f.Request();
+  t.domain_ca = *SelfSign(e_key, test::Spec("Attacker CA", "", true));
+  t.domain_ca_key = e_key;
+  t.created_on = Instant::Now().Plus(1);
+  CHECK(f.Refusal(f.Sign(DraftVoucher(t)->voucher, {ops_key, {ops_cert, f.pki.owner_ca}})) == Code::kSignerNotAuthorized);
+  DraftRequest rekey = f.Request();
+  rekey.created_on = Instant::Now().Plus(2);
+  CHECK(f.Accept(f.Sign(DraftVoucher(rekey)->voucher, {ops_key, {ops_cert, f.pki.owner_ca}})).change == "re-keyed");
+}
+
+TEST_CASE("a former owner is refused by its key: another certificate for it, or a delegate under it", "[enroll][transfer]") {
+  Fixture f;
+  PrivateKey o_key = *PrivateKey::Generate();
+  // O's domain CA is certified by the manufacturer, twice for one key (a routine CA renewal).
+  Certificate o1 = *IssueCertificate(f.pki.mfr_root, f.pki.mfr_root_key, o_key.Public(), CertSpec{"Owner O CA", "", "O", true});
+  Certificate o2 = *IssueCertificate(f.pki.mfr_root, f.pki.mfr_root_key, o_key.Public(), CertSpec{"Owner O CA", "", "O", true});
+  DraftRequest r = f.Request();
+  r.domain_ca = o1;
+  r.domain_ca_key = o_key;
+  REQUIRE(f.Accept(f.Issue(r)).change == "enrolled");
+  PrivateKey b_key = *PrivateKey::Generate();
+  DraftRequest to_b = f.Request();
+  to_b.domain_ca = *SelfSign(b_key, test::Spec("Owner B CA", "", true));
+  to_b.domain_ca_key = b_key;
+  to_b.created_on = Instant::Now().Plus(1);
+  REQUIRE(f.Accept(f.Sign(DraftVoucher(to_b)->voucher, {o_key, {o1}})).change == "transferred");
+  DraftRequest back = r;
+  back.created_on = Instant::Now().Plus(2);
+  CHECK(f.Refusal(f.Sign(DraftVoucher(back)->voucher, {o_key, {o1}})) == Code::kNotOwner);
+  // Through the factory root, with the other certificate for O's key: still O.
+  CHECK(f.Refusal(f.Sign(DraftVoucher(back)->voucher, {o_key, {o2, f.pki.mfr_root}})) == Code::kNotOwner);
+  // A delegate under O, chaining on to the factory root: still under O.
+  PrivateKey d_key = *PrivateKey::Generate();
+  CertSpec ds = test::Spec("O delegate");
+  ds.extended_key_usage = {std::string(kVoucherSigningEku)};
+  Certificate d = *IssueCertificate(o2, o_key, d_key.Public(), ds);
+  CHECK(f.Refusal(f.Sign(DraftVoucher(back)->voucher, {d_key, {d, o2, f.pki.mfr_root}})) == Code::kNotOwner);
+  // The manufacturer's own signer is not O: it still moves the device.
+  DraftRequest to_c = f.Request();
+  to_c.created_on = Instant::Now().Plus(3);
+  CHECK(f.Accept(f.Issue(to_c)).change == "transferred");
+}
+
+TEST_CASE("a renewal keeps the construction of the certificate it renews", "[enroll][renewal]") {
+  Fixture f;
+  DraftRequest two = f.Request();  // the owner's contribution and an escrow's
+  {
+    auto escrow = cogen::Contribute(two.device_key);
+    two.contributions.push_back(*cogen::Seal(two.device_key, two.device_key.Fingerprint(), escrow->y));
+  }
+  REQUIRE(f.Accept(f.Issue(two)).change == "enrolled");
+  // Without the construction the certificate it renews carried: refused.
+  RenewalRequest bare = Renewal(f, Instant::Now().Plus(1));
+  bare.construction.reset();
+  CHECK(f.Refusal(f.Sign(*DraftRenewal(bare), f.pki.Owner())) == Code::kCertificateMismatch);
+  // Another split of Z - X with valid proofs: refused as well.
+  auto previous = LoadCertificates(f.tmp / "state" / "current" / "certificate.pem");
+  Construction made = **ReadConstruction((*previous)[0]);
+  // Y_1 + W and Y_2 - W would sum alike, but nobody can prove possession of those; what
+  // can be built is the same contributions in another order, which still verifies alone.
+  REQUIRE(made.contributions.size() == 2);
+  std::reverse(made.contributions.begin(), made.contributions.end());
+  std::reverse(made.proofs.begin(), made.proofs.end());
+  CertSpec spec = test::Spec("SN-42");
+  spec.construction = made;
+  Voucher v = *DraftRenewal(Renewal(f, Instant::Now().Plus(1)));
+  v.enrollment->certificate = IssueCertificate(f.pki.owner_ca, f.pki.owner_key, f.device.current()->combined_key, spec)->Der();
+  CHECK(VerifyConstruction(*Certificate::FromDer(*v.enrollment->certificate), &f.device.identity().key.Public()).ok());
+  CHECK(f.Refusal(f.Sign(v, f.pki.Owner())) == Code::kCertificateMismatch);
+  // With it, applied.
+  RenewalRequest good = Renewal(f, Instant::Now().Plus(2));
+  good.construction = **ReadConstruction((*previous)[0]);
+  CHECK(f.Accept(f.Sign(*DraftRenewal(good), f.pki.Owner())).change == "renewed");
+}
+
+TEST_CASE("a factory reset that keeps the key keeps the ordering: an old voucher cannot re-enroll it", "[enroll][owner]") {
+  Fixture f;
+  Bytes first = f.Issue();
+  REQUIRE(f.Accept(first).change == "enrolled");
+  InitOptions o{f.serial, {f.pki.mfr_root}, true, ResetMode::kKeepKey};
+  f.device = *DeviceState::Init(f.tmp / "state", o);
+  CHECK(f.Refusal(first) == Code::kRollback);
+  // A reset again keeps the floor; a newer voucher enrolls, numbered past the old generations.
+  f.device = *DeviceState::Init(f.tmp / "state", o);
+  DraftRequest later = f.Request();
+  later.created_on = Instant::Now().Plus(1);
+  auto rep = f.Accept(f.Issue(later));
+  CHECK(rep.change == "enrolled");
+  CHECK(rep.generation == 2);
+  // A reset to a new key is a new device: no floor.
+  o.reset = ResetMode::kNewKey;
+  f.device = *DeviceState::Init(f.tmp / "state", o);
+  CHECK_FALSE(fs::exists(f.tmp / "state" / "reset-floor"));
+  CHECK_FALSE(f.device.identity().reset_floor.has_value());
+  // A floor that does not parse stops the device rather than being read as none.
+  o.reset = ResetMode::kKeepKey;
+  REQUIRE(f.Accept(f.Issue(f.Request())).change == "enrolled");
+  f.device = *DeviceState::Init(f.tmp / "state", o);
+  REQUIRE(WriteFileAtomic(f.tmp / "state" / "reset-floor", AsBytes(std::string("{\"generation\":\"x\"}")), 0600).ok());
+  CHECK(DeviceState::Open(f.tmp / "state").status().code() == Code::kMalformed);
 }
