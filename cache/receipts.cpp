@@ -27,9 +27,8 @@ Result<std::string> ReceiptTreePath(std::string_view device_udf, std::string_vie
 }
 
 Result<std::string> ReceiptDirectory(std::string_view device_udf) {
-  // The same prefix folders as a device's vouchers (formats::DeviceDirectory), under receipts/.
-  VOUCH_ASSIGN_OR_RETURN(std::string dir, formats::DeviceDirectory(device_udf));
-  return RootSlash() + dir.substr(formats::kLayoutRoot.size() + 1);
+  VOUCH_ASSIGN_OR_RETURN(std::string dir, formats::DeviceSubdirectory(device_udf));
+  return RootSlash() + dir;
 }
 
 bool IsReceiptTreePath(std::string_view path) { return path.substr(0, formats::kReceiptRoot.size() + 1) == RootSlash(); }
