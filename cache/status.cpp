@@ -4,22 +4,15 @@
 #include <tuple>
 
 #include "cache/receipts.h"
+#include "cache/status_facts.h"
 #include "formats/envelope.h"
 #include "formats/layout.h"
 #include "formats/voucher_json.h"
-#include "libvoucher/parallel.h"
 
 namespace vouch::cache {
 namespace {
 
 using Files = std::vector<std::pair<std::string, git::ObjectId>>;
-
-// What status needs of one voucher: no more is kept while the fleet's vouchers are read.
-struct VoucherFacts {
-  Instant created_on;
-  std::string created_on_text;
-  std::optional<Bytes> certificate;  // DER of the certificate for Z, parsed for the newest only
-};
 
 // The files of the devices asked for: every device's (the whole folder, one walk) or each
 // named device's directory alone, so that asking for a few costs a few.
@@ -35,19 +28,49 @@ Result<Files> FilesOf(const git::Tree& tree, const std::set<std::string>& device
   return out;
 }
 
-std::vector<git::ObjectId> Blobs(const Files& files) {
-  std::vector<git::ObjectId> ids;
-  ids.reserve(files.size());
-  for (const auto& f : files) ids.push_back(f.second);
-  return ids;
-}
-
+// What status needs of a voucher: decoded without its signature, its certificate's notAfter
+// read alone.
 Result<VoucherFacts> ReadVoucherFacts(const formats::LayoutEntry& entry, Result<Bytes> blob) {
   if (!blob.ok()) return blob.status();
   VOUCH_ASSIGN_OR_RETURN(Voucher v, formats::DecodeUnverified(formats::Envelope{entry.kind, entry.voucher_id, std::move(*blob)}));
-  VoucherFacts f{v.created_on, std::move(v.created_on_text), std::nullopt};
-  if (v.enrollment && v.enrollment->certificate) f.certificate = std::move(*v.enrollment->certificate);
+  VoucherFacts f{v.created_on, std::nullopt};
+  if (v.enrollment && v.enrollment->certificate) {
+    auto not_after = CertificateNotAfter(*v.enrollment->certificate);
+    if (!not_after.ok()) return not_after.status().Context("the certificate for Z");
+    f.certificate_not_after = *not_after;
+  }
   return f;
+}
+
+Result<ReceiptFacts> ReadReceiptFacts(Result<Bytes> blob) {
+  if (!blob.ok()) return blob.status();
+  VOUCH_ASSIGN_OR_RETURN(HeldReceipt h, ReadHeldReceipt(*blob));
+  return ReceiptFacts{h.generation, h.time, std::move(h.voucher_id)};
+}
+
+// Facts of every file: from `known` when it has them, else read from the blobs (on every
+// core) and added to it. `read` turns one blob into facts.
+template <class F, class Read>
+Result<std::vector<F>> FactsOf(const git::Repository& repo, const Files& files, uint64_t cap, StatusFacts* known,
+                               const F* (StatusFacts::*lookup)(const git::ObjectId&) const, Read read) {
+  std::vector<F> out(files.size());
+  std::vector<size_t> missing;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (const F* f = (known->*lookup)(files[i].second)) out[i] = *f;
+    else missing.push_back(i);
+  }
+  std::vector<git::ObjectId> ids;
+  ids.reserve(missing.size());
+  for (size_t i : missing) ids.push_back(files[i].second);
+  std::vector<Result<F>> got(missing.size(), Result<F>(F{}));
+  VOUCH_RETURN_IF_ERROR(repo.ReadBlobs(ids, cap, [&](size_t k, Result<Bytes> blob) { got[k] = read(missing[k], std::move(blob)); }));
+  for (size_t k = 0; k < missing.size(); ++k) {
+    const size_t i = missing[k];
+    if (!got[k].ok()) return got[k].status().Context(files[i].first);
+    out[i] = std::move(*got[k]);
+    known->Add(files[i].second, out[i]);
+  }
+  return out;
 }
 
 }  // namespace
@@ -64,72 +87,48 @@ Result<FleetStatus> ReadFleetStatus(const Cache& cache, const FleetStatusRequest
   VOUCH_ASSIGN_OR_RETURN(Files voucher_files, FilesOf(tree, request.devices, formats::kLayoutRoot, formats::DeviceDirectory));
   VOUCH_ASSIGN_OR_RETURN(Files receipt_files, FilesOf(tree, request.devices, formats::kReceiptRoot, ReceiptDirectory));
 
-  // Vouchers: filed by their paths, decoded on every core.
+  StatusFacts known = StatusFacts::Load(cache.path());
+
+  // Vouchers: filed by their paths; what is not known yet decoded on every core.
   std::vector<formats::LayoutEntry> entries(voucher_files.size());
   for (size_t i = 0; i < voucher_files.size(); ++i) {
     auto e = formats::ParseLayoutPath(voucher_files[i].first);
     if (!e.ok()) return e.status();
     entries[i] = std::move(*e);
   }
-  std::vector<Result<VoucherFacts>> facts(voucher_files.size(), Result<VoucherFacts>(VoucherFacts{}));
-  VOUCH_RETURN_IF_ERROR(repo.ReadBlobs(Blobs(voucher_files), formats::kMaxVoucherSize, [&](size_t i, Result<Bytes> blob) {
-    facts[i] = ReadVoucherFacts(entries[i], std::move(blob));
-  }));
-  std::map<std::string, size_t> newest_index;  // device -> index into entries
+  VOUCH_ASSIGN_OR_RETURN(std::vector<VoucherFacts> vouchers,
+                         FactsOf(repo, voucher_files, formats::kMaxVoucherSize, &known, &StatusFacts::Voucher,
+                                 [&](size_t i, Result<Bytes> blob) { return ReadVoucherFacts(entries[i], std::move(blob)); }));
   for (size_t i = 0; i < entries.size(); ++i) {
-    if (!facts[i].ok()) return facts[i].status().Context(voucher_files[i].first);
     DeviceStatus& d = devices[entries[i].device_udf];
     d.device = entries[i].device_udf;
     ++d.vouchers;
-    auto [at, first] = newest_index.emplace(d.device, i);
-    const size_t held = at->second;
     // Ordered as devices order them: by created-on, then by id.
-    if (!first && std::tie(facts[i]->created_on, entries[i].voucher_id) > std::tie(facts[held]->created_on, entries[held].voucher_id)) {
-      at->second = i;
-    }
+    const VoucherFacts& f = vouchers[i];
+    if (d.newest && std::tie(f.created_on, entries[i].voucher_id) < std::tie(d.newest->created_on, d.newest->id)) continue;
+    d.newest = DeviceStatus::Newest{entries[i].voucher_id, f.created_on, f.certificate_not_after};
   }
 
   // Receipts: the highest generation of each device's (ties, which a device never writes, by id).
-  std::vector<Result<HeldReceipt>> held(receipt_files.size(), Result<HeldReceipt>(HeldReceipt{}));
-  VOUCH_RETURN_IF_ERROR(repo.ReadBlobs(Blobs(receipt_files), formats::kMaxReceiptSize, [&](size_t i, Result<Bytes> blob) {
-    held[i] = blob.ok() ? ReadHeldReceipt(*blob) : Result<HeldReceipt>(blob.status());
-  }));
+  VOUCH_ASSIGN_OR_RETURN(std::vector<ReceiptFacts> receipts,
+                         FactsOf(repo, receipt_files, formats::kMaxReceiptSize, &known, &StatusFacts::Receipt,
+                                 [](size_t, Result<Bytes> blob) { return ReadReceiptFacts(std::move(blob)); }));
   for (size_t i = 0; i < receipt_files.size(); ++i) {
-    const std::string& path = receipt_files[i].first;
-    if (!held[i].ok()) return held[i].status().Context(path);
-    VOUCH_ASSIGN_OR_RETURN(formats::ReceiptPathParts parts, ParseReceiptTreePath(path));
+    VOUCH_ASSIGN_OR_RETURN(formats::ReceiptPathParts parts, ParseReceiptTreePath(receipt_files[i].first));
     DeviceStatus& d = devices[parts.device_udf];
     d.device = parts.device_udf;
-    HeldReceipt& h = *held[i];
-    if (d.enrolled && std::tie(h.generation, parts.receipt_id) < std::tie(d.enrolled->generation, d.enrolled->receipt_id)) continue;
-    d.enrolled = DeviceStatus::Enrolled{parts.receipt_id, h.generation, h.time, std::move(h.time_text), std::move(h.voucher_id)};
+    ReceiptFacts& r = receipts[i];
+    if (d.enrolled && std::tie(r.generation, parts.receipt_id) < std::tie(d.enrolled->generation, d.enrolled->receipt_id)) continue;
+    d.enrolled = DeviceStatus::Enrolled{parts.receipt_id, r.generation, r.time, std::move(r.voucher_id)};
   }
+  // Best effort: a cache this user cannot write is still answered, only not faster next time.
+  (void)known.Save();
 
-  // The newest voucher of each device, and its certificate's notAfter (parsed on every core).
   FleetStatus out;
   out.devices.reserve(devices.size());
   for (auto& [udf, d] : devices) out.devices.push_back(std::move(d));
-  std::vector<Status> parsed(out.devices.size());
-  ParallelFor(out.devices.size(), [&](size_t k) {
-    DeviceStatus& d = out.devices[k];
-    auto it = newest_index.find(d.device);
-    if (it == newest_index.end()) return;
-    VoucherFacts& f = *facts[it->second];
-    DeviceStatus::Newest n{entries[it->second].voucher_id, f.created_on, std::move(f.created_on_text), std::nullopt};
-    if (f.certificate) {
-      auto cert = Certificate::FromDer(*f.certificate);
-      if (!cert.ok()) {
-        parsed[k] = cert.status().Context("the certificate in voucher " + n.id);
-        return;
-      }
-      n.certificate_not_after = cert->NotAfter();
-    }
-    d.newest = std::move(n);
-  });
   const Instant horizon = request.now.Plus(request.within_seconds);
-  for (size_t k = 0; k < out.devices.size(); ++k) {
-    VOUCH_RETURN_IF_ERROR(parsed[k]);
-    DeviceStatus& d = out.devices[k];
+  for (DeviceStatus& d : out.devices) {
     // A voucher without a certificate for Z has nothing to renew: never due.
     d.renewal_due = d.newest && d.newest->certificate_not_after && *d.newest->certificate_not_after <= horizon;
     out.enrolled += d.enrolled.has_value();

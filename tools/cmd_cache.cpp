@@ -171,9 +171,9 @@ Status RunPull(const CacheFlags& f) {
 // One device's line: vouchers, the newest, enrollment, renewal.
 std::string StatusLine(const cache::DeviceStatus& d) {
   std::string line = d.device + "  vouchers " + std::to_string(d.vouchers);
-  if (d.newest) line += "  newest " + d.newest->id + " " + d.newest->created_on_text;
+  if (d.newest) line += "  newest " + d.newest->id + " " + formats::FormatDateTime(d.newest->created_on);
   line += "  enrolled ";
-  line += d.enrolled ? "generation " + std::to_string(d.enrolled->generation) + " at " + d.enrolled->time_text + " (voucher " +
+  line += d.enrolled ? "generation " + std::to_string(d.enrolled->generation) + " at " + formats::FormatDateTime(d.enrolled->time) + " (voucher " +
                            d.enrolled->voucher_id + ")"
                      : std::string("no");
   if (!d.newest) return line;
@@ -187,12 +187,12 @@ nlohmann::json StatusJson(const cache::DeviceStatus& d) {
                       {"renewal-due", d.renewal_due}};
   if (d.newest) {
     j["newest"] = {{"id", d.newest->id},
-                   {"created-on", d.newest->created_on_text},
+                   {"created-on", formats::FormatDateTime(d.newest->created_on)},
                    {"certificate-not-after", d.newest->certificate_not_after ? nlohmann::json(formats::FormatDateTime(*d.newest->certificate_not_after))
                                                                              : nlohmann::json(nullptr)}};
   }
   if (d.enrolled) {
-    j["enrolled"] = {{"generation", d.enrolled->generation}, {"time", d.enrolled->time_text},
+    j["enrolled"] = {{"generation", d.enrolled->generation}, {"time", formats::FormatDateTime(d.enrolled->time)},
                      {"voucher-id", d.enrolled->voucher_id}, {"receipt-id", d.enrolled->receipt_id}};
   }
   // Why renewal is not due when there is nothing to renew: said, not left to be inferred.
