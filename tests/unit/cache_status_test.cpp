@@ -12,6 +12,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
+std::string ObjectIdHex(const Bytes& bytes) { return cache::git::ObjectId::OfBlob(bytes).Hex(); }
+
 const cache::DeviceStatus& Of(const cache::FleetStatus& s, const std::string& udf) {
   for (const auto& d : s.devices) {
     if (d.device == udf) return d;
@@ -124,4 +126,46 @@ TEST_CASE("renewal is due when the newest voucher's certificate ends within the 
   CHECK_FALSE(Of(week, short_lived.udf).renewal_due);
   CHECK(week.renewal_due == 0);
   CHECK(at(3651).renewal_due == 3);  // every certificate ends within ten years and a day
+}
+
+TEST_CASE("what status read of each blob is kept for the next run, and a damaged record is read again", "[cache-status]") {
+  test::TempDir tmp;
+  test::Fleet fleet;
+  auto c = cache::Cache::Init(tmp / "cache.git", {});
+  REQUIRE(c.ok());
+  test::FleetDevice d = fleet.Device("SN-1");
+  test::FleetVoucher v = fleet.Issue(d, 10);
+  test::PutFile(tmp / "in" / v.path, v.envelope.bytes);
+  Bytes r = fleet.Receipt(d, v, 1);
+  test::PutFile(tmp / "in" / "r.vrj", r);
+  REQUIRE(test::ImportAll(*c, {(tmp / "in").string()}).report.receipts == 1);
+  cache::FleetStatusRequest req;
+  req.now = Instant::Now();
+  auto first = cache::ReadFleetStatus(*c, req);
+  REQUIRE(first.ok());
+  const fs::path facts = tmp / "cache.git" / "vouch" / "status-facts";
+  REQUIRE(fs::exists(facts));
+  std::string text = test::ReadText(facts);
+  CHECK(text.find("v " + ObjectIdHex(v.envelope.bytes)) != std::string::npos);
+  CHECK(text.find("r " + ObjectIdHex(r) + " 1 ") != std::string::npos);
+
+  auto same = [&](const cache::FleetStatus& s) {
+    REQUIRE(s.devices.size() == 1);
+    const cache::DeviceStatus& x = s.devices[0];
+    CHECK(x.newest->id == v.envelope.id);
+    CHECK(x.newest->created_on == first->devices[0].newest->created_on);
+    CHECK(x.newest->certificate_not_after == first->devices[0].newest->certificate_not_after);
+    CHECK(x.enrolled->generation == 1);
+    CHECK(x.enrolled->voucher_id == v.envelope.id);
+    CHECK(x.renewal_due);
+  };
+  auto again = cache::ReadFleetStatus(*c, req);
+  REQUIRE(again.ok());
+  same(*again);
+  // Lines cut short or garbled are not believed: those blobs are read again.
+  test::PutFile(facts, AsBytes(std::string_view("v zz 1 -\nr " + ObjectIdHex(r) + " x 1 y\n" + text.substr(0, 30))));
+  auto repaired = cache::ReadFleetStatus(*c, req);
+  REQUIRE(repaired.ok());
+  same(*repaired);
+  CHECK(test::ReadText(facts) == text);
 }
