@@ -59,7 +59,16 @@ Result<UniqueFd> OpenOrMakeDir(int dir, const std::string& name, const std::stri
     if (fd.get() >= 0) return fd;
     if (errno != ENOENT) return Classify(dir, name.c_str(), errno, where);
     // EEXIST: someone made it meanwhile; open it again (and check what it is) then.
-    if (::mkdirat(dir, name.c_str(), 0755) != 0 && errno != EEXIST) return Classify(dir, name.c_str(), errno, where);
+    if (::mkdirat(dir, name.c_str(), 0755) == 0) {
+      UniqueFd made(::openat(dir, name.c_str(), kDirFlags));
+      // 0755 whatever the umask (the unit's is 0077): the owner reads the stick elsewhere.
+      if (made.get() >= 0) {
+        ::fchmod(made.get(), 0755);
+        return made;
+      }
+      return Classify(dir, name.c_str(), errno, where);
+    }
+    if (errno != EEXIST) return Classify(dir, name.c_str(), errno, where);
   }
   return Error(Code::kIo, where + ": cannot be opened as a directory");
 }
@@ -145,7 +154,7 @@ Status WriteNewFile(const std::filesystem::path& root, std::string_view relative
     const std::string& name;
     ~Unlink() { ::unlinkat(dir, name.c_str(), 0); }
   } unlink_tmp{dir.get(), tmp};
-  ::fchmod(out.get(), 0644);  // whatever the umask: a receipt is for the owner to read
+  ::fchmod(out.get(), 0644);  // whatever the umask (the unit's is 0077): the owner reads it elsewhere
   VOUCH_RETURN_IF_ERROR(WriteAll(out.get(), bytes, final_path));
   if (::close(out.release()) != 0) return Error(Code::kIo, final_path + ": " + Reason(errno));
   if (int err = LinkNoReplace(dir.get(), tmp, final_name); err != 0) {

@@ -78,7 +78,10 @@ int InReadOnly(const fs::path& dir, const std::function<Code()>& write) {
 TEST_CASE("The medium writer makes the path and writes the bytes once", "[medium-writer]") {
   test::TempDir tmp;
   fs::create_directory(tmp / "root");
-  REQUIRE(WriteNewFile(tmp / "root", kPath, kBytes, kCap).ok());
+  const mode_t umask = ::umask(077);  // the systemd unit's
+  Status written = WriteNewFile(tmp / "root", kPath, kBytes, kCap);
+  ::umask(umask);
+  REQUIRE(written.ok());
   CHECK(Content(tmp / "root" / kPath) == "{\"a receipt\":1}");
   CHECK(Tree(tmp / "root") == std::vector<std::string>{"AB", "AB/CD", "AB/CD/DEVICE", "AB/CD/DEVICE/receipt.vrj"});
   struct stat st;
