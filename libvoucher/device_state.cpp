@@ -180,12 +180,14 @@ Status DeviceState::LoadCurrent() {
   fs::path gen = dir_ / target;
   VOUCH_ASSIGN_OR_RETURN(Bytes raw, ReadFile(gen / "state.json", kSmallFile));
   nlohmann::json st = nlohmann::json::parse(raw.begin(), raw.end(), nullptr, /*allow_exceptions=*/false);
-  if (!st.is_object() || !st["voucher-id"].is_string() || !st["created-on-us"].is_number_integer()) {
+  if (!st.is_object() || !st["voucher-id"].is_string() || !st["created-on-us"].is_number_integer() ||
+      !st["applied-on-us"].is_number_integer()) {
     return Error(Code::kMalformed, (gen / "state.json").string() + ": not a device state");
   }
   VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> domain, LoadCertificates(gen / "domain-ca.pem"));
   VOUCH_ASSIGN_OR_RETURN(PublicKey z, LoadPublicKey(gen / "z.pub"));
-  current_ = Applied{st["voucher-id"].get<std::string>(), Instant{st["created-on-us"].get<int64_t>()}, domain[0], z};
+  current_ = Applied{st["voucher-id"].get<std::string>(), Instant{st["created-on-us"].get<int64_t>()}, domain[0], z,
+                     Instant{st["applied-on-us"].get<int64_t>()}};
   generation_ = n;
   return Status::Ok();
 }
@@ -211,7 +213,8 @@ Status DeviceState::Apply(const Enrolled& e, ByteView envelope, std::string_view
   st["generation"] = next;
   st["voucher-id"] = e.voucher_id;
   st["created-on-us"] = e.created_on.micros;
-  st["applied-on-us"] = Instant::Now().micros;
+  const Instant applied_on = Instant::Now();
+  st["applied-on-us"] = applied_on.micros;
   st["combined-key"] = e.combined_key.Fingerprint();
   st["voucher-file"] = "voucher." + std::string(extension);
   st["certificate"] = e.certificate.has_value();
@@ -240,7 +243,7 @@ Status DeviceState::Apply(const Enrolled& e, ByteView envelope, std::string_view
       fs::remove_all(entry.path(), ec);
     }
   }
-  current_ = Applied{e.voucher_id, e.created_on, e.domain_ca, e.combined_key};
+  current_ = Applied{e.voucher_id, e.created_on, e.domain_ca, e.combined_key, applied_on};
   generation_ = next;
   return Status::Ok();
 }

@@ -40,6 +40,7 @@ struct Applied {
   Instant created_on;
   Certificate domain_ca;  // the pinned domain certificate: the owner
   PublicKey combined_key;
+  Instant applied_on;     // when it was applied, by the device's clock (its receipt's time)
 };
 
 // Anchors an envelope may chain to: the factory anchors and, once enrolled, the owner's
