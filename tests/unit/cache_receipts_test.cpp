@@ -43,38 +43,37 @@ void CraftCommit(const fs::path& repo, const std::string& path, ByteView bytes) 
 TEST_CASE("an import files a good receipt under receipts/, and list, export and the log leave it out", "[cache-receipts]") {
   test::TempDir tmp;
   test::Fleet fleet;
-  auto c = cache::Cache::Init(tmp / "cache.git", {fleet.pki.mfr_root});
-  REQUIRE(c.ok());
-  REQUIRE(c->LogInit("example.com/log", tmp / "log.key").ok());
+  cache::Cache c = test::NewCache(tmp / "cache.git", {fleet.pki.mfr_root});
+  REQUIRE(c.LogInit("example.com/log", tmp / "log.key").ok());
   test::FleetDevice d = fleet.Device("SN-1");
   test::FleetVoucher v = fleet.Issue(d);
-  test::PutFile(tmp / "issued" / v.path, v.envelope.bytes);
-  CHECK(test::ImportAll(*c, {(tmp / "issued").string()}).report.added == 1);
+  test::FileVouchers(tmp / "issued", {&v});
+  CHECK(test::ImportAll(c, {(tmp / "issued").string()}).report.added == 1);
 
   // The stick comes back with the receipt in its vouch-receipts/ tree; its root is imported.
   Bytes receipt = fleet.Receipt(d, v, 1);
   test::PutFile(test::Fleet::OnStick(tmp / "stick", d, receipt), receipt);
-  test::FleetImport in = test::ImportAll(*c, {(tmp / "stick").string()});
+  test::FleetImport in = test::ImportAll(c, {(tmp / "stick").string()});
   CHECK(Codes(in).empty());
   CHECK(in.report.receipts == 1);
   CHECK(in.report.added == 0);
   CHECK_FALSE(in.report.commit.empty());
 
-  auto tip = c->repository().Resolve(cache::kBranch);
+  auto tip = c.repository().Resolve(cache::kBranch);
   REQUIRE(tip.ok());
-  auto tree = c->repository().TreeOf(**tip);
+  auto tree = c.repository().TreeOf(**tip);
   REQUIRE(tree.ok());
   const std::string path = *cache::ReceiptTreePath(d.udf, formats::ReceiptId(receipt));
   CHECK(path.rfind("receipts/", 0) == 0);
   CHECK(tree->EntryAt(path).has_value());
-  CHECK(c->Verify().ok());
+  CHECK(c.Verify().ok());
   // Vouchers only: `cache list`, bundles (Export) and the log's leaves.
-  CHECK(*c->List() == std::vector<std::string>{v.path});
-  auto exported = c->Export("");
+  CHECK(*c.List() == std::vector<std::string>{v.path});
+  auto exported = c.Export("");
   REQUIRE(exported.ok());
   REQUIRE(exported->size() == 1);
   CHECK(exported->front().path == v.path);
-  auto log = c->LogState();
+  auto log = c.LogState();
   REQUIRE(log.ok());
   CHECK(log->size == 1);
   CHECK(log->behind == 0);
@@ -84,18 +83,17 @@ TEST_CASE("an import refuses forged receipts, others' vouchers, unknown vouchers
           "[cache-receipts]") {
   test::TempDir tmp;
   test::Fleet fleet;
-  auto c = cache::Cache::Init(tmp / "cache.git", {fleet.pki.mfr_root});
-  REQUIRE(c.ok());
+  cache::Cache c = test::NewCache(tmp / "cache.git", {fleet.pki.mfr_root});
   test::FleetDevice a = fleet.Device("SN-A"), b = fleet.Device("SN-B");
   test::FleetVoucher a1 = fleet.Issue(a), a2 = fleet.Issue(a), b1 = fleet.Issue(b);
   test::FleetVoucher stray = fleet.Issue(a);  // never imported
-  for (const auto* v : {&a1, &a2, &b1}) test::PutFile(tmp / "issued" / v->path, v->envelope.bytes);
-  REQUIRE(test::ImportAll(*c, {(tmp / "issued").string()}).report.added == 3);
+  test::FileVouchers(tmp / "issued", {&a1, &a2, &b1});
+  REQUIRE(test::ImportAll(c, {(tmp / "issued").string()}).report.added == 3);
 
   auto refusal = [&](const std::string& name, const Bytes& bytes) {
     fs::path f = tmp / name;
     test::PutFile(f, bytes);
-    test::FleetImport in = test::ImportAll(*c, {f.string()});
+    test::FleetImport in = test::ImportAll(c, {f.string()});
     CHECK(in.report.receipts == 0);
     std::vector<Code> codes = Codes(in);
     REQUIRE(codes.size() == 1);
@@ -121,7 +119,7 @@ TEST_CASE("an import refuses forged receipts, others' vouchers, unknown vouchers
   big.insert(big.end() - 1, formats::kMaxReceiptSize, ' ');
   CHECK(refusal("big.vrj", big) == Code::kTooLarge);
   cache::Offered offered{"big", "", big, cache::Offered::Kind::kReceipt};
-  auto direct = c->Add(
+  auto direct = c.Add(
       [&, sent = false](std::vector<cache::Offered>* batch) mutable -> Result<bool> {
         batch->clear();
         if (sent) return false;
@@ -136,43 +134,40 @@ TEST_CASE("an import refuses forged receipts, others' vouchers, unknown vouchers
   // Refusals never stop the rest: a good receipt beside a bad one is taken.
   test::PutFile(tmp / "mixed" / "bad.vrj", fleet.Receipt(a, stray, 1));
   test::PutFile(tmp / "mixed" / "good.vrj", good);
-  test::FleetImport mixed = test::ImportAll(*c, {(tmp / "mixed").string()});
+  test::FleetImport mixed = test::ImportAll(c, {(tmp / "mixed").string()});
   CHECK(Codes(mixed) == std::vector<Code>{Code::kNotFound});
   CHECK(mixed.report.receipts == 1);
-  CHECK(c->Verify().ok());
+  CHECK(c.Verify().ok());
 }
 
 TEST_CASE("a receipt not above the highest generation held is a rollback; the same bytes again are a no-op", "[cache-receipts]") {
   test::TempDir tmp;
   test::Fleet fleet;
-  auto c = cache::Cache::Init(tmp / "cache.git", {});
-  REQUIRE(c.ok());
+  cache::Cache c = test::NewCache(tmp / "cache.git");
   test::FleetDevice d = fleet.Device("SN-1");
   test::FleetVoucher v1 = fleet.Issue(d), v2 = fleet.Issue(d);
-  test::PutFile(tmp / "issued" / v1.path, v1.envelope.bytes);
-  test::PutFile(tmp / "issued" / v2.path, v2.envelope.bytes);
-  REQUIRE(test::ImportAll(*c, {(tmp / "issued").string()}).report.added == 2);
+  test::FileVouchers(tmp / "issued", {&v1, &v2});
+  REQUIRE(test::ImportAll(c, {(tmp / "issued").string()}).report.added == 2);
 
   Bytes first = fleet.Receipt(d, v1, 1), second = fleet.Receipt(d, v2, 2), replayed = fleet.Receipt(d, v1, 2);
   test::PutFile(tmp / "r2.vrj", second);
   test::PutFile(tmp / "r1.vrj", first);
   test::PutFile(tmp / "r2-replayed.vrj", replayed);
-  REQUIRE(test::ImportAll(*c, {(tmp / "r2.vrj").string()}).report.receipts == 1);
-  test::FleetImport older = test::ImportAll(*c, {(tmp / "r1.vrj").string()});
+  REQUIRE(test::ImportAll(c, {(tmp / "r2.vrj").string()}).report.receipts == 1);
+  test::FleetImport older = test::ImportAll(c, {(tmp / "r1.vrj").string()});
   CHECK(Codes(older) == std::vector<Code>{Code::kRollback});
   // Another receipt of the generation held is no newer.
-  CHECK(Codes(test::ImportAll(*c, {(tmp / "r2-replayed.vrj").string()})) == std::vector<Code>{Code::kRollback});
-  test::FleetImport again = test::ImportAll(*c, {(tmp / "r2.vrj").string()});
+  CHECK(Codes(test::ImportAll(c, {(tmp / "r2-replayed.vrj").string()})) == std::vector<Code>{Code::kRollback});
+  test::FleetImport again = test::ImportAll(c, {(tmp / "r2.vrj").string()});
   CHECK(Codes(again).empty());
   CHECK(again.report.present == 1);
   CHECK(again.report.receipts == 0);
   CHECK(again.report.commit.empty());
 
   // One import of a device's whole run of receipts takes them oldest first.
-  auto fresh = cache::Cache::Init(tmp / "fresh.git", {});
-  REQUIRE(fresh.ok());
+  cache::Cache fresh = test::NewCache(tmp / "fresh.git");
   fs::remove(tmp / "r2-replayed.vrj");
-  test::FleetImport run = test::ImportAll(*fresh, {(tmp / "issued").string(), (tmp / "r2.vrj").string(), (tmp / "r1.vrj").string()});
+  test::FleetImport run = test::ImportAll(fresh, {(tmp / "issued").string(), (tmp / "r2.vrj").string(), (tmp / "r1.vrj").string()});
   CHECK(Codes(run).empty());
   CHECK(run.report.added == 2);
   CHECK(run.report.receipts == 2);
@@ -185,25 +180,22 @@ TEST_CASE("cache verify and pulls refuse a receipt filed under another id or ano
   test::FleetVoucher va = fleet.Issue(a), vb = fleet.Issue(b);
   Bytes ra = fleet.Receipt(a, va, 1), rb = fleet.Receipt(b, vb, 1);
   auto make = [&](const std::string& name) {
-    auto c = cache::Cache::Init(tmp / name, {fleet.pki.mfr_root});
-    REQUIRE(c.ok());
-    test::PutFile(tmp / (name + "-in") / va.path, va.envelope.bytes);
-    test::PutFile(tmp / (name + "-in") / vb.path, vb.envelope.bytes);
+    cache::Cache c = test::NewCache(tmp / name, {fleet.pki.mfr_root});
+    test::FileVouchers(tmp / (name + "-in"), {&va, &vb});
     test::PutFile(tmp / (name + "-in") / "ra.vrj", ra);
-    REQUIRE(test::ImportAll(*c, {(tmp / (name + "-in")).string()}).report.receipts == 1);
-    return std::move(*c);
+    REQUIRE(test::ImportAll(c, {(tmp / (name + "-in")).string()}).report.receipts == 1);
+    return c;
   };
 
   // A good history, pulled: receipts travel like vouchers.
   cache::Cache good = make("good.git");
   CHECK(good.Verify().ok());
-  auto mirror = cache::Cache::Init(tmp / "mirror.git", {fleet.pki.mfr_root});
-  REQUIRE(mirror.ok());
-  auto pulled = mirror->Pull((tmp / "good.git").string());
+  cache::Cache mirror = test::NewCache(tmp / "mirror.git", {fleet.pki.mfr_root});
+  auto pulled = mirror.Pull((tmp / "good.git").string());
   REQUIRE(pulled.ok());
   CHECK(pulled->new_vouchers == 2);
   CHECK(pulled->new_receipts == 1);
-  CHECK(mirror->Verify().ok());
+  CHECK(mirror.Verify().ok());
 
   SECTION("under another id") {
     cache::Cache bad = make("bad.git");
@@ -213,7 +205,7 @@ TEST_CASE("cache verify and pulls refuse a receipt filed under another id or ano
     Status s = bad.Verify();
     CHECK(s.code() == Code::kIdMismatch);
     CHECK_THAT(s.message(), Catch::Contains(path));
-    auto refused = mirror->Pull((tmp / "bad.git").string());
+    auto refused = mirror.Pull((tmp / "bad.git").string());
     CHECK(refused.status().code() == Code::kIdMismatch);
   }
   SECTION("under another device") {
@@ -221,7 +213,7 @@ TEST_CASE("cache verify and pulls refuse a receipt filed under another id or ano
     std::string path = *cache::ReceiptTreePath(a.udf, formats::ReceiptId(rb));
     CraftCommit(tmp / "bad.git", path, rb);
     CHECK(bad.Verify().code() == Code::kWrongDevice);
-    CHECK(mirror->Pull((tmp / "bad.git").string()).status().code() == Code::kWrongDevice);
+    CHECK(mirror.Pull((tmp / "bad.git").string()).status().code() == Code::kWrongDevice);
   }
   SECTION("forged, at its own path") {
     cache::Cache bad = make("bad.git");

@@ -28,25 +28,24 @@ const cache::DeviceStatus& Of(const cache::FleetStatus& s, const std::string& ud
 TEST_CASE("status counts each device's vouchers, names the newest and the receipt of highest generation", "[cache-status]") {
   test::TempDir tmp;
   test::Fleet fleet;
-  auto c = cache::Cache::Init(tmp / "cache.git", {});
-  REQUIRE(c.ok());
+  cache::Cache c = test::NewCache(tmp / "cache.git");
   test::FleetDevice a = fleet.Device("SN-A"), b = fleet.Device("SN-B"), idle = fleet.Device("SN-C");
   const Instant now = Instant::Now();
   // a: three vouchers, the newest in the middle of the listing order; b: one; idle: none.
   test::FleetVoucher a_old = fleet.Issue(a, 3650, now.Plus(-7200)), a_new = fleet.Issue(a, 3650, now.Plus(-60)),
                      a_mid = fleet.Issue(a, 3650, now.Plus(-3600)), b1 = fleet.Issue(b);
-  for (const auto* v : {&a_old, &a_new, &a_mid, &b1}) test::PutFile(tmp / "issued" / v->path, v->envelope.bytes);
+  test::FileVouchers(tmp / "issued", {&a_old, &a_new, &a_mid, &b1});
   // a enrolled twice (generations 1 and 2); b never came back.
   Bytes r1 = fleet.Receipt(a, a_old, 1), r2 = fleet.Receipt(a, a_new, 2);
   test::PutFile(test::Fleet::OnStick(tmp / "stick", a, r1), r1);
   test::PutFile(test::Fleet::OnStick(tmp / "stick", a, r2), r2);
-  test::FleetImport in = test::ImportAll(*c, {(tmp / "issued").string(), (tmp / "stick").string()});
+  test::FleetImport in = test::ImportAll(c, {(tmp / "issued").string(), (tmp / "stick").string()});
   REQUIRE(in.report.refused.empty());
   REQUIRE(in.report.receipts == 2);
 
   cache::FleetStatusRequest every;
   every.now = now;
-  auto all = cache::ReadFleetStatus(*c, every);
+  auto all = cache::ReadFleetStatus(c, every);
   REQUIRE(all.ok());
   CHECK(all->devices.size() == 2);  // every device the cache holds; idle is not one
   CHECK(all->enrolled == 1);
@@ -68,7 +67,7 @@ TEST_CASE("status counts each device's vouchers, names the newest and the receip
   cache::FleetStatusRequest named;
   named.now = now;
   named.devices = {b.udf, idle.udf};
-  auto some = cache::ReadFleetStatus(*c, named);
+  auto some = cache::ReadFleetStatus(c, named);
   REQUIRE(some.ok());
   REQUIRE(some->devices.size() == 2);
   const cache::DeviceStatus& si = Of(*some, idle.udf);
@@ -80,9 +79,8 @@ TEST_CASE("status counts each device's vouchers, names the newest and the receip
   CHECK(some->enrolled == 0);
 
   // An empty cache still reports the devices asked about.
-  auto empty = cache::Cache::Init(tmp / "empty.git", {});
-  REQUIRE(empty.ok());
-  auto none = cache::ReadFleetStatus(*empty, named);
+  cache::Cache empty = test::NewCache(tmp / "empty.git");
+  auto none = cache::ReadFleetStatus(empty, named);
   REQUIRE(none.ok());
   CHECK(none->devices.size() == 2);
   CHECK(none->devices[0].vouchers == 0);
@@ -91,22 +89,21 @@ TEST_CASE("status counts each device's vouchers, names the newest and the receip
 TEST_CASE("renewal is due when the newest voucher's certificate ends within the window, never without one", "[cache-status]") {
   test::TempDir tmp;
   test::Fleet fleet;
-  auto c = cache::Cache::Init(tmp / "cache.git", {});
-  REQUIRE(c.ok());
+  cache::Cache c = test::NewCache(tmp / "cache.git");
   test::FleetDevice short_lived = fleet.Device("SN-S"), long_lived = fleet.Device("SN-L"), bare = fleet.Device("SN-N"),
                     renewed = fleet.Device("SN-R");
   const Instant now = Instant::Now();
   test::FleetVoucher s = fleet.Issue(short_lived, 10), l = fleet.Issue(long_lived, 3650), n = fleet.Issue(bare, std::nullopt);
   // An old short-lived certificate replaced by a newer long-lived one: the newest decides.
   test::FleetVoucher r_old = fleet.Issue(renewed, 10, now.Plus(-3600)), r_new = fleet.Issue(renewed, 3650, now.Plus(-60));
-  for (const auto* v : {&s, &l, &n, &r_old, &r_new}) test::PutFile(tmp / "issued" / v->path, v->envelope.bytes);
-  REQUIRE(test::ImportAll(*c, {(tmp / "issued").string()}).report.added == 5);
+  test::FileVouchers(tmp / "issued", {&s, &l, &n, &r_old, &r_new});
+  REQUIRE(test::ImportAll(c, {(tmp / "issued").string()}).report.added == 5);
 
   auto at = [&](int64_t within_days) {
     cache::FleetStatusRequest r;
     r.now = now;
     r.within_seconds = within_days * 86400;
-    auto st = cache::ReadFleetStatus(*c, r);
+    auto st = cache::ReadFleetStatus(c, r);
     REQUIRE(st.ok());
     return *st;
   };
@@ -131,17 +128,16 @@ TEST_CASE("renewal is due when the newest voucher's certificate ends within the 
 TEST_CASE("what status read of each blob is kept for the next run, and a damaged record is read again", "[cache-status]") {
   test::TempDir tmp;
   test::Fleet fleet;
-  auto c = cache::Cache::Init(tmp / "cache.git", {});
-  REQUIRE(c.ok());
+  cache::Cache c = test::NewCache(tmp / "cache.git");
   test::FleetDevice d = fleet.Device("SN-1");
   test::FleetVoucher v = fleet.Issue(d, 10);
-  test::PutFile(tmp / "in" / v.path, v.envelope.bytes);
+  test::FileVouchers(tmp / "in", {&v});
   Bytes r = fleet.Receipt(d, v, 1);
   test::PutFile(tmp / "in" / "r.vrj", r);
-  REQUIRE(test::ImportAll(*c, {(tmp / "in").string()}).report.receipts == 1);
+  REQUIRE(test::ImportAll(c, {(tmp / "in").string()}).report.receipts == 1);
   cache::FleetStatusRequest req;
   req.now = Instant::Now();
-  auto first = cache::ReadFleetStatus(*c, req);
+  auto first = cache::ReadFleetStatus(c, req);
   REQUIRE(first.ok());
   const fs::path facts = tmp / "cache.git" / "vouch" / "status-facts";
   REQUIRE(fs::exists(facts));
@@ -159,12 +155,12 @@ TEST_CASE("what status read of each blob is kept for the next run, and a damaged
     CHECK(x.enrolled->voucher_id == v.envelope.id);
     CHECK(x.renewal_due);
   };
-  auto again = cache::ReadFleetStatus(*c, req);
+  auto again = cache::ReadFleetStatus(c, req);
   REQUIRE(again.ok());
   same(*again);
   // Lines cut short or garbled are not believed: those blobs are read again.
   test::PutFile(facts, AsBytes(std::string_view("v zz 1 -\nr " + ObjectIdHex(r) + " x 1 y\n" + text.substr(0, 30))));
-  auto repaired = cache::ReadFleetStatus(*c, req);
+  auto repaired = cache::ReadFleetStatus(c, req);
   REQUIRE(repaired.ok());
   same(*repaired);
   CHECK(test::ReadText(facts) == text);

@@ -94,6 +94,18 @@ struct Fleet {
   }
 };
 
+// A new cache at `path`, accepting only what `anchors` sign when there are any.
+inline cache::Cache NewCache(const std::filesystem::path& path, const std::vector<Certificate>& anchors = {}) {
+  auto c = cache::Cache::Init(path, anchors);
+  REQUIRE(c.ok());
+  return std::move(*c);
+}
+
+// Files each voucher at its layout path under `dir` (a tree to import, a stick).
+inline void FileVouchers(const std::filesystem::path& dir, std::initializer_list<const FleetVoucher*> vouchers) {
+  for (const FleetVoucher* v : vouchers) PutFile(dir / v->path, v->envelope.bytes);
+}
+
 struct FleetImport {
   cache::AddReport report;
   std::vector<cache::CandidateReport> unreadable;  // refused by the source reader
