@@ -40,7 +40,7 @@ void CraftCommit(const fs::path& repo, const std::string& path, ByteView bytes) 
 
 }  // namespace
 
-TEST_CASE("an import files a good receipt under receipts/, and list, export and the log leave it out", "[cache-receipts]") {
+TEST_CASE("an import files a good receipt under receipts/, and list, export and the log leave it out", "[receipts]") {
   test::TempDir tmp;
   test::Fleet fleet;
   cache::Cache c = test::NewCache(tmp / "cache.git", {fleet.pki.mfr_root});
@@ -80,7 +80,7 @@ TEST_CASE("an import files a good receipt under receipts/, and list, export and 
 }
 
 TEST_CASE("an import refuses forged receipts, others' vouchers, unknown vouchers, mismatched keys and oversized files, and goes on",
-          "[cache-receipts]") {
+          "[receipts]") {
   test::TempDir tmp;
   test::Fleet fleet;
   cache::Cache c = test::NewCache(tmp / "cache.git", {fleet.pki.mfr_root});
@@ -140,7 +140,7 @@ TEST_CASE("an import refuses forged receipts, others' vouchers, unknown vouchers
   CHECK(c.Verify().ok());
 }
 
-TEST_CASE("a receipt not above the highest generation held is a rollback; the same bytes again are a no-op", "[cache-receipts]") {
+TEST_CASE("a receipt not above the highest generation held is a rollback; the same bytes again are a no-op", "[receipts]") {
   test::TempDir tmp;
   test::Fleet fleet;
   cache::Cache c = test::NewCache(tmp / "cache.git");
@@ -173,7 +173,7 @@ TEST_CASE("a receipt not above the highest generation held is a rollback; the sa
   CHECK(run.report.receipts == 2);
 }
 
-TEST_CASE("cache verify and pulls refuse a receipt filed under another id or another device", "[cache-receipts]") {
+TEST_CASE("cache verify and pulls refuse a receipt filed under another id or another device", "[receipts]") {
   test::TempDir tmp;
   test::Fleet fleet;
   test::FleetDevice a = fleet.Device("SN-A"), b = fleet.Device("SN-B");

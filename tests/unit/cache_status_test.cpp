@@ -25,7 +25,7 @@ const cache::DeviceStatus& Of(const cache::FleetStatus& s, const std::string& ud
 
 }  // namespace
 
-TEST_CASE("status counts each device's vouchers, names the newest and the receipt of highest generation", "[cache-status]") {
+TEST_CASE("status counts each device's vouchers, names the newest and the receipt of highest generation", "[status]") {
   test::TempDir tmp;
   test::Fleet fleet;
   cache::Cache c = test::NewCache(tmp / "cache.git");
@@ -86,7 +86,7 @@ TEST_CASE("status counts each device's vouchers, names the newest and the receip
   CHECK(none->devices[0].vouchers == 0);
 }
 
-TEST_CASE("renewal is due when the newest voucher's certificate ends within the window, never without one", "[cache-status]") {
+TEST_CASE("renewal is due when the newest voucher's certificate ends within the window, never without one", "[status]") {
   test::TempDir tmp;
   test::Fleet fleet;
   cache::Cache c = test::NewCache(tmp / "cache.git");
@@ -125,7 +125,7 @@ TEST_CASE("renewal is due when the newest voucher's certificate ends within the 
   CHECK(at(3651).renewal_due == 3);  // every certificate ends within ten years and a day
 }
 
-TEST_CASE("what status read of each blob is kept for the next run, and a damaged record is read again", "[cache-status]") {
+TEST_CASE("what status read of each blob is kept for the next run, and a damaged record is read again", "[status]") {
   test::TempDir tmp;
   test::Fleet fleet;
   cache::Cache c = test::NewCache(tmp / "cache.git");
