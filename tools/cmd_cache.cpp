@@ -288,7 +288,8 @@ void AddCacheCommands(CLI::App& app, Action& action) {
   c->add_flag("--json", f->json, "Print one JSON document (a refusal too: result, code, message)");
   c->footer("Only the remote's refs/heads/vouchers is read, into a quarantine beside the cache; nothing\n"
             "reaches the cache before the new history is verified, within bounds read from object headers:\n"
-            "commits 64 KiB, trees 1 MiB, vouchers 64 KiB, 16 parents, 200,000 commits a pull (cache/cache.md).\n"
+            "commits 64 KiB, trees 1 MiB, vouchers 64 KiB, receipts 16 KiB, 16 parents, 200,000 commits a pull\n"
+            "(cache/cache.md). Receipts come along and are verified like vouchers.\n"
             "A local remote is never opened as a repository: FIFOs, links and alternates are refused.\n"
             "Examples:\n  vouch cache pull git://mirror.example/vouchers.git\n  vouch cache pull /media/stick/vouchers.git --json");
   sub("gc", "Consolidate the cache's packs into one", RunGc);
