@@ -7,6 +7,7 @@
 #include "cache/git/device_directory.h"
 #include "cache/git/lock.h"
 #include "cache/git/staging.h"
+#include "cache/receipts.h"
 #include "formats/layout.h"
 #include "formats/tlog/merkle.h"
 #include "formats/voucher_json.h"
@@ -168,9 +169,17 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
   std::map<std::string, git::ObjectId> entries;  // layout path -> blob id, new in this import
   std::vector<Offered> batch;
   std::vector<Checked> checked;
+  // Receipts wait until every voucher is staged: each names a voucher, which may come in this
+  // very import. They are small (formats::kMaxReceiptSize) and a stick holds one a device.
+  std::vector<Offered> receipts;
+  auto is_receipt = [](const Offered& o) { return o.kind == Offered::Kind::kReceipt; };
   for (;;) {
     VOUCH_ASSIGN_OR_RETURN(bool more, next(&batch));
     if (!more) break;
+    for (Offered& o : batch) {
+      if (is_receipt(o)) receipts.push_back(std::move(o));
+    }
+    std::erase_if(batch, is_receipt);
     // Checking is most of an import's work (decoding, hashing, signatures) and each voucher
     // stands alone, so it runs on every core; writing objects stays on this thread.
     checked.assign(batch.size(), Checked{});
@@ -213,6 +222,8 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
       report.refused.push_back(std::move(r));
     }
   }
+  const size_t vouchers = entries.size();
+  if (!receipts.empty()) VOUCH_RETURN_IF_ERROR(AddReceipts(receipts, source, base, *staging, &entries, &report));
   if (entries.empty()) {
     VOUCH_RETURN_IF_ERROR(SyncLog(nullptr));  // a log left behind by a killed write catches up
     return report;
@@ -220,8 +231,11 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
   size_t added = 0;
   std::string message = "vouch: add vouchers from " + source;
   VOUCH_ASSIGN_OR_RETURN(std::string new_tip, CommitOnTip(entries, std::nullopt, message, &added));
-  report.added = added;
-  report.present += entries.size() - added;  // another writer added them meanwhile
+  // Paths another writer added meanwhile are present, not added; which of the two kinds
+  // they were is not told apart (a race of two imports of the same receipts is rare).
+  report.receipts = std::min(added, entries.size() - vouchers);
+  report.added = added - report.receipts;
+  report.present += entries.size() - added;
   if (added) report.commit = new_tip;
   // The branch moved first, the log follows: a kill between the two leaves the log behind,
   // never ahead, and the next write appends what it missed (cache/log.md, "Crashes").
@@ -254,7 +268,11 @@ Result<std::vector<std::string>> Cache::List() const {
   VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo_.Resolve(kBranch));
   if (!tip) return std::vector<std::string>();
   VOUCH_ASSIGN_OR_RETURN(git::Tree root, repo_.TreeOf(*tip));
-  return root.Paths();
+  VOUCH_ASSIGN_OR_RETURN(auto files, root.Files(formats::kLayoutRoot));
+  std::vector<std::string> paths;
+  paths.reserve(files.size());
+  for (auto& f : files) paths.push_back(std::move(f.first));
+  return paths;
 }
 
 Result<std::vector<formats::PackedVoucher>> Cache::Export(const std::string& since) const {
@@ -270,7 +288,8 @@ Result<std::vector<formats::PackedVoucher>> Cache::Export(const std::string& sin
     if (!from) return Error(Code::kNotFound, "--since '" + since + "' is neither a commit nor a bundle exported from this cache");
     VOUCH_ASSIGN_OR_RETURN(old_tree, repo_.PeelToTree(*from, since));
   }
-  VOUCH_ASSIGN_OR_RETURN(auto added, repo_.Added(old_tree, new_tree));
+  // Vouchers only: bundles do not carry receipts (cache/cache.md, "Receipts").
+  VOUCH_ASSIGN_OR_RETURN(auto added, repo_.Added(old_tree, new_tree, formats::kLayoutRoot));
   for (const auto& [path, blob] : added) {
     VOUCH_ASSIGN_OR_RETURN(Bytes bytes, repo_.ReadBlob(blob, formats::kMaxVoucherSize));
     out.push_back({path, std::move(bytes)});

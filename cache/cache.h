@@ -22,6 +22,7 @@
 #include "cache/log.h"
 #include "formats/candidate_report.h"
 #include "formats/bundle.h"
+#include "formats/receipt.h"
 #include "formats/tlog/note.h"
 #include "libvoucher/cert.h"
 #include "libvoucher/status.h"
@@ -39,18 +40,21 @@ using git::kBranch;
 inline constexpr size_t kAutoGcPacks = 64;  // consolidate once an import leaves more packs
 
 struct AddReport {
-  size_t added = 0;    // new vouchers committed
-  size_t present = 0;  // already in the cache: no-ops
+  size_t added = 0;     // new vouchers committed
+  size_t receipts = 0;  // new receipts committed (cache/receipts.h)
+  size_t present = 0;   // vouchers and receipts already in the cache: no-ops
   std::string commit;  // the new tip, when something was added
   std::vector<CandidateReport> refused;
 };
 
-// One voucher offered to the cache: its bytes, where it came from, and the layout path it
-// was filed under there (empty when it came as a loose file).
+// One voucher or receipt offered to the cache: its bytes, where it came from, and the layout
+// path it was filed under there (empty when it came as a loose file).
 struct Offered {
+  enum class Kind { kVoucher, kReceipt };
   std::string source;
   std::string path;
   Bytes bytes;
+  Kind kind = Kind::kVoucher;
 };
 
 class Cache {
@@ -72,8 +76,9 @@ class Cache {
   const std::vector<Certificate>& anchors() const { return anchors_; }
 
   // Checks every voucher (envelope parses, id matches bytes, filed at its layout path, and
-  // with anchors its signature, time not checked: a cache is an archive) and commits the new
-  // ones in one commit. Refusals are reported per voucher; nothing refused is committed.
+  // with anchors its signature, time not checked: a cache is an archive) and every receipt
+  // (AddReceipts), and commits the new ones in one commit. Refusals are reported per voucher
+  // and receipt; nothing refused is committed.
   // `next` offers the vouchers a batch at a time (filling the vector, false when done), so
   // the offered bytes of only one batch are held at once.
   using OfferedBatches = std::function<Result<bool>(std::vector<Offered>* batch)>;
@@ -103,6 +108,7 @@ class Cache {
     enum class Kind { kUpToDate, kFastForward, kMerged, kRemoteBehind } kind = Kind::kUpToDate;
     size_t new_commits = 0;   // remote commits verified
     size_t new_vouchers = 0;  // vouchers the local branch gained
+    size_t new_receipts = 0;  // receipts it gained (cache/receipts.h)
     std::string tip;
     uint64_t received_bytes = 0;  // what the fetch transferred
     std::string log_origin;       // the remote's log, when it has one
@@ -183,6 +189,25 @@ class Cache {
                        const HistoryLimits& limits, const Status* refusal, git::Verified* out) const;
   // The voucher's layout path, after checking it (and that it is `filed_at`, unless empty).
   Result<std::string> CheckVoucher(const std::string& filed_at, ByteView bytes) const;
+  // What a history may add (cache/cache.md, "Verify"): a voucher at its layout path
+  // (CheckVoucher), or a receipt at its path under receipts/ (CheckFiledReceipt), each within
+  // its size cap.
+  git::FileRule HistoryRule() const;
+  // A receipt found at `path` in a tree: the path parses, the bytes have its id, VerifyReceipt
+  // passes and the receipt's device key is the device in the path. Returns the path.
+  Result<std::string> CheckFiledReceipt(const std::string& path, ByteView bytes) const;
+  // An import's receipts (cache/cache.md, "Receipts"), after its vouchers are staged: each
+  // verified, its voucher in the cache under its device (kNotFound) with its device and
+  // combined key (kWrongDevice, kCombinedKeyMismatch), its generation above every one held
+  // for the device (kRollback); the same receipt again is counted present. The new ones are
+  // staged and added to `entries`; refusals go to `report`.
+  Status AddReceipts(const std::vector<Offered>& offered, const std::string& source, const git::Tree& base,
+                     git::Staging& staging, std::map<std::string, git::ObjectId>* entries, AddReport* report);
+  // One receipt of AddReceipts: true when new, false when already held or staged; `highest`
+  // carries each device's highest generation (read from the cache once per device).
+  Result<bool> AdmitReceipt(const formats::VerifiedReceipt& receipt, const std::string& path, const git::Tree& base,
+                            git::Staging& staging, const std::map<std::string, git::ObjectId>& entries,
+                            std::map<std::string, std::pair<int64_t, std::string>>* highest) const;
   Result<git::Staging*> Staging();  // where new objects go until they are one pack
   git::Repository repo_;
   std::unique_ptr<git::Staging> staging_;  // reads through repo_: declared after it, so dropped first

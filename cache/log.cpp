@@ -191,6 +191,11 @@ Status CheckLeaves(const LogView& view, const git::Repository& repo, const git::
     VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> paths, view.Paths(at, end));
     for (uint64_t i = 0; i < paths.size(); ++i) {
       const uint64_t leaf = at + i;
+      // The index is not signed: an entry naming anything but a voucher (a receipt beside
+      // the vouchers, say) is refused before its blob is read.
+      if (!formats::ParseLayoutPath(paths[i]).ok()) {
+        return Error(Code::kMalformed, "log leaf " + std::to_string(leaf) + " names " + paths[i] + ", which is not a voucher's layout path");
+      }
       std::optional<git::ObjectId> blob = covered.EntryAt(paths[i]);
       if (!blob) {
         return Error(Code::kMalformed, "log leaf " + std::to_string(leaf) + " names " + paths[i] +
@@ -284,7 +289,7 @@ Result<LogStatus> Cache::LogState() const {
       VOUCH_ASSIGN_OR_RETURN(from, repo_.TreeOf(*view->covers()));
     }
     VOUCH_ASSIGN_OR_RETURN(git::Tree to, repo_.TreeOf(*tip));
-    VOUCH_ASSIGN_OR_RETURN(auto added, repo_.Added(from, to));
+    VOUCH_ASSIGN_OR_RETURN(auto added, repo_.Added(from, to, formats::kLayoutRoot));
     s.behind = added.size();
   }
   return s;
@@ -329,7 +334,7 @@ Status Cache::SyncLog(const std::map<std::string, tlog::Hash>* known, const std:
     added.reserve(known->size());
     for (const auto& [path, leaf] : *known) added.emplace_back(path, git::ObjectId());  // map order: path order
   } else if (tip) {
-    VOUCH_ASSIGN_OR_RETURN(added, repo_.Added(from, to));
+    VOUCH_ASSIGN_OR_RETURN(added, repo_.Added(from, to, formats::kLayoutRoot));
   }
   std::vector<tlog::Hash> leaves;
   leaves.reserve(added.size());
@@ -344,6 +349,9 @@ Status Cache::SyncLog(const std::map<std::string, tlog::Hash>* known, const std:
     VOUCH_ASSIGN_OR_RETURN(tlog::Hash h, tlog::LeafHash(bytes));
     leaves.push_back(h);
   }
+  // Only receipts came (they are not leaves): the log and its checkpoint stay as they are,
+  // still covering an ancestor of the tip.
+  if (old && leaves.empty()) return Status::Ok();
   const uint64_t old_size = old ? old->size() : 0;
   const uint64_t new_size = old_size + leaves.size();
 
@@ -472,7 +480,8 @@ Status Cache::VerifyLog() const {
   VOUCH_ASSIGN_OR_RETURN(bool contained, repo_.IsAncestor(*view->covers(), *tip));
   if (!contained) return Error(Code::kRewritten, std::string(kBranch) + " no longer contains the commit the log covers");
   VOUCH_ASSIGN_OR_RETURN(git::Tree covered, repo_.TreeOf(*view->covers()));
-  VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> all, covered.Paths());
+  // Leaves are vouchers only: receipts beside them on the branch are not logged.
+  VOUCH_ASSIGN_OR_RETURN(auto all, covered.Files(formats::kLayoutRoot));
   if (all.size() != view->size()) {
     return Error(Code::kMalformed, std::string(kLogRef) + " covers " + std::to_string(all.size()) + " vouchers but holds " +
                                        std::to_string(view->size()) + " leaves");

@@ -7,6 +7,7 @@
 #include "cache/git/lock.h"
 #include "cache/git/remote.h"
 #include "cache/git/transport.h"
+#include "cache/receipts.h"
 #include "formats/voucher_json.h"
 
 namespace vouch::cache {
@@ -117,7 +118,9 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
     VOUCH_ASSIGN_OR_RETURN(report.tip, CommitOnTip(verified.added, *incoming, "vouch: merge vouchers from " + url, &n));
     report.kind = PullReport::Kind::kMerged;
   }
-  report.new_vouchers = report.kind == PullReport::Kind::kRemoteBehind || report.kind == PullReport::Kind::kUpToDate ? 0 : verified.added.size();
+  if (report.kind != PullReport::Kind::kRemoteBehind && report.kind != PullReport::Kind::kUpToDate) {
+    for (const auto& [path, blob] : verified.added) ++(IsReceiptTreePath(path) ? report.new_receipts : report.new_vouchers);
+  }
   VOUCH_RETURN_IF_ERROR(repo_.SetRef(tracking_ref, *incoming, "vouch: remote tip"));
   VOUCH_RETURN_IF_ERROR(repo_.RecordRemote(key, url));
   if (remote_log && remote_log->checked && remote_log->newer) {

@@ -10,6 +10,7 @@
 
 #include "formats/bundle.h"
 #include "formats/envelope.h"
+#include "formats/receipt.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/file.h"
 #include "libvoucher/parallel.h"
@@ -29,13 +30,19 @@ bool IsVoucher(std::string_view name) {
   return dot != std::string_view::npos && formats::KindFromExtension(name.substr(dot)).has_value();
 }
 
+bool IsReceipt(std::string_view name) {
+  size_t dot = name.rfind('.');
+  return dot != std::string_view::npos && name.substr(dot + 1) == formats::kReceiptExtension;
+}
+
 struct Listing {
-  std::vector<std::string> files, bundles, dirs;
+  std::vector<std::string> files, bundles, receipts, dirs;
   std::vector<CandidateReport> refused;
 
   void Take(Listing&& o) {
     Append(&files, &o.files);
     Append(&bundles, &o.bundles);
+    Append(&receipts, &o.receipts);
     Append(&dirs, &o.dirs);
     refused.insert(refused.end(), o.refused.begin(), o.refused.end());
   }
@@ -68,6 +75,7 @@ Status ListDirectory(const std::string& path, Listing* out) {
     if (type == DT_DIR) out->dirs.push_back(path + "/" + e->d_name);
     else if (type == DT_REG && IsBundle(name)) out->bundles.push_back(path + "/" + e->d_name);
     else if (type == DT_REG && IsVoucher(name)) out->files.push_back(path + "/" + e->d_name);
+    else if (type == DT_REG && IsReceipt(name)) out->receipts.push_back(path + "/" + e->d_name);
   }
   return Status::Ok();
 }
@@ -115,8 +123,10 @@ Status WalkTree(const std::string& root, Listing* out) {
 
 }  // namespace
 
-Result<SourceReader> SourceReader::Open(const std::vector<std::string>& inputs, size_t batch, Bundles bundles) {
+Result<SourceReader> SourceReader::Open(const std::vector<std::string>& inputs, size_t batch, Bundles bundles,
+                                        Receipts receipts) {
   SourceReader r;
+  const bool take_receipts = receipts == Receipts::kRead;
   r.batch_ = std::max<size_t>(1, batch);
   for (const auto& in : inputs) {
     std::error_code ec;
@@ -127,9 +137,12 @@ Result<SourceReader> SourceReader::Open(const std::vector<std::string>& inputs, 
       VOUCH_RETURN_IF_ERROR(WalkTree(in, &l));
       Listing::Append(&r.files_, &l.files);
       if (bundles == Bundles::kRead) Listing::Append(&r.bundles_, &l.bundles);
+      if (take_receipts) Listing::Append(&r.receipts_, &l.receipts);
       r.refused_.insert(r.refused_.end(), l.refused.begin(), l.refused.end());
     } else if (IsBundle(in)) {
       if (bundles == Bundles::kRead) r.bundles_.push_back(in);
+    } else if (take_receipts && IsReceipt(in)) {
+      r.receipts_.push_back(in);
     } else {
       r.files_.push_back(in);  // named on the command line: taken whatever its extension
     }
@@ -140,15 +153,11 @@ Result<SourceReader> SourceReader::Open(const std::vector<std::string>& inputs, 
 Result<bool> SourceReader::Next(std::vector<Offered>* batch) {
   batch->clear();
   if (next_file_ < files_.size()) {
-    size_t n = std::min(batch_, files_.size() - next_file_);
-    std::vector<Result<Bytes>> read(n, Result<Bytes>(Bytes()));
-    ParallelFor(n, [&](size_t i) { read[i] = ReadFile(files_[next_file_ + i], formats::kMaxVoucherSize, false); });
-    for (size_t i = 0; i < n; ++i) {
-      const std::string& f = files_[next_file_ + i];
-      if (!read[i].ok()) refused_.push_back({f, "", "", read[i].status(), false, false});
-      else batch->push_back({f, "", std::move(*read[i])});
-    }
-    next_file_ += n;
+    ReadFiles(files_, &next_file_, formats::kMaxVoucherSize, Offered::Kind::kVoucher, batch);
+    return true;
+  }
+  if (next_receipt_ < receipts_.size()) {
+    ReadFiles(receipts_, &next_receipt_, formats::kMaxReceiptSize, Offered::Kind::kReceipt, batch);
     return true;
   }
   if (next_bundle_ == bundles_.size()) return false;
@@ -180,6 +189,19 @@ Result<bool> SourceReader::Next(std::vector<Offered>* batch) {
     next_bundle_ += n;
   }
   return true;
+}
+
+void SourceReader::ReadFiles(const std::vector<std::string>& files, size_t* next, size_t cap, Offered::Kind kind,
+                             std::vector<Offered>* batch) {
+  size_t n = std::min(batch_, files.size() - *next);
+  std::vector<Result<Bytes>> read(n, Result<Bytes>(Bytes()));
+  ParallelFor(n, [&](size_t i) { read[i] = ReadFile(files[*next + i], cap, false); });
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& f = files[*next + i];
+    if (!read[i].ok()) refused_.push_back({f, "", "", read[i].status(), false, false});
+    else batch->push_back({f, "", std::move(*read[i]), kind});
+  }
+  *next += n;
 }
 
 }  // namespace vouch::cache

@@ -1,5 +1,6 @@
 // What `vouch cache add` and `import` take in: voucher files, directories of them (any
-// .vjj/.vcj or .vbundle below, links not followed) and bundles.
+// .vjj/.vcj or .vbundle below, links not followed), bundles, and receipts (.vrj files, named
+// or found below: a stick's vouch-receipts/ tree).
 //
 // An import may be of any size, so sources are read a batch at a time: only the list of
 // files and one batch of voucher bytes are held at once (the cache keeps what it has
@@ -21,12 +22,16 @@ class SourceReader {
   static constexpr uint64_t kGroupBytes = 64 << 20;  // and their files' total size
 
   enum class Bundles { kRead, kSkip };
-  // Lists the inputs (walking directories); a missing input is kNotFound. With kSkip, only
-  // voucher files are taken (.vbundle files found or named are left alone).
+  enum class Receipts { kRead, kSkip };
+  // Lists the inputs (walking directories); a missing input is kNotFound. With Bundles::kSkip,
+  // .vbundle files found or named are left alone. With Receipts::kRead, .vrj files found or
+  // named are offered too (Offered::Kind::kReceipt, after every voucher file); with kSkip they
+  // are left alone (readers that want vouchers only: exports, the monitor's --expect).
   static Result<SourceReader> Open(const std::vector<std::string>& inputs, size_t batch = kBatch,
-                                   Bundles bundles = Bundles::kRead);
+                                   Bundles bundles = Bundles::kRead, Receipts receipts = Receipts::kSkip);
 
-  // The next batch: up to `batch` files read in parallel, or whole bundles until there are
+  // The next batch: up to `batch` voucher files read in parallel, then receipts the same way
+  // (each capped at formats::kMaxReceiptSize), then whole bundles until there are
   // `batch` vouchers or more (each bundle is capped by its reader); false when none are left. Sources that cannot be read (a
   // hostile bundle, an oversize file) go to refused() and reading goes on.
   Result<bool> Next(std::vector<Offered>* batch);
@@ -35,10 +40,14 @@ class SourceReader {
 
  private:
   SourceReader() = default;
-  std::vector<std::string> files_;    // loose voucher files
-  std::vector<std::string> bundles_;  // .vbundle files
+  // Up to `batch_` of `files` from *next on, each capped at `cap`, read on every core.
+  void ReadFiles(const std::vector<std::string>& files, size_t* next, size_t cap, Offered::Kind kind,
+                 std::vector<Offered>* batch);
+  std::vector<std::string> files_;     // loose voucher files
+  std::vector<std::string> receipts_;  // .vrj files
+  std::vector<std::string> bundles_;   // .vbundle files
   size_t batch_ = kBatch;
-  size_t next_file_ = 0, next_bundle_ = 0;
+  size_t next_file_ = 0, next_receipt_ = 0, next_bundle_ = 0;
   std::vector<CandidateReport> refused_;
 };
 

@@ -1,11 +1,13 @@
 // Cache::Verify and Cache::VerifyHistory: proving a history append-only, within bounds (the
-// walk itself is git::VerifyHistory, cache/git/history.h; what may be added is CheckVoucher).
+// walk itself is git::VerifyHistory, cache/git/history.h; what may be added is HistoryRule).
 #include <sys/stat.h>
 
 #include <algorithm>
 
 #include "cache/cache.h"
 #include "cache/git/history.h"
+#include "cache/receipts.h"
+#include "formats/voucher_json.h"
 
 namespace vouch::cache {
 
@@ -13,7 +15,18 @@ Status Cache::VerifyHistory(const git::Repository& repo, const git::ObjectId& ti
                             const std::optional<git::ObjectId>& known, const HistoryLimits& limits,
                             const Status* refusal, git::Verified* out) const {
   return git::VerifyHistory(repo, repo_, tip, known, limits, refusal,
-                            [this](const std::string& path, ByteView bytes) { return CheckVoucher(path, bytes); }, out);
+                            HistoryRule(), out);
+}
+
+git::FileRule Cache::HistoryRule() const {
+  git::FileRule rule;
+  rule.cap = [](const std::string& path) -> uint64_t {
+    return IsReceiptTreePath(path) ? formats::kMaxReceiptSize : formats::kMaxVoucherSize;
+  };
+  rule.check = [this](const std::string& path, ByteView bytes) {
+    return IsReceiptTreePath(path) ? CheckFiledReceipt(path, bytes) : CheckVoucher(path, bytes);
+  };
+  return rule;
 }
 
 Status Cache::Verify() const {

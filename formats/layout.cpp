@@ -10,14 +10,6 @@
 namespace vouch::formats {
 namespace {
 
-// The canonical text of a UDF of exactly `bits` bits, or empty.
-std::string Canonical(std::string_view text, int bits) {
-  auto u = udf::Udf::Parse(text);
-  if (!u.ok() || u->bits() != bits) return {};
-  std::string c = u->ToString();
-  return c == text ? c : std::string();
-}
-
 std::vector<std::string_view> Split(std::string_view s) {
   std::vector<std::string_view> parts;
   size_t start = 0;
@@ -32,13 +24,40 @@ std::vector<std::string_view> Split(std::string_view s) {
 
 }  // namespace
 
-Result<std::string> DeviceDirectory(std::string_view device_udf) {
+std::string CanonicalUdf(std::string_view text, int bits) {
+  auto u = udf::Udf::Parse(text);
+  if (!u.ok() || u->bits() != bits) return {};
+  std::string c = u->ToString();
+  return c == text ? c : std::string();
+}
+
+Result<std::string> DeviceSubdirectory(std::string_view device_udf) {
   auto u = udf::Udf::Parse(device_udf);
   if (!u.ok() || u->bits() != udf::kKeyBits) {
     return Error(Code::kMalformed, "'" + std::string(device_udf) + "' is not a 140-bit device UDF");
   }
   const std::string& c = u->chars();
-  return std::string(kLayoutRoot) + "/" + c.substr(1, 2) + "/" + c.substr(3, 2) + "/" + u->ToString();
+  return c.substr(1, 2) + "/" + c.substr(3, 2) + "/" + u->ToString();
+}
+
+Result<std::string> DeviceDirectory(std::string_view device_udf) {
+  VOUCH_ASSIGN_OR_RETURN(std::string sub, DeviceSubdirectory(device_udf));
+  return std::string(kLayoutRoot) + "/" + sub;
+}
+
+Result<DeviceFile> ParseDeviceFile(std::string_view path) {
+  auto parts = Split(path);
+  if (parts.size() != 4) return Error(Code::kMalformed, "not <root>/XX/XX/DEVICE/FILE");
+  DeviceFile f{CanonicalUdf(parts[2], udf::kKeyBits), parts[3]};
+  if (f.device_udf.empty()) return Error(Code::kMalformed, "device directory is not a canonical 140-bit UDF");
+  // c1c2 and c3c4 are the 2nd to 5th characters without dashes; the canonical text puts
+  // its first dash after the 4th. (A manifest has thousands of paths: no second parse.)
+  const std::string& u = f.device_udf;
+  if (parts[0].size() != 2 || parts[1].size() != 2 || parts[0][0] != u[1] || parts[0][1] != u[2] || parts[1][0] != u[3] ||
+      parts[1][1] != u[5]) {
+    return Error(Code::kMalformed, "prefix directories do not match the device UDF");
+  }
+  return f;
 }
 
 std::string LayoutPath(const LayoutEntry& e) {
@@ -47,28 +66,22 @@ std::string LayoutPath(const LayoutEntry& e) {
 }
 
 Result<LayoutEntry> ParseLayoutPath(std::string_view path) {
-  auto bad = [&](const char* why) {
+  auto bad = [&](const std::string& why) {
     return Error(Code::kMalformed, "'" + std::string(path.substr(0, 200)) + "' is not a layout path: " + why);
   };
-  auto parts = Split(path);
-  if (parts.size() != 5 || parts[0] != kLayoutRoot) return bad("not vouchers/XX/XX/DEVICE/ID.ext");
+  const std::string root = std::string(kLayoutRoot) + "/";
+  if (path.substr(0, root.size()) != root) return bad("not vouchers/XX/XX/DEVICE/ID.ext");
+  auto below = ParseDeviceFile(path.substr(root.size()));
+  if (!below.ok()) return bad(below.status().message());
   LayoutEntry e;
-  e.device_udf = Canonical(parts[3], udf::kKeyBits);
-  if (e.device_udf.empty()) return bad("device directory is not a canonical 140-bit UDF");
-  // c1c2 and c3c4 are the 2nd to 5th characters without dashes; the canonical text puts
-  // its first dash after the 4th. (A manifest has thousands of paths: no second parse.)
-  const std::string& u = e.device_udf;
-  if (parts[1].size() != 2 || parts[2].size() != 2 || parts[1][0] != u[1] || parts[1][1] != u[2] || parts[2][0] != u[3] ||
-      parts[2][1] != u[5]) {
-    return bad("prefix directories do not match the device UDF");
-  }
-  std::string_view file = parts[4];
+  e.device_udf = std::move(below->device_udf);
+  std::string_view file = below->file;
   size_t dot = file.rfind('.');
   if (dot == std::string_view::npos) return bad("file has no extension");
   auto kind = KindFromExtension(file.substr(dot + 1));
   if (!kind) return bad("extension is not .vjj or .vcj");
   e.kind = *kind;
-  e.voucher_id = Canonical(file.substr(0, dot), udf::kContentBits);
+  e.voucher_id = CanonicalUdf(file.substr(0, dot), udf::kContentBits);
   if (e.voucher_id.empty()) return bad("file name is not a canonical 260-bit voucher id");
   return e;
 }

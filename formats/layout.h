@@ -27,6 +27,20 @@ struct LayoutEntry {
 std::string LayoutPath(const LayoutEntry& entry);
 // The directory holding one device's vouchers: "vouchers/B5/SR/MB5S-R4AJ-...".
 Result<std::string> DeviceDirectory(std::string_view device_udf);
+// The same below the root, "B5/SR/MB5S-R4AJ-...": receipts (formats/receipt.h) are filed by
+// device the same way under their own root. kMalformed for anything but a 140-bit UDF.
+Result<std::string> DeviceSubdirectory(std::string_view device_udf);
+// A path below a root checked as "<c1c2>/<c3c4>/<DEVICE-UDF>/<FILE>": the device directory a
+// canonical 140-bit UDF, the prefix directories its characters. Returns the UDF and FILE (a
+// view into `path`, not checked); kMalformed saying why otherwise.
+struct DeviceFile {
+  std::string device_udf;
+  std::string_view file;
+};
+Result<DeviceFile> ParseDeviceFile(std::string_view path);
+// The canonical text (upper case, dashes every four) of a UDF of exactly `bits` bits; empty
+// for anything else, a non-canonical spelling of one included.
+std::string CanonicalUdf(std::string_view text, int bits);
 
 // Where an envelope belongs, from what it says: the device key inside the voucher and the
 // envelope's id. kUnsupported for a voucher without a device key. The first decodes the

@@ -219,6 +219,56 @@ std::string Certificate::Pem() const {
 
 std::string Certificate::Subject() const { return NameText(X509_get_subject_name(x509_.get())); }
 std::string Certificate::Issuer() const { return NameText(X509_get_issuer_name(x509_.get())); }
+Result<Instant> CertificateNotAfter(ByteView der) {
+  auto bad = [](const char* what) { return Error(Code::kMalformed, std::string("certificate: ") + what); };
+  const unsigned char* p = der.data();
+  const unsigned char* end = der.data() + der.size();
+  // One TLV at p: its contents [*body, *next) when it has the tag, class and form given.
+  auto tlv = [&](int want_tag, int want_class, bool constructed, const unsigned char** body, const unsigned char** next) {
+    const unsigned char* q = p;
+    long len = 0;
+    int tag = 0, cls = 0;
+    const int r = ASN1_get_object(&q, &len, &tag, &cls, end - p);
+    // 0x80: an error or a length past `end`; 0x01 (indefinite length) is not DER.
+    if ((r & 0x80) || (r & 0x01) || tag != want_tag || cls != want_class || ((r & V_ASN1_CONSTRUCTED) != 0) != constructed) {
+      return false;
+    }
+    *body = q;
+    *next = q + len;
+    return true;
+  };
+  const unsigned char *body = nullptr, *next = nullptr;
+  // Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL, serialNumber,
+  // signature, issuer, validity SEQUENCE { notBefore, notAfter }, ... } ... }
+  for (const char* what : {"not a SEQUENCE", "no tbsCertificate"}) {
+    if (!tlv(V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, true, &body, &next)) return bad(what);
+    p = body;
+    end = next;
+  }
+  if (tlv(0, V_ASN1_CONTEXT_SPECIFIC, true, &body, &next)) p = next;  // version
+  if (!tlv(V_ASN1_INTEGER, V_ASN1_UNIVERSAL, false, &body, &next)) return bad("no serialNumber");
+  p = next;
+  for (const char* what : {"no signature algorithm", "no issuer"}) {
+    if (!tlv(V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, true, &body, &next)) return bad(what);
+    p = next;
+  }
+  if (!tlv(V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL, true, &body, &next)) return bad("no validity");
+  p = body;
+  end = next;
+  for (int field = 0; field < 2; ++field) {
+    const unsigned char* at = p;
+    if (!tlv(V_ASN1_UTCTIME, V_ASN1_UNIVERSAL, false, &body, &next) && !tlv(V_ASN1_GENERALIZEDTIME, V_ASN1_UNIVERSAL, false, &body, &next)) {
+      return bad("validity is not two times");
+    }
+    p = next;
+    if (field == 0) continue;
+    ossl::Asn1TimePtr t(d2i_ASN1_TIME(nullptr, &at, next - at));
+    if (!t) return bad("notAfter is not a time");
+    return ToInstant(t.get());
+  }
+  return bad("no notAfter");
+}
+
 Instant Certificate::NotBefore() const { return ToInstant(X509_get0_notBefore(x509_.get())); }
 Instant Certificate::NotAfter() const { return ToInstant(X509_get0_notAfter(x509_.get())); }
 EVP_PKEY* Certificate::pkey() const { return X509_get0_pubkey(x509_.get()); }

@@ -87,6 +87,14 @@ struct CertSpec {
   std::optional<Construction> construction = std::nullopt;
 };
 
+// The notAfter of a DER certificate, read from its validity field alone (RFC 5280 4.1): the
+// TLVs before it are stepped over, nothing else is decoded and no key is parsed. For readers
+// that need only the expiry of certificates checked once already (`vouch cache status` over a
+// fleet: OpenSSL 3.0 decodes the subject key of every certificate it parses, through decoders
+// that serialise threads on a lock, at some 20 times the cost). kMalformed when the TLVs on
+// the way are not a certificate's.
+Result<Instant> CertificateNotAfter(ByteView der);
+
 Result<Certificate> SelfSign(const PrivateKey& key, const CertSpec& spec);
 // A certificate for `subject_key` signed by `issuer_key`, whose certificate is `issuer`.
 Result<Certificate> IssueCertificate(const Certificate& issuer, const PrivateKey& issuer_key,

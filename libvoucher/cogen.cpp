@@ -1,8 +1,7 @@
 #include "libvoucher/cogen.h"
 
-#include "libvoucher/eddsa.h"
 #include "libvoucher/hpke.h"
-#include "libvoucher/signing_key.h"
+#include "libvoucher/key_signature.h"
 #include "libvoucher/suite.h"
 
 namespace vouch::cogen {
@@ -137,15 +136,13 @@ Bytes ProofMessage(const PublicKey& y, const PublicKey& device_key) {
 Result<Bytes> ProvePossession(const PrivateKey& y, const PublicKey& device_key) {
   if (y.group() != device_key.group()) return Error(Code::kInvalidKey, "contribution and device key are in different groups");
   const Bytes m = ProofMessage(y.Public(), device_key);
-  if (y.group() == Group::kP256) return SigningKey(y).Sign(m);
-  return eddsa::Sign(y, m);
+  return SignWithKey(y, m);
 }
 
 Status VerifyPossession(const PublicKey& y, const PublicKey& device_key, ByteView proof) {
   if (y.group() != device_key.group()) return Error(Code::kContributionMismatch, "contribution and device key are in different groups");
   const Bytes m = ProofMessage(y, device_key);
-  Status s = y.group() == Group::kP256 ? VerifyJwsSignature(y.pkey(), "ES256", m, proof) : eddsa::Verify(y, m, proof);
-  if (!s.ok()) return Error(Code::kContributionMismatch, "a contribution's proof of possession does not verify under its key");
+  if (!VerifyWithKey(y, m, proof).ok()) return Error(Code::kContributionMismatch, "a contribution's proof of possession does not verify under its key");
   return Status::Ok();
 }
 

@@ -241,12 +241,14 @@ Status DeviceState::LoadCurrent() {
   fs::path gen = dir_ / target;
   VOUCH_ASSIGN_OR_RETURN(Bytes raw, ReadFile(gen / "state.json", kSmallFile));
   nlohmann::json st = nlohmann::json::parse(raw.begin(), raw.end(), nullptr, /*allow_exceptions=*/false);
-  if (!st.is_object() || !st["voucher-id"].is_string() || !st["created-on-us"].is_number_integer()) {
+  if (!st.is_object() || !st["voucher-id"].is_string() || !st["created-on-us"].is_number_integer() ||
+      !st["applied-on-us"].is_number_integer()) {
     return Error(Code::kMalformed, (gen / "state.json").string() + ": not a device state");
   }
   VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> domain, LoadCertificates(gen / "domain-ca.pem"));
   VOUCH_ASSIGN_OR_RETURN(PublicKey z, LoadPublicKey(gen / "z.pub"));
-  current_ = Applied{st["voucher-id"].get<std::string>(), Instant{st["created-on-us"].get<int64_t>()}, domain[0], z};
+  current_ = Applied{st["voucher-id"].get<std::string>(), Instant{st["created-on-us"].get<int64_t>()}, domain[0], z,
+                     Instant{st["applied-on-us"].get<int64_t>()}};
   if (fs::exists(fs::symlink_status(gen / "certificate.pem", ec))) {
     VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> cert, LoadCertificates(gen / "certificate.pem"));
     current_->certificate = cert[0];
@@ -282,7 +284,8 @@ Status DeviceState::Apply(const Enrolled& e, ByteView envelope, std::string_view
   st["generation"] = next;
   st["voucher-id"] = e.voucher_id;
   st["created-on-us"] = e.created_on.micros;
-  st["applied-on-us"] = Instant::Now().micros;
+  const Instant applied_on = Instant::Now();
+  st["applied-on-us"] = applied_on.micros;
   st["combined-key"] = e.combined_key.Fingerprint();
   st["change"] = std::string(ChangeName(e.change));
   st["voucher-file"] = "voucher." + std::string(extension);
@@ -313,7 +316,7 @@ Status DeviceState::Apply(const Enrolled& e, ByteView envelope, std::string_view
       fs::remove_all(entry.path(), ec);
     }
   }
-  current_ = Applied{e.voucher_id, e.created_on, e.domain_ca, e.combined_key, e.former_owners, e.certificate};
+  current_ = Applied{e.voucher_id, e.created_on, e.domain_ca, e.combined_key, applied_on, e.former_owners, e.certificate};
   generation_ = next;
   return Status::Ok();
 }

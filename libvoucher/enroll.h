@@ -48,6 +48,7 @@ struct Applied {
   Instant created_on;
   Certificate domain_ca;  // the pinned domain certificate: the owner
   PublicKey combined_key;
+  Instant applied_on;     // when it was applied, by the device's clock (its receipt's time)
   // Domain certificates that owned the device before and moved it on (a transfer, or the
   // manufacturer pinning a new owner): their vouchers are refused as kNotOwner.
   std::vector<Certificate> former_owners = {};

@@ -5,6 +5,8 @@
 
 #include "cache/cache.h"
 #include "cache/sources.h"
+#include "cache/status.h"
+#include "formats/datetime.h"
 #include "formats/bundle.h"
 #include "formats/layout.h"
 #include "formats/voucher_json.h"
@@ -21,6 +23,8 @@ struct CacheFlags {
   std::vector<std::string> inputs, trust;
   std::string udf, remote, out_dir;
   std::vector<std::string> log_keys;
+  std::vector<std::string> devices;  // status
+  std::string devices_file, within = "30d", at;
   bool json = false;
 };
 
@@ -38,23 +42,27 @@ Status RunInit(const CacheFlags& f) {
 
 Status RunImport(const CacheFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
-  VOUCH_ASSIGN_OR_RETURN(cache::SourceReader sources, cache::SourceReader::Open(f.inputs));
+  VOUCH_ASSIGN_OR_RETURN(cache::SourceReader sources,
+                         cache::SourceReader::Open(f.inputs, cache::SourceReader::kBatch, cache::SourceReader::Bundles::kRead,
+                                                   cache::SourceReader::Receipts::kRead));
   std::string source;
   for (const auto& i : f.inputs) source += (source.empty() ? "" : ", ") + i;
   VOUCH_ASSIGN_OR_RETURN(cache::AddReport r, c.Add([&](std::vector<Offered>* b) { return sources.Next(b); }, source));
   std::vector<cache::CandidateReport> refused = sources.refused();
   refused.insert(refused.end(), r.refused.begin(), r.refused.end());
   if (f.json) {
-    nlohmann::json j = {{"added", r.added}, {"present", r.present}, {"commit", r.commit}, {"refused", nlohmann::json::array()}};
+    nlohmann::json j = {{"added", r.added},   {"receipts-added", r.receipts},           {"present", r.present},
+                        {"commit", r.commit}, {"refused", nlohmann::json::array()}};
     for (const auto& x : refused) j["refused"].push_back({{"source", x.source}, {"code", CodeName(x.status.code())}, {"message", x.status.message()}});
     PrintJson(j);
   } else {
     for (const auto& x : refused) std::cerr << "vouch: refused " << x.source << ": " << x.status.message() << " (" << CodeName(x.status.code()) << ")\n";
-    std::cout << "added " << r.added << ", already present " << r.present << ", refused " << refused.size();
+    std::cout << "added " << r.added << ", already present " << r.present << ", refused " << refused.size() << ", receipts added "
+              << r.receipts;
     if (!r.commit.empty()) std::cout << " (commit " << r.commit.substr(0, 12) << ")";
     std::cout << "\n";
   }
-  if (!refused.empty()) return Error(Code::kMalformed, std::to_string(refused.size()) + " vouchers refused (see above)");
+  if (!refused.empty()) return Error(Code::kMalformed, std::to_string(refused.size()) + " vouchers or receipts refused (see above)");
   return Status::Ok();
 }
 
@@ -139,7 +147,8 @@ Status RunPull(const CacheFlags& f) {
   const char* kinds[] = {"up-to-date", "fast-forward", "merged", "remote-behind"};
   const char* kind = kinds[static_cast<int>(r.kind)];
   if (f.json) {
-    nlohmann::json j = {{"result", kind}, {"new-commits", r.new_commits}, {"new-vouchers", r.new_vouchers}, {"tip", r.tip},
+    nlohmann::json j = {{"result", kind}, {"new-commits", r.new_commits}, {"new-vouchers", r.new_vouchers},
+                        {"new-receipts", r.new_receipts}, {"tip", r.tip},
                         {"received-bytes", r.received_bytes}};
     if (!r.log_origin.empty()) {
       j["log-origin"] = r.log_origin;
@@ -148,13 +157,69 @@ Status RunPull(const CacheFlags& f) {
     }
     PrintJson(j);
   } else {
-    std::cout << kind << ": " << r.new_vouchers << " new vouchers in " << r.new_commits << " commits, " << r.received_bytes
+    std::cout << kind << ": " << r.new_vouchers << " new vouchers, " << r.new_receipts << " new receipts in " << r.new_commits
+              << " commits, " << r.received_bytes
               << " bytes received\n";
     if (!r.log_origin.empty()) {
       std::cout << "log " << r.log_origin << " at size " << r.log_size
                 << (r.log_checked ? ": consistent with every copy held\n" : ": not checked (no --log-key for it)\n");
     }
   }
+  return Status::Ok();
+}
+
+// One device's line: vouchers, the newest, enrollment, renewal.
+std::string StatusLine(const cache::DeviceStatus& d) {
+  std::string line = d.device + "  vouchers " + std::to_string(d.vouchers);
+  if (d.newest) line += "  newest " + d.newest->id + " " + formats::FormatDateTime(d.newest->created_on);
+  line += "  enrolled ";
+  line += d.enrolled ? "generation " + std::to_string(d.enrolled->generation) + " at " + formats::FormatDateTime(d.enrolled->time) + " (voucher " +
+                           d.enrolled->voucher_id + ")"
+                     : std::string("no");
+  if (!d.newest) return line;
+  if (!d.newest->certificate_not_after) return line + "  renewal: no certificate";
+  return line + "  renewal " + (d.renewal_due ? "due" : "not due") + " (certificate until " +
+         formats::FormatDateTime(*d.newest->certificate_not_after) + ")";
+}
+
+nlohmann::json StatusJson(const cache::DeviceStatus& d) {
+  nlohmann::json j = {{"device", d.device}, {"vouchers", d.vouchers}, {"newest", nullptr}, {"enrolled", nullptr},
+                      {"renewal-due", d.renewal_due}};
+  if (d.newest) {
+    j["newest"] = {{"id", d.newest->id},
+                   {"created-on", formats::FormatDateTime(d.newest->created_on)},
+                   {"certificate-not-after", d.newest->certificate_not_after ? nlohmann::json(formats::FormatDateTime(*d.newest->certificate_not_after))
+                                                                             : nlohmann::json(nullptr)}};
+  }
+  if (d.enrolled) {
+    j["enrolled"] = {{"generation", d.enrolled->generation}, {"time", formats::FormatDateTime(d.enrolled->time)},
+                     {"voucher-id", d.enrolled->voucher_id}, {"receipt-id", d.enrolled->receipt_id}};
+  }
+  // Why renewal is not due when there is nothing to renew: said, not left to be inferred.
+  j["renewal"] = !d.newest ? "no-voucher" : !d.newest->certificate_not_after ? "no-certificate" : d.renewal_due ? "due" : "not-due";
+  return j;
+}
+
+Status RunStatus(const CacheFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
+  cache::FleetStatusRequest r;
+  VOUCH_ASSIGN_OR_RETURN(r.devices, DevicesFromFlags(f.devices, f.devices_file));
+  auto within = formats::ParseDuration(f.within);
+  if (!within.ok()) return within.status().Context("--within");
+  r.within_seconds = *within;
+  VOUCH_ASSIGN_OR_RETURN(TimePolicy when, TimePolicyFromFlags(f.at, false));
+  r.now = *when.Effective();
+  VOUCH_ASSIGN_OR_RETURN(cache::FleetStatus s, cache::ReadFleetStatus(c, r));
+  if (f.json) {
+    nlohmann::json devices = nlohmann::json::array();
+    for (const auto& d : s.devices) devices.push_back(StatusJson(d));
+    PrintJson({{"devices", std::move(devices)},
+               {"summary", {{"devices", s.devices.size()}, {"enrolled", s.enrolled}, {"renewal-due", s.renewal_due},
+                            {"at", formats::FormatDateTime(r.now)}, {"within-seconds", r.within_seconds}}}});
+    return Status::Ok();
+  }
+  for (const auto& d : s.devices) std::cout << StatusLine(d) << "\n";
+  std::cout << s.devices.size() << " devices, " << s.enrolled << " enrolled, " << s.renewal_due << " renewal due\n";
   return Status::Ok();
 }
 
@@ -182,15 +247,17 @@ void AddCacheCommands(CLI::App& app, Action& action) {
   auto* c = sub("init", "Create a cache (a bare git repository); with --trust it accepts only vouchers those anchors sign", RunInit);
   c->add_option("--trust", f->trust, "Manufacturer anchors (PEM) this cache accepts");
   // `add` and `import` were one command under two names: one command, `add` its alias.
-  c = sub("import", "Import voucher files, bundles and directories of them; one commit, duplicates are no-ops", RunImport);
+  c = sub("import", "Import voucher files, receipts, bundles and directories of them; one commit, duplicates are no-ops", RunImport);
   c->alias("add");
-  c->add_option("SOURCE", f->inputs, "Voucher files (.vjj, .vcj), .vbundle files or directories")->required();
+  c->add_option("SOURCE", f->inputs, "Voucher files (.vjj, .vcj), receipts (.vrj), .vbundle files or directories")->required();
   c->add_flag("--json", f->json, "Print one JSON document");
-  c->footer("Directories are walked without following links, for .vjj/.vcj files and .vbundle files\n"
-            "(a stick's shard set included). Every voucher is checked (and its signature, when the\n"
-            "cache has anchors); the new ones land in one commit and one pack, read a batch at a\n"
-            "time. Refusals are listed per voucher and nothing refused is committed.\n"
-            "`vouch cache add` is the same command.\n"
+  c->footer("Directories are walked without following links, for .vjj/.vcj files, .vrj receipts and\n"
+            ".vbundle files (a stick's shard set and its vouch-receipts/ folder included). Every voucher\n"
+            "is checked (and its signature, when the cache has anchors); every receipt is verified and\n"
+            "must name a voucher of its device in the cache, with its combined key, at a generation\n"
+            "above every receipt held for the device (cache/cache.md, \"Receipts\"). The new ones land\n"
+            "in one commit and one pack, read a batch at a time. Refusals are listed one by one and\n"
+            "nothing refused is committed. `vouch cache add` is the same command.\n"
             "Example:\n  vouch cache import /media/stick issued/");
   c = sub("get", "Show (or write out) the vouchers filed under a device", RunGet);
   c->add_option("UDF", f->udf, "Device UDF")->required();
@@ -198,7 +265,16 @@ void AddCacheCommands(CLI::App& app, Action& action) {
   c->add_flag("--json", f->json, "Print one JSON document");
   c = sub("list", "List every voucher in the cache", RunList);
   c->add_flag("--json", f->json, "Print one JSON document");
-  c = sub("verify", "Prove the whole history append-only and every voucher id right", RunVerify);
+  c = sub("status", "Per device: vouchers issued, the newest, enrolled (receipt back), renewal due", RunStatus);
+  c->add_option("--device", f->devices, "A device UDF (repeat); default: every device in the cache");
+  c->add_option("--devices", f->devices_file, "A file of device UDFs, one per line (or devices.csv), as log monitor takes");
+  c->add_option("--within", f->within, "Renewal is due when the newest voucher's certificate for Z ends this soon (default 30d)");
+  c->add_option("--at", f->at, "Judge renewal at this RFC 3339 time instead of now");
+  c->add_flag("--json", f->json, "Print one JSON document: {\"devices\":[...],\"summary\":{...}}");
+  c->footer("A device is enrolled once a receipt of it came back (vouch cache import STICK); the receipt of\n"
+            "highest generation is shown. A newest voucher without a certificate for Z is never due.\n"
+            "Examples:\n  vouch cache status\n  vouch cache status --devices fleet.txt --within 14d --json");
+  c = sub("verify", "Prove the whole history append-only and every voucher and receipt right", RunVerify);
   c->footer("Also: the branch still holds every tip pulled from a remote and every commit a bundle was\n"
             "exported from (rewritten), and the cache has no refs/replace/*, info/grafts or shallow, which\n"
             "git honours and vouch does not (unsupported).");
@@ -212,7 +288,8 @@ void AddCacheCommands(CLI::App& app, Action& action) {
   c->add_flag("--json", f->json, "Print one JSON document (a refusal too: result, code, message)");
   c->footer("Only the remote's refs/heads/vouchers is read, into a quarantine beside the cache; nothing\n"
             "reaches the cache before the new history is verified, within bounds read from object headers:\n"
-            "commits 64 KiB, trees 1 MiB, vouchers 64 KiB, 16 parents, 200,000 commits a pull (cache/cache.md).\n"
+            "commits 64 KiB, trees 1 MiB, vouchers 64 KiB, receipts 16 KiB, 16 parents, 200,000 commits a pull\n"
+            "(cache/cache.md). Receipts come along and are verified like vouchers.\n"
             "A local remote is never opened as a repository: FIFOs, links and alternates are refused.\n"
             "Examples:\n  vouch cache pull git://mirror.example/vouchers.git\n  vouch cache pull /media/stick/vouchers.git --json");
   sub("gc", "Consolidate the cache's packs into one", RunGc);

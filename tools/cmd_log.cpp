@@ -77,28 +77,7 @@ Status RunLogProve(const LogFlags& f) {
 }
 
 Result<std::set<std::string>> WatchedDevices(const LogFlags& f) {
-  std::set<std::string> out;
-  std::vector<std::string> names = f.devices;
-  if (!f.devices_file.empty()) {
-    VOUCH_ASSIGN_OR_RETURN(Bytes b, ReadInput(f.devices_file, 64 << 20));
-    std::string s(b.begin(), b.end());
-    for (size_t at = 0; at < s.size();) {
-      size_t nl = s.find('\n', at);
-      if (nl == std::string::npos) nl = s.size();
-      std::string line = s.substr(at, nl - at);
-      at = nl + 1;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      // One UDF per line; a CSV line (devices.csv) gives its first column.
-      line = line.substr(0, line.find(','));
-      if (!line.empty() && line[0] != '#') names.push_back(line);
-    }
-  }
-  for (const std::string& n : names) {
-    // The device directory check refuses anything but a canonical UDF.
-    auto dir = formats::DeviceDirectory(n);
-    if (!dir.ok()) return dir.status().Context("device " + n);
-    out.insert(n);
-  }
+  VOUCH_ASSIGN_OR_RETURN(std::set<std::string> out, DevicesFromFlags(f.devices, f.devices_file));
   if (out.empty()) return Error(Code::kUsage, "no devices to watch (--device UDF... or --devices FILE)");
   return out;
 }

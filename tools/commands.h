@@ -14,5 +14,6 @@ void AddBundleCommands(CLI::App& app, Action& action);
 void AddDemoCommand(CLI::App& app, Action& action);
 void AddCacheCommands(CLI::App& app, Action& action);
 void AddLogCommands(CLI::App& app, Action& action);
+void AddReceiptCommands(CLI::App& app, Action& action);
 
 }  // namespace vouch::tools

@@ -69,6 +69,32 @@ Result<std::optional<Instant>> ExpiryFromFlags(const std::string& expires_in, co
 
 Result<Bytes> ReadInput(const std::string& path, size_t cap) { return ReadFile(path, cap); }
 
+Result<std::set<std::string>> DevicesFromFlags(const std::vector<std::string>& devices, const std::string& devices_file) {
+  std::set<std::string> out;
+  std::vector<std::string> names = devices;
+  if (!devices_file.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(Bytes b, ReadInput(devices_file, 64 << 20));
+    std::string s(b.begin(), b.end());
+    for (size_t at = 0; at < s.size();) {
+      size_t nl = s.find('\n', at);
+      if (nl == std::string::npos) nl = s.size();
+      std::string line = s.substr(at, nl - at);
+      at = nl + 1;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      // One UDF per line; a CSV line (devices.csv) gives its first column.
+      line = line.substr(0, line.find(','));
+      if (!line.empty() && line[0] != '#') names.push_back(line);
+    }
+  }
+  for (const std::string& n : names) {
+    // The device directory check refuses anything but a canonical UDF.
+    auto dir = formats::DeviceDirectory(n);
+    if (!dir.ok()) return dir.status().Context("device " + n);
+    out.insert(n);
+  }
+  return out;
+}
+
 Result<std::string> VkeyFromFlag(const std::string& arg, std::string_view flag) {
   namespace tlog = formats::tlog;
   auto as_text = tlog::NoteVerifier::Parse(arg);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,11 @@ Result<std::optional<Instant>> ExpiryFromFlags(const std::string& expires_in, co
 
 // A note verifier key (--log-key, --witness): the vkey text itself, or a file holding it.
 Result<formats::tlog::NoteVerifier> ReadVerifierKey(const std::string& text_or_file);
+
+// --device UDF... and --devices FILE (`log monitor`, `cache status`): the devices named, each
+// a canonical 140-bit UDF (kMalformed, naming it). FILE holds one UDF a line, or devices.csv
+// lines whose first column is taken; empty lines and lines starting with '#' are skipped.
+Result<std::set<std::string>> DevicesFromFlags(const std::vector<std::string>& devices, const std::string& devices_file);
 
 // Reads any file a command is given, capped: vouchers and requests are small.
 Result<Bytes> ReadInput(const std::string& path, size_t cap);

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "device/enrollment_receipt.h"
 #include "device/fetch.h"
 #include "device/judge.h"
 #include "device/log_policy.h"
@@ -42,7 +43,13 @@ struct ShowFlags {
 struct FetchFlags {
   std::string state;
   std::vector<std::string> media;
-  bool json = false, dry_run = false;
+  bool json = false, dry_run = false, receipts = false;
+  int lock_timeout = 60;
+};
+
+struct ReceiptFlags {
+  std::string state, out;
+  bool json = false;
   int lock_timeout = 60;
 };
 
@@ -144,7 +151,19 @@ Status RunShow(const ShowFlags& f) {
   return Status::Ok();
 }
 
-void PrintReport(const device::EnrollReport& r, bool json, bool dry_run) {
+nlohmann::ordered_json ReceiptJson(const device::WrittenReceipt& w) {
+  nlohmann::ordered_json j;
+  j["path"] = w.path;
+  j["id"] = w.id;
+  j["generation"] = w.generation;
+  j["voucher-id"] = w.voucher_id;
+  return j;
+}
+
+// `receipts` is set with --receipts: what each medium that asked for a receipt got. The
+// enrollment stands either way; a receipt that could not be written changes no exit status.
+void PrintReport(const device::EnrollReport& r, bool json, bool dry_run,
+                 const std::optional<std::vector<device::MediumReceipt>>& receipts = std::nullopt) {
   if (json) {
     nlohmann::ordered_json j;
     j["outcome"] = device::OutcomeName(r.outcome);
@@ -169,6 +188,20 @@ void PrintReport(const device::EnrollReport& r, bool json, bool dry_run) {
     j["candidates"] = cs;
     j["more-refused"] = r.tally;
     j["notes"] = r.notes;
+    if (receipts) {
+      nlohmann::ordered_json rs = nlohmann::ordered_json::array();
+      for (const auto& m : *receipts) {
+        nlohmann::ordered_json x = m.written ? ReceiptJson(*m.written) : nlohmann::ordered_json::object();
+        x["medium"] = m.medium;
+        x["written"] = m.written.has_value();
+        if (!m.written) {
+          x["code"] = CodeName(m.status.code());
+          x["message"] = m.status.message();
+        }
+        rs.push_back(x);
+      }
+      j["receipts"] = rs;
+    }
     std::cout << JsonText(j) << "\n";
     return;
   }
@@ -184,6 +217,11 @@ void PrintReport(const device::EnrollReport& r, bool json, bool dry_run) {
   if (!r.combined_key.empty()) std::cout << ": key " << r.combined_key;
   if (!r.change.empty()) std::cout << " (" << r.change << ")";
   std::cout << "\n";
+  for (const auto& m : receipts.value_or(std::vector<device::MediumReceipt>{})) {
+    if (m.written) std::cout << "receipt     " << Printable(m.written->path) << "\n";
+    else std::cerr << "vouch-device: receipt not written to " << Printable(m.medium) << ": " << Printable(m.status.message())
+                   << " (" << CodeName(m.status.code()) << "); the enrollment stands\n";
+  }
 }
 
 int OutcomeExit(device::EnrollReport::Outcome o) {
@@ -201,8 +239,22 @@ Status RunFetch(const FetchFlags& f) {
   o.dry_run = f.dry_run;
   o.lock_timeout_ms = f.lock_timeout * 1000;
   VOUCH_ASSIGN_OR_RETURN(device::EnrollReport r, device::Fetch(f.state, f.media, o));
-  PrintReport(r, f.json, f.dry_run);
+  std::optional<std::vector<device::MediumReceipt>> receipts;
+  // Only after a change this fetch made: a receipt says "applied", and a dry run applied nothing.
+  if (f.receipts && !f.dry_run && r.outcome == device::EnrollReport::Outcome::kEnrolled) {
+    receipts = device::WriteReceiptsToMedia(f.state, f.media, o.lock_timeout_ms);
+  } else if (f.receipts) {
+    receipts.emplace();
+  }
+  PrintReport(r, f.json, f.dry_run, receipts);
   g_outcome_exit = OutcomeExit(r.outcome);
+  return Status::Ok();
+}
+
+Status RunReceipt(const ReceiptFlags& f) {
+  VOUCH_ASSIGN_OR_RETURN(device::WrittenReceipt w, device::WriteReceipt(f.state, f.out, f.lock_timeout * 1000));
+  if (f.json) std::cout << JsonText(ReceiptJson(w)) << "\n";
+  else std::cout << w.path << "\n";
   return Status::Ok();
 }
 
@@ -284,8 +336,27 @@ int main(int argc, char** argv) {
             "decides under a lock on the state, and applies. A reader that crashes or overruns is a refusal.\n"
             "Exit status: 0 enrolled or already current, 3 no voucher for this device, 4 all refused,\n"
             "2 usage, 1 error (no-medium: none of the media exist).\n"
-            "Example:\n  vouch-device fetch --state /var/lib/vouch /media/usb0");
+            "With --receipts, after it applied a voucher it writes the receipt (see `vouch-device receipt`) to each\n"
+            "MEDIUM with a vouch-receipts/ folder at its root; one that cannot be written is reported and changes\n"
+            "nothing else.\n"
+            "Example:\n  vouch-device fetch --state /var/lib/vouch /media/usb0 --receipts");
+  c->add_flag("--receipts", ff->receipts, "After applying a voucher, write its receipt to each MEDIUM that has a vouch-receipts/ folder");
   c->callback([&action, ff] { action = [ff] { return RunFetch(*ff); }; });
+
+  auto fr = std::make_shared<ReceiptFlags>();
+  c = app.add_subcommand("receipt", "Write the enrollment receipt of the current generation (signed with z and x) under a folder");
+  c->add_option("--state", fr->state, "State directory")->required();
+  c->add_option("--out", fr->out, "Receipts folder, e.g. MEDIUM/vouch-receipts (must exist; never a link)")->required();
+  c->add_flag("--json", fr->json, "Print one JSON document (path, id, generation, voucher-id)");
+  c->add_option("--lock-timeout", fr->lock_timeout, "Seconds to wait for another vouch-device holding the state")
+      ->check(CLI::Range(0, 3600))->capture_default_str();
+  c->footer("The receipt (formats/receipt.md) names the device key, the applied voucher, the combined key Z, the\n"
+            "generation and when it was applied; it is signed with z (proof of possession of Z) and with x. It is\n"
+            "written at OUT/<c1c2>/<c3c4>/<DEVICE-UDF>/<RECEIPT-ID>.vrj, atomically, never through a link and never\n"
+            "over an existing file. It holds nothing secret. The owner checks it with `vouch receipt verify`.\n"
+            "Exit status: 0 written, 1 error (not-found: not enrolled; exists; symlink-entry; io), 2 usage.\n"
+            "Example:\n  vouch-device receipt --state /var/lib/vouch --out /media/usb0/vouch-receipts");
+  c->callback([&action, fr] { action = [fr] { return RunReceipt(*fr); }; });
 
   int rc = Run(app, argc, argv, action, "vouch-device");
   return rc == kExitOk ? g_outcome_exit : rc;

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   AddBundleCommands(app, action);
   AddCacheCommands(app, action);
   AddLogCommands(app, action);
+  AddReceiptCommands(app, action);
   AddDemoCommand(app, action);
   return Run(app, argc, argv, action, "vouch");
 }

@@ -5,7 +5,6 @@
 #include <unordered_set>
 
 #include "cache/git/git.h"
-#include "formats/voucher_json.h"
 
 namespace vouch::cache::git {
 namespace {
@@ -47,9 +46,9 @@ struct Node {
 class History {
  public:
   History(const Repository& repo, const Repository& cache, const HistoryLimits& limits, const Status* refusal,
-          const CheckVoucher& check, Verified* out)
+          const FileRule& rule, Verified* out)
       : repo_(repo.handle()), cache_(cache.handle()), cache_repo_(cache), limits_(limits), refusal_(refusal),
-        check_(check), out_(out) {}
+        rule_(rule), out_(out) {}
 
   Status Run(const git_oid& tip, const std::optional<git_oid>& known) {
     git_odb* odb = nullptr;
@@ -253,7 +252,7 @@ class History {
       }
       if (!below.empty()) continue;  // a parent's file, the same blob (checked above)
       if (merge_) return Error(Code::kRewritten, name_ + " is a merge that adds " + full + " of its own");
-      VOUCH_RETURN_IF_ERROR(Voucher(*git_tree_entry_id(e), full));
+      VOUCH_RETURN_IF_ERROR(File(*git_tree_entry_id(e), full));
     }
     return Status::Ok();
   }
@@ -284,13 +283,13 @@ class History {
     return Status::Ok();
   }
 
-  Status Voucher(const git_oid& id, const std::string& path) {
-    VOUCH_RETURN_IF_ERROR(Header(id, GIT_OBJECT_BLOB, formats::kMaxVoucherSize, name_ + " adds " + path + ", whose blob"));
+  Status File(const git_oid& id, const std::string& path) {
+    VOUCH_RETURN_IF_ERROR(Header(id, GIT_OBJECT_BLOB, rule_.cap(path), name_ + " adds " + path + ", whose blob"));
     git_blob* b = nullptr;
     if (git_blob_lookup(&b, repo_, &id) != 0) return Unreadable(name_ + " " + path);
     BlobPtr blob(b);
     ByteView bytes(static_cast<const uint8_t*>(git_blob_rawcontent(b)), static_cast<size_t>(git_blob_rawsize(b)));
-    auto checked = check_(path, bytes);
+    auto checked = rule_.check(path, bytes);
     if (!checked.ok()) return checked.status().Context(name_);
     out_->added[path] = IdOf(id);
     Fresh(id);
@@ -327,7 +326,7 @@ class History {
   const Repository& cache_repo_;
   HistoryLimits limits_;
   const Status* refusal_;
-  const CheckVoucher& check_;
+  const FileRule& rule_;
   Verified* out_;
   OdbPtr odb_, cache_odb_;
   std::vector<Node> nodes_;
@@ -341,8 +340,8 @@ class History {
 
 Status VerifyHistory(const Repository& repo, const Repository& cache, const ObjectId& tip,
                      const std::optional<ObjectId>& known, const HistoryLimits& limits, const Status* refusal,
-                     const CheckVoucher& check, Verified* out) {
-  History history(repo, cache, limits, refusal, check, out);
+                     const FileRule& rule, Verified* out) {
+  History history(repo, cache, limits, refusal, rule, out);
   std::optional<git_oid> known_oid;
   if (known) known_oid = OidOf(*known);
   return history.Run(OidOf(tip), known_oid);

@@ -8,10 +8,12 @@
 
 #include <algorithm>
 #include <ctime>
+#include <thread>
 #include <unordered_set>
 
 #include "cache/git/git.h"
 #include "cache/git/lock.h"
+#include "libvoucher/parallel.h"
 
 namespace vouch::cache::git {
 namespace fs = std::filesystem;
@@ -31,20 +33,38 @@ std::optional<ObjectId> Tree::EntryAt(const std::string& path) const {
 
 namespace {
 
-int CollectPath(const char* root, const git_tree_entry* e, void* payload) {
+struct FileWalk {
+  std::string prefix;  // the walked directory's path from the root, with its '/'
+  std::vector<std::pair<std::string, ObjectId>>* out;
+};
+
+int CollectFile(const char* root, const git_tree_entry* e, void* payload) {
   if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
-    static_cast<std::vector<std::string>*>(payload)->push_back(std::string(root) + git_tree_entry_name(e));
+    auto* w = static_cast<FileWalk*>(payload);
+    w->out->emplace_back(w->prefix + root + git_tree_entry_name(e), IdOf(*git_tree_entry_id(e)));
   }
   return 0;
 }
 
 }  // namespace
 
-Result<std::vector<std::string>> Tree::Paths() const {
-  std::vector<std::string> paths;
-  if (!tree_) return paths;
-  if (git_tree_walk(tree_.get(), GIT_TREEWALK_PRE, CollectPath, &paths) != 0) return Fail(Code::kMalformed, "tree walk");
-  return paths;
+Result<std::vector<std::pair<std::string, ObjectId>>> Tree::Files(std::string_view under) const {
+  std::vector<std::pair<std::string, ObjectId>> files;
+  if (!tree_) return files;
+  const std::string dir(under);
+  git_tree_entry* e = nullptr;
+  if (git_tree_entry_bypath(&e, tree_.get(), dir.c_str()) != 0) {
+    git_error_clear();
+    return files;  // no such directory: nothing below it
+  }
+  TreeEntryPtr entry(e);
+  if (git_tree_entry_type(e) != GIT_OBJECT_TREE) return files;
+  git_tree* t = nullptr;
+  if (git_tree_lookup(&t, git_tree_owner(tree_.get()), git_tree_entry_id(e)) != 0) return Fail(Code::kMalformed, "tree " + dir);
+  TreePtr sub(t);
+  FileWalk walk{dir + "/", &files};
+  if (git_tree_walk(t, GIT_TREEWALK_PRE, CollectFile, &walk) != 0) return Fail(Code::kMalformed, "tree walk of " + dir);
+  return files;
 }
 
 Status Repository::Create(const fs::path& path, std::string_view head) {
@@ -260,26 +280,59 @@ Result<Tree> Repository::PeelToTree(const ObjectId& object, const std::string& n
   return Tree(reinterpret_cast<git_tree*>(peeled));
 }
 
-Result<std::vector<std::pair<std::string, ObjectId>>> Repository::Added(const Tree& from, const Tree& to) const {
+Result<std::vector<std::pair<std::string, ObjectId>>> Repository::Added(const Tree& from, const Tree& to,
+                                                                        std::string_view under) const {
+  // Only that directory is compared: git prunes the others without reading their trees.
+  std::string dir = std::string(under) + "/";
+  char* spec = dir.data();
+  git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+  opts.pathspec = {&spec, 1};
   git_diff* d = nullptr;
-  if (git_diff_tree_to_tree(&d, repo_.get(), from.handle(), to.handle(), nullptr) != 0) return Fail(Code::kMalformed, "diff");
+  if (git_diff_tree_to_tree(&d, repo_.get(), from.handle(), to.handle(), &opts) != 0) return Fail(Code::kMalformed, "diff");
   DiffPtr diff(d);
   std::vector<std::pair<std::string, ObjectId>> added;
   for (size_t i = 0; i < git_diff_num_deltas(d); ++i) {
     const git_diff_delta* delta = git_diff_get_delta(d, i);
-    if (delta->status == GIT_DELTA_ADDED) added.emplace_back(delta->new_file.path, IdOf(delta->new_file.id));
+    if (delta->status != GIT_DELTA_ADDED) continue;
+    std::string_view path = delta->new_file.path;
+    if (path.substr(0, dir.size()) != dir) continue;  // a pathspec is a pattern: the prefix is the rule
+    added.emplace_back(delta->new_file.path, IdOf(delta->new_file.id));
   }
   return added;
 }
 
 Result<Bytes> Repository::ReadBlob(const ObjectId& id, uint64_t cap) const {
   git_oid oid = OidOf(id);
+  git_odb* o = nullptr;
+  if (git_repository_odb(&o, repo_.get()) != 0) return Fail(Code::kIo, "object database");
+  OdbPtr odb(o);
+  // Type and size from the header, before the object is read.
+  size_t size = 0;
+  git_object_t type = GIT_OBJECT_INVALID;
+  if (git_odb_read_header(&size, &type, o, &oid) != 0) return Fail(Code::kMalformed, "blob " + id.Hex());
+  if (type != GIT_OBJECT_BLOB) return Error(Code::kMalformed, "object " + id.Hex() + " is a " + git_object_type2string(type) + ", not a blob");
+  if (size > cap) {
+    return Error(Code::kTooLarge, "blob " + id.Hex() + " is " + std::to_string(size) + " bytes, over the cap of " + std::to_string(cap));
+  }
   git_blob* b = nullptr;
   if (git_blob_lookup(&b, repo_.get(), &oid) != 0) return Fail(Code::kMalformed, "blob " + id.Hex());
   BlobPtr blob(b);
-  if (static_cast<uint64_t>(git_blob_rawsize(b)) > cap) return Error(Code::kTooLarge, "blob " + id.Hex() + " is over the voucher cap");
   const auto* p = static_cast<const uint8_t*>(git_blob_rawcontent(b));
   return Bytes(p, p + git_blob_rawsize(b));
+}
+
+Status Repository::ReadBlobs(const std::vector<ObjectId>& ids, uint64_t cap,
+                             const std::function<void(size_t, Result<Bytes>)>& each) const {
+  const size_t workers = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), ids.size() / 256 + 1);
+  std::vector<Repository> handles(workers);
+  for (size_t w = 1; w < workers; ++w) {
+    VOUCH_ASSIGN_OR_RETURN(handles[w], Open(path()));
+  }
+  ParallelFor(workers, [&](size_t w) {
+    const Repository& r = w == 0 ? *this : handles[w];
+    for (size_t i = w; i < ids.size(); i += workers) each(i, r.ReadBlob(ids[i], cap));
+  }, /*grain=*/1);
+  return Status::Ok();
 }
 
 Status Repository::Repack(const ObjectId& tip, const std::string& prefix) const {

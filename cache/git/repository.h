@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,8 +42,11 @@ class Tree {
 
   // What `path` names here (a blob, or a tree), if anything.
   std::optional<ObjectId> EntryAt(const std::string& path) const;
-  // Every file's path, directories first in git's order (a pre-order walk).
-  Result<std::vector<std::string>> Paths() const;
+  // Every file below the directory `under` ("vouchers", "receipts/B5/SR/MB5S-..."), with its
+  // blob, paths from the root in git's order (a pre-order walk); none when there is no such
+  // directory. A cache's tree holds vouchers and receipts side by side (cache/cache.md):
+  // every reader names the folder it means.
+  Result<std::vector<std::pair<std::string, ObjectId>>> Files(std::string_view under) const;
 
   git_tree* handle() const { return tree_.get(); }
 
@@ -100,10 +104,17 @@ class Repository {
   Result<Tree> TreeOf(const ObjectId& commit) const;
   // The tree `object` (a commit or a tree) stands for; `name` names it in messages.
   Result<Tree> PeelToTree(const ObjectId& object, const std::string& name) const;
-  // The files `to` has and `from` has not, with their blobs, in path order.
-  Result<std::vector<std::pair<std::string, ObjectId>>> Added(const Tree& from, const Tree& to) const;
-  // A blob's bytes; kTooLarge over `cap`.
+  // The files below the directory `under` that `to` has and `from` has not, with their
+  // blobs, in path order.
+  Result<std::vector<std::pair<std::string, ObjectId>>> Added(const Tree& from, const Tree& to, std::string_view under) const;
+  // A blob's bytes; kTooLarge over `cap`, read from the object's header before the object.
   Result<Bytes> ReadBlob(const ObjectId& blob, uint64_t cap) const;
+  // Reads many blobs at once, as ReadBlob does, on every core: `each(i, blob)` is called once
+  // for every ids[i], from worker threads (concurrently: it must touch only its own slot i).
+  // libgit2 handles are not shared between threads, so each worker reads through a handle of
+  // its own on this repository's directory.
+  Status ReadBlobs(const std::vector<ObjectId>& ids, uint64_t cap,
+                   const std::function<void(size_t i, Result<Bytes> blob)>& each) const;
 
   // Packs every object reachable from `tip`, the refs under `prefix` and the log branch
   // into one pack and drops the other packs.

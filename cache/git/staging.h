@@ -42,6 +42,9 @@ class Staging {
   Staging& operator=(Staging&&) noexcept = default;
   ~Staging() = default;  // objects not flushed are dropped
 
+  // Reads every object of the cache and every object staged so far.
+  const Repository& reader() const { return staging_; }
+
   // Stores a blob whose id the caller computed (ObjectId::OfBlob, on any thread).
   Status WriteBlob(const ObjectId& id, ByteView data);
 

@@ -173,7 +173,7 @@ struct Fleet {
     auto d = Evaluate(id, std::nullopt, Candidate{&v, "first", pki.mfr_root, pki.mfr_signer}, Instant::Now());
     REQUIRE(d.ok());
     REQUIRE(d->enrolled);
-    Applied a{"first", v.created_on, pki.owner_ca, d->enrolled->combined_key};
+    Applied a{"first", v.created_on, pki.owner_ca, d->enrolled->combined_key, Instant::Now()};
     return {id, a, *d->enrolled};
   }
 

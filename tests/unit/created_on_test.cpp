@@ -61,7 +61,7 @@ TEST_CASE("a device without a clock refuses created-on past the horizon of what 
   }
   SECTION("the created-on of the voucher it applied, ahead of its clock") {
     Instant applied = now.Plus(3 * 365 * 86400);
-    Applied current{"old", applied, d.pki.owner_ca, d.x.Public()};
+    Applied current{"old", applied, d.pki.owner_ca, d.x.Public(), applied};
     CHECK(d.Judge(applied.Plus(kCreatedOnHorizonSeconds), now, current) == Code::kOk);
     CHECK(d.Judge(JustAfter(applied.Plus(kCreatedOnHorizonSeconds)), now, current) == Code::kNotYetValid);
   }

@@ -4,6 +4,7 @@
 #include <openssl/x509.h>
 #include <sys/stat.h>
 
+#include "libvoucher/cert.h"
 #include "libvoucher/cogen.h"
 #include "libvoucher/key.h"
 #include "libvoucher/udf.h"
@@ -135,4 +136,20 @@ TEST_CASE("private scalars outside [1, n-1] are refused", "[key]") {
   Bytes one(32, 0);
   one[31] = 1;
   CHECK(PrivateKey::FromScalar(one).ok());
+}
+
+TEST_CASE("a certificate's notAfter read alone is the one OpenSSL reads from the whole certificate", "[key]") {
+  PrivateKey ca_key = *PrivateKey::Generate();
+  for (int64_t days : {1, 10, 3650, 36500}) {  // 36500: after 2049, a GeneralizedTime (RFC 5280 4.1.2.5)
+    CertSpec spec{"cert", "", "", days > 1000};
+    spec.days = days;
+    Certificate c = *SelfSign(ca_key, spec);
+    auto not_after = CertificateNotAfter(c.Der());
+    REQUIRE(not_after.ok());
+    CHECK(*not_after == c.NotAfter());
+  }
+  Bytes der = SelfSign(ca_key, CertSpec{"cert", "", "", false})->Der();
+  CHECK(CertificateNotAfter(ByteView(der).first(der.size() / 3)).status().code() == Code::kMalformed);  // cut short
+  CHECK(CertificateNotAfter(AsBytes(std::string_view("\x30\x03\x02\x01\x01", 5))).status().code() == Code::kMalformed);
+  CHECK(CertificateNotAfter({}).status().code() == Code::kMalformed);
 }
