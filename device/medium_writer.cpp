@@ -161,6 +161,9 @@ Status WriteNewFile(const std::filesystem::path& root, std::string_view relative
     if (err == EEXIST) return Taken(dir.get(), final_name, final_path, /*taken=*/true);
     return Error(Code::kIo, final_path + ": " + Reason(err));
   }
+  // The temporary name goes before the directory is synced, so that both changes are durable
+  // together (the guard's second unlink then finds nothing).
+  ::unlinkat(dir.get(), tmp.c_str(), 0);
   if (::fsync(dir.get()) != 0) return Error(Code::kIo, where + ": " + Reason(errno));
   return Status::Ok();
 }

@@ -265,6 +265,12 @@ Status RunAccept(const AcceptFlags& f) {
   return Status::Ok();
 }
 
+// --lock-timeout, for every command that waits for the state lock.
+void AddLockTimeout(CLI::App* c, int& seconds) {
+  c->add_option("--lock-timeout", seconds, "Seconds to wait for another vouch-device holding the state")
+      ->check(CLI::Range(0, 3600))->capture_default_str();
+}
+
 }  // namespace
 }  // namespace vouch::tools
 
@@ -326,11 +332,10 @@ int main(int argc, char** argv) {
   auto ff = std::make_shared<FetchFlags>();
   c = app.add_subcommand("fetch", "Find this device's vouchers on media (mount points, directories, bundles); enroll with the newest acceptable one");
   c->add_option("--state", ff->state, "State directory")->required();
-  c->add_option("MEDIUM", ff->media, "Mount points, directories or .vbundle files; never written to")->required();
+  c->add_option("MEDIUM", ff->media, "Mount points, directories or .vbundle files; never written to (but a receipt, with --receipts)")->required();
   c->add_flag("--json", ff->json, "Print one JSON document");
   c->add_flag("--dry-run", ff->dry_run, "Judge what is found but change nothing");
-  c->add_option("--lock-timeout", ff->lock_timeout, "Seconds to wait for another vouch-device holding the state")
-      ->check(CLI::Range(0, 3600))->capture_default_str();
+  AddLockTimeout(c, ff->lock_timeout);
   c->footer("The media are read by vouch-medium-reader, a separate process confined to them (its own user,\n"
             "Landlock, seccomp, memory/CPU limits, a 15 s deadline); this process verifies what it hands back,\n"
             "decides under a lock on the state, and applies. A reader that crashes or overruns is a refusal.\n"
@@ -348,8 +353,7 @@ int main(int argc, char** argv) {
   c->add_option("--state", fr->state, "State directory")->required();
   c->add_option("--out", fr->out, "Receipts folder, e.g. MEDIUM/vouch-receipts (must exist; never a link)")->required();
   c->add_flag("--json", fr->json, "Print one JSON document (path, id, generation, voucher-id)");
-  c->add_option("--lock-timeout", fr->lock_timeout, "Seconds to wait for another vouch-device holding the state")
-      ->check(CLI::Range(0, 3600))->capture_default_str();
+  AddLockTimeout(c, fr->lock_timeout);
   c->footer("The receipt (formats/receipt.md) names the device key, the applied voucher, the combined key Z, the\n"
             "generation and when it was applied; it is signed with z (proof of possession of Z) and with x. It is\n"
             "written at OUT/<c1c2>/<c3c4>/<DEVICE-UDF>/<RECEIPT-ID>.vrj, atomically, never through a link and never\n"
