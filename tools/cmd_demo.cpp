@@ -8,11 +8,13 @@
 #include <iostream>
 #include <memory>
 
+#include "device/enrollment_receipt.h"
 #include "device/fetch.h"
 #include "formats/bundle.h"
 #include "formats/datetime.h"
 #include "formats/issuing.h"
 #include "formats/layout.h"
+#include "formats/receipt.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/authority.h"
 #include "libvoucher/cogen.h"
@@ -209,6 +211,24 @@ Status RunDemo(const DemoFlags& f) {
   Say(devices[0].identity().serial_number + "  " + device::OutcomeName(r.outcome) + "; key still " +
       devices[0].current()->combined_key.Fingerprint() + (before == devices[0].current()->combined_key.Fingerprint() ? "" : " (CHANGED)"));
 
+  // The owner's stick that asks for receipts (a `vouch-receipts/` folder at its root): the
+  // device writes its receipt there; the owner checks both signatures and what it says.
+  auto receipt_back = [&](DeviceState& d, const fs::path& medium) -> Result<formats::VerifiedReceipt> {
+    fs::create_directories(medium / formats::kMediumReceiptRoot);
+    VOUCH_ASSIGN_OR_RETURN(device::WrittenReceipt w, device::WriteReceipt(d.dir(), medium / formats::kMediumReceiptRoot));
+    VOUCH_ASSIGN_OR_RETURN(Bytes bytes, ReadFile(w.path, formats::kMaxReceiptSize));
+    VOUCH_ASSIGN_OR_RETURN(formats::VerifiedReceipt v, formats::VerifyReceipt(bytes));
+    Say(d.identity().serial_number + "  receipt " + fs::relative(w.path, dir).string().substr(0, 60) + "...");
+    Say("            generation " + std::to_string(v.receipt.generation) + ", voucher " + v.receipt.voucher_id.substr(0, 19) +
+        "..., signed with z (proof it holds Z) and with x (the factory key)");
+    return v;
+  };
+
+  Step(9, "The owner collects receipts: a stick with a vouch-receipts/ folder comes back signed");
+  Say("Each device signs with z and x that it applied its voucher (the proof of possession no CA could");
+  Say("get); vouch cache import files them, vouch cache status reports who has enrolled.");
+  for (auto& d : devices) VOUCH_RETURN_IF_ERROR(receipt_back(d, dir / "receipt-stick").status());
+
   // A stick in a device's life: the vouchers given, filed at their layout paths.
   auto carry = [&](const std::string& name, const std::vector<formats::Envelope>& envelopes) -> Result<fs::path> {
     fs::path medium = dir / name;
@@ -221,7 +241,7 @@ Status RunDemo(const DemoFlags& f) {
   DeviceState& first = devices[0];
   const std::string serial = first.identity().serial_number;
 
-  Step(9, "Before its certificate expires, the owner renews " + serial + "'s: no new contribution, no new key");
+  Step(10, "Before its certificate expires, the owner renews " + serial + "'s: no new contribution, no new key");
   {
     VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> old_cert, LoadCertificates(first.CurrentDir() / "certificate.pem"));
     RenewalRequest rr;
@@ -245,7 +265,7 @@ Status RunDemo(const DemoFlags& f) {
         formats::FormatDateTime(old_cert[0].NotAfter()) + ")");
   }
 
-  Step(10, serial + " is sold: the new owner asks, the current owner signs, the device re-keys");
+  Step(11, serial + " is sold: the new owner asks, the current owner signs, the device re-keys");
   Say("The new owner draws its own y' and seals it to X; the old owner signs under the domain CA the");
   Say("device pinned, and never learns y': only the device can compute z' = x + y'.");
   {
@@ -279,6 +299,9 @@ Status RunDemo(const DemoFlags& f) {
     for (const auto& c : refused.candidates) {
       Say("the former owner's later voucher: " + std::string(c.status.ok() ? "accepted (unexpected!)" : CodeName(c.status.code())));
     }
+    VOUCH_ASSIGN_OR_RETURN(formats::VerifiedReceipt returned, receipt_back(first, dir / "new-owner-stick"));
+    Say(std::string("            its certificate for Z' chains to the new owner's CA: ") +
+        (returned.receipt.certificate && returned.receipt.certificate->IssuedBy(next_ca) ? "yes" : "NO"));
   }
 
   std::cout << "\nDone. Look around: " << dir.string() << "\n"
