@@ -68,17 +68,19 @@ const Certificate* FormerOwnerOnPath(const DeviceIdentity& device, const Applied
   return nullptr;
 }
 
-// A renewal's certificate says how Z was made exactly as the certificate it renews did, when
-// that one said it: relying parties keep the evidence that only this device holds z.
+// A renewal's certificate that says how Z was made says it as the certificate it renews did,
+// when that one said it: Z has one construction, and relying parties comparing the two
+// certificates must not find two stories. One that says nothing (`vouch renew --batch`, which
+// has no previous certificate to copy from) claims nothing and is accepted.
 Status CheckRenewedConstruction(const Applied& current, const Certificate& renewed) {
-  if (!current.certificate) return Status::Ok();
+  auto after = ReadConstruction(renewed);
+  if (!after.ok() || !*after || !current.certificate) return Status::Ok();  // (a bad one failed earlier)
   auto before = ReadConstruction(*current.certificate);
   if (!before.ok() || !*before) return Status::Ok();
-  auto after = ReadConstruction(renewed);
   auto a = EncodeConstruction(**before);
-  auto b = after.ok() && *after ? EncodeConstruction(**after) : Result<Bytes>(Error(Code::kMalformed, "none"));
+  auto b = EncodeConstruction(**after);
   if (!a.ok() || !b.ok() || *a != *b) {
-    return Error(Code::kCertificateMismatch, "a renewal's certificate drops or changes the construction of the certificate it renews");
+    return Error(Code::kCertificateMismatch, "a renewal's certificate names another construction than the certificate it renews");
   }
   return Status::Ok();
 }
