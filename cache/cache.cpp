@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "cache/git/device_directory.h"
@@ -171,13 +172,34 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
   std::vector<Checked> checked;
   // Receipts wait until every voucher is staged: each names a voucher, which may come in this
   // very import. They are small (formats::kMaxReceiptSize) and a stick holds one a device.
+  // Held until then, so bounded: the same bytes once (a stick of hard links to one receipt
+  // is one receipt, not thousands in memory), and at most kMaxImportReceiptBytes in all; the
+  // rest is refused (too-large) and can come in another import.
   std::vector<Offered> receipts;
+  std::set<std::string> receipt_ids;
+  uint64_t receipt_bytes = 0;
   auto is_receipt = [](const Offered& o) { return o.kind == Offered::Kind::kReceipt; };
   for (;;) {
     VOUCH_ASSIGN_OR_RETURN(bool more, next(&batch));
     if (!more) break;
     for (Offered& o : batch) {
-      if (is_receipt(o)) receipts.push_back(std::move(o));
+      if (!is_receipt(o)) continue;
+      std::string id = formats::ReceiptId(o.bytes);
+      if (!receipt_ids.insert(id).second) {
+        ++report.present;
+        continue;
+      }
+      if (receipt_bytes + o.bytes.size() > kMaxImportReceiptBytes) {
+        formats::CandidateReport refused;
+        refused.source = o.source.empty() ? source : o.source;
+        refused.id = id;
+        refused.status = Error(Code::kTooLarge, "over " + std::to_string(kMaxImportReceiptBytes >> 20) +
+                                                    " MiB of receipts in one import; import the rest separately");
+        report.refused.push_back(std::move(refused));
+        continue;
+      }
+      receipt_bytes += o.bytes.size();
+      receipts.push_back(std::move(o));
     }
     std::erase_if(batch, is_receipt);
     // Checking is most of an import's work (decoding, hashing, signatures) and each voucher

@@ -38,6 +38,9 @@ using git::HistoryLimits;  // bounds on every history vouch takes from elsewhere
 using git::kBranch;
 
 inline constexpr size_t kAutoGcPacks = 64;  // consolidate once an import leaves more packs
+// Receipts wait in memory until an import's vouchers are staged (each names a voucher): at most
+// this many bytes of distinct receipts per import, some 25,000 real ones (cache/cache.md).
+inline constexpr uint64_t kMaxImportReceiptBytes = 64ull << 20;
 
 struct AddReport {
   size_t added = 0;     // new vouchers committed

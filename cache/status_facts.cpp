@@ -7,8 +7,13 @@
 #include <sstream>
 #include <vector>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "formats/layout.h"
 #include "libvoucher/encoding.h"
 #include "libvoucher/file.h"
+#include "libvoucher/udf.h"
 
 namespace vouch::cache {
 namespace fs = std::filesystem;
@@ -49,6 +54,14 @@ std::vector<std::string_view> Fields(std::string_view line) {
 StatusFacts StatusFacts::Load(const fs::path& cache) {
   StatusFacts f;
   f.path_ = cache / "vouch" / "status-facts";
+  // Trusted only as ssh trusts its files: ours and writable by nobody else. Anyone else's
+  // lines could say a certificate expires in a century or a voucher is newest; then the
+  // facts are read again from the blobs (and the file rewritten by us).
+  struct stat st {};
+  if (::lstat(f.path_.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() ||
+      (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return f;
+  }
   auto data = ReadFile(f.path_, kMaxFactsFile, /*follow_links=*/false);
   if (!data.ok()) return f;
   std::string_view text(reinterpret_cast<const char*>(data->data()), data->size());
@@ -69,7 +82,8 @@ StatusFacts StatusFacts::Load(const fs::path& cache) {
     } else if (v[0] == "r" && v.size() == 5) {
       auto generation = Number(v[2]);
       auto time = Number(v[3]);
-      if (!generation || !time || v[4].empty()) continue;
+      // A voucher id is a canonical 260-bit UDF (it is printed; nothing else gets through).
+      if (!generation || !time || formats::CanonicalUdf(v[4], udf::kContentBits) != v[4]) continue;
       f.receipts_.emplace(*blob, ReceiptFacts{*generation, Instant{*time}, std::string(v[4])});
     }
   }

@@ -1,5 +1,6 @@
 #include "formats/receipt.h"
 
+#include <algorithm>
 #include <array>
 
 #include "formats/datetime.h"
@@ -191,7 +192,7 @@ Status VerifyBy(const Signature& s, const std::string& payload_b64, const Public
     return Bad(Code::kBadSignature, std::string(who) + " signature's kid is not " + key.Fingerprint());
   }
   const std::string input = s.protected_b64 + "." + payload_b64;  // RFC 7515 5.2 step 8
-  if (!VerifyWithKey(key, AsBytes(input), s.signature).ok()) {
+  if (!VerifyWithKey(key, AsBytes(input), s.signature).ok() || !HasLowS(key.group(), s.signature)) {
     return Bad(Code::kBadSignature, std::string(who) + " signature does not verify under " + key.Fingerprint());
   }
   return Status::Ok();
@@ -252,6 +253,23 @@ Result<VerifiedReceipt> VerifyReceipt(ByteView bytes) {
   VOUCH_RETURN_IF_ERROR(VerifyBy(s[0], payload_b64, r.combined_key, "the first (z's)"));
   VOUCH_RETURN_IF_ERROR(VerifyBy(s[1], payload_b64, r.device_public_key, "the second (x's)"));
   VOUCH_RETURN_IF_ERROR(CheckCertificate(r));
+  // One receipt, one string: receipts are filed by the hash of their bytes, so the bytes must
+  // be exactly what SignReceipt writes for what they say (compact JSON in its member order,
+  // canonical base64url, the payload as EncodePayload spells it, low-S ECDSA above). Otherwise
+  // anyone could re-spell one genuine receipt into any number of valid ones with new ids.
+  nlohmann::ordered_json canonical;
+  canonical["payload"] = Base64UrlEncode(EncodePayload(r));
+  canonical["signatures"] = nlohmann::ordered_json::array();
+  for (const Signature& sig : s) {
+    canonical["signatures"].push_back(nlohmann::ordered_json{
+        {"protected", ProtectedHeader(r.combined_key.group(), sig.kid)},
+        {"signature", Base64UrlEncode(sig.signature)}});
+  }
+  const std::string spelled = Compact(canonical);
+  if (spelled.size() != bytes.size() || !std::equal(spelled.begin(), spelled.end(), bytes.begin(),
+                                                    [](char a, uint8_t b) { return static_cast<uint8_t>(a) == b; })) {
+    return Bad(Code::kMalformed, "is not written the one way a receipt is (formats/receipt.md, \"One spelling\")");
+  }
   return VerifiedReceipt{std::move(r), ReceiptId(bytes)};
 }
 

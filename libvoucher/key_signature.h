@@ -22,8 +22,14 @@ namespace vouch {
 // "ES256" for P-256, "EdDSA" for Ed25519 and Ed448 (RFC 7518 3.4, RFC 8037 3.1).
 std::string_view KeyJwsAlg(Group g);
 
-// Signs `message` with `key` (table above). kCrypto only.
+// Signs `message` with `key` (table above); a P-256 signature always has s <= n/2. kCrypto only.
 Result<Bytes> SignWithKey(const PrivateKey& key, ByteView message);
+
+// False for a P-256 signature with s > n/2 (what SignWithKey never writes: (r, n - s) is the
+// same signature spelled otherwise, which anyone can make from (r, s)); true for Edwards
+// signatures, which have one spelling. For formats that must be one string per signing
+// (receipts, filed by the hash of their bytes).
+bool HasLowS(Group g, ByteView signature);
 
 // kBadSignature when `signature` is not `key`'s signature over `message` (wrong length,
 // encoding or value).

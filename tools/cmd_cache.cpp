@@ -174,7 +174,7 @@ std::string StatusLine(const cache::DeviceStatus& d) {
   if (d.newest) line += "  newest " + d.newest->id + " " + formats::FormatDateTime(d.newest->created_on);
   line += "  enrolled ";
   line += d.enrolled ? "generation " + std::to_string(d.enrolled->generation) + " at " + formats::FormatDateTime(d.enrolled->time) + " (voucher " +
-                           d.enrolled->voucher_id + ")"
+                           Printable(d.enrolled->voucher_id) + ")"
                      : std::string("no");
   if (!d.newest) return line;
   if (!d.newest->certificate_not_after) return line + "  renewal: no certificate";

@@ -245,3 +245,23 @@ TEST_CASE("cache verify and pulls refuse a receipt filed under another id or ano
     CHECK(bad.Verify().code() == Code::kUnsafePath);
   }
 }
+
+TEST_CASE("an import holds a receipt's bytes once, however many hard links a stick has to it", "[receipts]") {
+  test::TempDir tmp;
+  test::Fleet fleet;
+  cache::Cache c = test::NewCache(tmp / "cache.git");
+  test::FleetDevice d = fleet.Device("SN-1");
+  test::FleetVoucher v = fleet.Issue(d);
+  test::FileVouchers(tmp / "issued", {&v});
+  REQUIRE(test::ImportAll(c, {(tmp / "issued").string()}).report.added == 1);
+  Bytes receipt = fleet.Receipt(d, v, 1);
+  fs::path first = tmp / "stick" / "r0.vrj";
+  test::PutFile(first, receipt);
+  // The reviewer's stick: one receipt and many links to it, which an import used to hold once
+  // per link (60,000 links: 1.27 GB); now once, the rest counted as already present.
+  for (int i = 1; i < 500; ++i) fs::create_hard_link(first, tmp / "stick" / ("r" + std::to_string(i) + ".vrj"));
+  test::FleetImport in = test::ImportAll(c, {(tmp / "stick").string()});
+  CHECK(Codes(in).empty());
+  CHECK(in.report.receipts == 1);
+  CHECK(in.report.present == 499);
+}

@@ -250,8 +250,9 @@ TEST_CASE("A receipt over the size cap is too large before it is parsed", "[rece
   text.append(kMaxReceiptSize + 1 - text.size(), ' ');  // still valid JSON, one byte too many
   REQUIRE(text.size() == kMaxReceiptSize + 1);
   CHECK(CodeOf(ToBytes(text)) == Code::kTooLarge);
+  // A byte less is read (then refused for its spaces: a receipt has one spelling).
   text.pop_back();
-  CHECK(CodeOf(ToBytes(text)) == Code::kOk);
+  CHECK(CodeOf(ToBytes(text)) == Code::kMalformed);
 }
 
 TEST_CASE("A receipt with a generation out of range or not an integer is malformed", "[receipt]") {
@@ -286,8 +287,11 @@ TEST_CASE("A receipt with a bad serial number, voucher id or time is malformed",
   }
   ordered_json p = good;
   p["vouch-receipt"]["serial-number"] = std::string(256, 'S');
-  p["vouch-receipt"]["time"] = "2026-12-01T10:00:00.5+02:00";
   CHECK(CodeOf(SignedPayload(d, p.dump())) == Code::kOk);
+  // A time the writer would spell otherwise (an offset, not Z) is another spelling of the
+  // receipt: refused, even though it parses and both signatures hold.
+  p["vouch-receipt"]["time"] = "2026-12-01T10:00:00.5+02:00";
+  CHECK(CodeOf(SignedPayload(d, p.dump())) == Code::kMalformed);
 }
 
 TEST_CASE("Receipt paths are built from canonical UDFs and parsed back, nothing else", "[receipt]") {
@@ -312,6 +316,62 @@ TEST_CASE("Receipt paths are built from canonical UDFs and parsed back, nothing 
     CAPTURE(bad);
     CHECK(ParseReceiptPath(bad).status().code() == Code::kMalformed);
   }
+}
+
+}  // namespace vouch::formats
+
+namespace vouch::formats {
+namespace {
+
+// n - s for a P-256 signature r || s, big-endian bytes: the other spelling of the same signature.
+Bytes HighS(Bytes sig) {
+  static const uint8_t n[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51};
+  int borrow = 0;
+  for (int i = 31; i >= 0; --i) {
+    int d = n[i] - sig[32 + i] - borrow;
+    borrow = d < 0;
+    sig[32 + i] = static_cast<uint8_t>(d + (borrow ? 256 : 0));
+  }
+  return sig;
+}
+
+}  // namespace
+
+TEST_CASE("A receipt has one spelling: re-spelled copies of a genuine one are refused", "[receipt]") {
+  for (Group g : {Group::kP256, Group::kEd25519}) {
+    CAPTURE(GroupName(g));
+    Device d = MakeDevice(g);
+    Bytes good = *SignReceipt(d.receipt, d.z, d.x);
+    REQUIRE(CodeOf(good) == Code::kOk);
+    const std::string t = AsText(good);
+    CHECK(CodeOf(ToBytes(t + "\n")) == Code::kMalformed);
+    CHECK(CodeOf(ToBytes(" " + t)) == Code::kMalformed);
+    auto doc = ordered_json::parse(t);
+    CHECK(CodeOf(ToBytes(ordered_json{{"signatures", doc["signatures"]}, {"payload", doc["payload"]}}.dump())) == Code::kMalformed);
+    CHECK(CodeOf(ToBytes(doc.dump(1))) == Code::kMalformed);
+    // One character of the payload string written as a JSON escape: the same string to a parser.
+    std::string escaped = t;
+    size_t at = escaped.find("\"payload\":\"") + 11;
+    char u[8];
+    std::snprintf(u, sizeof u, "\\u%04x", static_cast<unsigned>(escaped[at]));
+    escaped.replace(at, 1, u);
+    CHECK(CodeOf(ToBytes(escaped)) == Code::kMalformed);
+  }
+  // (r, n - s): the same ES256 signature spelled with the high s verifies under ECDSA, and is
+  // refused here; the writer always writes the low one.
+  Device d = MakeDevice(Group::kP256);
+  auto doc = ordered_json::parse(AsText(*SignReceipt(d.receipt, d.z, d.x)));
+  for (int i = 0; i < 2; ++i) {
+    ordered_json flipped = doc;
+    Bytes sig = *Base64UrlDecode(flipped["signatures"][i]["signature"].get<std::string>());
+    CHECK(HasLowS(Group::kP256, sig));
+    flipped["signatures"][i]["signature"] = Base64UrlEncode(HighS(sig));
+    const std::string input = flipped["signatures"][i]["protected"].get<std::string>() + "." + flipped["payload"].get<std::string>();
+    CHECK(VerifyWithKey(i == 0 ? d.z.Public() : d.x.Public(), AsBytes(input), HighS(sig)).ok());
+    CHECK(CodeOf(ToBytes(flipped.dump())) == Code::kBadSignature);
+  }
+  for (int i = 0; i < 64; ++i) CHECK(HasLowS(Group::kP256, *SignWithKey(d.x, AsBytes(std::to_string(i)))));
 }
 
 }  // namespace vouch::formats
