@@ -164,4 +164,25 @@ TEST_CASE("what status read of each blob is kept for the next run, and a damaged
   REQUIRE(repaired.ok());
   same(*repaired);
   CHECK(test::ReadText(facts) == text);
+
+  // A file someone else could have written is not believed at all: a line saying the
+  // certificate runs for a century changes nothing unless the file is ours alone.
+  const std::string blob = ObjectIdHex(v.envelope.bytes);
+  size_t at = text.find("v " + blob);
+  REQUIRE(at != std::string::npos);
+  std::string forged = text;
+  size_t eol = forged.find('\n', at);
+  forged.replace(at, eol - at, "v " + blob + " " + std::to_string(first->devices[0].newest->created_on.micros) + " 4102444800000000");
+  test::PutFile(facts, AsBytes(forged));
+  fs::permissions(facts, fs::perms::group_write, fs::perm_options::add);
+  auto distrusted = cache::ReadFleetStatus(c, req);
+  REQUIRE(distrusted.ok());
+  same(*distrusted);
+  // The same line in a file that is ours alone is taken as written (the facts are a cache of
+  // what we read, not a check): that is what the ownership rule is for.
+  test::PutFile(facts, AsBytes(forged));
+  fs::permissions(facts, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  auto believed = cache::ReadFleetStatus(c, req);
+  REQUIRE(believed.ok());
+  CHECK_FALSE(believed->devices[0].renewal_due);
 }
