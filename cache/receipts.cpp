@@ -82,7 +82,7 @@ Result<bool> Cache::AdmitReceipt(const formats::VerifiedReceipt& v, const std::s
   VOUCH_ASSIGN_OR_RETURN(std::string dir, formats::DeviceDirectory(r.device_key));
   std::optional<formats::LayoutEntry> filed;
   std::optional<git::ObjectId> blob;
-  for (formats::EnvelopeKind kind : {formats::EnvelopeKind::kJws, formats::EnvelopeKind::kCms}) {
+  for (formats::EnvelopeKind kind : formats::kEnvelopeKinds) {
     formats::LayoutEntry e{r.device_key, r.voucher_id, kind};
     std::string at = formats::LayoutPath(e);
     if (auto it = entries.find(at); it != entries.end()) blob = it->second;

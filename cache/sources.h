@@ -1,5 +1,5 @@
 // What `vouch cache add` and `import` take in: voucher files, directories of them (any
-// .vjj/.vcj or .vbundle below, links not followed), bundles, and receipts (.vrj files, named
+// .vjj/.vcj/.vch or .vbundle below, links not followed), bundles, and receipts (.vrj files, named
 // or found below: a stick's vouch-receipts/ tree).
 //
 // An import may be of any size, so sources are read a batch at a time: only the list of

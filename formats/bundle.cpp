@@ -37,9 +37,9 @@ std::string NewestCreatedOn(const std::vector<PackedVoucher>& vs) {
   std::string best_text = "1970-01-01T00:00:00Z";
   Instant best{};
   for (const auto& v : vs) {
-    auto payload = PayloadUnverified(v.bytes);
-    if (!payload.ok()) continue;
-    auto voucher = DecodeVoucher(*payload);
+    auto envelope = Identify(v.bytes);
+    if (!envelope.ok()) continue;
+    auto voucher = DecodeUnverified(*envelope);
     if (voucher.ok() && voucher->created_on > best) {
       best = voucher->created_on;
       best_text = voucher->created_on_text;

@@ -3,7 +3,9 @@
 #include <atomic>
 
 #include "formats/cms.h"
+#include "formats/cose.h"
 #include "formats/jws.h"
+#include "formats/voucher_cbor.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/udf.h"
 
@@ -23,24 +25,68 @@ Result<Bytes> PayloadOfCms(ByteView envelope) {
   return std::move(u.payload);
 }
 
+Result<Bytes> PayloadOf(EnvelopeKind kind, ByteView envelope) {
+  switch (kind) {
+    case EnvelopeKind::kJws:
+      return JwsPayloadUnverified(envelope);
+    case EnvelopeKind::kCms:
+      return PayloadOfCms(envelope);
+    case EnvelopeKind::kCose:
+      return CosePayloadUnverified(envelope);
+  }
+  return Error(Code::kInternal, "envelope kind");
+}
+
 }  // namespace
 
 std::string_view MediaType(EnvelopeKind k) {
-  return k == EnvelopeKind::kJws ? "application/voucher-jws+json" : "application/voucher-cms+json";
+  switch (k) {
+    case EnvelopeKind::kJws:
+      return "application/voucher-jws+json";
+    case EnvelopeKind::kCms:
+      return "application/voucher-cms+json";
+    case EnvelopeKind::kCose:
+      return "application/voucher+cose";
+  }
+  return "";
 }
 
-std::string_view Extension(EnvelopeKind k) { return k == EnvelopeKind::kJws ? "vjj" : "vcj"; }
+std::string_view Extension(EnvelopeKind k) {
+  switch (k) {
+    case EnvelopeKind::kJws:
+      return "vjj";
+    case EnvelopeKind::kCms:
+      return "vcj";
+    case EnvelopeKind::kCose:
+      return "vch";
+  }
+  return "";
+}
+
+std::string_view KindName(EnvelopeKind k) {
+  switch (k) {
+    case EnvelopeKind::kJws:
+      return "jws";
+    case EnvelopeKind::kCms:
+      return "cms";
+    case EnvelopeKind::kCose:
+      return "cose";
+  }
+  return "";
+}
 
 std::optional<EnvelopeKind> KindFromExtension(std::string_view ext) {
   if (!ext.empty() && ext[0] == '.') ext.remove_prefix(1);
-  if (ext == "vjj") return EnvelopeKind::kJws;
-  if (ext == "vcj") return EnvelopeKind::kCms;
+  for (EnvelopeKind k : kEnvelopeKinds) {
+    if (ext == Extension(k)) return k;
+  }
   return std::nullopt;
 }
 
 std::optional<EnvelopeKind> KindFromName(std::string_view name) {
-  if (name == "jws") return EnvelopeKind::kJws;
-  if (name == "cms") return EnvelopeKind::kCms;
+  for (EnvelopeKind k : kEnvelopeKinds) {
+    if (name == KindName(k)) return k;
+  }
   return std::nullopt;
 }
 
@@ -49,7 +95,8 @@ Result<EnvelopeKind> Sniff(ByteView b) {
   while (i < b.size() && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t')) ++i;
   if (i < b.size() && b[i] == '{') return EnvelopeKind::kJws;
   if (!b.empty() && b[0] == 0x30) return EnvelopeKind::kCms;
-  return Error(Code::kMalformed, "not a voucher envelope (neither JWS JSON nor CMS DER)");
+  if (!b.empty() && (b[0] == 0xd2 || b[0] == 0x84)) return EnvelopeKind::kCose;
+  return Error(Code::kMalformed, "not a voucher envelope (none of JWS JSON, CMS DER, COSE_Sign1 CBOR)");
 }
 
 std::string VoucherId(EnvelopeKind kind, ByteView envelope) {
@@ -65,7 +112,15 @@ Result<Envelope> Identify(Bytes bytes) {
 }
 
 Result<Bytes> SignEnvelope(EnvelopeKind kind, ByteView payload, const Signer& signer) {
-  return kind == EnvelopeKind::kJws ? SignJws(payload, signer) : SignCms(payload, signer);
+  switch (kind) {
+    case EnvelopeKind::kJws:
+      return SignJws(payload, signer);
+    case EnvelopeKind::kCms:
+      return SignCms(payload, signer);
+    case EnvelopeKind::kCose:
+      return SignCose(payload, signer);
+  }
+  return Error(Code::kInternal, "envelope kind");
 }
 
 Result<Verified> VerifyEnvelope(ByteView envelope, const std::vector<Certificate>& anchors, const TimePolicy& time) {
@@ -77,23 +132,39 @@ Result<Verified> VerifyEnvelope(ByteView envelope, const std::vector<Certificate
 Result<Verified> VerifyEnvelope(EnvelopeKind kind, ByteView envelope, const std::vector<Certificate>& anchors,
                                 const TimePolicy& time) {
   VOUCH_RETURN_IF_ERROR(CheckSize(envelope));
-  return kind == EnvelopeKind::kJws ? VerifyJws(envelope, anchors, time) : VerifyCms(envelope, anchors, time);
+  switch (kind) {
+    case EnvelopeKind::kJws:
+      return VerifyJws(envelope, anchors, time);
+    case EnvelopeKind::kCms:
+      return VerifyCms(envelope, anchors, time);
+    case EnvelopeKind::kCose:
+      return VerifyCose(envelope, anchors, time);
+  }
+  return Error(Code::kInternal, "envelope kind");
 }
 
 Result<Unverified> OpenEnvelopeUnverified(ByteView envelope) {
   VOUCH_ASSIGN_OR_RETURN(EnvelopeKind kind, Sniff(envelope));
-  return kind == EnvelopeKind::kJws ? OpenJwsUnverified(envelope) : OpenCmsUnverified(envelope);
+  switch (kind) {
+    case EnvelopeKind::kJws:
+      return OpenJwsUnverified(envelope);
+    case EnvelopeKind::kCms:
+      return OpenCmsUnverified(envelope);
+    case EnvelopeKind::kCose:
+      return OpenCoseUnverified(envelope);
+  }
+  return Error(Code::kInternal, "envelope kind");
 }
 
 Result<Bytes> PayloadUnverified(ByteView envelope) {
   VOUCH_ASSIGN_OR_RETURN(EnvelopeKind kind, Sniff(envelope));
-  return kind == EnvelopeKind::kJws ? JwsPayloadUnverified(envelope) : PayloadOfCms(envelope);
+  return PayloadOf(kind, envelope);
 }
 
 Result<VerifiedVoucher> VerifyVoucher(const Envelope& envelope, const std::vector<Certificate>& anchors,
                                       const TimePolicy& time) {
   VOUCH_ASSIGN_OR_RETURN(Verified v, VerifyEnvelope(envelope.kind, envelope.bytes, anchors, time));
-  VOUCH_ASSIGN_OR_RETURN(Voucher voucher, DecodeVoucher(v.payload));
+  VOUCH_ASSIGN_OR_RETURN(Voucher voucher, DecodePayload(envelope.kind, v.payload));
   return VerifiedVoucher{std::move(v), std::move(voucher), envelope.id};
 }
 
@@ -104,10 +175,12 @@ Result<VerifiedVoucher> VerifyVoucher(ByteView envelope, const std::vector<Certi
 }
 
 Result<Voucher> DecodeUnverified(const Envelope& envelope) {
-  Result<Bytes> payload = envelope.kind == EnvelopeKind::kJws ? JwsPayloadUnverified(envelope.bytes)
-                                                              : PayloadOfCms(envelope.bytes);
-  if (!payload.ok()) return payload.status();
-  return DecodeVoucher(*payload);
+  VOUCH_ASSIGN_OR_RETURN(Bytes payload, PayloadOf(envelope.kind, envelope.bytes));
+  return DecodePayload(envelope.kind, payload);
+}
+
+Result<Voucher> DecodePayload(EnvelopeKind kind, ByteView payload) {
+  return kind == EnvelopeKind::kCose ? DecodeVoucherCbor(payload) : DecodeVoucher(payload);
 }
 
 Result<Envelope> SignPayload(ByteView payload, EnvelopeKind kind, const Signer& signer) {
@@ -117,7 +190,21 @@ Result<Envelope> SignPayload(ByteView payload, EnvelopeKind kind, const Signer& 
 }
 
 Result<Envelope> SignVoucher(const Voucher& voucher, EnvelopeKind kind, const Signer& signer) {
-  return SignPayload(EncodeVoucher(voucher), kind, signer);
+  if (kind != EnvelopeKind::kCose) return SignPayload(EncodeVoucher(voucher), kind, signer);
+  VOUCH_ASSIGN_OR_RETURN(Bytes cbor, EncodeVoucherCbor(voucher));
+  return SignPayload(cbor, kind, signer);
+}
+
+Result<Envelope> SignVoucherJson(ByteView json, EnvelopeKind kind, const Signer& signer) {
+  if (kind != EnvelopeKind::kCose) return SignPayload(json, kind, signer);
+  VOUCH_ASSIGN_OR_RETURN(Voucher v, DecodeVoucher(json));
+  // Unknown leaves, other spellings: the JSON would say something the CBOR does not.
+  Bytes again = EncodeVoucher(v);
+  if (!std::equal(again.begin(), again.end(), json.begin(), json.end())) {
+    return Error(Code::kUsage, "this voucher's JSON is not what vouch writes, so COSE could not carry it unchanged; "
+                               "sign it as jws or cms");
+  }
+  return SignVoucher(v, kind, signer);
 }
 
 uint64_t EnvelopeParses() { return parses.load(std::memory_order_relaxed); }

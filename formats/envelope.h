@@ -16,13 +16,18 @@
 
 namespace vouch::formats {
 
-enum class EnvelopeKind { kJws, kCms };
+// JWS (formats/jws.h) and CMS (formats/cms.h) carry the voucher as JSON, COSE
+// (formats/cose.h) as YANG-CBOR.
+enum class EnvelopeKind { kJws, kCms, kCose };
+inline constexpr EnvelopeKind kEnvelopeKinds[] = {EnvelopeKind::kJws, EnvelopeKind::kCms, EnvelopeKind::kCose};
 
-std::string_view MediaType(EnvelopeKind k);   // "application/voucher-jws+json"
-std::string_view Extension(EnvelopeKind k);   // "vjj", "vcj" (no dot)
+std::string_view MediaType(EnvelopeKind k);   // "application/voucher-jws+json", ..., "application/voucher+cose"
+std::string_view Extension(EnvelopeKind k);   // "vjj", "vcj", "vch" (no dot)
+std::string_view KindName(EnvelopeKind k);    // "jws", "cms", "cose"
 std::optional<EnvelopeKind> KindFromExtension(std::string_view ext);  // with or without the dot
-std::optional<EnvelopeKind> KindFromName(std::string_view name);      // "jws", "cms"
-// JWS is JSON (first non-space byte '{'), CMS is DER (0x30). kMalformed otherwise.
+std::optional<EnvelopeKind> KindFromName(std::string_view name);      // "jws", "cms", "cose"
+// JWS is JSON (first non-space byte '{'), CMS is DER (0x30), COSE_Sign1 is CBOR tag 18 (0xd2)
+// or, untagged, an array of four (0x84). kMalformed otherwise.
 Result<EnvelopeKind> Sniff(ByteView envelope);
 
 // The voucher id: UDF of the media type over the exact envelope bytes, 260 bits.
@@ -47,6 +52,7 @@ struct Signer {
   std::vector<Certificate> chain;
 };
 
+// The payload is the voucher's encoding for `kind` (JSON, or YANG-CBOR for COSE).
 // kUnsupported for an Ed25519 or Ed448 key in CMS (DESIGN.md 3: OpenSSL 3.0's CMS cannot
 // sign EdDSA over signed attributes as RFC 8419 requires), kUsage (CMS without a certificate),
 // kCrypto.
@@ -97,17 +103,23 @@ Result<VerifiedVoucher> VerifyVoucher(ByteView envelope, const std::vector<Certi
                                       const TimePolicy& time);
 // Decode with no signature check, parsing the envelope once (filing, inspecting).
 Result<Voucher> DecodeUnverified(const Envelope& envelope);
+// The voucher in a payload of this kind of envelope: JSON in JWS and CMS, YANG-CBOR in COSE.
+Result<Voucher> DecodePayload(EnvelopeKind kind, ByteView payload);
 
 // Encode, sign, identify: the one way a voucher becomes an envelope.
 Result<Envelope> SignVoucher(const Voucher& voucher, EnvelopeKind kind, const Signer& signer);
-// The same for a payload already encoded (a request's voucher, signed byte for byte).
+// The same for a payload already in `kind`'s encoding, signed byte for byte.
 Result<Envelope> SignPayload(ByteView payload, EnvelopeKind kind, const Signer& signer);
+// The same for a voucher already encoded as JSON (a request's voucher): JWS and CMS sign it
+// byte for byte; COSE carries the same voucher as YANG-CBOR, and only when the JSON says nothing
+// the CBOR would lose (kUsage otherwise: it re-encodes to exactly these bytes).
+Result<Envelope> SignVoucherJson(ByteView json, EnvelopeKind kind, const Signer& signer);
 
-// How many envelopes (JWS or CMS) this process has parsed: fetch and import parse each
+// How many envelopes this process has parsed: fetch and import parse each
 // voucher once, and tests hold them to it.
 uint64_t EnvelopeParses();
 namespace internal {
-void CountParse();  // called by the JWS and CMS parsers, and only by them
+void CountParse();  // called by the JWS, CMS and COSE parsers, and only by them
 }  // namespace internal
 
 }  // namespace vouch::formats

@@ -1,11 +1,10 @@
 #include "formats/jws.h"
 
 #include "formats/json.h"
+#include "formats/signed_by.h"
 #include "formats/voucher_json.h"
-#include "libvoucher/authority.h"
 #include "libvoucher/encoding.h"
 #include "libvoucher/signing_key.h"
-#include "libvoucher/trust.h"
 
 namespace vouch::formats {
 namespace {
@@ -18,15 +17,6 @@ struct Signature {
   std::string signature_b64;
   std::vector<Bytes> x5c;  // DER, parsed only when a signature is checked (parsing is costly)
 };
-
-Result<std::vector<Certificate>> ParseCerts(const std::vector<Bytes>& ders) {
-  std::vector<Certificate> out;
-  for (const auto& d : ders) {
-    VOUCH_ASSIGN_OR_RETURN(Certificate c, Certificate::FromDer(d));
-    out.push_back(std::move(c));
-  }
-  return out;
-}
 
 struct Parsed {
   std::string payload_b64;
@@ -111,27 +101,8 @@ Result<Verified> VerifyOne(const Parsed& p, const Signature& s, const std::vecto
   auto raw = Base64UrlDecode(s.signature_b64);
   if (!raw.ok()) return Error(Code::kBadSignature, "jws signature is not base64url");
   std::string input = s.protected_b64 + "." + p.payload_b64;  // RFC 7515 5.2 step 8
-  VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> x5c, ParseCerts(s.x5c));
-  // The signature first: a tampered voucher reads as tampered even when its signer expired.
-  std::vector<Certificate> candidates = x5c.empty() ? anchors : std::vector<Certificate>{x5c[0]};
-  Status last = Error(Code::kBadSignature, "jws signature does not verify");
-  for (const auto& signer : candidates) {
-    // The header's alg must be the one the candidate's key makes (ES256 only with P-256, ...):
-    // an anchor of another key type is skipped like one whose key does not verify.
-    if (Status checked = VerifyJwsSignature(signer.pkey(), s.alg, AsBytes(input), *raw); !checked.ok()) {
-      last = checked;
-      continue;
-    }
-    std::vector<Certificate> rest(x5c.size() > 1 ? x5c.begin() + 1 : x5c.end(), x5c.end());
-    auto path = VerifyPath(signer, rest, anchors, time);
-    if (!path.ok()) return path.status();
-    // DESIGN.md 3a: a path says who vouches for the signer, not that it may sign vouchers.
-    // A request's signer is held to its own rule (formats/request.cpp).
-    if (voucher) VOUCH_RETURN_IF_ERROR(CheckSignerAuthority(signer));
-    return Verified{EnvelopeKind::kJws, p.payload, signer, path->anchor, path->not_before, path->not_after, path->chain};
-  }
-  if (s.x5c.empty()) last = Error(Code::kUntrustedSigner, "jws names no signer and no anchor's key verifies it");
-  return last;
+  return internal::VerifySignedBy({EnvelopeKind::kJws, s.alg, AsBytes(input), *raw, &s.x5c, p.payload, voucher, "jws"},
+                                  anchors, time);
 }
 
 }  // namespace
@@ -170,7 +141,7 @@ Result<Unverified> OpenJwsUnverified(ByteView envelope, std::string_view typ) {
   VOUCH_ASSIGN_OR_RETURN(Parsed p, Parse(envelope, typ));
   Unverified u{EnvelopeKind::kJws, std::move(p.payload), {}, static_cast<int>(p.signatures.size())};
   for (auto& s : p.signatures) {
-    VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> certs, ParseCerts(s.x5c));
+    VOUCH_ASSIGN_OR_RETURN(std::vector<Certificate> certs, internal::ParseChain(s.x5c));
     u.certificates.insert(u.certificates.end(), certs.begin(), certs.end());
   }
   return u;

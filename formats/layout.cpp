@@ -79,7 +79,7 @@ Result<LayoutEntry> ParseLayoutPath(std::string_view path) {
   size_t dot = file.rfind('.');
   if (dot == std::string_view::npos) return bad("file has no extension");
   auto kind = KindFromExtension(file.substr(dot + 1));
-  if (!kind) return bad("extension is not .vjj or .vcj");
+  if (!kind) return bad("extension is not .vjj, .vcj or .vch");
   e.kind = *kind;
   e.voucher_id = CanonicalUdf(file.substr(0, dot), udf::kContentBits);
   if (e.voucher_id.empty()) return bad("file name is not a canonical 260-bit voucher id");

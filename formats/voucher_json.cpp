@@ -120,6 +120,14 @@ Result<Enrollment> DecodeEnrollment(const json& e) {
 
 Result<Voucher> DecodeVoucher(ByteView text) {
   VOUCH_ASSIGN_OR_RETURN(json doc, ParseJson(text, kMaxVoucherSize, "voucher"));
+  return internal::DecodeVoucherTree(doc);
+}
+
+Bytes EncodeVoucher(const Voucher& v) { return ToBytes(Compact(internal::VoucherTree(v))); }
+
+namespace internal {
+
+Result<Voucher> DecodeVoucherTree(const json& doc) {
   if (!doc.is_object() || !doc.contains(kContainer) || !doc[std::string(kContainer)].is_object()) {
     return Error(Code::kMalformed, "voucher has no 'ietf-voucher:voucher' object");
   }
@@ -164,7 +172,7 @@ Result<Voucher> DecodeVoucher(ByteView text) {
   return v;
 }
 
-Bytes EncodeVoucher(const Voucher& v) {
+nlohmann::ordered_json VoucherTree(const Voucher& v) {
   nlohmann::ordered_json c;
   c["created-on"] = v.created_on_text.empty() ? FormatDateTime(v.created_on) : v.created_on_text;
   if (v.expires_on) c["expires-on"] = FormatDateTime(*v.expires_on);
@@ -204,7 +212,9 @@ Bytes EncodeVoucher(const Voucher& v) {
   }
   nlohmann::ordered_json doc;
   doc[std::string(kContainer)] = std::move(c);
-  return ToBytes(Compact(doc));
+  return doc;
 }
+
+}  // namespace internal
 
 }  // namespace vouch::formats

@@ -2,6 +2,8 @@
 // `vouch-enroll:enrollment` (formats/vouch-enroll.yang). Spec page: formats/voucher.md.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "libvoucher/bytes.h"
 #include "libvoucher/status.h"
 #include "libvoucher/voucher.h"
@@ -17,5 +19,12 @@ Result<Voucher> DecodeVoucher(ByteView json);
 
 // Compact JSON, members in the order DESIGN.md section 5 shows. Deterministic.
 Bytes EncodeVoucher(const Voucher& v);
+
+namespace internal {
+// The voucher as a JSON tree, for the YANG-CBOR codec (formats/voucher_cbor.h), which maps SIDs
+// to these member names and back: every envelope's voucher goes through one set of reader rules.
+Result<Voucher> DecodeVoucherTree(const nlohmann::json& doc);
+nlohmann::ordered_json VoucherTree(const Voucher& v);
+}  // namespace internal
 
 }  // namespace vouch::formats

@@ -115,7 +115,7 @@ void AddBundleCommands(CLI::App& app, Action& action) {
 
   auto fc = std::make_shared<CreateFlags>();
   auto* c = bundle->add_subcommand("create", "Pack the vouchers found under a directory; print the bundle path(s)");
-  c->add_option("--from", fc->from, "Directory holding voucher files (.vjj, .vcj), e.g. an --out-dir tree");
+  c->add_option("--from", fc->from, "Directory holding voucher files (.vjj, .vcj, .vch), e.g. an --out-dir tree");
   fc->cache_option = c->add_option("--cache", fc->cache, "Pack from the cache (PATH optional: default as in 'vouch cache --help')")
                         ->expected(0, 1);
   c->add_option("--since", fc->since, "With --cache: only vouchers added after this commit or bundle id");

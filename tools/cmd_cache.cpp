@@ -249,9 +249,9 @@ void AddCacheCommands(CLI::App& app, Action& action) {
   // `add` and `import` were one command under two names: one command, `add` its alias.
   c = sub("import", "Import voucher files, receipts, bundles and directories of them; one commit, duplicates are no-ops", RunImport);
   c->alias("add");
-  c->add_option("SOURCE", f->inputs, "Voucher files (.vjj, .vcj), receipts (.vrj), .vbundle files or directories")->required();
+  c->add_option("SOURCE", f->inputs, "Voucher files (.vjj, .vcj, .vch), receipts (.vrj), .vbundle files or directories")->required();
   c->add_flag("--json", f->json, "Print one JSON document");
-  c->footer("Directories are walked without following links, for .vjj/.vcj files, .vrj receipts and\n"
+  c->footer("Directories are walked without following links, for .vjj/.vcj/.vch files, .vrj receipts and\n"
             ".vbundle files (a stick's shard set and its vouch-receipts/ folder included). Every voucher\n"
             "is checked (and its signature, when the cache has anchors); every receipt is verified and\n"
             "must name a voucher of its device in the cache, with its combined key, at a generation\n"

@@ -31,8 +31,6 @@ struct VerifyCertFlags {
   bool json = false;
 };
 
-std::string KindName(formats::EnvelopeKind k) { return k == formats::EnvelopeKind::kJws ? "jws" : "cms"; }
-
 std::string DescribeCert(ByteView der) {
   auto c = Certificate::FromDer(der);
   return c.ok() ? c->Subject() : "(does not parse)";
@@ -93,11 +91,11 @@ Status RunInspect(const InspectFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(Bytes raw, ReadInput(f.file, formats::kMaxVoucherSize));
   auto opened = formats::OpenEnvelopeUnverified(raw);
   if (!opened.ok()) return opened.status().Context(f.file);
-  auto voucher = formats::DecodeVoucher(opened->payload);
+  auto voucher = formats::DecodePayload(opened->kind, opened->payload);
   if (!voucher.ok()) return voucher.status().Context(f.file);
   nlohmann::ordered_json j;
   j["file"] = f.file;
-  j["envelope"] = KindName(opened->kind);
+  j["envelope"] = formats::KindName(opened->kind);
   j["media-type"] = formats::MediaType(opened->kind);
   j["id"] = formats::VoucherId(opened->kind, raw);
   j["signatures"] = opened->signatures;
@@ -159,7 +157,7 @@ Status RunVerify(const VerifyFlags& f) {
     j["file"] = f.file;
     j["verified"] = true;
     j["id"] = v->id;
-    j["envelope"] = KindName(v->envelope.kind);
+    j["envelope"] = formats::KindName(v->envelope.kind);
     j["signer"] = v->envelope.signer.Subject();
     j["anchor"] = v->envelope.anchor.Subject();
     j["logged"] = policy ? nlohmann::ordered_json(policy->log.name) : nullptr;
@@ -221,14 +219,14 @@ Status RunVerifyCert(const VerifyCertFlags& f) {
 void AddInspectCommands(CLI::App& app, Action& action) {
   auto fi = std::make_shared<InspectFlags>();
   auto* c = app.add_subcommand("inspect", "Show what a voucher says, without checking its signature");
-  c->add_option("FILE", fi->file, "Voucher file (.vjj JWS or .vcj CMS)")->required();
+  c->add_option("FILE", fi->file, "Voucher file (.vjj JWS, .vcj CMS or .vch COSE)")->required();
   c->add_flag("--json", fi->json, "Print one JSON document");
   c->footer("Example:\n  vouch inspect sn1.vjj --json");
   c->callback([&action, fi] { action = [fi] { return RunInspect(*fi); }; });
 
   auto fv = std::make_shared<VerifyFlags>();
   c = app.add_subcommand("verify", "Check a voucher's signature and its path to a trust anchor you hold");
-  c->add_option("FILE", fv->file, "Voucher file (.vjj JWS or .vcj CMS)")->required();
+  c->add_option("FILE", fv->file, "Voucher file (.vjj JWS, .vcj CMS or .vch COSE)")->required();
   c->add_option("--trust", fv->trust, "Trust anchor certificates (PEM); a key inside the voucher is never trusted")->required();
   c->add_option("--at", fv->at, "Check validity at this instant (RFC 3339) instead of now");
   c->add_flag("--no-time", fv->no_time, "Skip validity periods (a device without a trusted clock)");

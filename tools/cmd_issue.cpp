@@ -76,7 +76,9 @@ void AddOutputFlags(CLI::App* c, OutputFlags& o) {
   auto* out = c->add_option("--out", o.out, "Write the voucher to this file");
   auto* dir = c->add_option("--out-dir", o.out_dir, "File the voucher under DIR at its layout path vouchers/../<ID>.<ext>");
   out->excludes(dir);
-  c->add_option("--format", o.format, "Envelope: jws (.vjj) or cms (.vcj)")->check(CLI::IsMember({"jws", "cms"}))->capture_default_str();
+  c->add_option("--format", o.format, "Envelope: jws (.vjj), cms (.vcj) or cose (.vch, cBRSKI)")
+      ->check(CLI::IsMember({"jws", "cms", "cose"}))
+      ->capture_default_str();
   c->add_flag("--force", o.force, "Overwrite --out if it exists");
   c->add_flag("--json", o.json, "Print one JSON document");
 }
@@ -295,8 +297,9 @@ Status RunSign(const SignFlags& f) {
   // DESIGN.md 5: the owner chose created-on; a date far ahead would outrank every genuine
   // voucher on devices without a clock, so the signer judges it against its own clock.
   VOUCH_RETURN_IF_ERROR(CheckCreatedOnForSigning(req->voucher, Instant::Now()).Context(f.request));
-  // The owner's voucher is signed byte for byte as the request carries it.
-  VOUCH_ASSIGN_OR_RETURN(formats::Envelope envelope, formats::SignPayload(req->voucher_json, kind, signer));
+  // The owner's voucher is signed byte for byte as the request carries it (in COSE, the same
+  // voucher in YANG-CBOR).
+  VOUCH_ASSIGN_OR_RETURN(formats::Envelope envelope, formats::SignVoucherJson(req->voucher_json, kind, signer));
   formats::Issued i = formats::Describe(std::move(envelope), req->voucher);
   VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.device_udf, DestinationOf(f.output)));
   if (f.output.json) PrintJson(ToJson(i));

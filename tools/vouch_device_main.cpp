@@ -321,7 +321,7 @@ int main(int argc, char** argv) {
   auto fa = std::make_shared<AcceptFlags>();
   c = app.add_subcommand("accept", "Verify one voucher file and, if acceptable, enroll with it (z = x + y)");
   c->add_option("--state", fa->state, "State directory")->required();
-  c->add_option("FILE", fa->file, "Voucher file (.vjj or .vcj)")->required();
+  c->add_option("FILE", fa->file, "Voucher file (.vjj, .vcj or .vch)")->required();
   c->add_option("--proof", fa->proof, "Its log proof (default: FILE.tlog-proof, when it exists)");
   c->add_flag("--json", fa->json, "Print one JSON document");
   c->add_flag("--dry-run", fa->dry_run, "Judge the voucher but change nothing");
