@@ -117,7 +117,8 @@ Result<Envelope> SignPayload(ByteView payload, EnvelopeKind kind, const Signer& 
 }
 
 Result<Envelope> SignVoucher(const Voucher& voucher, EnvelopeKind kind, const Signer& signer) {
-  return SignPayload(EncodeVoucher(voucher), kind, signer);
+  VOUCH_ASSIGN_OR_RETURN(Bytes payload, EncodeVoucher(voucher));
+  return SignPayload(payload, kind, signer);
 }
 
 uint64_t EnvelopeParses() { return parses.load(std::memory_order_relaxed); }

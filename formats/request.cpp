@@ -8,8 +8,9 @@
 namespace vouch::formats {
 
 Result<Bytes> EncodeRequest(const Draft& draft, const Signer& owner) {
+  VOUCH_ASSIGN_OR_RETURN(Bytes json, EncodeVoucher(draft.voucher));
   nlohmann::ordered_json inner;
-  inner["voucher"] = Base64Encode(EncodeVoucher(draft.voucher));
+  inner["voucher"] = Base64Encode(json);
   inner["contribution-key"] = Base64Encode(draft.contribution.SpkiDer());
   nlohmann::ordered_json doc;
   doc["vouch-request"] = std::move(inner);

@@ -328,7 +328,9 @@ void AddIssueCommands(CLI::App& app, Action& action) {
       "Examples:\n"
       "  vouch issue --device-key dev.pub --serial SN1 --signer-key mfr.key --signer-cert mfr.pem \\\n"
       "              --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --expires-in 30d --out sn1.vjj\n"
-      "  vouch issue --batch fleet.csv --signer-key mfr.key --signer-cert mfr.pem --domain-ca owner-ca.pem --out-dir stick/");
+      "  vouch issue --batch fleet.csv --signer-key mfr.key --signer-cert mfr.pem --domain-ca owner-ca.pem --out-dir stick/\n"
+      "Times are whole seconds (created-on is now, truncated): a device takes at most one voucher per second of\n"
+      "created-on, so two vouchers for one device issued within one second do not both apply.");
   c->callback([&action, fi] { action = [fi] { return RunIssue(*fi); }; });
 
   auto fn = std::make_shared<RenewFlags>();

@@ -192,6 +192,7 @@ grep -q "unencrypted PEM private key" err.txt && fail "the old, misleading messa
 
 # --- The owner itself still re-keys its devices ----------------------------------------------------
 # Its domain certificate signs, and so does a certificate it issued with the voucher-signing EKU.
+sleep 1  # created-on has one-second resolution: later than dev1's and dev2's first vouchers
 expect_exit 0 issue dev2 SN-2 rekey.vcj --signer-key owner-ca.key --signer-cert owner-ca.pem --format cms
 expect_exit 0 "$VOUCH_DEVICE" accept --state dev2 rekey.vcj
 expect_in out.txt "enrolled"
