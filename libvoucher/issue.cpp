@@ -144,6 +144,12 @@ Result<Draft> DraftVoucher(const DraftRequest& r) {
   return Draft{Fill(t, r.assertion, r.serial_number, r.domain_ca, std::move(e)), c.y.Public()};
 }
 
+Result<Voucher> DraftPlain(const PlainRequest& r) {
+  const Times t = WholeSeconds(r.created_on, r.expires_on);
+  VOUCH_RETURN_IF_ERROR(CheckDraftBasics(r.serial_number, t.created_on, t.expires_on, r.domain_ca, nullptr));
+  return Fill(t, r.assertion, r.serial_number, r.domain_ca, std::nullopt);
+}
+
 Status CheckCreatedOnForSigning(const Voucher& v, Instant now) {
   // A voucher drafted in memory has no text yet; Unix seconds still name the instant.
   std::string when = v.created_on_text.empty() ? std::to_string(v.created_on.seconds()) + " (Unix time)" : v.created_on_text;

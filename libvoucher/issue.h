@@ -73,6 +73,19 @@ struct RenewalRequest {
 // group than X), kCombinedKeyMismatch (a construction that is not X and does not sum to Z).
 Result<Voucher> DraftRenewal(const RenewalRequest& request);
 
+// A plain RFC 8366 voucher (formats/voucher.md, "Plain vouchers"): the pinned domain for a
+// serial number, no vouch-enroll:enrollment, so no device key and no contribution. For BRSKI
+// pledges; vouch-device refuses it (unsupported). Times are truncated to whole seconds.
+struct PlainRequest {
+  std::string serial_number;
+  Certificate domain_ca;                   // becomes pinned-domain-cert
+  Instant created_on = Instant::Now();
+  std::optional<Instant> expires_on;
+  std::string assertion = "verified";
+};
+// Errors: kUsage (empty serial, expiry not after creation).
+Result<Voucher> DraftPlain(const PlainRequest& request);
+
 // What a signer that never sees any y_i can still check of an owner's draft: the voucher is
 // for `device_key`, names the owner's `contribution` Y among its contributions, Z = X + sum
 // Y_i, and a certificate for Z (when present) carries Z and is issued by the pinned domain
