@@ -62,6 +62,7 @@ expect_in err.txt "(signer-not-authorized)"
 [ ! -e evil.vjj ] || fail "a refused issue wrote evil.vjj"; ok
 # So the attacker signs with openssl: a genuine payload for device 2 (newer than its current
 # voucher), re-signed by device 1, in CMS and in JWS. Every verifier refuses it, and device 2.
+sleep 1  # created-on has one-second resolution: fresh2 is newer than dev2's voucher
 expect_exit 0 issue dev2 SN-2 fresh2.vjj --signer-key mfr.key --signer-cert mfr.pem
 jws_payload fresh2.vjj > payload2.json
 expect_in payload2.json '"serial-number":"SN-2"'
