@@ -75,7 +75,7 @@ std::vector<std::string> MakeFleet(size_t devices, Stream* stream) {
   PrivateKey ca_key = *PrivateKey::Generate();
   Certificate ca = *SelfSign(ca_key, CertSpec{"Owner CA", "", "Owner", true});
   std::vector<std::string> udfs;
-  const Instant now = Instant::Now();
+  const Instant now = Instant::Now().WholeSeconds();  // vouchers carry whole seconds
   for (size_t i = 0; i < devices; ++i) {
     PublicKey x = PrivateKey::Generate()->Public();
     PublicKey z = PrivateKey::Generate()->Public();
@@ -98,7 +98,7 @@ std::vector<std::string> MakeFleet(size_t devices, Stream* stream) {
       e.combined_key = z.SpkiDer();
       e.certificate = cert;
       v.enrollment = e;
-      Bytes encoded = formats::EncodeVoucher(v);
+      Bytes encoded = *formats::EncodeVoucher(v);
       std::string jws = Jws(std::string(encoded.begin(), encoded.end()), {R"({"alg":"ES256","typ":"voucher-jws+json"})"}, rng);
       voucher_id = formats::VoucherId(formats::EnvelopeKind::kJws, AsBytes(jws));
       stream->Add(formats::LayoutPath({device, voucher_id, formats::EnvelopeKind::kJws}), jws);

@@ -32,7 +32,7 @@ inline void MakeVouchers(const std::filesystem::path& dir, size_t n, uint64_t se
   std::ostringstream tree;
   for (size_t i = 0; i < n; ++i) {
     Voucher v;
-    v.created_on = Instant::Now();
+    v.created_on = Instant::Now().WholeSeconds();
     v.assertion = "verified";
     v.serial_number = "SN-" + std::to_string(seed) + "-" + std::to_string(i);
     v.pinned_domain_cert = cert;
@@ -42,7 +42,7 @@ inline void MakeVouchers(const std::filesystem::path& dir, size_t n, uint64_t se
     e.contributions.push_back(SealedContribution{random(91), random(65), random(48)});
     e.combined_key = random(91);
     v.enrollment = e;
-    std::string jws = R"({"payload":")" + Base64UrlEncode(formats::EncodeVoucher(v)) + R"(","signatures":[{"protected":")" +
+    std::string jws = R"({"payload":")" + Base64UrlEncode(*formats::EncodeVoucher(v)) + R"(","signatures":[{"protected":")" +
                       header + R"(","signature":")" + Base64UrlEncode(random(64)) + R"("}]})";
     std::string path = formats::LayoutPath({e.device_key, formats::VoucherId(formats::EnvelopeKind::kJws, AsBytes(jws)),
                                             formats::EnvelopeKind::kJws});

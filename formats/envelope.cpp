@@ -190,17 +190,16 @@ Result<Envelope> SignPayload(ByteView payload, EnvelopeKind kind, const Signer& 
 }
 
 Result<Envelope> SignVoucher(const Voucher& voucher, EnvelopeKind kind, const Signer& signer) {
-  if (kind != EnvelopeKind::kCose) return SignPayload(EncodeVoucher(voucher), kind, signer);
-  VOUCH_ASSIGN_OR_RETURN(Bytes cbor, EncodeVoucherCbor(voucher));
-  return SignPayload(cbor, kind, signer);
+  VOUCH_ASSIGN_OR_RETURN(Bytes payload, kind == EnvelopeKind::kCose ? EncodeVoucherCbor(voucher) : EncodeVoucher(voucher));
+  return SignPayload(payload, kind, signer);
 }
 
 Result<Envelope> SignVoucherJson(ByteView json, EnvelopeKind kind, const Signer& signer) {
   if (kind != EnvelopeKind::kCose) return SignPayload(json, kind, signer);
   VOUCH_ASSIGN_OR_RETURN(Voucher v, DecodeVoucher(json));
   // Unknown leaves, other spellings: the JSON would say something the CBOR does not.
-  Bytes again = EncodeVoucher(v);
-  if (!std::equal(again.begin(), again.end(), json.begin(), json.end())) {
+  auto again = EncodeVoucher(v);
+  if (!again.ok() || !std::equal(again->begin(), again->end(), json.begin(), json.end())) {
     return Error(Code::kUsage, "this voucher's JSON is not what vouch writes, so COSE could not carry it unchanged; "
                                "sign it as jws or cms");
   }

@@ -10,6 +10,7 @@
 namespace vouch::formats {
 
 Issued Describe(Envelope envelope, const Voucher& voucher) {
+  if (!voucher.enrollment) return Issued{std::move(envelope), "", voucher.serial_number, "", ""};
   const Enrollment& e = *voucher.enrollment;
   auto z = PublicKey::FromSpkiDer(e.combined_key);
   return Issued{std::move(envelope), e.device_key, voucher.serial_number, z.ok() ? z->Fingerprint() : std::string(), ""};
@@ -29,7 +30,19 @@ Result<Issued> IssueRenewal(const RenewalRequest& request, EnvelopeKind kind, co
   return Describe(std::move(envelope), voucher);
 }
 
+Result<Issued> IssuePlain(const PlainRequest& request, EnvelopeKind kind, const Signer& signer) {
+  VOUCH_ASSIGN_OR_RETURN(Voucher voucher, DraftPlain(request));
+  VOUCH_RETURN_IF_ERROR(CheckCreatedOnForSigning(voucher, Instant::Now()));
+  VOUCH_ASSIGN_OR_RETURN(Envelope envelope, SignVoucher(voucher, kind, signer));
+  return Describe(std::move(envelope), voucher);
+}
+
 Result<std::string> WriteIssued(const Envelope& envelope, const std::string& device_udf, const Destination& to) {
+  if (to.out.empty() && device_udf.empty()) {
+    // The layout files by device key (formats/layout.md); a serial number is no key, and is
+    // not unique across manufacturers: a plain voucher goes to a file the caller names.
+    return Error(Code::kUsage, "a plain voucher has no device key to file it under in --out-dir: give --out FILE");
+  }
   if (to.out.empty()) return FileEnvelope(envelope, device_udf, to.out_dir);
   VOUCH_RETURN_IF_ERROR(WriteFileAtomic(to.out, envelope.bytes, 0644, to.force ? Overwrite::kYes : Overwrite::kNo));
   return to.out;

@@ -17,9 +17,9 @@ namespace vouch::formats {
 
 struct Issued {
   Envelope envelope;
-  std::string device_udf;     // UDF of X: the directory it is filed under
+  std::string device_udf;     // UDF of X: the directory it is filed under (empty: plain)
   std::string serial_number;
-  std::string combined_key;   // UDF of Z
+  std::string combined_key;   // UDF of Z (empty: plain)
   std::string path;           // where it was written, once it was
 };
 
@@ -33,8 +33,12 @@ Result<Issued> IssueVoucher(const DraftRequest& request, EnvelopeKind kind, cons
 // certificate for the device's current Z.
 Result<Issued> IssueRenewal(const RenewalRequest& request, EnvelopeKind kind, const Signer& signer);
 
+// A plain RFC 8366 voucher (libvoucher/issue.h DraftPlain): no enrollment, no device key.
+Result<Issued> IssuePlain(const PlainRequest& request, EnvelopeKind kind, const Signer& signer);
+
 // Where vouchers go: a file (`out`, refused if it exists unless `force`), or their layout
-// paths under `out_dir`.
+// paths under `out_dir`. A plain voucher (empty `device_udf`) has no layout path: kUsage
+// unless `out` is given.
 struct Destination {
   std::string out, out_dir;
   bool force = false;

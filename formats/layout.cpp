@@ -108,6 +108,9 @@ Result<Envelope> CheckFiled(const LayoutEntry& filed, Bytes bytes, std::string_v
 
 Result<std::string> FileEnvelope(const Envelope& envelope, std::string_view device_udf, const std::string& dir) {
   namespace fs = std::filesystem;
+  // LayoutPath has no error to return; without this check a UDF it cannot file (a plain
+  // voucher's empty one) would make "/<ID>.vjj", a path outside `dir`.
+  VOUCH_RETURN_IF_ERROR(DeviceDirectory(device_udf).status());
   fs::path path = fs::path(dir) / LayoutPath({std::string(device_udf), envelope.id, envelope.kind});
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);

@@ -210,6 +210,9 @@ Result<Voucher> DecodeVoucherCbor(ByteView bytes) {
   return internal::DecodeVoucherTree(doc);
 }
 
-Result<Bytes> EncodeVoucherCbor(const Voucher& v) { return EncodeMembers(0, internal::VoucherTree(v)); }
+Result<Bytes> EncodeVoucherCbor(const Voucher& v) {
+  VOUCH_ASSIGN_OR_RETURN(nlohmann::ordered_json tree, internal::VoucherTree(v));
+  return EncodeMembers(0, tree);
+}
 
 }  // namespace vouch::formats

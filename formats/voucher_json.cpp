@@ -123,7 +123,10 @@ Result<Voucher> DecodeVoucher(ByteView text) {
   return internal::DecodeVoucherTree(doc);
 }
 
-Bytes EncodeVoucher(const Voucher& v) { return ToBytes(Compact(internal::VoucherTree(v))); }
+Result<Bytes> EncodeVoucher(const Voucher& v) {
+  VOUCH_ASSIGN_OR_RETURN(nlohmann::ordered_json tree, internal::VoucherTree(v));
+  return ToBytes(Compact(tree));
+}
 
 namespace internal {
 
@@ -172,16 +175,26 @@ Result<Voucher> DecodeVoucherTree(const json& doc) {
   return v;
 }
 
-nlohmann::ordered_json VoucherTree(const Voucher& v) {
+Result<nlohmann::ordered_json> VoucherTree(const Voucher& v) {
+  // Whole seconds in UTC only: pledges (nqminds/brski among them) read these leaves with
+  // strptime("%Y-%m-%dT%H:%M:%SZ") and refuse a fraction or an offset.
+  auto time = [](const char* leaf, Instant t) -> Result<std::string> {
+    if (!t.IsWholeSecond()) return Bad(leaf, "is not a whole second; vouchers carry whole seconds (formats/voucher.md)");
+    return FormatDateTime(t);
+  };
   nlohmann::ordered_json c;
-  c["created-on"] = v.created_on_text.empty() ? FormatDateTime(v.created_on) : v.created_on_text;
-  if (v.expires_on) c["expires-on"] = FormatDateTime(*v.expires_on);
+  VOUCH_ASSIGN_OR_RETURN(c["created-on"], time("created-on", v.created_on));
+  if (v.expires_on) {
+    VOUCH_ASSIGN_OR_RETURN(c["expires-on"], time("expires-on", *v.expires_on));
+  }
   c["assertion"] = v.assertion;
   c["serial-number"] = v.serial_number;
   if (v.nonce) c["nonce"] = *v.nonce;
   if (v.idevid_issuer) c["idevid-issuer"] = *v.idevid_issuer;
   if (v.domain_cert_revocation_checks) c["domain-cert-revocation-checks"] = *v.domain_cert_revocation_checks;
-  if (v.last_renewal_date) c["last-renewal-date"] = FormatDateTime(*v.last_renewal_date);
+  if (v.last_renewal_date) {
+    VOUCH_ASSIGN_OR_RETURN(c["last-renewal-date"], time("last-renewal-date", *v.last_renewal_date));
+  }
   c["pinned-domain-cert"] = Base64Encode(v.pinned_domain_cert);
   if (v.enrollment) {
     const Enrollment& e = *v.enrollment;

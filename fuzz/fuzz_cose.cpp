@@ -15,10 +15,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (formats::VerifyCose(in, fuzz::Anchors(), TimePolicy::None()).ok()) std::abort();
   (void)formats::OpenCoseUnverified(in);
   if (auto v = formats::DecodeVoucherCbor(in); v.ok()) {
+    // A voucher with fractional times decodes but is not re-encoded (vouchers carry whole seconds).
     auto json = formats::EncodeVoucher(*v);
     if (auto cbor = formats::EncodeVoucherCbor(*v); cbor.ok()) {
       auto again = formats::DecodeVoucherCbor(*cbor);
-      if (!again.ok() || formats::EncodeVoucher(*again) != json) std::abort();
+      if (!again.ok() || !json.ok() || *formats::EncodeVoucher(*again) != *json) std::abort();
     }
   }
   return 0;

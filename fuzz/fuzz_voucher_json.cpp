@@ -1,4 +1,5 @@
-// Voucher JSON decoding: what decodes re-encodes to something that decodes to the same.
+// Voucher JSON decoding: what decodes re-encodes (unless a time has a fraction, which writers
+// refuse) to something that decodes to the same.
 #include <cstdlib>
 
 #include "formats/voucher_json.h"
@@ -6,9 +7,12 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto v = vouch::formats::DecodeVoucher(vouch::ByteView(data, size));
   if (v.ok()) {
-    vouch::Bytes once = vouch::formats::EncodeVoucher(*v);
-    auto back = vouch::formats::DecodeVoucher(once);
-    if (!back.ok() || vouch::formats::EncodeVoucher(*back) != once) std::abort();
+    auto once = vouch::formats::EncodeVoucher(*v);
+    if (!once.ok()) return 0;
+    auto back = vouch::formats::DecodeVoucher(*once);
+    if (!back.ok()) std::abort();
+    auto twice = vouch::formats::EncodeVoucher(*back);
+    if (!twice.ok() || *twice != *once) std::abort();
   }
   return 0;
 }

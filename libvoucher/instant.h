@@ -20,6 +20,10 @@ struct Instant {
   }
   int64_t seconds() const { return micros >= 0 ? micros / 1000000 : -((-micros + 999999) / 1000000); }
   Instant Plus(int64_t seconds_delta) const { return {micros + seconds_delta * 1000000}; }
+  // The whole second at or before this instant. Vouchers carry whole seconds (DESIGN.md 5):
+  // drafters truncate, so the model holds exactly what the bytes will say.
+  Instant WholeSeconds() const { return FromSeconds(seconds()); }
+  bool IsWholeSecond() const { return micros % 1000000 == 0; }
   auto operator<=>(const Instant&) const = default;
 };
 

@@ -40,11 +40,22 @@ Result<Bytes> CertifyZ(const Certificate& ca, const PrivateKey& ca_key, const Pu
   return IssueCertificateDer(ca, ca_key, z, spec);
 }
 
-Voucher Fill(Instant created_on, const std::optional<Instant>& expires_on, const std::string& assertion,
-             const std::string& serial, const Certificate& domain_ca, Enrollment e) {
+// The instants a voucher is drafted with, truncated to whole seconds (DESIGN.md 5): the
+// encoder writes whole seconds only, and the model must hold what the bytes say. Expiry is
+// truncated too, so a voucher never lives longer than asked.
+struct Times {
+  Instant created_on;
+  std::optional<Instant> expires_on;
+};
+Times WholeSeconds(Instant created_on, const std::optional<Instant>& expires_on) {
+  return {created_on.WholeSeconds(), expires_on ? std::optional<Instant>(expires_on->WholeSeconds()) : std::nullopt};
+}
+
+Voucher Fill(const Times& t, const std::string& assertion, const std::string& serial, const Certificate& domain_ca,
+             std::optional<Enrollment> e) {
   Voucher v;
-  v.created_on = created_on;
-  v.expires_on = expires_on;
+  v.created_on = t.created_on;
+  v.expires_on = t.expires_on;
   v.assertion = assertion;
   v.serial_number = serial;
   v.pinned_domain_cert = domain_ca.Der();
@@ -55,7 +66,8 @@ Voucher Fill(Instant created_on, const std::optional<Instant>& expires_on, const
 }  // namespace
 
 Result<Voucher> DraftRenewal(const RenewalRequest& r) {
-  VOUCH_RETURN_IF_ERROR(CheckDraftBasics(r.serial_number, r.created_on, r.expires_on, r.domain_ca, &r.domain_ca_key));
+  const Times t = WholeSeconds(r.created_on, r.expires_on);
+  VOUCH_RETURN_IF_ERROR(CheckDraftBasics(r.serial_number, t.created_on, t.expires_on, r.domain_ca, &r.domain_ca_key));
   if (r.combined_key.group() != r.device_key.group()) {
     return Error(Code::kUsage, "the combined key is a " + std::string(GroupName(r.combined_key.group())) +
                                    " key, the device key " + std::string(GroupName(r.device_key.group())));
@@ -82,14 +94,15 @@ Result<Voucher> DraftRenewal(const RenewalRequest& r) {
   e.combined_key = r.combined_key.SpkiDer();
   // Without a construction to copy, the certificate says nothing about how Z was made; it
   // still certifies Z, which is what a renewal is for.
-  VOUCH_ASSIGN_OR_RETURN(Bytes cert, CertifyZ(r.domain_ca, r.domain_ca_key, r.combined_key, r.serial_number, r.created_on,
+  VOUCH_ASSIGN_OR_RETURN(Bytes cert, CertifyZ(r.domain_ca, r.domain_ca_key, r.combined_key, r.serial_number, t.created_on,
                                               r.certificate_days, r.construction));
   e.certificate = std::move(cert);
-  return Fill(r.created_on, r.expires_on, r.assertion, r.serial_number, r.domain_ca, std::move(e));
+  return Fill(t, r.assertion, r.serial_number, r.domain_ca, std::move(e));
 }
 
 Result<Draft> DraftVoucher(const DraftRequest& r) {
-  VOUCH_RETURN_IF_ERROR(CheckDraftBasics(r.serial_number, r.created_on, r.expires_on, r.domain_ca,
+  const Times t = WholeSeconds(r.created_on, r.expires_on);
+  VOUCH_RETURN_IF_ERROR(CheckDraftBasics(r.serial_number, t.created_on, t.expires_on, r.domain_ca,
                                          r.domain_ca_key ? &*r.domain_ca_key : nullptr));
   if (r.contributions.size() + 1 > cogen::kMaxContributions) {
     return Error(Code::kUsage, "at most " + std::to_string(cogen::kMaxContributions - 1) + " contributions besides the owner's own");
@@ -124,11 +137,17 @@ Result<Draft> DraftVoucher(const DraftRequest& r) {
     // DESIGN.md 3b: how Z was made, so that anyone can check Z = X + sum Y_i.
     std::vector<Bytes> proofs;
     for (const SealedContribution& sealed : e.contributions) proofs.push_back(*sealed.proof);
-    VOUCH_ASSIGN_OR_RETURN(Bytes cert, CertifyZ(r.domain_ca, *r.domain_ca_key, combined, r.serial_number, r.created_on,
+    VOUCH_ASSIGN_OR_RETURN(Bytes cert, CertifyZ(r.domain_ca, *r.domain_ca_key, combined, r.serial_number, t.created_on,
                                                 r.certificate_days, Construction{r.device_key, ys, std::move(proofs)}));
     e.certificate = std::move(cert);
   }
-  return Draft{Fill(r.created_on, r.expires_on, r.assertion, r.serial_number, r.domain_ca, std::move(e)), c.y.Public()};
+  return Draft{Fill(t, r.assertion, r.serial_number, r.domain_ca, std::move(e)), c.y.Public()};
+}
+
+Result<Voucher> DraftPlain(const PlainRequest& r) {
+  const Times t = WholeSeconds(r.created_on, r.expires_on);
+  VOUCH_RETURN_IF_ERROR(CheckDraftBasics(r.serial_number, t.created_on, t.expires_on, r.domain_ca, nullptr));
+  return Fill(t, r.assertion, r.serial_number, r.domain_ca, std::nullopt);
 }
 
 Status CheckCreatedOnForSigning(const Voucher& v, Instant now) {

@@ -45,7 +45,9 @@ inline constexpr int64_t kSignBehindSeconds = 30 * 86400;
 // Errors: kNotYetValid (created-on past now + 5 minutes), kExpired (before now - 30 days).
 Status CheckCreatedOnForSigning(const Voucher& voucher, Instant now);
 
-// y is wiped before this returns; nothing but the HPKE ciphertext of it leaves.
+// created_on and expires_on are truncated to whole seconds (DESIGN.md 5: a device takes at
+// most one voucher per second of created-on). y is wiped before this returns; nothing but the
+// HPKE ciphertext of it leaves.
 // Errors: kUsage (domain CA key does not match its certificate, expires before created),
 // kInvalidKey, kCrypto.
 Result<Draft> DraftVoucher(const DraftRequest& request);
@@ -54,6 +56,7 @@ Result<Draft> DraftVoucher(const DraftRequest& request);
 // so no key change. The domain CA key is required: the certificate is what is renewed. A
 // construction (DESIGN.md 3b) is copied into it when given, after it is checked to start
 // from X and sum to Z (the certificate being renewed carries it: cert.h ReadConstruction).
+// Times are truncated to whole seconds, as in DraftVoucher.
 struct RenewalRequest {
   PublicKey device_key;                    // X
   PublicKey combined_key;                  // Z, in X's group
@@ -69,6 +72,19 @@ struct RenewalRequest {
 // Errors: kUsage (key and certificate do not match, expiry before creation, Z in another
 // group than X), kCombinedKeyMismatch (a construction that is not X and does not sum to Z).
 Result<Voucher> DraftRenewal(const RenewalRequest& request);
+
+// A plain RFC 8366 voucher (formats/voucher.md, "Plain vouchers"): the pinned domain for a
+// serial number, no vouch-enroll:enrollment, so no device key and no contribution. For BRSKI
+// pledges; vouch-device refuses it (unsupported). Times are truncated to whole seconds.
+struct PlainRequest {
+  std::string serial_number;
+  Certificate domain_ca;                   // becomes pinned-domain-cert
+  Instant created_on = Instant::Now();
+  std::optional<Instant> expires_on;
+  std::string assertion = "verified";
+};
+// Errors: kUsage (empty serial, expiry not after creation).
+Result<Voucher> DraftPlain(const PlainRequest& request);
 
 // What a signer that never sees any y_i can still check of an owner's draft: the voucher is
 // for `device_key`, names the owner's `contribution` Y among its contributions, Z = X + sum

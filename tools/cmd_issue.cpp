@@ -38,6 +38,7 @@ struct IssueFlags {
   SignerFlags signer;
   OutputFlags output;
   unsigned jobs = 0;
+  bool plain = false;
 };
 
 struct RenewFlags {
@@ -51,7 +52,7 @@ struct RenewFlags {
 struct RequestFlags {
   std::string device_key, serial, domain_ca, domain_ca_key, expires_in, expires_on, out, assertion = "verified";
   std::vector<std::string> contributions;
-  bool no_certificate = false, force = false;
+  bool no_certificate = false, force = false, plain = false;
 };
 
 struct ContributeFlags {
@@ -64,6 +65,7 @@ struct SignFlags {
   std::vector<std::string> owners;
   SignerFlags signer;
   OutputFlags output;
+  bool plain = false;
 };
 
 void AddSignerFlags(CLI::App* c, SignerFlags& s) {
@@ -109,8 +111,38 @@ Status AddContributions(const std::vector<std::string>& files, DraftRequest& r) 
 }
 
 nlohmann::json ToJson(const formats::Issued& i) {
-  return {{"path", i.path}, {"id", i.envelope.id}, {"device-key", i.device_udf}, {"serial-number", i.serial_number},
-          {"combined-key", i.combined_key}};
+  // A plain voucher has neither key: null, not an empty string that reads as a key.
+  auto key = [](const std::string& udf) { return udf.empty() ? nlohmann::json(nullptr) : nlohmann::json(udf); };
+  return {{"path", i.path}, {"id", i.envelope.id}, {"device-key", key(i.device_udf)}, {"serial-number", i.serial_number},
+          {"combined-key", key(i.combined_key)}};
+}
+
+void PrintIssued(const formats::Issued& i, bool json) {
+  if (json) PrintJson(ToJson(i));
+  else std::cout << i.path << "\n";
+}
+
+// --plain (formats/voucher.md, "Plain vouchers"): what an enrolling voucher needs and a plain
+// one does not have is refused rather than ignored, so that no one believes a device key or a
+// contribution went into a voucher that carries none.
+Status CheckPlainFlags(const std::string& device_key, const std::vector<std::string>& contributions,
+                       const std::string& domain_ca_key, const std::string& serial) {
+  if (!device_key.empty() || !contributions.empty() || !domain_ca_key.empty()) {
+    return Error(Code::kUsage, "a --plain voucher has no device key, contribution or certificate for Z: "
+                               "drop --device-key, --contribution and --domain-ca-key");
+  }
+  if (serial.empty()) return Error(Code::kUsage, "a --plain voucher names its device by --serial alone: give --serial");
+  return Status::Ok();
+}
+
+PlainRequest PlainOf(const DraftRequest& base, const std::string& serial) {
+  PlainRequest p;
+  p.serial_number = serial;
+  p.domain_ca = base.domain_ca;
+  p.created_on = base.created_on;
+  p.expires_on = base.expires_on;
+  p.assertion = base.assertion;
+  return p;
 }
 
 formats::Destination DestinationOf(const OutputFlags& o) { return {o.out, o.out_dir, o.force}; }
@@ -172,7 +204,24 @@ Status RunBatch(const std::string& batch, int columns, const OutputFlags& output
   return Status::Ok();
 }
 
+Status RunIssuePlain(const IssueFlags& f) {
+  if (!f.batch.empty()) {
+    return Error(Code::kUsage, "--plain does not go with --batch: a plain voucher has no layout path in --out-dir; "
+                               "issue one at a time with --serial and --out");
+  }
+  VOUCH_RETURN_IF_ERROR(CheckPlainFlags(f.device_key, f.contributions, f.domain_ca_key, f.serial));
+  if (f.output.out.empty()) return Error(Code::kUsage, "a plain voucher has no device key to file it under in --out-dir: give --out FILE");
+  VOUCH_ASSIGN_OR_RETURN(formats::EnvelopeKind kind, KindOf(f.output));
+  VOUCH_ASSIGN_OR_RETURN(formats::Signer signer, LoadSigner(f.signer.key, f.signer.cert, f.signer.chain));
+  VOUCH_ASSIGN_OR_RETURN(DraftRequest base, BaseRequest(f.domain_ca, "", f.expires_in, f.expires_on, f.assertion));
+  VOUCH_ASSIGN_OR_RETURN(formats::Issued i, formats::IssuePlain(PlainOf(base, f.serial), kind, signer));
+  VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.device_udf, DestinationOf(f.output)));
+  PrintIssued(i, f.output.json);
+  return Status::Ok();
+}
+
 Status RunIssue(const IssueFlags& f) {
+  if (f.plain) return RunIssuePlain(f);
   VOUCH_ASSIGN_OR_RETURN(formats::EnvelopeKind kind, KindOf(f.output));
   VOUCH_ASSIGN_OR_RETURN(formats::Signer signer, LoadSigner(f.signer.key, f.signer.cert, f.signer.chain));
   VOUCH_ASSIGN_OR_RETURN(DraftRequest r, BaseRequest(f.domain_ca, f.domain_ca_key, f.expires_in, f.expires_on, f.assertion));
@@ -237,7 +286,21 @@ Status RunRenew(const RenewFlags& f) {
 }
 
 Status RunRequest(const RequestFlags& f) {
+  if (f.plain) {
+    VOUCH_RETURN_IF_ERROR(CheckPlainFlags(f.device_key, f.contributions, "", f.serial));
+    if (f.no_certificate) return Error(Code::kUsage, "a --plain voucher certifies nothing: drop --no-certificate");
+  } else if (f.device_key.empty()) {
+    return Error(Code::kUsage, "give --device-key (or --plain for a voucher without enrollment)");
+  }
   VOUCH_ASSIGN_OR_RETURN(DraftRequest r, BaseRequest(f.domain_ca, f.domain_ca_key, f.expires_in, f.expires_on, f.assertion));
+  if (f.plain) {
+    // The domain CA key signs the request: it proves the requester holds the domain it pins.
+    VOUCH_ASSIGN_OR_RETURN(Voucher plain, DraftPlain(PlainOf(r, f.serial)));
+    VOUCH_ASSIGN_OR_RETURN(Bytes request, formats::EncodePlainRequest(plain, {*r.domain_ca_key, {r.domain_ca}}));
+    VOUCH_RETURN_IF_ERROR(WriteFileAtomic(f.out, request, 0644, f.force ? Overwrite::kYes : Overwrite::kNo));
+    std::cout << f.out << "\n";
+    return Status::Ok();
+  }
   VOUCH_ASSIGN_OR_RETURN(r.device_key, DeviceKeyFlag(f.device_key));
   r.serial_number = f.serial;
   VOUCH_RETURN_IF_ERROR(AddContributions(f.contributions, r));
@@ -282,8 +345,47 @@ Result<PublicKey> DeviceKeyFor(const SignFlags& f, const Voucher& v) {
   return Error(Code::kWrongSerial, "serial '" + v.serial_number + "' is not in " + f.devices);
 }
 
+// A plain request names no device key: what is on record to check is its serial, when the
+// signer keeps a devices file.
+Status SerialOnRecord(const std::string& devices, const std::string& serial) {
+  VOUCH_ASSIGN_OR_RETURN(Bytes text, ReadFile(devices, formats::kMaxDevicesFileSize));
+  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::DeviceLine> lines, formats::ParseDevicesCsv(AsChars(text)));
+  for (const auto& l : lines) {
+    if (l.serial == serial) return Status::Ok();
+  }
+  return Error(Code::kWrongSerial, "serial '" + serial + "' is not in " + devices);
+}
+
+// vouch sign --plain: the request's signature by the domain certificate it pins (OpenRequest),
+// --owner, the voucher written as vouch writes it, the serial on record (--devices) and
+// created-on against the clock; nothing else is there to check. Signing a plain voucher is opted into: it pins an owner for a serial with no
+// device key behind it, which a pipeline that signs enrolling requests must not do unasked.
+Status SignPlain(const SignFlags& f, const formats::OpenedRequest& req, formats::EnvelopeKind kind,
+                 const formats::Signer& signer) {
+  if (req.voucher.enrollment) {
+    return Error(Code::kUsage, f.request + ": the request's voucher has a vouch-enroll:enrollment; sign it without --plain");
+  }
+  // A pledge refuses members it does not know and times in any form but whole seconds in Z
+  // (formats/voucher.md), and the exact bytes are signed: they must be what vouch writes.
+  auto canonical = formats::EncodeVoucher(req.voucher);
+  if (!canonical.ok() || *canonical != req.voucher_json) {
+    return Error(Code::kMalformed, f.request + ": the plain voucher is not written as vouch writes one "
+                                               "(RFC 8366 leaves only, times YYYY-MM-DDTHH:MM:SSZ); a BRSKI pledge could refuse it");
+  }
+  if (!f.devices.empty()) VOUCH_RETURN_IF_ERROR(SerialOnRecord(f.devices, req.voucher.serial_number).Context(f.request));
+  VOUCH_RETURN_IF_ERROR(CheckCreatedOnForSigning(req.voucher, Instant::Now()).Context(f.request));
+  VOUCH_ASSIGN_OR_RETURN(formats::Envelope envelope, formats::SignPayload(req.voucher_json, kind, signer));
+  formats::Issued i = formats::Describe(std::move(envelope), req.voucher);
+  VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.device_udf, DestinationOf(f.output)));
+  PrintIssued(i, f.output.json);
+  return Status::Ok();
+}
+
 Status RunSign(const SignFlags& f) {
-  if (f.device_key.empty() == f.devices.empty()) {
+  if (f.plain) {
+    if (!f.device_key.empty()) return Error(Code::kUsage, "a --plain voucher has no device key: drop --device-key (--devices checks the serial)");
+    if (f.output.out.empty()) return Error(Code::kUsage, "a plain voucher has no device key to file it under in --out-dir: give --out FILE");
+  } else if (f.device_key.empty() == f.devices.empty()) {
     return Error(Code::kUsage, "give the device key on record: --device-key PUB or --devices FILE");
   }
   VOUCH_ASSIGN_OR_RETURN(formats::EnvelopeKind kind, KindOf(f.output));
@@ -292,8 +394,12 @@ Status RunSign(const SignFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(Bytes raw, ReadFile(f.request, formats::kMaxVoucherSize));
   auto req = formats::OpenRequest(raw, owners, TimePolicy::Now());
   if (!req.ok()) return req.status().Context(f.request);
+  if (f.plain) return SignPlain(f, *req, kind, signer);
+  if (!req->contribution) {
+    return Error(Code::kUsage, f.request + ": the request is for a plain voucher (no vouch-enroll:enrollment); sign it with --plain");
+  }
   VOUCH_ASSIGN_OR_RETURN(PublicKey device, DeviceKeyFor(f, req->voucher));
-  VOUCH_RETURN_IF_ERROR(CheckDraft(req->voucher, device, req->contribution).Context(f.request));
+  VOUCH_RETURN_IF_ERROR(CheckDraft(req->voucher, device, *req->contribution).Context(f.request));
   // DESIGN.md 5: the owner chose created-on; a date far ahead would outrank every genuine
   // voucher on devices without a clock, so the signer judges it against its own clock.
   VOUCH_RETURN_IF_ERROR(CheckCreatedOnForSigning(req->voucher, Instant::Now()).Context(f.request));
@@ -302,8 +408,7 @@ Status RunSign(const SignFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(formats::Envelope envelope, formats::SignVoucherJson(req->voucher_json, kind, signer));
   formats::Issued i = formats::Describe(std::move(envelope), req->voucher);
   VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.device_udf, DestinationOf(f.output)));
-  if (f.output.json) PrintJson(ToJson(i));
-  else std::cout << i.path << "\n";
+  PrintIssued(i, f.output.json);
   return Status::Ok();
 }
 
@@ -324,6 +429,7 @@ void AddIssueCommands(CLI::App& app, Action& action) {
   c->add_option("--assertion", fi->assertion, "verified | logged | proximity | agent-proximity")->capture_default_str();
   c->add_option("--contribution", fi->contributions,
                  "A contribution sealed to this device by another party (`vouch contribute`); repeatable");
+  c->add_flag("--plain", fi->plain, "A plain RFC 8366 voucher for a BRSKI pledge: --serial and --domain-ca only, no enrollment; needs --out");
   AddOutputFlags(c, fi->output);
   c->footer(
       "Z is X plus the owner's own fresh contribution plus every --contribution, so no one can compute z\n"
@@ -331,7 +437,13 @@ void AddIssueCommands(CLI::App& app, Action& action) {
       "Examples:\n"
       "  vouch issue --device-key dev.pub --serial SN1 --signer-key mfr.key --signer-cert mfr.pem \\\n"
       "              --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --expires-in 30d --out sn1.vjj\n"
-      "  vouch issue --batch fleet.csv --signer-key mfr.key --signer-cert mfr.pem --domain-ca owner-ca.pem --out-dir stick/");
+      "  vouch issue --batch fleet.csv --signer-key mfr.key --signer-cert mfr.pem --domain-ca owner-ca.pem --out-dir stick/\n"
+      "  vouch issue --plain --serial SN1 --domain-ca owner-ca.pem --signer-key mfr.key --signer-cert mfr.pem \\\n"
+      "              --format cms --out sn1.vcj\n"
+      "Times are whole seconds (created-on is now, truncated): a device takes at most one voucher per second of\n"
+      "created-on, so two vouchers for one device issued within one second do not both apply.\n"
+      "--plain vouchers carry no vouch-enroll:enrollment: BRSKI pledges take them, vouch-device refuses them,\n"
+      "and having no device key they have no layout path (--out only, no --batch).");
   c->callback([&action, fi] { action = [fi] { return RunIssue(*fi); }; });
 
   auto fn = std::make_shared<RenewFlags>();
@@ -362,8 +474,9 @@ void AddIssueCommands(CLI::App& app, Action& action) {
 
   auto fr = std::make_shared<RequestFlags>();
   c = app.add_subcommand("request", "Owner: prepare a voucher for a manufacturer to sign (y stays encrypted to the device)");
-  c->add_option("--device-key", fr->device_key, "Device public key X (PEM or DER)")->required();
+  c->add_option("--device-key", fr->device_key, "Device public key X (PEM or DER); not with --plain");
   c->add_option("--serial", fr->serial, "Device serial number")->required();
+  c->add_flag("--plain", fr->plain, "Request a plain RFC 8366 voucher (no enrollment, no device key) for a BRSKI pledge");
   c->add_option("--domain-ca", fr->domain_ca, "Owner's domain CA certificate")->required();
   c->add_option("--domain-ca-key", fr->domain_ca_key, "Its key: signs the request and certifies Z")->required();
   c->add_flag("--no-certificate", fr->no_certificate, "Do not issue a certificate for Z");
@@ -374,7 +487,9 @@ void AddIssueCommands(CLI::App& app, Action& action) {
   c->add_option("--contribution", fr->contributions,
                  "A contribution sealed to this device by another party (`vouch contribute`); repeatable");
   c->add_flag("--force", fr->force, "Overwrite --out");
-  c->footer("Example:\n  vouch request --device-key dev.pub --serial SN1 --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --out sn1.vrq");
+  c->footer("Examples:\n  vouch request --device-key dev.pub --serial SN1 --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --out sn1.vrq\n"
+            "  vouch request --plain --serial SN1 --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --out sn1.vrq\n"
+            "A --plain request carries no contribution-key; the signer signs it only with `vouch sign --plain`.");
   c->callback([&action, fr] { action = [fr] { return RunRequest(*fr); }; });
 
   auto fc = std::make_shared<ContributeFlags>();
@@ -395,12 +510,15 @@ void AddIssueCommands(CLI::App& app, Action& action) {
   c->add_option("--device-key", fs->device_key, "Device public key on record");
   c->add_option("--devices", fs->devices, "Devices on record, CSV 'serial,public key' (looked up by serial)");
   c->add_option("--owner", fs->owners, "Accept requests only from these domain CA certificates");
+  c->add_flag("--plain", fs->plain, "Sign a plain request (no enrollment): checks the owner's signature, the serial in --devices if given, created-on");
   AddSignerFlags(c, fs->signer);
   AddOutputFlags(c, fs->output);
   c->footer("Example:\n  vouch sign --request sn1.vrq --device-key dev.pub --signer-key mfr.key --signer-cert mfr.pem --out sn1.vjj\n"
             "Transfer to a new owner (DESIGN.md 9): the new owner writes the request with its own domain CA and fresh\n"
             "contributions; the current owner signs it under the domain CA the device has pinned:\n"
-            "  vouch sign --request to-new.vrq --device-key dev.pub --signer-key old-ca.key --signer-cert old-ca.pem --out t.vjj");
+            "  vouch sign --request to-new.vrq --device-key dev.pub --signer-key old-ca.key --signer-cert old-ca.pem --out t.vjj\n"
+            "A plain request (`vouch request --plain`) is signed only when asked, and only to --out:\n"
+            "  vouch sign --plain --request sn1.vrq --devices fleet.csv --signer-key mfr.key --signer-cert mfr.pem --out sn1.vjj");
   c->callback([&action, fs] { action = [fs] { return RunSign(*fs); }; });
 }
 

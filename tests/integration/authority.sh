@@ -7,24 +7,7 @@
 
 EKU=2.25.164331488097752279131811806320366594043  # the vouch voucher-signing EKU
 
-# sign_jws OUT TYP KEY PAYLOAD CERT...: a one-signature JWS made by openssl alone; ES256 wants
-# r || s, 32 bytes each (RFC 7518 3.4), where openssl writes a DER ECDSA-Sig-Value.
-sign_jws() {
-  local out=$1 typ=$2 key=$3 payload=$4 x5c="" c i rs=""
-  shift 4
-  for c in "$@"; do x5c="$x5c${x5c:+,}\"$(openssl x509 -in "$c" -outform DER | base64 -w0)\""; done
-  local h p
-  h=$(printf '{"alg":"ES256","typ":"%s","x5c":[%s]}' "$typ" "$x5c" | b64url)
-  p=$(b64url < "$payload")
-  printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -sign "$key" -out sig.der
-  for i in $(openssl asn1parse -inform DER -in sig.der | sed -n 's/.*INTEGER *:\([0-9A-F]*\)$/\1/p'); do
-    while [ ${#i} -lt 64 ]; do i="0$i"; done
-    rs="$rs$i"
-  done
-  [ ${#rs} = 128 ] || fail "sign_jws: signature is not two 32-byte integers"
-  printf '{"payload":"%s","signatures":[{"protected":"%s","signature":"%s"}]}' \
-    "$p" "$h" "$(printf '%s' "$rs" | basenc --base16 -d | b64url)" > "$out"
-}
+# sign_jws (lib.sh) makes a JWS with openssl alone.
 # sign_cms OUT KEY CERT PAYLOAD: a CMS voucher made by openssl alone.
 sign_cms() {
   openssl cms -sign -binary -nodetach -in "$4" -signer "$3" -inkey "$2" -md sha256 -outform DER \
@@ -79,6 +62,7 @@ expect_in err.txt "(signer-not-authorized)"
 [ ! -e evil.vjj ] || fail "a refused issue wrote evil.vjj"; ok
 # So the attacker signs with openssl: a genuine payload for device 2 (newer than its current
 # voucher), re-signed by device 1, in CMS and in JWS. Every verifier refuses it, and device 2.
+sleep 1  # created-on has one-second resolution: fresh2 is newer than dev2's voucher
 expect_exit 0 issue dev2 SN-2 fresh2.vjj --signer-key mfr.key --signer-cert mfr.pem
 jws_payload fresh2.vjj > payload2.json
 expect_in payload2.json '"serial-number":"SN-2"'
@@ -192,6 +176,7 @@ grep -q "unencrypted PEM private key" err.txt && fail "the old, misleading messa
 
 # --- The owner itself still re-keys its devices ----------------------------------------------------
 # Its domain certificate signs, and so does a certificate it issued with the voucher-signing EKU.
+sleep 1  # created-on has one-second resolution: later than dev1's and dev2's first vouchers
 expect_exit 0 issue dev2 SN-2 rekey.vcj --signer-key owner-ca.key --signer-cert owner-ca.pem --format cms
 expect_exit 0 "$VOUCH_DEVICE" accept --state dev2 rekey.vcj
 expect_in out.txt "enrolled"

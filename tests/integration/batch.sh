@@ -45,6 +45,7 @@ der() { openssl pkey -pubin -in "$1" -outform DER | base64 -w0; }
   printf 'SN-3,%s
 ' "$(der dev3/device.pub)"                                    # no Z
 } > renew.csv
+sleep 1  # created-on has one-second resolution; a renewal must be strictly later than the voucher it follows
 expect_exit 1 "$VOUCH" renew --batch renew.csv --signer-key owner-ca.key --signer-cert owner-ca.pem \
   --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --out-dir renewals --json
 expect_in err.txt "renew.csv line 5"

@@ -10,7 +10,7 @@ make_ca mfr
 issue() { "$VOUCH" issue --device-key pristine/device.pub --serial SN-1 --signer-key mfr.key --signer-cert mfr.pem \
   --domain-ca mfr.pem --domain-ca-key mfr.key --out-dir "$1" >/dev/null; }
 issue old
-sleep 0.01
+sleep 1  # created-on has one-second resolution: "new" must be strictly later
 issue new
 new_id=$(basename "$(find new -name '*.vjj')" .vjj)
 

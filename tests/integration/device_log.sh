@@ -178,6 +178,7 @@ expect_in err.txt "(exists)"
 expect_exit 0 "$VOUCH_DEVICE" log-policy --state dev1 --log-key log.vkey --witness w1.vkey --witness w2.vkey --witness w3.vkey --witnesses 3 --max-age 30m
 expect_in out.txt "3 of 3 witnesses"
 expect_exit 0 "$VOUCH_DEVICE" log-policy --state plain --log-key log.vkey --witness w1.vkey
+sleep 1  # created-on has one-second resolution: vp2 is later than vp
 vp2=$(issue plain SN-plain issued2)
 stick_with s-plain2 "$vp2" -
 expect_exit 4 "$VOUCH_DEVICE" fetch --state plain s-plain2

@@ -12,6 +12,7 @@ for i in 1 2 3; do
   expect_exit 0 "$VOUCH_DEVICE" init --state "dev$i" --serial "SN-$i" --trust mfr.pem
 done
 issue dev1 SN-1 old        # an older voucher for device 1, kept aside
+sleep 1                    # (created-on has one-second resolution)
 for i in 1 2 3; do issue "dev$i" "SN-$i" issued; done
 
 # A bundle of all three, twice: the same bytes, the same name.

@@ -43,6 +43,7 @@ expect_same "$(openssl x509 -in dev/current/certificate.pem -pubkey -noout | ope
 # Replaying is a no-op; an older voucher is refused with exit 4 and its code.
 expect_exit 0 "$VOUCH_DEVICE" accept --state dev v1.vcj
 expect_in out.txt "already-current"
+sleep 1  # created-on has one-second resolution; v2 must be strictly later than v1
 expect_exit 0 "$VOUCH" issue --device-key dev/device.pub --serial SN-1 --signer-key mfr-signer.key \
   --signer-cert mfr-signer.pem --chain mfr-root.pem --domain-ca owner-ca.pem --out v2.vjj
 expect_exit 0 "$VOUCH_DEVICE" accept --state dev v2.vjj --json

@@ -10,6 +10,7 @@ make_ca mfr
 issue() { "$VOUCH" issue --device-key pristine/device.pub --serial SN-1 --signer-key mfr.key --signer-cert mfr.pem \
   --domain-ca mfr.pem --domain-ca-key mfr.key --out "$1" >/dev/null; }
 issue old.vjj
+sleep 1  # created-on has one-second resolution: new.vjj must be strictly later
 issue new.vjj
 mkdir stick && cp new.vjj stick/ && "$VOUCH" bundle create --from stick --out stick >/dev/null && rm stick/new.vjj
 "$VOUCH_DEVICE" accept --state pristine old.vjj >/dev/null

@@ -83,4 +83,23 @@ unb64url() {
   printf '%s' "$s" | basenc --base64url -d
 }
 
+# sign_jws OUT TYP KEY PAYLOAD CERT...: a one-signature JWS made by openssl alone; ES256 wants
+# r || s, 32 bytes each (RFC 7518 3.4), where openssl writes a DER ECDSA-Sig-Value.
+sign_jws() {
+  local out=$1 typ=$2 key=$3 payload=$4 x5c="" c i rs=""
+  shift 4
+  for c in "$@"; do x5c="$x5c${x5c:+,}\"$(openssl x509 -in "$c" -outform DER | base64 -w0)\""; done
+  local h p
+  h=$(printf '{"alg":"ES256","typ":"%s","x5c":[%s]}' "$typ" "$x5c" | b64url)
+  p=$(b64url < "$payload")
+  printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -sign "$key" -out sig.der
+  for i in $(openssl asn1parse -inform DER -in sig.der | sed -n 's/.*INTEGER *:\([0-9A-F]*\)$/\1/p'); do
+    while [ ${#i} -lt 64 ]; do i="0$i"; done
+    rs="$rs$i"
+  done
+  [ ${#rs} = 128 ] || fail "sign_jws: signature is not two 32-byte integers"
+  printf '{"payload":"%s","signatures":[{"protected":"%s","signature":"%s"}]}' \
+    "$p" "$h" "$(printf '%s' "$rs" | basenc --base16 -d | b64url)" > "$out"
+}
+
 finish() { echo "$(basename "$0"): $checks checks passed"; }

@@ -82,6 +82,7 @@ cert1=$(cat dev/current/certificate.pem)
 n=2
 for signer in owner-a mfr; do
   stick "r$n"
+  sleep 1  # created-on has one-second resolution; the device takes only a strictly later one
   expect_exit 0 "$VOUCH" renew --device-key dev/device.pub --combined-key dev/current/z.pub --serial SN-L \
     --previous-cert dev/current/certificate.pem --domain-ca owner-a.pem --domain-ca-key owner-a.key \
     --signer-key "$signer.key" --signer-cert "$signer.pem" --out-dir "r$n"
@@ -112,6 +113,7 @@ expect_same "$(status_of c.git)" "True 3 3"
 
 # --- Transfer to owner B: B's request (its domain CA, its own contribution), signed by A.
 stick t
+sleep 1
 expect_exit 0 "$VOUCH" request --device-key dev/device.pub --serial SN-L --domain-ca owner-b.pem \
   --domain-ca-key owner-b.key --out to-b.vrq
 expect_exit 0 "$VOUCH" sign --request to-b.vrq --device-key dev/device.pub --signer-key owner-a.key \
@@ -132,6 +134,7 @@ expect_same "$(status_of b.git)" "True 4 1"
 
 # The former owner's later vouchers are refused by name: a re-key, a renewal of the new key.
 stick late
+sleep 1  # later than the transfer: refused for who signed them, not for their date
 expect_exit 0 "$VOUCH" issue --device-key dev/device.pub --serial SN-L --signer-key owner-a.key --signer-cert owner-a.pem \
   --domain-ca owner-a.pem --domain-ca-key owner-a.key --out-dir late
 expect_exit 0 "$VOUCH" renew --device-key dev/device.pub --combined-key dev/current/z.pub --serial SN-L \
@@ -148,6 +151,7 @@ expect_same "$(openssl pkey -pubin -in dev/device.pub -outform DER | base64 -w0)
 expect_exit 4 "$VOUCH_DEVICE" fetch --state dev t     # A's transfer: A is nobody to this device now
 expect_in out.txt "(untrusted-signer)"
 stick again
+sleep 1  # later than the last voucher applied before the reset
 expect_exit 0 "$VOUCH" issue --device-key dev/device.pub --serial SN-L --signer-key mfr.key --signer-cert mfr.pem \
   --domain-ca owner-b.pem --domain-ca-key owner-b.key --out-dir again
 expect_exit 0 "$VOUCH" cache import --cache b.git again

@@ -35,7 +35,7 @@ formats::Signer UnderRoot(const test::Pki& pki, const CertSpec& spec) {
 }
 
 Bytes SampleVoucher(const test::Pki& pki) {
-  return formats::EncodeVoucher(DraftVoucher(pki.Request(PrivateKey::Generate()->Public(), "SN-1"))->voucher);
+  return *formats::EncodeVoucher(DraftVoucher(pki.Request(PrivateKey::Generate()->Public(), "SN-1"))->voucher);
 }
 
 // The code VerifyEnvelope answers for a voucher `signer` made in `kind`, against `anchors`.

@@ -41,7 +41,7 @@ std::vector<Issued> IssueMany(const test::Pki& pki, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     auto draft = DraftVoucher(pki.Request(PrivateKey::Generate()->Public(), "SN-" + std::to_string(i)));
     REQUIRE(draft.ok());
-    Bytes bytes = *formats::SignEnvelope(formats::EnvelopeKind::kJws, formats::EncodeVoucher(draft->voucher), pki.Manufacturer());
+    Bytes bytes = *formats::SignEnvelope(formats::EnvelopeKind::kJws, *formats::EncodeVoucher(draft->voucher), pki.Manufacturer());
     std::string path = formats::LayoutPath({draft->voucher.enrollment->device_key,
                                             formats::VoucherId(formats::EnvelopeKind::kJws, bytes), formats::EnvelopeKind::kJws});
     out.push_back({path, std::move(bytes)});

@@ -93,7 +93,7 @@ TEST_CASE("COSE vouchers round-trip for every signer key, deterministic and veri
     CHECK(cbor::Decode(e->bytes, {kMaxVoucherSize, true}).ok());
     auto back = VerifyVoucher(*e, {pki.mfr_root}, TimePolicy::Now());
     REQUIRE(back.ok());
-    CHECK(EncodeVoucher(back->voucher) == EncodeVoucher(v));
+    CHECK(*EncodeVoucher(back->voucher) == *EncodeVoucher(v));
     CHECK(back->envelope.signer == signer.chain[0]);
     // Signing the same voucher twice with a deterministic algorithm gives the same bytes.
     if (alg == SignatureAlg::kEd25519) CHECK(SignVoucher(v, EnvelopeKind::kCose, signer)->bytes == e->bytes);
@@ -107,17 +107,17 @@ TEST_CASE("a voucher means the same in YANG-CBOR as in JSON, renewals and older 
   v.domain_cert_revocation_checks = true;
   v.nonce = Base64Encode(AsBytes("nonce"));
   Bytes cbor = *EncodeVoucherCbor(v);
-  CHECK(EncodeVoucher(*DecodeVoucherCbor(cbor)) == EncodeVoucher(v));
+  CHECK(*EncodeVoucher(*DecodeVoucherCbor(cbor)) == *EncodeVoucher(v));
   // The older single contribution without Y, and a renewal with none.
   Voucher older = v;
   older.enrollment->contributions.resize(1);
   older.enrollment->contributions[0].key.reset();
   older.enrollment->contributions[0].proof.reset();
-  CHECK(EncodeVoucher(*DecodeVoucherCbor(*EncodeVoucherCbor(older))) == EncodeVoucher(older));
+  CHECK(*EncodeVoucher(*DecodeVoucherCbor(*EncodeVoucherCbor(older))) == *EncodeVoucher(older));
   Voucher renewal = v;
   renewal.enrollment->contributions.clear();
   renewal.enrollment->certificate = pki.owner_ca.Der();
-  CHECK(EncodeVoucher(*DecodeVoucherCbor(*EncodeVoucherCbor(renewal))) == EncodeVoucher(renewal));
+  CHECK(*EncodeVoucher(*DecodeVoucherCbor(*EncodeVoucherCbor(renewal))) == *EncodeVoucher(renewal));
   // A nonce CBOR cannot carry as bytes is refused when encoding, not silently changed.
   Voucher text_nonce = v;
   text_nonce.nonce = "not base64!";

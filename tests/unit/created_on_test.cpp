@@ -41,7 +41,8 @@ struct Device {
   }
 };
 
-Instant JustAfter(Instant t) { return Instant{t.micros + 1}; }
+// The first created-on a voucher can carry after `t`: drafts are whole seconds (DESIGN.md 5).
+Instant JustAfter(Instant t) { return t.WholeSeconds().Plus(1); }
 
 }  // namespace
 

@@ -3,6 +3,8 @@
 #include <openssl/cms.h>
 #include <openssl/objects.h>
 
+#include <regex>
+
 #include "formats/cms.h"
 #include "formats/datetime.h"
 #include "formats/devices_csv.h"
@@ -24,7 +26,7 @@ namespace {
 
 Bytes SampleVoucher(const test::Pki& pki) {
   auto x = *PrivateKey::Generate();
-  return EncodeVoucher(DraftVoucher(pki.Request(x.Public(), "SN-1"))->voucher);
+  return *EncodeVoucher(DraftVoucher(pki.Request(x.Public(), "SN-1"))->voucher);
 }
 
 std::string S(ByteView b) { return std::string(AsChars(b)); }
@@ -57,12 +59,67 @@ TEST_CASE("RFC 3339 date-times parse with fractions, offsets and lower case", "[
   CHECK(ParseDuration("d").status().code() == Code::kUsage);
 }
 
+TEST_CASE("vouchers carry whole-second UTC times, drafted truncated and never written with a fraction", "[voucher-time]") {
+  test::Pki pki = test::Pki::Make();
+  const std::regex whole(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)");
+  // Drafting truncates to the second at or before: created-on, and expires-on with it.
+  DraftRequest r = pki.Request(PrivateKey::Generate()->Public(), "SN-1");
+  r.created_on = Instant{ParseDateTime("2026-11-27T10:00:00Z")->micros + 999999};
+  r.expires_on = *ParseDateTime("2026-12-27T10:00:00.5Z");
+  Voucher v = DraftVoucher(r)->voucher;
+  CHECK(v.created_on == *ParseDateTime("2026-11-27T10:00:00Z"));
+  CHECK(*v.expires_on == *ParseDateTime("2026-12-27T10:00:00Z"));
+  std::string text = S(*EncodeVoucher(v));
+  CHECK(text.find(R"("created-on":"2026-11-27T10:00:00Z")") != std::string::npos);
+  CHECK(text.find(R"("expires-on":"2026-12-27T10:00:00Z")") != std::string::npos);
+  // Within one second, created-on and expires-on collapse: the draft is refused, not written.
+  r.created_on = Instant{ParseDateTime("2026-11-27T10:00:00Z")->micros + 200000};
+  r.expires_on = Instant{ParseDateTime("2026-11-27T10:00:00Z")->micros + 700000};
+  CHECK(DraftVoucher(r).status().code() == Code::kUsage);
+  // Renewals too.
+  RenewalRequest renewal;
+  renewal.device_key = r.device_key;
+  renewal.combined_key = r.device_key;
+  renewal.serial_number = "SN-1";
+  renewal.domain_ca = pki.owner_ca;
+  renewal.domain_ca_key = pki.owner_key;
+  renewal.created_on = Instant{Instant::Now().micros | 1};
+  CHECK(DraftRenewal(renewal)->created_on.IsWholeSecond());
+  // The encoder refuses a fraction, naming the leaf, rather than sign another time than the model holds.
+  Voucher frac = v;
+  frac.created_on.micros += 1;
+  CHECK(EncodeVoucher(frac).status().code() == Code::kMalformed);
+  CHECK_THAT(EncodeVoucher(frac).status().message(), Catch::Contains("created-on"));
+  frac = v;
+  frac.expires_on->micros += 500000;
+  CHECK_THAT(EncodeVoucher(frac).status().message(), Catch::Contains("expires-on"));
+  frac = v;
+  frac.last_renewal_date = Instant{1};
+  CHECK_THAT(EncodeVoucher(frac).status().message(), Catch::Contains("last-renewal-date"));
+  frac.last_renewal_date = Instant::FromSeconds(1);
+  CHECK(S(*EncodeVoucher(frac)).find(R"("last-renewal-date":"1970-01-01T00:00:01Z")") != std::string::npos);
+  // A voucher read with an offset is written back in UTC Z, whatever text it was read from.
+  std::string offset = Replaced(text, "2026-11-27T10:00:00Z", "2026-11-27T12:00:00+02:00");
+  auto read = DecodeVoucher(AsBytes(offset));
+  REQUIRE(read.ok());
+  CHECK(read->created_on_text == "2026-11-27T12:00:00+02:00");
+  CHECK(S(*EncodeVoucher(*read)) == text);
+  // Every time an issued voucher carries matches what strptime("%Y-%m-%dT%H:%M:%SZ") reads.
+  std::string now = S(SampleVoucher(pki));
+  for (const char* leaf : {"\"created-on\":\""}) {
+    auto at = now.find(leaf);
+    REQUIRE(at != std::string::npos);
+    at += std::string(leaf).size();
+    CHECK(std::regex_match(now.substr(at, now.find('"', at) - at), whole));
+  }
+}
+
 TEST_CASE("a voucher survives encode and decode unchanged", "[voucher-json]") {
   test::Pki pki = test::Pki::Make();
   Bytes json = SampleVoucher(pki);
   auto v = DecodeVoucher(json);
   REQUIRE(v.ok());
-  CHECK(EncodeVoucher(*v) == json);
+  CHECK(*EncodeVoucher(*v) == json);
   CHECK(v->serial_number == "SN-1");
   REQUIRE(v->enrollment);
   REQUIRE(v->enrollment->contributions.size() == 1);

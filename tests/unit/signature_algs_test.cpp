@@ -24,7 +24,7 @@ using namespace vouch::formats;
 namespace {
 
 Bytes SampleVoucher(const test::Pki& pki) {
-  return EncodeVoucher(DraftVoucher(pki.Request(PrivateKey::Generate()->Public(), "SN-1"))->voucher);
+  return *EncodeVoucher(DraftVoucher(pki.Request(PrivateKey::Generate()->Public(), "SN-1"))->voucher);
 }
 
 std::string S(ByteView b) { return std::string(AsChars(b)); }
