@@ -45,7 +45,9 @@ std::vector<Result<Issued>> ForEachLine(const std::vector<DeviceLine>& lines, co
   std::atomic<size_t> done{0};
   std::mutex progress;
   ParallelFor(lines.size(), [&](size_t i) {
-    results[i] = lines[i].serial.empty() ? Result<Issued>(Error(Code::kMalformed, "no serial number")) : one(lines[i]);
+    results[i] = !lines[i].status.ok()     ? Result<Issued>(lines[i].status)
+                 : lines[i].serial.empty() ? Result<Issued>(Error(Code::kMalformed, "no serial number"))
+                                           : one(lines[i]);
     size_t d = ++done;
     if (options.progress && (d % 64 == 0 || d == lines.size())) {
       std::lock_guard<std::mutex> lock(progress);
