@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "formats/contribution.h"
+#include "formats/device_uri.h"
 #include "formats/devices_csv.h"
 #include "formats/issuing.h"
 #include "formats/request.h"
@@ -33,7 +34,7 @@ struct OutputFlags {
 };
 
 struct IssueFlags {
-  std::string device_key, serial, batch, domain_ca, domain_ca_key, expires_in, expires_on, assertion = "verified";
+  std::string device_key, serial, device_uri, batch, domain_ca, domain_ca_key, expires_in, expires_on, assertion = "verified";
   std::vector<std::string> contributions;
   SignerFlags signer;
   OutputFlags output;
@@ -49,13 +50,13 @@ struct RenewFlags {
 };
 
 struct RequestFlags {
-  std::string device_key, serial, domain_ca, domain_ca_key, expires_in, expires_on, out, assertion = "verified";
+  std::string device_key, serial, device_uri, domain_ca, domain_ca_key, expires_in, expires_on, out, assertion = "verified";
   std::vector<std::string> contributions;
   bool no_certificate = false, force = false;
 };
 
 struct ContributeFlags {
-  std::string device_key, out;
+  std::string device_key, device_uri, out;
   bool force = false, json = false;
 };
 
@@ -92,6 +93,32 @@ Result<PublicKey> DeviceKeyFlag(const std::string& path) {
   auto key = LoadPublicKey(path);
   if (!key.ok()) return key.status().Context("--device-key");
   return key;
+}
+
+// The device: --device-key and --serial, or --device-uri TEXT (formats/device_uri.md, what the
+// device's QR code says), which carries both; CLI11 refuses the two forms together. Without
+// `serial` (contribute) only the key is taken.
+Status DeviceFromFlags(const std::string& key, const std::string* serial, const std::string& uri, DraftRequest& r) {
+  if (!uri.empty()) {
+    auto d = formats::DecodeDeviceUri(uri);
+    if (!d.ok()) return d.status().Context("--device-uri");
+    r.device_key = d->key;
+    r.serial_number = d->serial;
+    return Status::Ok();
+  }
+  if (key.empty() || (serial && serial->empty())) {
+    return Error(Code::kUsage, serial ? "give --device-key and --serial, or --device-uri" : "give --device-key or --device-uri");
+  }
+  VOUCH_ASSIGN_OR_RETURN(r.device_key, DeviceKeyFlag(key));
+  if (serial) r.serial_number = *serial;
+  return Status::Ok();
+}
+
+// --device-uri with --device-key and --serial: one device, told one way.
+void AddDeviceUriFlag(CLI::App* c, std::string& uri, CLI::Option* key, CLI::Option* serial) {
+  auto* u = c->add_option("--device-uri", uri, "The device URI its QR code holds (VOUCH:V:1;K:...;;): key and serial in one");
+  u->excludes(key);
+  if (serial) u->excludes(serial);
 }
 
 // --contribution FILE...: other parties' sealed y_i for this device key, in the order given.
@@ -175,15 +202,18 @@ Status RunIssue(const IssueFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(formats::Signer signer, LoadSigner(f.signer.key, f.signer.cert, f.signer.chain));
   VOUCH_ASSIGN_OR_RETURN(DraftRequest r, BaseRequest(f.domain_ca, f.domain_ca_key, f.expires_in, f.expires_on, f.assertion));
   if (!f.batch.empty()) {
-    if (!f.device_key.empty() || !f.serial.empty()) return Error(Code::kUsage, "--batch takes serials and keys from its file, not --device-key/--serial");
+    if (!f.device_key.empty() || !f.serial.empty() || !f.device_uri.empty()) {
+      return Error(Code::kUsage, "--batch takes serials and keys from its file, not --device-key/--serial/--device-uri");
+    }
     if (!f.contributions.empty()) return Error(Code::kUsage, "--contribution is sealed to one device key; it does not go with --batch");
     return RunBatch(f.batch, 2, f.output, f.jobs, [&](const auto& lines, const auto& options) {
       return formats::IssueBatch(lines, r, kind, signer, f.output.out_dir, options);
     });
   }
-  if (f.device_key.empty() || f.serial.empty()) return Error(Code::kUsage, "give --device-key and --serial (or --batch FILE)");
-  VOUCH_ASSIGN_OR_RETURN(r.device_key, DeviceKeyFlag(f.device_key));
-  r.serial_number = f.serial;
+  if (f.device_key.empty() && f.serial.empty() && f.device_uri.empty()) {
+    return Error(Code::kUsage, "give --device-key and --serial, or --device-uri (or --batch FILE)");
+  }
+  VOUCH_RETURN_IF_ERROR(DeviceFromFlags(f.device_key, &f.serial, f.device_uri, r));
   VOUCH_RETURN_IF_ERROR(AddContributions(f.contributions, r));
   VOUCH_ASSIGN_OR_RETURN(formats::Issued i, formats::IssueVoucher(r, kind, signer));
   VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.device_udf, DestinationOf(f.output)));
@@ -236,8 +266,7 @@ Status RunRenew(const RenewFlags& f) {
 
 Status RunRequest(const RequestFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(DraftRequest r, BaseRequest(f.domain_ca, f.domain_ca_key, f.expires_in, f.expires_on, f.assertion));
-  VOUCH_ASSIGN_OR_RETURN(r.device_key, DeviceKeyFlag(f.device_key));
-  r.serial_number = f.serial;
+  VOUCH_RETURN_IF_ERROR(DeviceFromFlags(f.device_key, &f.serial, f.device_uri, r));
   VOUCH_RETURN_IF_ERROR(AddContributions(f.contributions, r));
   formats::Signer owner{*r.domain_ca_key, {r.domain_ca}};
   if (f.no_certificate) r.domain_ca_key.reset();
@@ -249,7 +278,9 @@ Status RunRequest(const RequestFlags& f) {
 }
 
 Status RunContribute(const ContributeFlags& f) {
-  VOUCH_ASSIGN_OR_RETURN(PublicKey device, DeviceKeyFlag(f.device_key));
+  DraftRequest r;
+  VOUCH_RETURN_IF_ERROR(DeviceFromFlags(f.device_key, nullptr, f.device_uri, r));
+  const PublicKey& device = r.device_key;
   formats::ContributionFile file;
   file.device_key = device.Fingerprint();
   file.suite = std::string(SuiteName(SuiteOfGroup(device.group())));
@@ -309,9 +340,10 @@ Status RunSign(const SignFlags& f) {
 void AddIssueCommands(CLI::App& app, Action& action) {
   auto fi = std::make_shared<IssueFlags>();
   auto* c = app.add_subcommand("issue", "Issue enrolling vouchers: draw y, encrypt it to the device, sign");
-  c->add_option("--device-key", fi->device_key, "Device public key X (PEM or DER)");
-  c->add_option("--serial", fi->serial, "Device serial number");
-  c->add_option("--batch", fi->batch, "CSV of devices, one 'serial,public key' per line (key: base64 DER or quoted PEM)");
+  auto* key = c->add_option("--device-key", fi->device_key, "Device public key X (PEM or DER)");
+  auto* serial = c->add_option("--serial", fi->serial, "Device serial number");
+  AddDeviceUriFlag(c, fi->device_uri, key, serial);
+  c->add_option("--batch", fi->batch, "CSV of devices, one 'serial,public key' per line (key: base64 DER or quoted PEM), or one device URI");
   c->add_option("--jobs", fi->jobs, "Worker threads for --batch (default: all cores)");
   AddSignerFlags(c, fi->signer);
   c->add_option("--domain-ca", fi->domain_ca, "Owner's domain CA certificate, pinned in the voucher")->required();
@@ -328,6 +360,8 @@ void AddIssueCommands(CLI::App& app, Action& action) {
       "Examples:\n"
       "  vouch issue --device-key dev.pub --serial SN1 --signer-key mfr.key --signer-cert mfr.pem \\\n"
       "              --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --expires-in 30d --out sn1.vjj\n"
+      "  vouch issue --device-uri \"$(zbarimg --raw -q sn1.png)\" --signer-key mfr.key --signer-cert mfr.pem \\\n"
+      "              --domain-ca owner-ca.pem --out sn1.vjj\n"
       "  vouch issue --batch fleet.csv --signer-key mfr.key --signer-cert mfr.pem --domain-ca owner-ca.pem --out-dir stick/");
   c->callback([&action, fi] { action = [fi] { return RunIssue(*fi); }; });
 
@@ -359,8 +393,9 @@ void AddIssueCommands(CLI::App& app, Action& action) {
 
   auto fr = std::make_shared<RequestFlags>();
   c = app.add_subcommand("request", "Owner: prepare a voucher for a manufacturer to sign (y stays encrypted to the device)");
-  c->add_option("--device-key", fr->device_key, "Device public key X (PEM or DER)")->required();
-  c->add_option("--serial", fr->serial, "Device serial number")->required();
+  key = c->add_option("--device-key", fr->device_key, "Device public key X (PEM or DER)");
+  serial = c->add_option("--serial", fr->serial, "Device serial number");
+  AddDeviceUriFlag(c, fr->device_uri, key, serial);
   c->add_option("--domain-ca", fr->domain_ca, "Owner's domain CA certificate")->required();
   c->add_option("--domain-ca-key", fr->domain_ca_key, "Its key: signs the request and certifies Z")->required();
   c->add_flag("--no-certificate", fr->no_certificate, "Do not issue a certificate for Z");
@@ -371,17 +406,20 @@ void AddIssueCommands(CLI::App& app, Action& action) {
   c->add_option("--contribution", fr->contributions,
                  "A contribution sealed to this device by another party (`vouch contribute`); repeatable");
   c->add_flag("--force", fr->force, "Overwrite --out");
-  c->footer("Example:\n  vouch request --device-key dev.pub --serial SN1 --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --out sn1.vrq");
+  c->footer("Examples:\n  vouch request --device-key dev.pub --serial SN1 --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --out sn1.vrq\n"
+            "  vouch request --device-uri 'VOUCH:V:1;K:...;F:...;S:SN1;;' --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --out sn1.vrq");
   c->callback([&action, fr] { action = [fr] { return RunRequest(*fr); }; });
 
   auto fc = std::make_shared<ContributeFlags>();
   c = app.add_subcommand("contribute", "Draw a secret contribution y for a device, seal it to the device key, keep nothing");
-  c->add_option("--device-key", fc->device_key, "Device public key X (PEM or DER)")->required();
+  key = c->add_option("--device-key", fc->device_key, "Device public key X (PEM or DER)");
+  AddDeviceUriFlag(c, fc->device_uri, key, nullptr);
   c->add_option("--out", fc->out, "Contribution file to write (.vcon)")->required();
   c->add_flag("--force", fc->force, "Overwrite --out");
   c->add_flag("--json", fc->json, "Print one JSON document");
   c->footer("For an escrow, a second administrator or a hardware module: the file carries Y and y sealed to X,\n"
             "and whoever issues the voucher adds it with --contribution. y is never written anywhere else.\n"
+            "--device-uri takes the device's QR code text instead of --device-key; its serial is not used.\n"
             "Example:\n  vouch contribute --device-key dev.pub --out escrow.vcon\n"
             "  vouch issue --device-key dev.pub --serial SN1 --contribution escrow.vcon ...");
   c->callback([&action, fc] { action = [fc] { return RunContribute(*fc); }; });
