@@ -1,5 +1,8 @@
 #include "formats/devices_csv.h"
 
+#include "formats/device_uri.h"
+#include "libvoucher/encoding.h"
+
 namespace vouch::formats {
 namespace {
 
@@ -49,6 +52,13 @@ Result<std::vector<DeviceLine>> ParseDevicesCsv(std::string_view text, int colum
     if (out.size() >= kMaxDevices) return Error(Code::kTooLarge, "devices file has more than 1,000,000 devices");
     DeviceLine d{start_line, std::string(serial), std::string(key), std::string(extra)};
     if (too_many) d.key_text.clear(), d.extra_text.clear();  // reported as a bad line by the caller
+    if (columns == 2 && field == 0 && LooksLikeDeviceUri(serial)) {
+      // A line that is one device URI (scanned QR codes pasted into the file): a URI holds
+      // no ',' (formats/device_uri.md), so it is always the only field of its line.
+      auto uri = DecodeDeviceUri(serial);
+      if (uri.ok()) d.serial = uri->serial, d.key_text = Base64Encode(uri->key.SpkiDer());
+      else d.status = uri.status();
+    }
     out.push_back(std::move(d));
   }
   return out;

@@ -2,6 +2,8 @@
 //   serial,public key
 // where the key is base64 DER SubjectPublicKeyInfo, or a PEM block in double quotes (it may
 // span lines). Blank lines, lines starting with '#', and a first line "serial,..." are skipped.
+// In a two-column file a line may instead be one device URI (formats/device_uri.md, what a
+// device's QR code says): its serial and key are taken from it.
 #pragma once
 
 #include <string>
@@ -21,12 +23,16 @@ struct DeviceLine {
   std::string key_text;  // as written; parsed by the caller so a bad key fails one line only
   // The third column, in files that have one (`vouch renew --batch`: the combined key Z).
   std::string extra_text = {};
+  // Not ok for a device URI line that does not decode (kMalformed, kUdfMismatch, ...): the
+  // caller reports it as that line's error, the other lines go on.
+  Status status = {};
 };
 
 // kMalformed only for a file that cannot be split into records (an unterminated quote).
 // `columns` is 2 (serial,key) or 3 (serial,key,extra); a record with more fields than that
 // comes back with an empty key_text (and extra_text), which the caller reports as its line's
-// error. A header line starting "serial," is skipped.
+// error. A header line starting "serial," is skipped. A device URI line (columns 2 only)
+// comes back with the URI's serial and its key as base64 DER, or with its refusal in status.
 Result<std::vector<DeviceLine>> ParseDevicesCsv(std::string_view text, int columns = 2);
 
 }  // namespace vouch::formats

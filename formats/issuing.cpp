@@ -10,10 +10,13 @@
 namespace vouch::formats {
 
 Issued Describe(Envelope envelope, const Voucher& voucher) {
-  if (!voucher.enrollment) return Issued{std::move(envelope), "", voucher.serial_number, "", ""};
+  if (!voucher.enrollment) {
+    return Issued{std::move(envelope), "", voucher.serial_number, SerialUdf(voucher.serial_number), "", ""};
+  }
   const Enrollment& e = *voucher.enrollment;
   auto z = PublicKey::FromSpkiDer(e.combined_key);
-  return Issued{std::move(envelope), e.device_key, voucher.serial_number, z.ok() ? z->Fingerprint() : std::string(), ""};
+  return Issued{std::move(envelope), e.device_key, voucher.serial_number, e.device_key,
+                z.ok() ? z->Fingerprint() : std::string(), ""};
 }
 
 Result<Issued> IssueVoucher(const DraftRequest& request, EnvelopeKind kind, const Signer& signer) {
@@ -38,11 +41,7 @@ Result<Issued> IssuePlain(const PlainRequest& request, EnvelopeKind kind, const 
 }
 
 Result<std::string> WriteIssued(const Envelope& envelope, const std::string& device_udf, const Destination& to) {
-  if (to.out.empty() && device_udf.empty()) {
-    // The layout files by device key (formats/layout.md); a serial number is no key, and is
-    // not unique across manufacturers: a plain voucher goes to a file the caller names.
-    return Error(Code::kUsage, "a plain voucher has no device key to file it under in --out-dir: give --out FILE");
-  }
+  if (to.out.empty() && device_udf.empty()) return Error(Code::kUsage, "no layout directory to file this voucher under: give --out FILE");
   if (to.out.empty()) return FileEnvelope(envelope, device_udf, to.out_dir);
   VOUCH_RETURN_IF_ERROR(WriteFileAtomic(to.out, envelope.bytes, 0644, to.force ? Overwrite::kYes : Overwrite::kNo));
   return to.out;
@@ -58,7 +57,9 @@ std::vector<Result<Issued>> ForEachLine(const std::vector<DeviceLine>& lines, co
   std::atomic<size_t> done{0};
   std::mutex progress;
   ParallelFor(lines.size(), [&](size_t i) {
-    results[i] = lines[i].serial.empty() ? Result<Issued>(Error(Code::kMalformed, "no serial number")) : one(lines[i]);
+    results[i] = !lines[i].status.ok()     ? Result<Issued>(lines[i].status)
+                 : lines[i].serial.empty() ? Result<Issued>(Error(Code::kMalformed, "no serial number"))
+                                           : one(lines[i]);
     size_t d = ++done;
     if (options.progress && (d % 64 == 0 || d == lines.size())) {
       std::lock_guard<std::mutex> lock(progress);
@@ -79,7 +80,7 @@ std::vector<Result<Issued>> IssueBatch(const std::vector<DeviceLine>& lines, con
     r.serial_number = line.serial;
     r.created_on = Instant::Now();
     VOUCH_ASSIGN_OR_RETURN(Issued issued, IssueVoucher(r, kind, signer));
-    VOUCH_ASSIGN_OR_RETURN(issued.path, WriteIssued(issued.envelope, issued.device_udf, {"", out_dir, false}));
+    VOUCH_ASSIGN_OR_RETURN(issued.path, WriteIssued(issued.envelope, issued.filed_under, {"", out_dir, false}));
     return issued;
   });
 }
@@ -97,7 +98,7 @@ std::vector<Result<Issued>> RenewBatch(const std::vector<DeviceLine>& lines, con
     r.serial_number = line.serial;
     r.created_on = Instant::Now();
     VOUCH_ASSIGN_OR_RETURN(Issued issued, IssueRenewal(r, kind, signer));
-    VOUCH_ASSIGN_OR_RETURN(issued.path, WriteIssued(issued.envelope, issued.device_udf, {"", out_dir, false}));
+    VOUCH_ASSIGN_OR_RETURN(issued.path, WriteIssued(issued.envelope, issued.filed_under, {"", out_dir, false}));
     return issued;
   });
 }

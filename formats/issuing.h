@@ -17,8 +17,9 @@ namespace vouch::formats {
 
 struct Issued {
   Envelope envelope;
-  std::string device_udf;     // UDF of X: the directory it is filed under (empty: plain)
+  std::string device_udf;     // UDF of X (empty: plain)
   std::string serial_number;
+  std::string filed_under;    // its layout directory's UDF: X's, or the serial's for a plain one
   std::string combined_key;   // UDF of Z (empty: plain)
   std::string path;           // where it was written, once it was
 };

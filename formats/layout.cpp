@@ -86,8 +86,17 @@ Result<LayoutEntry> ParseLayoutPath(std::string_view path) {
   return e;
 }
 
+std::string SerialUdf(std::string_view serial_number) {
+  auto u = udf::ContentDigest(udf::Alg::kSha2_512, "application/vouch-serial-number", AsBytes(serial_number), udf::kKeyBits);
+  return u.ok() ? *u : std::string();
+}
+
 Result<LayoutEntry> LayoutEntryOf(const Envelope& envelope, const Voucher& v) {
-  if (!v.enrollment) return Error(Code::kUnsupported, "not an enrolling voucher: no device key to file it under");
+  if (!v.enrollment) {
+    std::string under = SerialUdf(v.serial_number);
+    VOUCH_RETURN_IF_ERROR(DeviceDirectory(under).status());
+    return LayoutEntry{under, envelope.id, envelope.kind};
+  }
   VOUCH_RETURN_IF_ERROR(DeviceDirectory(v.enrollment->device_key).status());
   return LayoutEntry{v.enrollment->device_key, envelope.id, envelope.kind};
 }

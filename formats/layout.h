@@ -42,8 +42,15 @@ Result<DeviceFile> ParseDeviceFile(std::string_view path);
 // for anything else, a non-canonical spelling of one included.
 std::string CanonicalUdf(std::string_view text, int bits);
 
-// Where an envelope belongs, from what it says: the device key inside the voucher and the
-// envelope's id. kUnsupported for a voucher without a device key. The first decodes the
+// The UDF a plain voucher (no enrollment, no device key: DESIGN.md 5) is filed under: the
+// content digest of its serial number as media type "application/vouch-serial-number", 140
+// bits, so that a pledge that knows only its serial finds its directory. A serial is not unique
+// across manufacturers: a directory may hold vouchers for several pledges, each of which
+// keeps only what its own anchor signed.
+std::string SerialUdf(std::string_view serial_number);
+
+// Where an envelope belongs, from what it says: the device key inside the voucher (the
+// serial's UDF for a plain voucher) and the envelope's id. The first decodes the
 // voucher (in full, so one that does not decode is refused; the signature is not checked);
 // the second files a voucher already decoded, as VerifyVoucher returns it.
 Result<LayoutEntry> LayoutEntryOf(const Envelope& envelope);

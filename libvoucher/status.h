@@ -83,7 +83,8 @@ namespace vouch {
   X(kUnexpectedVoucher, "unexpected-voucher")      /* the log holds a voucher for a watched device that the owner    \
                                                       did not expect */                                              \
   X(kContributionMismatch, "contribution-mismatch") /* a contribution's y_i opens but y_i * G is not its Y_i       */ \
-  X(kNotOwner, "not-owner")                        /* a voucher signed under an owner the device has since left  */
+  X(kNotOwner, "not-owner")                        /* a voucher signed under an owner the device has since left  */ \
+  X(kUdfMismatch, "udf-mismatch")                  /* a device URI whose UDF is not the fingerprint of its key    */
 
 enum class Code {
 #define VOUCH_CODE_ENUMERATOR(id, name) id,

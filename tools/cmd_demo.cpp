@@ -12,8 +12,10 @@
 #include "device/fetch.h"
 #include "formats/bundle.h"
 #include "formats/datetime.h"
+#include "formats/device_uri.h"
 #include "formats/issuing.h"
 #include "formats/layout.h"
+#include "formats/qr/qr_image.h"
 #include "formats/receipt.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/authority.h"
@@ -110,6 +112,21 @@ Status RunDemo(const DemoFlags& f) {
   VOUCH_RETURN_IF_ERROR(SavePrivateKey(dir / "owner" / "domain-ca.key", owner_key));
   VOUCH_RETURN_IF_ERROR(SaveCertificates(dir / "owner" / "domain-ca.pem", {owner_ca}));
   Say("domain CA: " + owner_ca.Subject());
+  // DESIGN.md 5, "Meeting the device": the owner learns each X by scanning the device's QR code
+  // (`vouch-device show --qr`), and takes key and serial from the URI it decodes, not a PEM file.
+  Say("It meets each device by scanning the QR code the device shows (`vouch-device show --qr`).");
+  Say("The code holds the device URI: X, its UDF and the serial. " + devices[0].identity().serial_number + "'s:");
+  std::vector<formats::DeviceUri> scanned;
+  for (auto& d : devices) {
+    VOUCH_ASSIGN_OR_RETURN(std::string uri, formats::EncodeDeviceUri(d.identity().key.Public(), d.identity().serial_number));
+    if (scanned.empty()) {
+      VOUCH_ASSIGN_OR_RETURN(formats::qr::QrCode code, formats::qr::QrCode::Encode(uri));
+      std::cout << "\n" << formats::qr::RenderTerminal(code, "   ") << "\n";
+      Say(uri.substr(0, 28) + "..." + uri.substr(uri.find(";F:")) + "   (the others likewise)");
+    }
+    VOUCH_ASSIGN_OR_RETURN(formats::DeviceUri read, formats::DecodeDeviceUri(uri));
+    scanned.push_back(std::move(read));
+  }
 
   Step(4, "For each device an escrow draws y1 and the owner y2, each encrypted to X; the owner certifies");
   Say("Z = X + Y1 + Y2 and the manufacturer signs the voucher. Only the device can ever compute");
@@ -120,11 +137,11 @@ Status RunDemo(const DemoFlags& f) {
   // the demo's vouchers for one device, made within a second of each other, are dated a
   // second apart from here (signers accept up to 5 minutes ahead), rather than waited for.
   const Instant t0 = Instant::Now().WholeSeconds();
-  for (auto& d : devices) {
+  for (const formats::DeviceUri& d : scanned) {
     DraftRequest r;
     r.created_on = t0;
-    r.device_key = d.identity().key.Public();
-    r.serial_number = d.identity().serial_number;
+    r.device_key = d.key;  // as scanned in step 3
+    r.serial_number = d.serial;
     r.domain_ca = owner_ca;
     r.domain_ca_key = owner_key;
     r.expires_on = r.created_on.Plus(30 * 86400);

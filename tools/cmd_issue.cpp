@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "formats/contribution.h"
+#include "formats/device_uri.h"
 #include "formats/devices_csv.h"
 #include "formats/issuing.h"
 #include "formats/request.h"
@@ -33,7 +34,7 @@ struct OutputFlags {
 };
 
 struct IssueFlags {
-  std::string device_key, serial, batch, domain_ca, domain_ca_key, expires_in, expires_on, assertion = "verified";
+  std::string device_key, serial, device_uri, batch, domain_ca, domain_ca_key, expires_in, expires_on, assertion = "verified";
   std::vector<std::string> contributions;
   SignerFlags signer;
   OutputFlags output;
@@ -50,13 +51,13 @@ struct RenewFlags {
 };
 
 struct RequestFlags {
-  std::string device_key, serial, domain_ca, domain_ca_key, expires_in, expires_on, out, assertion = "verified";
+  std::string device_key, serial, device_uri, domain_ca, domain_ca_key, expires_in, expires_on, out, assertion = "verified";
   std::vector<std::string> contributions;
   bool no_certificate = false, force = false, plain = false;
 };
 
 struct ContributeFlags {
-  std::string device_key, out;
+  std::string device_key, device_uri, out;
   bool force = false, json = false;
 };
 
@@ -96,6 +97,32 @@ Result<PublicKey> DeviceKeyFlag(const std::string& path) {
   auto key = LoadPublicKey(path);
   if (!key.ok()) return key.status().Context("--device-key");
   return key;
+}
+
+// The device: --device-key and --serial, or --device-uri TEXT (formats/device_uri.md, what the
+// device's QR code says), which carries both; CLI11 refuses the two forms together. Without
+// `serial` (contribute) only the key is taken.
+Status DeviceFromFlags(const std::string& key, const std::string* serial, const std::string& uri, DraftRequest& r) {
+  if (!uri.empty()) {
+    auto d = formats::DecodeDeviceUri(uri);
+    if (!d.ok()) return d.status().Context("--device-uri");
+    r.device_key = d->key;
+    r.serial_number = d->serial;
+    return Status::Ok();
+  }
+  if (key.empty() || (serial && serial->empty())) {
+    return Error(Code::kUsage, serial ? "give --device-key and --serial, or --device-uri" : "give --device-key or --device-uri");
+  }
+  VOUCH_ASSIGN_OR_RETURN(r.device_key, DeviceKeyFlag(key));
+  if (serial) r.serial_number = *serial;
+  return Status::Ok();
+}
+
+// --device-uri with --device-key and --serial: one device, told one way.
+void AddDeviceUriFlag(CLI::App* c, std::string& uri, CLI::Option* key, CLI::Option* serial) {
+  auto* u = c->add_option("--device-uri", uri, "The device URI its QR code holds (VOUCH:V:1;K:...;;): key and serial in one");
+  u->excludes(key);
+  if (serial) u->excludes(serial);
 }
 
 // --contribution FILE...: other parties' sealed y_i for this device key, in the order given.
@@ -206,16 +233,15 @@ Status RunBatch(const std::string& batch, int columns, const OutputFlags& output
 
 Status RunIssuePlain(const IssueFlags& f) {
   if (!f.batch.empty()) {
-    return Error(Code::kUsage, "--plain does not go with --batch: a plain voucher has no layout path in --out-dir; "
-                               "issue one at a time with --serial and --out");
+    return Error(Code::kUsage, "--plain does not go with --batch: issue plain vouchers one at a time with --serial");
   }
   VOUCH_RETURN_IF_ERROR(CheckPlainFlags(f.device_key, f.contributions, f.domain_ca_key, f.serial));
-  if (f.output.out.empty()) return Error(Code::kUsage, "a plain voucher has no device key to file it under in --out-dir: give --out FILE");
+  if (!f.device_uri.empty()) return Error(Code::kUsage, "a plain voucher names no device key: give --serial, not --device-uri");
   VOUCH_ASSIGN_OR_RETURN(formats::EnvelopeKind kind, KindOf(f.output));
   VOUCH_ASSIGN_OR_RETURN(formats::Signer signer, LoadSigner(f.signer.key, f.signer.cert, f.signer.chain));
   VOUCH_ASSIGN_OR_RETURN(DraftRequest base, BaseRequest(f.domain_ca, "", f.expires_in, f.expires_on, f.assertion));
   VOUCH_ASSIGN_OR_RETURN(formats::Issued i, formats::IssuePlain(PlainOf(base, f.serial), kind, signer));
-  VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.device_udf, DestinationOf(f.output)));
+  VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.filed_under, DestinationOf(f.output)));
   PrintIssued(i, f.output.json);
   return Status::Ok();
 }
@@ -226,18 +252,21 @@ Status RunIssue(const IssueFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(formats::Signer signer, LoadSigner(f.signer.key, f.signer.cert, f.signer.chain));
   VOUCH_ASSIGN_OR_RETURN(DraftRequest r, BaseRequest(f.domain_ca, f.domain_ca_key, f.expires_in, f.expires_on, f.assertion));
   if (!f.batch.empty()) {
-    if (!f.device_key.empty() || !f.serial.empty()) return Error(Code::kUsage, "--batch takes serials and keys from its file, not --device-key/--serial");
+    if (!f.device_key.empty() || !f.serial.empty() || !f.device_uri.empty()) {
+      return Error(Code::kUsage, "--batch takes serials and keys from its file, not --device-key/--serial/--device-uri");
+    }
     if (!f.contributions.empty()) return Error(Code::kUsage, "--contribution is sealed to one device key; it does not go with --batch");
     return RunBatch(f.batch, 2, f.output, f.jobs, [&](const auto& lines, const auto& options) {
       return formats::IssueBatch(lines, r, kind, signer, f.output.out_dir, options);
     });
   }
-  if (f.device_key.empty() || f.serial.empty()) return Error(Code::kUsage, "give --device-key and --serial (or --batch FILE)");
-  VOUCH_ASSIGN_OR_RETURN(r.device_key, DeviceKeyFlag(f.device_key));
-  r.serial_number = f.serial;
+  if (f.device_key.empty() && f.serial.empty() && f.device_uri.empty()) {
+    return Error(Code::kUsage, "give --device-key and --serial, or --device-uri (or --batch FILE)");
+  }
+  VOUCH_RETURN_IF_ERROR(DeviceFromFlags(f.device_key, &f.serial, f.device_uri, r));
   VOUCH_RETURN_IF_ERROR(AddContributions(f.contributions, r));
   VOUCH_ASSIGN_OR_RETURN(formats::Issued i, formats::IssueVoucher(r, kind, signer));
-  VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.device_udf, DestinationOf(f.output)));
+  VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.filed_under, DestinationOf(f.output)));
   if (f.output.json) PrintJson(ToJson(i));
   else std::cout << i.path << "\n";
   return Status::Ok();
@@ -279,7 +308,7 @@ Status RunRenew(const RenewFlags& f) {
   r.combined_key = *z;
   r.serial_number = f.serial;
   VOUCH_ASSIGN_OR_RETURN(formats::Issued i, formats::IssueRenewal(r, kind, signer));
-  VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.device_udf, DestinationOf(f.output)));
+  VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.filed_under, DestinationOf(f.output)));
   if (f.output.json) PrintJson(ToJson(i));
   else std::cout << i.path << "\n";
   return Status::Ok();
@@ -288,9 +317,10 @@ Status RunRenew(const RenewFlags& f) {
 Status RunRequest(const RequestFlags& f) {
   if (f.plain) {
     VOUCH_RETURN_IF_ERROR(CheckPlainFlags(f.device_key, f.contributions, "", f.serial));
+    if (!f.device_uri.empty()) return Error(Code::kUsage, "--plain requests name no device key: give --serial, not --device-uri");
     if (f.no_certificate) return Error(Code::kUsage, "a --plain voucher certifies nothing: drop --no-certificate");
-  } else if (f.device_key.empty()) {
-    return Error(Code::kUsage, "give --device-key (or --plain for a voucher without enrollment)");
+  } else if (f.device_key.empty() && f.device_uri.empty()) {
+    return Error(Code::kUsage, "give --device-key and --serial, or --device-uri (or --plain for a voucher without enrollment)");
   }
   VOUCH_ASSIGN_OR_RETURN(DraftRequest r, BaseRequest(f.domain_ca, f.domain_ca_key, f.expires_in, f.expires_on, f.assertion));
   if (f.plain) {
@@ -301,8 +331,7 @@ Status RunRequest(const RequestFlags& f) {
     std::cout << f.out << "\n";
     return Status::Ok();
   }
-  VOUCH_ASSIGN_OR_RETURN(r.device_key, DeviceKeyFlag(f.device_key));
-  r.serial_number = f.serial;
+  VOUCH_RETURN_IF_ERROR(DeviceFromFlags(f.device_key, &f.serial, f.device_uri, r));
   VOUCH_RETURN_IF_ERROR(AddContributions(f.contributions, r));
   formats::Signer owner{*r.domain_ca_key, {r.domain_ca}};
   if (f.no_certificate) r.domain_ca_key.reset();
@@ -314,7 +343,9 @@ Status RunRequest(const RequestFlags& f) {
 }
 
 Status RunContribute(const ContributeFlags& f) {
-  VOUCH_ASSIGN_OR_RETURN(PublicKey device, DeviceKeyFlag(f.device_key));
+  DraftRequest r;
+  VOUCH_RETURN_IF_ERROR(DeviceFromFlags(f.device_key, nullptr, f.device_uri, r));
+  const PublicKey& device = r.device_key;
   formats::ContributionFile file;
   file.device_key = device.Fingerprint();
   file.suite = std::string(SuiteName(SuiteOfGroup(device.group())));
@@ -374,9 +405,9 @@ Status SignPlain(const SignFlags& f, const formats::OpenedRequest& req, formats:
   }
   if (!f.devices.empty()) VOUCH_RETURN_IF_ERROR(SerialOnRecord(f.devices, req.voucher.serial_number).Context(f.request));
   VOUCH_RETURN_IF_ERROR(CheckCreatedOnForSigning(req.voucher, Instant::Now()).Context(f.request));
-  VOUCH_ASSIGN_OR_RETURN(formats::Envelope envelope, formats::SignPayload(req.voucher_json, kind, signer));
+  VOUCH_ASSIGN_OR_RETURN(formats::Envelope envelope, formats::SignVoucherJson(req.voucher_json, kind, signer));
   formats::Issued i = formats::Describe(std::move(envelope), req.voucher);
-  VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.device_udf, DestinationOf(f.output)));
+  VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.filed_under, DestinationOf(f.output)));
   PrintIssued(i, f.output.json);
   return Status::Ok();
 }
@@ -384,8 +415,7 @@ Status SignPlain(const SignFlags& f, const formats::OpenedRequest& req, formats:
 Status RunSign(const SignFlags& f) {
   if (f.plain) {
     if (!f.device_key.empty()) return Error(Code::kUsage, "a --plain voucher has no device key: drop --device-key (--devices checks the serial)");
-    if (f.output.out.empty()) return Error(Code::kUsage, "a plain voucher has no device key to file it under in --out-dir: give --out FILE");
-  } else if (f.device_key.empty() == f.devices.empty()) {
+    } else if (f.device_key.empty() == f.devices.empty()) {
     return Error(Code::kUsage, "give the device key on record: --device-key PUB or --devices FILE");
   }
   VOUCH_ASSIGN_OR_RETURN(formats::EnvelopeKind kind, KindOf(f.output));
@@ -407,7 +437,7 @@ Status RunSign(const SignFlags& f) {
   // voucher in YANG-CBOR).
   VOUCH_ASSIGN_OR_RETURN(formats::Envelope envelope, formats::SignVoucherJson(req->voucher_json, kind, signer));
   formats::Issued i = formats::Describe(std::move(envelope), req->voucher);
-  VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.device_udf, DestinationOf(f.output)));
+  VOUCH_ASSIGN_OR_RETURN(i.path, formats::WriteIssued(i.envelope, i.filed_under, DestinationOf(f.output)));
   PrintIssued(i, f.output.json);
   return Status::Ok();
 }
@@ -417,9 +447,10 @@ Status RunSign(const SignFlags& f) {
 void AddIssueCommands(CLI::App& app, Action& action) {
   auto fi = std::make_shared<IssueFlags>();
   auto* c = app.add_subcommand("issue", "Issue enrolling vouchers: draw y, encrypt it to the device, sign");
-  c->add_option("--device-key", fi->device_key, "Device public key X (PEM or DER)");
-  c->add_option("--serial", fi->serial, "Device serial number");
-  c->add_option("--batch", fi->batch, "CSV of devices, one 'serial,public key' per line (key: base64 DER or quoted PEM)");
+  auto* key = c->add_option("--device-key", fi->device_key, "Device public key X (PEM or DER)");
+  auto* serial = c->add_option("--serial", fi->serial, "Device serial number");
+  AddDeviceUriFlag(c, fi->device_uri, key, serial);
+  c->add_option("--batch", fi->batch, "CSV of devices, one 'serial,public key' per line (key: base64 DER or quoted PEM), or one device URI");
   c->add_option("--jobs", fi->jobs, "Worker threads for --batch (default: all cores)");
   AddSignerFlags(c, fi->signer);
   c->add_option("--domain-ca", fi->domain_ca, "Owner's domain CA certificate, pinned in the voucher")->required();
@@ -437,13 +468,15 @@ void AddIssueCommands(CLI::App& app, Action& action) {
       "Examples:\n"
       "  vouch issue --device-key dev.pub --serial SN1 --signer-key mfr.key --signer-cert mfr.pem \\\n"
       "              --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --expires-in 30d --out sn1.vjj\n"
+      "  vouch issue --device-uri \"$(zbarimg --raw -q sn1.png)\" --signer-key mfr.key --signer-cert mfr.pem \\\n"
+      "              --domain-ca owner-ca.pem --out sn1.vjj\n"
       "  vouch issue --batch fleet.csv --signer-key mfr.key --signer-cert mfr.pem --domain-ca owner-ca.pem --out-dir stick/\n"
       "  vouch issue --plain --serial SN1 --domain-ca owner-ca.pem --signer-key mfr.key --signer-cert mfr.pem \\\n"
       "              --format cms --out sn1.vcj\n"
       "Times are whole seconds (created-on is now, truncated): a device takes at most one voucher per second of\n"
       "created-on, so two vouchers for one device issued within one second do not both apply.\n"
       "--plain vouchers carry no vouch-enroll:enrollment: BRSKI pledges take them, vouch-device refuses them,\n"
-      "and having no device key they have no layout path (--out only, no --batch).");
+      "and --out-dir files them under the UDF of their serial (no device key to file them by; no --batch).");
   c->callback([&action, fi] { action = [fi] { return RunIssue(*fi); }; });
 
   auto fn = std::make_shared<RenewFlags>();
@@ -474,8 +507,9 @@ void AddIssueCommands(CLI::App& app, Action& action) {
 
   auto fr = std::make_shared<RequestFlags>();
   c = app.add_subcommand("request", "Owner: prepare a voucher for a manufacturer to sign (y stays encrypted to the device)");
-  c->add_option("--device-key", fr->device_key, "Device public key X (PEM or DER); not with --plain");
-  c->add_option("--serial", fr->serial, "Device serial number")->required();
+  key = c->add_option("--device-key", fr->device_key, "Device public key X (PEM or DER); not with --plain");
+  serial = c->add_option("--serial", fr->serial, "Device serial number");
+  AddDeviceUriFlag(c, fr->device_uri, key, serial);
   c->add_flag("--plain", fr->plain, "Request a plain RFC 8366 voucher (no enrollment, no device key) for a BRSKI pledge");
   c->add_option("--domain-ca", fr->domain_ca, "Owner's domain CA certificate")->required();
   c->add_option("--domain-ca-key", fr->domain_ca_key, "Its key: signs the request and certifies Z")->required();
@@ -488,18 +522,21 @@ void AddIssueCommands(CLI::App& app, Action& action) {
                  "A contribution sealed to this device by another party (`vouch contribute`); repeatable");
   c->add_flag("--force", fr->force, "Overwrite --out");
   c->footer("Examples:\n  vouch request --device-key dev.pub --serial SN1 --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --out sn1.vrq\n"
+            "  vouch request --device-uri 'VOUCH:V:1;K:...;F:...;S:SN1;;' --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --out sn1.vrq\n"
             "  vouch request --plain --serial SN1 --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --out sn1.vrq\n"
             "A --plain request carries no contribution-key; the signer signs it only with `vouch sign --plain`.");
   c->callback([&action, fr] { action = [fr] { return RunRequest(*fr); }; });
 
   auto fc = std::make_shared<ContributeFlags>();
   c = app.add_subcommand("contribute", "Draw a secret contribution y for a device, seal it to the device key, keep nothing");
-  c->add_option("--device-key", fc->device_key, "Device public key X (PEM or DER)")->required();
+  key = c->add_option("--device-key", fc->device_key, "Device public key X (PEM or DER)");
+  AddDeviceUriFlag(c, fc->device_uri, key, nullptr);
   c->add_option("--out", fc->out, "Contribution file to write (.vcon)")->required();
   c->add_flag("--force", fc->force, "Overwrite --out");
   c->add_flag("--json", fc->json, "Print one JSON document");
   c->footer("For an escrow, a second administrator or a hardware module: the file carries Y and y sealed to X,\n"
             "and whoever issues the voucher adds it with --contribution. y is never written anywhere else.\n"
+            "--device-uri takes the device's QR code text instead of --device-key; its serial is not used.\n"
             "Example:\n  vouch contribute --device-key dev.pub --out escrow.vcon\n"
             "  vouch issue --device-key dev.pub --serial SN1 --contribution escrow.vcon ...");
   c->callback([&action, fc] { action = [fc] { return RunContribute(*fc); }; });

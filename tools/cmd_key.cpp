@@ -6,6 +6,7 @@
 #include "libvoucher/key.h"
 #include "libvoucher/suite.h"
 #include "tools/commands.h"
+#include "tools/qr_flags.h"
 
 namespace vouch::tools {
 namespace {
@@ -16,8 +17,9 @@ struct KeyNew {
 };
 
 struct KeyShow {
-  std::string file;
+  std::string file, serial;
   bool json = false;
+  QrFlags qr;
 };
 
 Status RunKeyNew(const KeyNew& o) {
@@ -41,12 +43,25 @@ Status RunKeyNew(const KeyNew& o) {
 Status RunKeyShow(const KeyShow& o) {
   // A private key file shows its public half; nothing secret is ever printed.
   VOUCH_ASSIGN_OR_RETURN(PublicKey pub, LoadPublicKey(o.file));
+  if (o.qr.given() && o.serial.empty()) {
+    return Error(Code::kUsage, "--qr, --qr-out and --uri need --serial: the device URI carries the serial the voucher names");
+  }
+  std::string uri;
+  if (!o.serial.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(uri, DeviceUriOf(pub, o.serial));
+  }
   if (o.json) {
     const std::string_view suite = SuiteName(SuiteOfGroup(pub.group()));
-    PrintJson({{"udf", pub.Fingerprint()},
-               {"suite", suite},
-               {"public_key_pem", pub.Pem()},
-               {"spki_der", Base64Encode(pub.SpkiDer())}});
+    nlohmann::json doc = {{"udf", pub.Fingerprint()},
+                          {"suite", suite},
+                          {"public_key_pem", pub.Pem()},
+                          {"spki_der", Base64Encode(pub.SpkiDer())}};
+    if (!uri.empty()) doc["uri"] = uri;
+    if (!o.qr.qr_out.empty()) doc["qr-out"] = o.qr.qr_out;
+    VOUCH_RETURN_IF_ERROR(o.qr.Emit(uri, /*json=*/true));
+    PrintJson(doc);
+  } else if (o.qr.given()) {
+    return o.qr.Emit(uri);
   } else {
     std::cout << "udf:   " << pub.Fingerprint() << "\n"
               << "suite: " << SuiteName(SuiteOfGroup(pub.group())) << "\n"
@@ -78,8 +93,14 @@ void AddKeyCommands(CLI::App& app, Action& action) {
   auto sh = std::make_shared<KeyShow>();
   c = key->add_subcommand("show", "Show the UDF, suite and public key of a key file (public or private)");
   c->add_option("FILE", sh->file, "Key file: PEM public or private key, or DER SubjectPublicKeyInfo")->required();
-  c->add_flag("--json", sh->json, "Print one JSON document");
-  c->footer("Example:\n  vouch key show owner.key --json");
+  c->add_option("--serial", sh->serial, "The device's serial number: --json then carries its device URI (\"uri\")");
+  auto* json = c->add_flag("--json", sh->json, "Print one JSON document");
+  sh->qr.Add(c, json);
+  c->footer("--qr, --qr-out and --uri show the device URI (formats/device_uri.md): the key, its UDF and --serial,\n"
+            "the text an owner scans and gives to `vouch issue --device-uri`.\n"
+            "Examples:\n  vouch key show owner.key --json\n"
+            "  vouch key show dev.pub --serial SN1 --qr\n"
+            "  vouch key show dev.pub --serial SN1 --qr-out sn1.png");
   c->callback([&action, sh] { action = [sh] { return RunKeyShow(*sh); }; });
 }
 

@@ -15,6 +15,7 @@
 #include "tools/cli.h"
 #include "tools/common.h"
 #include "tools/log_flags.h"
+#include "tools/qr_flags.h"
 
 namespace vouch::tools {
 namespace {
@@ -38,6 +39,7 @@ struct LogPolicyFlags {
 struct ShowFlags {
   std::string state;
   bool json = false;
+  QrFlags qr;
 };
 
 struct FetchFlags {
@@ -113,11 +115,17 @@ Status RunLogPolicy(const LogPolicyFlags& f) {
 Status RunShow(const ShowFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(DeviceState s, DeviceState::Open(f.state));
   const auto& id = s.identity();
+  // What the owner scans to meet this device (formats/device_uri.md): X, its UDF, the serial.
+  VOUCH_ASSIGN_OR_RETURN(std::string uri, DeviceUriOf(id.key.Public(), id.serial_number));
+  if (f.qr.given() && !f.json) return f.qr.Emit(uri);
+  VOUCH_RETURN_IF_ERROR(f.qr.Emit(uri, /*json=*/true));
   nlohmann::ordered_json j;
   j["state"] = f.state;
   j["udf"] = id.udf;
   j["suite"] = SuiteName(SuiteOfGroup(id.key.group()));
   j["serial-number"] = id.serial_number;
+  if (f.json) j["uri"] = uri;
+  if (f.json && !f.qr.qr_out.empty()) j["qr-out"] = f.qr.qr_out;
   j["clock"] = id.trusted_clock ? "trusted" : "untrusted";
   nlohmann::ordered_json anchors = nlohmann::ordered_json::array();
   for (const auto& a : id.factory_anchors) anchors.push_back(a.Subject());
@@ -315,7 +323,13 @@ int main(int argc, char** argv) {
   c = app.add_subcommand("show", "Show the device: its UDF, serial, anchors, log policy and what it is enrolled with");
   c->alias("status");
   c->add_option("--state", fs->state, "State directory")->required();
-  c->add_flag("--json", fs->json, "Print one JSON document");
+  auto* json = c->add_flag("--json", fs->json, "Print one JSON document (with the device URI, \"uri\")");
+  fs->qr.Add(c, json);
+  c->footer("--qr, --qr-out and --uri show only the device URI (formats/device_uri.md): the device key X, its UDF\n"
+            "and the serial, which the owner scans and gives to `vouch issue|request --device-uri`.\n"
+            "Examples:\n  vouch-device show --state /var/lib/vouch\n"
+            "  vouch-device show --state /var/lib/vouch --qr\n"
+            "  vouch-device show --state /var/lib/vouch --qr-out /media/usb0/device.png");
   c->callback([&action, fs] { action = [fs] { return RunShow(*fs); }; });
 
   auto fa = std::make_shared<AcceptFlags>();

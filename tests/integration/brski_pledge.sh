@@ -97,9 +97,6 @@ expect_exit 0 "$VOUCH" inspect plain.vjj --json
 expect_in out.txt '"serial-number": "SN-1"'
 
 # --plain refuses what needs a device key, and writes nothing.
-expect_exit 2 "$VOUCH" issue --plain --serial SN-1 --domain-ca owner-ca.pem "${signer[@]}" --out-dir stick
-expect_in err.txt "give --out FILE"
-[ ! -e stick ] || fail "a refused --plain --out-dir wrote stick/"; ok
 expect_exit 2 "$VOUCH" issue --plain --device-key dev/device.pub --serial SN-1 --domain-ca owner-ca.pem "${signer[@]}" --out x.vjj
 expect_in err.txt "drop --device-key"
 expect_exit 2 "$VOUCH" issue --plain --serial SN-1 --domain-ca owner-ca.pem --domain-ca-key owner-ca.key "${signer[@]}" --out x.vjj
@@ -109,6 +106,14 @@ printf 'SN-1\nSN-2\n' > serials.txt
 expect_exit 2 "$VOUCH" issue --plain --batch serials.txt --domain-ca owner-ca.pem "${signer[@]}" --out-dir stick
 expect_in err.txt "does not go with --batch"
 [ ! -e x.vjj ] && [ ! -e stick ] || fail "a refused --plain wrote something"; ok
+
+# Filed by serial: --out-dir puts a plain voucher under the UDF of its serial number
+# (formats/layout.md), where a pledge that knows only its serial finds it.
+expect_exit 0 "$VOUCH" issue --plain --serial SN-1 --domain-ca owner-ca.pem "${signer[@]}" --format cms --out-dir stick --json
+plain_path=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["path"])' out.txt)
+case "$plain_path" in stick/vouchers/*/*/M*/*.vcj) ok ;; *) fail "plain voucher filed at $plain_path" ;; esac
+serial_udf=$(basename "$(dirname "$plain_path")")
+[ "$serial_udf" != "$udf" ] || fail "a plain voucher was filed under a device key"; ok
 
 # A device refuses a plain voucher: given to it, and found on a stick at its own layout path.
 expect_exit 4 "$VOUCH_DEVICE" accept --state dev plain.vjj
@@ -123,13 +128,26 @@ expect_in out.txt "unsupported"
 expect_in out.txt "no vouch-enroll:enrollment"
 [ ! -e dev/current ] || fail "a plain voucher enrolled the device"; ok
 
-# The cache holds vouchers at layout paths, by device key: a plain voucher has none.
+# The cache, bundles and sticks carry plain vouchers under their serial's UDF: imported,
+# bundled, and read out of the bundle by unzip and checked by openssl as a pledge would.
 expect_exit 0 "$VOUCH" cache init --cache cache --trust mfr.pem
-expect_exit 1 "$VOUCH" cache import --cache cache plain.vjj
-expect_in err.txt "(unsupported)"
-expect_in err.txt "no device key to file it under"
-expect_exit 1 "$VOUCH" cache import --cache cache plain-stick
-expect_in err.txt "(unsupported)"
+expect_exit 0 "$VOUCH" cache import --cache cache plain.vjj stick --json
+expect_in out.txt '"added": 2'
+expect_exit 0 "$VOUCH" cache get --cache cache "$serial_udf" --out-dir got
+[ -f "got/${plain_path#stick/}" ] || fail "cache get did not give back the plain voucher at its path"; ok
+expect_exit 0 "$VOUCH" cache verify --cache cache
+expect_exit 0 "$VOUCH" bundle create --cache cache --device "$serial_udf" --out bundles --json
+bundle=$(find bundles -name '*.vbundle' | head -1)
+unzip -p "$bundle" "${plain_path#stick/}" > from-bundle.vcj || fail "unzip could not read the plain voucher from $bundle"
+openssl cms -verify -binary -inform DER -in from-bundle.vcj -CAfile mfr.pem -out bundle-payload.json 2>/dev/null \
+  || fail "openssl cms -verify refused the plain voucher read from the bundle"
+ok
+check_payload plain bundle-payload.json
+# Found on a stick under a device key, it is imported by what it says: under its serial.
+expect_exit 0 "$VOUCH" cache init --cache cache2 --trust mfr.pem
+expect_exit 0 "$VOUCH" cache import --cache cache2 plain-stick
+expect_exit 0 "$VOUCH" cache get --cache cache2 "$serial_udf" --out-dir got2
+[ -n "$(find got2 -name "$id.vjj")" ] || fail "the plain voucher was not filed under its serial"; ok
 
 # Enrolling vouchers carry whole-second times too (CMS, JWS, a renewal), and still enroll.
 expect_exit 0 "$VOUCH" issue --device-key dev/device.pub --serial SN-1 --domain-ca owner-ca.pem --domain-ca-key owner-ca.key \
@@ -159,12 +177,10 @@ ok
 check_payload plain request-voucher.json
 expect_exit 2 "$VOUCH" sign --request plain.vrq "${signer[@]}" --device-key dev/device.pub --out signed.vjj
 expect_in err.txt "sign it with --plain"
-expect_exit 2 "$VOUCH" sign --plain --request plain.vrq "${signer[@]}" --out-dir stick
-expect_in err.txt "give --out FILE"
 printf 'SN-2,%s\n' "$(openssl pkey -pubin -in dev/device.pub -outform DER | base64 -w0)" > others.csv
 expect_exit 1 "$VOUCH" sign --plain --request plain.vrq --devices others.csv "${signer[@]}" --out signed.vjj
 expect_in err.txt "(wrong-serial)"
-[ ! -e signed.vjj ] && [ ! -e stick ] || fail "a refused sign wrote something"; ok
+[ ! -e signed.vjj ] || fail "a refused sign wrote something"; ok
 expect_exit 1 "$VOUCH" sign --plain --request plain.vrq --owner mfr.pem "${signer[@]}" --out signed.vjj
 expect_in err.txt "(untrusted-signer)"
 printf 'SN-1,%s\n' "$(openssl pkey -pubin -in dev/device.pub -outform DER | base64 -w0)" > devices.csv

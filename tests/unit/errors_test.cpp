@@ -44,7 +44,7 @@ TEST_CASE("docs/errors.md has a row for every code and for nothing else", "[erro
 }
 
 TEST_CASE("code names and values are the ones scripts know", "[errors]") {
-  CHECK(std::size(kAllCodes) == 50);
+  CHECK(std::size(kAllCodes) == 51);
   for (size_t i = 0; i < std::size(kAllCodes); ++i) {
     CHECK(static_cast<size_t>(kAllCodes[i]) == i);
     if (i > 0) {
@@ -57,5 +57,6 @@ TEST_CASE("code names and values are the ones scripts know", "[errors]") {
   CHECK(std::string(CodeName(Code::kNoMedium)) == "no-medium");
   CHECK(std::string(CodeName(Code::kUnexpectedVoucher)) == "unexpected-voucher");
   CHECK(std::string(CodeName(Code::kContributionMismatch)) == "contribution-mismatch");
+  CHECK(std::string(CodeName(Code::kUdfMismatch)) == "udf-mismatch");
   CHECK_FALSE(CodeFromName("no-such-code").has_value());
 }

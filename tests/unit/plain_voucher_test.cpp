@@ -82,17 +82,24 @@ TEST_CASE("a plain voucher round-trips with only RFC 8366 leaves and whole secon
   CHECK(DraftPlain([&] { auto r = Plain(pki); r.serial_number.clear(); return r; }()).status().code() == Code::kUsage);
 }
 
-TEST_CASE("a plain voucher has no layout path: filing it is refused, nothing written", "[plain]") {
+TEST_CASE("a plain voucher is filed under its serial's UDF, so pledges find it by serial", "[plain]") {
   test::Pki pki = test::Pki::Make();
   auto issued = IssuePlain(Plain(pki), EnvelopeKind::kJws, pki.Manufacturer());
   REQUIRE(issued.ok());
+  CHECK(issued->device_udf.empty());
+  CHECK(issued->filed_under == SerialUdf(issued->serial_number));
+  CHECK(SerialUdf("SN-1") != SerialUdf("SN-2"));
+  CHECK(SerialUdf("SN-1").size() == 34);  // 140 bits, like a key's UDF
   auto entry = LayoutEntryOf(issued->envelope);
-  CHECK(entry.status().code() == Code::kUnsupported);
-  CHECK_THAT(entry.status().message(), Catch::Contains("no device key"));
+  REQUIRE(entry.ok());
+  CHECK(entry->device_udf == SerialUdf(issued->serial_number));
   test::TempDir dir;
   CHECK(WriteIssued(issued->envelope, "", {"", dir.path().string(), false}).status().code() == Code::kUsage);
   CHECK(FileEnvelope(issued->envelope, "", dir.path().string()).status().code() == Code::kMalformed);
   CHECK(std::filesystem::is_empty(dir.path()));
+  auto filed = WriteIssued(issued->envelope, issued->filed_under, {"", dir.path().string(), false});
+  REQUIRE(filed.ok());
+  CHECK(*filed == (dir.path() / LayoutPath(*entry)).string());
   auto written = WriteIssued(issued->envelope, "", {(dir.path() / "p.vjj").string(), "", false});
   REQUIRE(written.ok());
   CHECK(*ReadFile(dir.path() / "p.vjj", kMaxVoucherSize) == issued->envelope.bytes);
