@@ -55,12 +55,10 @@ Result<std::vector<Bytes>> Chain(const cbor::Item& v) {
 Result<Parsed> Parse(ByteView envelope) {
   internal::CountParse();
   VOUCH_ASSIGN_OR_RETURN(cbor::Item top, cbor::Decode(envelope, {kMaxVoucherSize}));
-  const cbor::Item* sign1 = &top;
-  if (top.type == cbor::Type::kTag) {
-    // RFC 9052 4.2: tag 18 marks a COSE_Sign1; any other tag is another object.
-    if (top.number != kCoseSign1Tag) return Bad("tag " + std::to_string(top.number) + " is not COSE_Sign1 (18)");
-    sign1 = &top.items[0];
-  }
+  // RFC 9052 4.2: tag 18 marks a COSE_Sign1. Required: the same envelope untagged would be
+  // the same voucher under a second id (formats/voucher.md, "One spelling").
+  if (top.type != cbor::Type::kTag || top.number != kCoseSign1Tag) return Bad("is not a tagged COSE_Sign1 (18)");
+  const cbor::Item* sign1 = &top.items[0];
   if (sign1->type != cbor::Type::kArray || sign1->items.size() != 4) return Bad("is not a COSE_Sign1 array of four");
   const cbor::Item& prot = sign1->items[0];
   const cbor::Item& unprot = sign1->items[1];
@@ -80,29 +78,18 @@ Result<Parsed> Parse(ByteView envelope) {
     VOUCH_ASSIGN_OR_RETURN(headers, cbor::Decode(prot.bytes, {kMaxVoucherSize}));
     if (headers.type != cbor::Type::kMap) return Bad("protected header is not a map");
   }
-  // RFC 9052 3: a label in both buckets is an error; with it, readers preferring one bucket
-  // or the other would verify with different parameters.
-  for (size_t i = 0; i < headers.items.size(); i += 2) {
-    for (size_t j = 0; j < unprot.items.size(); j += 2) {
-      if (headers.items[i].encoded == unprot.items[j].encoded) return Bad("header label is in both buckets");
-    }
-  }
+  // Everything a voucher says is signed. Unprotected parameters would be anyone's to add,
+  // drop or reorder, each time a new voucher id for the same signed voucher; x5chain too goes
+  // in the protected header.
+  if (!unprot.items.empty()) return Bad("unprotected header is not empty");
   const cbor::Item* alg = nullptr;
   const cbor::Item* chain = nullptr;
-  for (int bucket = 0; bucket < 2; ++bucket) {
-    const cbor::Item& map = bucket == 0 ? headers : unprot;
-    for (size_t i = 0; i < map.items.size(); i += 2) {
-      if (!map.items[i].IsInt()) continue;  // text labels: private use, none understood
-      VOUCH_ASSIGN_OR_RETURN(int64_t label, map.items[i].Int());
-      if (label == kLabelCrit) return Error(Code::kUnsupported, "cose header has critical parameters");
-      if (label == kLabelAlg) {
-        // The algorithm is signed or it is anyone's to change (RFC 9052 3.1 puts it in the
-        // protected bucket).
-        if (bucket == 1) return Bad("algorithm is in the unprotected header");
-        alg = &map.items[i + 1];
-      }
-      if (label == kLabelX5chain) chain = &map.items[i + 1];
-    }
+  for (size_t i = 0; i < headers.items.size(); i += 2) {
+    if (!headers.items[i].IsInt()) continue;  // text labels: private use, none understood
+    VOUCH_ASSIGN_OR_RETURN(int64_t label, headers.items[i].Int());
+    if (label == kLabelCrit) return Error(Code::kUnsupported, "cose header has critical parameters");
+    if (label == kLabelAlg) alg = &headers.items[i + 1];
+    if (label == kLabelX5chain) chain = &headers.items[i + 1];
   }
   if (!alg) return Bad("protected header names no algorithm");
   VOUCH_ASSIGN_OR_RETURN(p.alg, AlgName(*alg));

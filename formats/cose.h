@@ -5,8 +5,9 @@
 //
 // Written: tag 18, protected header {1: alg, 33: x5chain} (the chain protected, so that no one
 // strips or reorders it into a new voucher id), unprotected header {}, deterministic CBOR.
-// Read: tagged or untagged; alg only in the protected header; x5chain in either, not both; a
-// label in both buckets, `crit`, or a detached payload refused.
+// Read: one spelling, as written: tagged, every parameter protected (an unprotected header
+// that is not empty is refused: it would re-spell a signed voucher into new ids); `crit`, an
+// algorithm other than the three, or a detached payload refused.
 #pragma once
 
 #include "formats/envelope.h"

@@ -371,7 +371,7 @@ Result<PublicKey> DeviceKeyFor(const SignFlags& f, const Voucher& v) {
   VOUCH_ASSIGN_OR_RETURN(Bytes text, ReadFile(f.devices, formats::kMaxDevicesFileSize));
   VOUCH_ASSIGN_OR_RETURN(std::vector<formats::DeviceLine> lines, formats::ParseDevicesCsv(AsChars(text)));
   for (const auto& l : lines) {
-    if (l.serial == v.serial_number) return PublicKey::Parse(AsBytes(l.key_text));
+    if (l.status.ok() && l.serial == v.serial_number) return PublicKey::Parse(AsBytes(l.key_text));
   }
   return Error(Code::kWrongSerial, "serial '" + v.serial_number + "' is not in " + f.devices);
 }
@@ -382,7 +382,8 @@ Status SerialOnRecord(const std::string& devices, const std::string& serial) {
   VOUCH_ASSIGN_OR_RETURN(Bytes text, ReadFile(devices, formats::kMaxDevicesFileSize));
   VOUCH_ASSIGN_OR_RETURN(std::vector<formats::DeviceLine> lines, formats::ParseDevicesCsv(AsChars(text)));
   for (const auto& l : lines) {
-    if (l.serial == serial) return Status::Ok();
+    // A URI line that did not decode carries its raw text as the serial: it records nothing.
+    if (l.status.ok() && l.serial == serial) return Status::Ok();
   }
   return Error(Code::kWrongSerial, "serial '" + serial + "' is not in " + devices);
 }

@@ -116,15 +116,18 @@ Status RunShow(const ShowFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(DeviceState s, DeviceState::Open(f.state));
   const auto& id = s.identity();
   // What the owner scans to meet this device (formats/device_uri.md): X, its UDF, the serial.
-  VOUCH_ASSIGN_OR_RETURN(std::string uri, DeviceUriOf(id.key.Public(), id.serial_number));
-  if (f.qr.given() && !f.json) return f.qr.Emit(uri);
-  VOUCH_RETURN_IF_ERROR(f.qr.Emit(uri, /*json=*/true));
+  // Only asked for is it required: a serial the URI cannot carry (over 128 bytes, a control
+  // character; `init` allowed them before URIs existed) must not hide the rest of the device.
+  auto uri = DeviceUriOf(id.key.Public(), id.serial_number);
+  if (f.qr.given() && !uri.ok()) return uri.status();
+  if (f.qr.given() && !f.json) return f.qr.Emit(*uri);
+  if (uri.ok()) VOUCH_RETURN_IF_ERROR(f.qr.Emit(*uri, /*json=*/true));
   nlohmann::ordered_json j;
   j["state"] = f.state;
   j["udf"] = id.udf;
   j["suite"] = SuiteName(SuiteOfGroup(id.key.group()));
   j["serial-number"] = id.serial_number;
-  if (f.json) j["uri"] = uri;
+  if (f.json) j["uri"] = uri.ok() ? nlohmann::ordered_json(*uri) : nlohmann::ordered_json(nullptr);
   if (f.json && !f.qr.qr_out.empty()) j["qr-out"] = f.qr.qr_out;
   j["clock"] = id.trusted_clock ? "trusted" : "untrusted";
   nlohmann::ordered_json anchors = nlohmann::ordered_json::array();

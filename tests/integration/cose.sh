@@ -47,9 +47,9 @@ ok
 $PEER verify "$ed" ed-signer.pem > /dev/null || fail "the peer refused our EdDSA COSE voucher"
 ok
 
-# Theirs, read by us: the peer re-encodes our voucher with its own CBOR (member names, untagged,
-# the chain unprotected), signs it, and the device enrolls with it.
-$PEER sign v1.vch mfr-signer.key mfr-signer.pem theirs.vch names untagged unprotected-chain
+# Theirs, read by us: the peer re-encodes our voucher with its own CBOR (member names, its own
+# key order), signs it, and the device enrolls with it.
+$PEER sign v1.vch mfr-signer.key mfr-signer.pem theirs.vch names
 expect_exit 0 "$VOUCH" verify theirs.vch --trust mfr-root.pem
 expect_exit 0 "$VOUCH_DEVICE" accept --state dev theirs.vch --json
 expect_in out.txt '"outcome": "enrolled"'
@@ -95,6 +95,15 @@ expect_exit 0 "$VOUCH" sign --request r.vrq --device-key dev/device.pub --signer
   --format cose --out r.vch
 expect_exit 0 "$VOUCH_DEVICE" accept --state dev r.vch --json
 expect_in out.txt '"outcome": "enrolled"'
+
+# One spelling: the peer's envelope untagged, or with the chain in the unprotected header, verifies
+# under RFC 9052 but would be the same voucher under new ids; refused.
+$PEER sign v1.vch mfr-signer.key mfr-signer.pem untagged.vch untagged
+$PEER sign v1.vch mfr-signer.key mfr-signer.pem unprot.vch unprotected-chain
+for f in untagged.vch unprot.vch; do
+  expect_exit 1 "$VOUCH" verify "$f" --trust mfr-root.pem
+  expect_in err.txt "(malformed)"
+done
 
 # Not a COSE_Sign1: a COSE_Mac0 tag, and junk, are refused with codes.
 python3 -c "b=bytearray(open('v1.vch','rb').read()); b[0]=0xd1; open('mac.vch','wb').write(b)"

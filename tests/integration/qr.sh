@@ -142,4 +142,12 @@ expect_exit 2 "$VOUCH_DEVICE" show --state dev --qr --json
 expect_exit 0 "$VOUCH" issue --help
 expect_in out.txt "--device-uri"
 expect_in out.txt "zbarimg --raw -q"
+
+# A serial no URI can carry (init allowed 200 bytes before URIs existed): show still shows the
+# device, with no URI; only asking for the QR code is refused.
+expect_exit 0 "$VOUCH_DEVICE" init --state dev-long --serial "$(printf 'A%.0s' $(seq 200))" --trust mfr-root.pem
+expect_exit 0 "$VOUCH_DEVICE" show --state dev-long --json
+expect_in out.txt '"uri": null'
+expect_exit 1 "$VOUCH_DEVICE" show --state dev-long --qr
+expect_in err.txt "(too-large)"
 finish
