@@ -8,30 +8,11 @@
 #include <string>
 
 #include "bench/anchor.h"
+#include "bench/setup.h"
 #include "formats/envelope.h"
 #include "libvoucher/issue.h"
 
 using namespace vouch;
-
-namespace {
-
-template <typename T>
-T Must(Result<T> r, const char* what) {
-  if (!r.ok()) {
-    std::fprintf(stderr, "bench_envelopes: %s: %s\n", what, r.status().message().c_str());
-    std::exit(1);
-  }
-  return std::move(*r);
-}
-
-CertSpec Spec(const std::string& cn, bool ca) {
-  CertSpec s;
-  s.common_name = cn;
-  s.ca = ca;
-  return s;
-}
-
-}  // namespace
 
 int main() {
   std::printf("vouch envelopes benchmark (one core): one voucher as JWS, CMS and COSE\n");
@@ -44,18 +25,18 @@ int main() {
   }
   std::printf("  openssl ecdsa sign (nistp256)   %10.0f op/s\n  openssl ecdsa verify (nistp256) %10.0f op/s\n", sign, verify);
 
-  PrivateKey root_key = Must(PrivateKey::Generate(), "root key"), signer_key = Must(PrivateKey::Generate(), "signer key");
-  PrivateKey owner_key = Must(PrivateKey::Generate(), "owner key");
-  Certificate root = Must(SelfSign(root_key, Spec("Bench Root", true)), "root");
-  Certificate signer_cert = Must(IssueCertificate(root, root_key, signer_key.Public(), Spec("Bench Signer", false)), "signer");
+  PrivateKey root_key = bench::Must(PrivateKey::Generate(), "root key"), signer_key = bench::Must(PrivateKey::Generate(), "signer key");
+  PrivateKey owner_key = bench::Must(PrivateKey::Generate(), "owner key");
+  Certificate root = bench::Must(SelfSign(root_key, bench::Spec("Bench Root", true)), "root");
+  Certificate signer_cert = bench::Must(IssueCertificate(root, root_key, signer_key.Public(), bench::Spec("Bench Signer", false)), "signer");
   formats::Signer signer{signer_key, {signer_cert, root}};
   DraftRequest r;
-  r.device_key = Must(PrivateKey::Generate(), "device key").Public();
+  r.device_key = bench::Must(PrivateKey::Generate(), "device key").Public();
   r.serial_number = "BENCH-0001";
-  r.domain_ca = Must(SelfSign(owner_key, Spec("Bench Owner CA", true)), "owner");
+  r.domain_ca = bench::Must(SelfSign(owner_key, bench::Spec("Bench Owner CA", true)), "owner");
   r.domain_ca_key = owner_key;
   r.created_on = Instant::Now().WholeSeconds();
-  Voucher enrolling = Must(DraftVoucher(r), "draft").voucher;
+  Voucher enrolling = bench::Must(DraftVoucher(r), "draft").voucher;
   Voucher plain = enrolling;
   plain.enrollment.reset();
 
@@ -70,7 +51,7 @@ int main() {
     std::printf("\n%s\n", v.name);
     std::printf("  %-6s %7s %6s %10s %7s %10s %7s\n", "", "bytes", "size", "sign us", "ratio", "verify us", "ratio");
     for (formats::EnvelopeKind kind : formats::kEnvelopeKinds) {
-      formats::Envelope e = Must(formats::SignVoucher(*v.voucher, kind, signer), "sign");
+      formats::Envelope e = bench::Must(formats::SignVoucher(*v.voucher, kind, signer), "sign");
       if (kind == formats::EnvelopeKind::kJws) jws_size[vi] = e.bytes.size();
       double s = bench::TimePerOp([&] { (void)formats::SignVoucher(*v.voucher, kind, signer); });
       double t = bench::TimePerOp([&] {

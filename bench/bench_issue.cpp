@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bench/anchor.h"
+#include "bench/setup.h"
 #include "formats/envelope.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/issue.h"
@@ -19,13 +20,6 @@
 using namespace vouch;
 
 namespace {
-
-CertSpec Spec(const std::string& cn, bool ca) {
-  CertSpec s;
-  s.common_name = cn;
-  s.ca = ca;
-  return s;
-}
 
 struct Setup {
   formats::Signer signer;
@@ -35,8 +29,8 @@ struct Setup {
 Setup MakeSetup() {
   auto mfr = *PrivateKey::Generate();
   auto owner = *PrivateKey::Generate();
-  Setup s{{mfr, {*SelfSign(mfr, Spec("Bench Manufacturer", true))}}, {}};
-  s.request.domain_ca = *SelfSign(owner, Spec("Bench Owner", true));
+  Setup s{{mfr, {*SelfSign(mfr, bench::Spec("Bench Manufacturer", true))}}, {}};
+  s.request.domain_ca = *SelfSign(owner, bench::Spec("Bench Owner", true));
   s.request.domain_ca_key = owner;
   s.request.serial_number = "BENCH-1";
   return s;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "bench/anchor.h"
+#include "bench/setup.h"
 #include "formats/issuing.h"
 #include "libvoucher/cogen.h"
 #include "libvoucher/issue.h"
@@ -30,22 +31,6 @@
 using namespace vouch;
 
 namespace {
-
-template <typename T>
-T Must(Result<T> r, const char* what) {
-  if (!r.ok()) {
-    std::fprintf(stderr, "bench_suites: %s: %s\n", what, r.status().message().c_str());
-    std::exit(1);
-  }
-  return std::move(*r);
-}
-
-CertSpec Spec(const std::string& cn, bool ca) {
-  CertSpec s;
-  s.common_name = cn;
-  s.ca = ca;
-  return s;
-}
 
 struct SuiteBench {
   const char* flag;       // p256, x25519, x448
@@ -68,10 +53,10 @@ struct Issuer {
 };
 
 Issuer MakeIssuer() {
-  auto mfr = Must(PrivateKey::Generate(), "manufacturer key");
-  auto owner = Must(PrivateKey::Generate(), "owner key");
-  Issuer s{{mfr, {Must(SelfSign(mfr, Spec("Bench Manufacturer", true)), "manufacturer cert")}}, {}};
-  s.request.domain_ca = Must(SelfSign(owner, Spec("Bench Owner", true)), "owner cert");
+  auto mfr = bench::Must(PrivateKey::Generate(), "manufacturer key");
+  auto owner = bench::Must(PrivateKey::Generate(), "owner key");
+  Issuer s{{mfr, {bench::Must(SelfSign(mfr, bench::Spec("Bench Manufacturer", true)), "manufacturer cert")}}, {}};
+  s.request.domain_ca = bench::Must(SelfSign(owner, bench::Spec("Bench Owner", true)), "owner cert");
   s.request.domain_ca_key = owner;
   s.request.serial_number = "BENCH-1";
   return s;
@@ -107,29 +92,29 @@ int main() {
 
   for (const SuiteBench& sb : suites) {
     const double ecdh = 1 / speed[sb.ecdh_label], sign = 1 / speed[sb.sign_label];
-    PrivateKey x = Must(PrivateKey::Generate(sb.group), "device key");
+    PrivateKey x = bench::Must(PrivateKey::Generate(sb.group), "device key");
     const PublicKey& X = x.Public();
     const std::string udf = X.Fingerprint();
 
     // Five contributions as `vouch contribute` makes them: Contribute, then Seal to X.
     std::vector<SealedContribution> sealed;
     for (int i = 0; i < 5; ++i) {
-      auto c = Must(cogen::Contribute(X), "contribute");
-      sealed.push_back(Must(cogen::Seal(X, udf, c.y), "seal"));
+      auto c = bench::Must(cogen::Contribute(X), "contribute");
+      sealed.push_back(bench::Must(cogen::Seal(X, udf, c.y), "seal"));
     }
-    PrivateKey y = Must(cogen::Contribute(X), "contribute").y;
+    PrivateKey y = bench::Must(cogen::Contribute(X), "contribute").y;
     // Z for the first n contributions, as the voucher names it.
     auto combined = [&](size_t n) {
       std::vector<PublicKey> ys;
-      for (size_t i = 0; i < n; ++i) ys.push_back(Must(PublicKey::FromSpkiDer(*sealed[i].key), "Y"));
-      return Must(cogen::CombinePublic(X, ys), "combine public");
+      for (size_t i = 0; i < n; ++i) ys.push_back(bench::Must(PublicKey::FromSpkiDer(*sealed[i].key), "Y"));
+      return bench::Must(cogen::CombinePublic(X, ys), "combine public");
     };
     const PublicKey z1 = combined(1), z5 = combined(5);
     // The device's work for a voucher with n contributions (enroll.cpp, after CheckEnrollment).
     auto enroll = [&](size_t n, const PublicKey& z) {
       Result<PrivateKey> sum = x;
       for (size_t i = 0; i < n; ++i) {
-        PrivateKey yi = Must(cogen::Open(x, udf, sealed[i]), "open");
+        PrivateKey yi = bench::Must(cogen::Open(x, udf, sealed[i]), "open");
         sum = cogen::CombinePrivate(*sum, yi);
         if (!sum.ok()) std::abort();
       }
