@@ -9,6 +9,7 @@
 #include "cache/git/lock.h"
 #include "cache/git/staging.h"
 #include "cache/receipts.h"
+#include "cache/sorted_paths.h"
 #include "formats/layout.h"
 #include "formats/tlog/merkle.h"
 #include "formats/voucher_json.h"
@@ -107,9 +108,8 @@ Result<std::string> Cache::CheckVoucher(const std::string& filed_at, ByteView by
   return path;
 }
 
-Result<std::string> Cache::CommitOnTip(const std::map<std::string, git::ObjectId>& entries,
-                                       const std::optional<git::ObjectId>& merge_parent, const std::string& message,
-                                       size_t* added) {
+Result<std::string> Cache::CommitOnTip(git::PathSource& entries, const std::optional<git::ObjectId>& merge_parent,
+                                       const std::string& message, size_t* added) {
   VOUCH_ASSIGN_OR_RETURN(git::CacheLock lock, git::CacheLock::Take(path_.string(), git::CacheLock::Mode::kShared));
   VOUCH_ASSIGN_OR_RETURN(git::Staging* staging, Staging());
   std::mt19937 rng(std::random_device{}());
@@ -119,28 +119,22 @@ Result<std::string> Cache::CommitOnTip(const std::map<std::string, git::ObjectId
     if (tip) {
       VOUCH_ASSIGN_OR_RETURN(base, repo_.TreeOf(*tip));
     }
-    // What is new against the tip as it is now (another writer may have added some):
-    // pointers into `entries`, still in path order.
-    std::vector<const git::PathEntry*> fresh;
-    for (const auto& entry : entries) {
-      if (std::optional<git::ObjectId> there = base.EntryAt(entry.first)) {
-        if (*there != entry.second) return Error(Code::kIdMismatch, entry.first + " is in the cache with other bytes");
-        continue;
-      }
-      fresh.push_back(&entry);
-    }
-    *added = fresh.size();
+    // The tip as it is now, grown by what is new against it (another writer may have added
+    // some): entries are read from the start, in path order, and never all held at once.
+    VOUCH_RETURN_IF_ERROR(entries.Rewind());
+    VOUCH_ASSIGN_OR_RETURN(git::GrownTree grown, staging->Grow(base, entries));
+    *added = grown.added;
     std::vector<git::ObjectId> parents;
     if (tip) parents.push_back(*tip);
     if (merge_parent) {
       VOUCH_ASSIGN_OR_RETURN(bool contained, tip ? repo_.IsAncestor(*merge_parent, *tip) : Result<bool>(false));
       if (!contained) parents.push_back(*merge_parent);
     }
-    if (fresh.empty() && parents.size() < 2) {
+    if (grown.added == 0 && parents.size() < 2) {
       VOUCH_RETURN_IF_ERROR(staging->Flush());  // blobs of duplicates: harmless, keep them packed
       return tip ? tip->Hex() : std::string();
     }
-    VOUCH_ASSIGN_OR_RETURN(git::ObjectId commit, staging->Commit(base, fresh, parents, message));
+    VOUCH_ASSIGN_OR_RETURN(git::ObjectId commit, staging->Commit(grown.tree, parents, message));
     Status cas = repo_.CompareAndSwap(kBranch, commit, tip, message.substr(0, message.find('\n')));
     if (cas.ok()) return commit.Hex();
     if (cas.code() != Code::kExists) return cas;
@@ -167,7 +161,9 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
   if (log_) VOUCH_RETURN_IF_ERROR(LogSigner().status());
   std::map<std::string, formats::tlog::Hash> leaves;
   VOUCH_ASSIGN_OR_RETURN(git::Staging* staging, Staging());
-  std::map<std::string, git::ObjectId> entries;  // layout path -> blob id, new in this import
+  // Layout path -> blob id, new in this import: sorted on disk past a run's worth, so an
+  // import's memory does not grow with its size (sorted_paths.h).
+  SortedPaths entries(path_ / "vouch");
   std::vector<Offered> batch;
   std::vector<Checked> checked;
   // Receipts wait until every voucher is staged: each names a voucher, which may come in this
@@ -221,10 +217,6 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
       if (s.ok()) {
         const std::string& path = *checked[i].path;
         const git::ObjectId& blob = checked[i].blob;
-        if (entries.count(path)) {
-          ++report.present;  // offered twice in this import
-          continue;
-        }
         if (std::optional<git::ObjectId> there = base.EntryAt(path)) {
           if (*there == blob) {
             ++report.present;
@@ -233,7 +225,7 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
           s = Error(Code::kIdMismatch, path + " is in the cache with other bytes");
         } else {
           VOUCH_RETURN_IF_ERROR(staging->WriteBlob(blob, v.bytes));
-          entries.emplace(path, blob);
+          VOUCH_RETURN_IF_ERROR(entries.Add(path, blob));
           if (log_) leaves.emplace(path, checked[i].leaf);
           continue;
         }
@@ -244,9 +236,31 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
       report.refused.push_back(std::move(r));
     }
   }
-  const size_t vouchers = entries.size();
-  if (!receipts.empty()) VOUCH_RETURN_IF_ERROR(AddReceipts(receipts, source, base, *staging, &entries, &report));
-  if (entries.empty()) {
+  // A voucher offered twice in this import is read once from `entries`.
+  size_t vouchers = 0;
+  VOUCH_RETURN_IF_ERROR(entries.Rewind());
+  while (entries.Current()) {
+    ++vouchers;
+    VOUCH_RETURN_IF_ERROR(entries.Next());
+  }
+  report.present += entries.added() - vouchers;
+  size_t total = vouchers;  // distinct paths: the vouchers, then the receipts admitted
+  if (!receipts.empty()) {
+    auto staged = [&](const std::set<std::string>& dirs) -> Result<std::map<std::string, git::ObjectId>> {
+      std::map<std::string, git::ObjectId> found;
+      VOUCH_RETURN_IF_ERROR(entries.Rewind());
+      while (const git::PathEntry* e = entries.Current()) {
+        if (dirs.count(e->first.substr(0, e->first.rfind('/') + 1))) found.emplace(e->first, e->second);
+        VOUCH_RETURN_IF_ERROR(entries.Next());
+      }
+      return found;
+    };
+    std::vector<std::pair<std::string, git::ObjectId>> admitted;
+    VOUCH_RETURN_IF_ERROR(AddReceipts(receipts, source, base, *staging, staged, &admitted, &report));
+    total += admitted.size();
+    for (auto& [p, blob] : admitted) VOUCH_RETURN_IF_ERROR(entries.Add(std::move(p), blob));
+  }
+  if (total == 0) {
     VOUCH_RETURN_IF_ERROR(SyncLog(nullptr));  // a log left behind by a killed write catches up
     return report;
   }
@@ -255,13 +269,13 @@ Result<AddReport> Cache::Add(const OfferedBatches& next, const std::string& sour
   VOUCH_ASSIGN_OR_RETURN(std::string new_tip, CommitOnTip(entries, std::nullopt, message, &added));
   // Paths another writer added meanwhile are present, not added; which of the two kinds
   // they were is not told apart (a race of two imports of the same receipts is rare).
-  report.receipts = std::min(added, entries.size() - vouchers);
+  report.receipts = std::min(added, total - vouchers);
   report.added = added - report.receipts;
-  report.present += entries.size() - added;
+  report.present += total - added;
   if (added) report.commit = new_tip;
   // The branch moved first, the log follows: a kill between the two leaves the log behind,
   // never ahead, and the next write appends what it missed (cache/log.md, "Crashes").
-  VOUCH_RETURN_IF_ERROR(SyncLog(&leaves, added == entries.size() ? &tip : nullptr));
+  VOUCH_RETURN_IF_ERROR(SyncLog(&leaves, added == total ? &tip : nullptr));
   // Consolidate when imports have left many packs, if nobody else is importing right now.
   std::error_code ec;
   size_t packs = 0;
@@ -287,36 +301,75 @@ Result<std::vector<formats::PackedVoucher>> Cache::Get(std::string_view device_u
 }
 
 Result<std::vector<std::string>> Cache::List() const {
-  VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo_.Resolve(kBranch));
-  if (!tip) return std::vector<std::string>();
-  VOUCH_ASSIGN_OR_RETURN(git::Tree root, repo_.TreeOf(*tip));
-  VOUCH_ASSIGN_OR_RETURN(auto files, root.Files(formats::kLayoutRoot));
   std::vector<std::string> paths;
-  paths.reserve(files.size());
-  for (auto& f : files) paths.push_back(std::move(f.first));
+  VOUCH_RETURN_IF_ERROR(List([&](const std::string& p) {
+    paths.push_back(p);
+    return Status::Ok();
+  }));
   return paths;
 }
 
-Result<std::vector<formats::PackedVoucher>> Cache::Export(const std::string& since) const {
-  std::vector<formats::PackedVoucher> out;
+Status Cache::List(const std::function<Status(const std::string& path)>& each) const {
   VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo_.Resolve(kBranch));
-  if (!tip) return out;
-  VOUCH_ASSIGN_OR_RETURN(git::Tree new_tree, repo_.TreeOf(*tip));
-  git::Tree old_tree;
+  if (!tip) return Status::Ok();
+  VOUCH_ASSIGN_OR_RETURN(git::Tree root, repo_.TreeOf(*tip));
+  return root.ForEachFile(formats::kLayoutRoot, [&](const std::string& path, const git::ObjectId&) { return each(path); });
+}
+
+namespace {
+
+struct ExportTrees {
+  git::Tree from, to;
+  bool empty = true;  // no branch yet
+};
+
+}  // namespace
+
+// The trees an export compares: the tip's, and `since`'s (none: everything).
+static Result<ExportTrees> TreesFor(const git::Repository& repo, const std::string& since) {
+  ExportTrees t;
+  VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo.Resolve(kBranch));
+  if (!tip) return t;
+  t.empty = false;
+  VOUCH_ASSIGN_OR_RETURN(t.to, repo.TreeOf(*tip));
   if (!since.empty()) {
     // A bundle id recorded by RecordExport, or any commit-ish git understands.
-    std::optional<git::ObjectId> from = repo_.Find("refs/vouch/bundles/" + since);
-    if (!from) from = repo_.Find(since);
+    std::optional<git::ObjectId> from = repo.Find("refs/vouch/bundles/" + since);
+    if (!from) from = repo.Find(since);
     if (!from) return Error(Code::kNotFound, "--since '" + since + "' is neither a commit nor a bundle exported from this cache");
-    VOUCH_ASSIGN_OR_RETURN(old_tree, repo_.PeelToTree(*from, since));
+    VOUCH_ASSIGN_OR_RETURN(t.from, repo.PeelToTree(*from, since));
   }
+  return t;
+}
+
+Result<std::vector<formats::PackedVoucher>> Cache::Export(const std::string& since) const { return Export(since, ""); }
+
+Result<std::vector<formats::PackedVoucher>> Cache::Export(const std::string& since, const std::string& c1c2) const {
+  std::vector<formats::PackedVoucher> out;
+  VOUCH_ASSIGN_OR_RETURN(ExportTrees t, TreesFor(repo_, since));
+  if (t.empty) return out;
   // Vouchers only: bundles do not carry receipts (cache/cache.md, "Receipts").
-  VOUCH_ASSIGN_OR_RETURN(auto added, repo_.Added(old_tree, new_tree, formats::kLayoutRoot));
+  std::string under = std::string(formats::kLayoutRoot) + (c1c2.empty() ? "" : "/" + c1c2);
+  VOUCH_ASSIGN_OR_RETURN(auto added, repo_.Added(t.from, t.to, under));
   for (const auto& [path, blob] : added) {
     VOUCH_ASSIGN_OR_RETURN(Bytes bytes, repo_.ReadBlob(blob, formats::kMaxVoucherSize));
     out.push_back({path, std::move(bytes)});
   }
   return out;
+}
+
+Result<size_t> Cache::ExportCount(const std::string& since, const std::string& c1c2) const {
+  VOUCH_ASSIGN_OR_RETURN(ExportTrees t, TreesFor(repo_, since));
+  if (t.empty) return size_t{0};
+  VOUCH_ASSIGN_OR_RETURN(auto added, repo_.Added(t.from, t.to, std::string(formats::kLayoutRoot) + "/" + c1c2));
+  return added.size();
+}
+
+Result<std::vector<std::string>> Cache::Prefixes() const {
+  VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo_.Resolve(kBranch));
+  if (!tip) return std::vector<std::string>();
+  VOUCH_ASSIGN_OR_RETURN(git::Tree root, repo_.TreeOf(*tip));
+  return root.Directories(formats::kLayoutRoot);
 }
 
 Status Cache::RecordExport(const std::string& bundle_id, const std::string& commit) {
@@ -328,6 +381,10 @@ Status Cache::Gc() {
   VOUCH_ASSIGN_OR_RETURN(git::CacheLock lock, git::CacheLock::Take(path_.string(), git::CacheLock::Mode::kExclusive, false));
   VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo_.Resolve(kBranch));
   if (!tip) return Status::Ok();
+  // A cache small enough is packed anew from what is reachable: one pack, objects no ref
+  // reaches dropped. A larger one is consolidated in bounded merges (cache.md, "Packs").
+  VOUCH_ASSIGN_OR_RETURN(uint64_t objects, repo_.PackedObjects());
+  if (objects > kGcMaxObjects) return repo_.ConsolidatePacks(kGcMaxObjects);
   // Bundle markers, mirror tracking refs, remote logs and the log keep their objects too.
   return repo_.Repack(*tip, "refs/vouch/");
 }

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@
 
 namespace vouch::cache::git {
 class Staging;
+class PathSource;
 }
 
 namespace vouch::cache {
@@ -38,6 +40,9 @@ using git::HistoryLimits;  // bounds on every history vouch takes from elsewhere
 using git::kBranch;
 
 inline constexpr size_t kAutoGcPacks = 64;  // consolidate once an import leaves more packs
+// Over this many objects in its packs, gc merges packs (each merge at most this many objects,
+// some 40 MiB of libgit2's packbuilder) instead of packing all that is reachable at once.
+inline constexpr uint64_t kGcMaxObjects = 262144;
 // Receipts wait in memory until an import's vouchers are staged (each names a voucher): at most
 // this many bytes of distinct receipts per import, some 25,000 real ones (cache/cache.md).
 inline constexpr uint64_t kMaxImportReceiptBytes = 64ull << 20;
@@ -89,11 +94,19 @@ class Cache {
 
   // Vouchers filed under a device; all vouchers (paths); the tip commit (none when empty).
   Result<std::vector<formats::PackedVoucher>> Get(std::string_view device_udf) const;
+  // The same, one path at a time (a cache of millions is never listed into memory).
+  Status List(const std::function<Status(const std::string& path)>& each) const;
   Result<std::vector<std::string>> List() const;
   Result<std::optional<std::string>> Tip() const;
 
   // Vouchers added after `since` (a commit-ish, or a bundle id exported earlier), or all.
   Result<std::vector<formats::PackedVoucher>> Export(const std::string& since) const;
+  // The same, only those filed under vouchers/<c1c2>/ (an export a prefix at a time holds
+  // one prefix's vouchers, not the cache's), and only how many without reading them.
+  Result<std::vector<formats::PackedVoucher>> Export(const std::string& since, const std::string& c1c2) const;
+  Result<size_t> ExportCount(const std::string& since, const std::string& c1c2) const;
+  // The c1c2 directories under vouchers/ at the tip, in order.
+  Result<std::vector<std::string>> Prefixes() const;
   // Remembers which commit a bundle was exported from, for `--since BUNDLE-ID`.
   Status RecordExport(const std::string& bundle_id, const std::string& commit);
 
@@ -182,9 +195,8 @@ class Cache {
   // Commits the `entries` (layout path -> blob id) not yet on the branch on top of its tip,
   // with `merge_parent` as a second parent when given; redoes the commit when another
   // writer moved the branch first. Returns the tip afterwards and how many paths were new.
-  Result<std::string> CommitOnTip(const std::map<std::string, git::ObjectId>& entries,
-                                  const std::optional<git::ObjectId>& merge_parent, const std::string& message,
-                                  size_t* added);
+  Result<std::string> CommitOnTip(git::PathSource& entries, const std::optional<git::ObjectId>& merge_parent,
+                                  const std::string& message, size_t* added);
   // Verifies the history of `tip` as `repo` holds it (the cache, or a pull's quarantine)
   // down to commits on the branch `known` (none: the whole history), within `limits`.
   // `refusal` (may be null) says why a read failed when the files it came from were refused.
@@ -204,8 +216,12 @@ class Cache {
   // combined key (kWrongDevice, kCombinedKeyMismatch), its generation above every one held
   // for the device (kRollback); the same receipt again is counted present. The new ones are
   // staged and added to `entries`; refusals go to `report`.
+  // `staged` finds this import's vouchers under the directories it is given (one pass over
+  // them, however many); the receipts admitted are added to `admitted`.
+  using StagedUnder = std::function<Result<std::map<std::string, git::ObjectId>>(const std::set<std::string>& dirs)>;
   Status AddReceipts(const std::vector<Offered>& offered, const std::string& source, const git::Tree& base,
-                     git::Staging& staging, std::map<std::string, git::ObjectId>* entries, AddReport* report);
+                     git::Staging& staging, const StagedUnder& staged,
+                     std::vector<std::pair<std::string, git::ObjectId>>* admitted, AddReport* report);
   // One receipt of AddReceipts: true when new, false when already held or staged; `highest`
   // carries each device's highest generation (read from the cache once per device).
   Result<bool> AdmitReceipt(const formats::VerifiedReceipt& receipt, const std::string& path, const git::Tree& base,

@@ -51,9 +51,13 @@ Result<std::vector<formats::WrittenBundle>> ExportDirectory(const fs::path& dir,
   return Write(std::move(out), request, "");
 }
 
-Result<std::vector<formats::WrittenBundle>> ExportCache(Cache& cache, const std::string& since, const ExportRequest& request) {
-  VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> tip, cache.Tip());
-  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> all, cache.Export(since));
+namespace {
+
+// The vouchers of one c1c2 prefix (all: ""), for the devices asked for, with their proofs
+// when the cache keeps a log.
+Result<std::vector<formats::PackedVoucher>> Gather(Cache& cache, const std::string& since, const std::string& c1c2,
+                                                   const ExportRequest& request) {
+  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> all, cache.Export(since, c1c2));
   std::vector<formats::PackedVoucher> vs;
   for (auto& v : all) {
     auto entry = formats::ParseLayoutPath(v.path);  // the cache files only layout paths
@@ -61,7 +65,7 @@ Result<std::vector<formats::WrittenBundle>> ExportCache(Cache& cache, const std:
     if (request.devices.empty() || request.devices.count(entry->device_udf)) vs.push_back(std::move(v));
   }
   // A logged cache's bundles carry each voucher's proof beside it (formats/bundle.md).
-  if (cache.logged()) {
+  if (cache.logged() && !vs.empty()) {
     std::vector<std::string> paths;
     for (const auto& v : vs) paths.push_back(v.path);
     VOUCH_ASSIGN_OR_RETURN(auto proofs, cache.Proofs(paths));
@@ -69,7 +73,37 @@ Result<std::vector<formats::WrittenBundle>> ExportCache(Cache& cache, const std:
       if (auto it = proofs.find(v.path); it != proofs.end()) v.proof = Bytes(it->second.begin(), it->second.end());
     }
   }
-  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::WrittenBundle> written, Write(std::move(vs), request, since));
+  return vs;
+}
+
+}  // namespace
+
+Result<std::vector<formats::WrittenBundle>> ExportCache(Cache& cache, const std::string& since, const ExportRequest& request) {
+  VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> tip, cache.Tip());
+  std::vector<formats::WrittenBundle> written;
+  // Named devices are few: gathered at once. A whole export is counted first, then, when it
+  // is to be sharded, read and written a c1c2 prefix at a time, so that it holds one
+  // prefix's vouchers (1/128 of the cache), not the cache's.
+  size_t total = 0;
+  std::vector<std::string> prefixes;
+  if (request.devices.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(prefixes, cache.Prefixes());
+    for (const std::string& p : prefixes) {
+      VOUCH_ASSIGN_OR_RETURN(size_t n, cache.ExportCount(since, p));
+      total += n;
+    }
+  }
+  if (!request.devices.empty() || total <= request.shard_threshold) {
+    VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> vs, Gather(cache, since, "", request));
+    VOUCH_ASSIGN_OR_RETURN(written, Write(std::move(vs), request, since));
+  } else {
+    for (const std::string& p : prefixes) {
+      VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> vs, Gather(cache, since, p, request));
+      if (vs.empty()) continue;
+      VOUCH_ASSIGN_OR_RETURN(std::vector<formats::WrittenBundle> some, formats::WriteShardsOf(request.out, p, std::move(vs)));
+      for (auto& b : some) written.push_back(std::move(b));
+    }
+  }
   // Remember what each bundle was cut from, so the next export can be `--since BUNDLE-ID`.
   if (tip) {
     for (const auto& b : written) VOUCH_RETURN_IF_ERROR(cache.RecordExport(b.id, *tip));

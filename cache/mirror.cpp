@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "cache/cache.h"
+#include "cache/git/staging.h"
 #include "cache/git/lock.h"
 #include "cache/git/remote.h"
 #include "cache/git/transport.h"
@@ -115,7 +116,8 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
   if (!done) {
     // Diverged (or raced): a merge commit whose tree is the union of both sides.
     size_t n = 0;
-    VOUCH_ASSIGN_OR_RETURN(report.tip, CommitOnTip(verified.added, *incoming, "vouch: merge vouchers from " + url, &n));
+    git::MapPaths added_paths(verified.added);
+    VOUCH_ASSIGN_OR_RETURN(report.tip, CommitOnTip(added_paths, *incoming, "vouch: merge vouchers from " + url, &n));
     report.kind = PullReport::Kind::kMerged;
   }
   if (report.kind != PullReport::Kind::kRemoteBehind && report.kind != PullReport::Kind::kUpToDate) {

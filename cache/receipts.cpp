@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <set>
 
 #include "cache/cache.h"
 #include "cache/git/staging.h"
@@ -134,7 +135,8 @@ Result<bool> Cache::AdmitReceipt(const formats::VerifiedReceipt& v, const std::s
 }
 
 Status Cache::AddReceipts(const std::vector<Offered>& offered, const std::string& source, const git::Tree& base,
-                          git::Staging& staging, std::map<std::string, git::ObjectId>* entries, AddReport* report) {
+                          git::Staging& staging, const StagedUnder& staged,
+                          std::vector<std::pair<std::string, git::ObjectId>>* admitted_out, AddReport* report) {
   // Verifying is the costly part (two signatures each) and each receipt stands alone.
   struct Checked {
     Result<formats::VerifiedReceipt> receipt = Error(Code::kInternal, "not checked");
@@ -157,11 +159,21 @@ Status Cache::AddReceipts(const std::vector<Offered>& offered, const std::string
                                    : std::make_pair(std::string(), int64_t{0});
   };
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(a) < key(b); });
+  // This import's vouchers under the receipts' devices: the only ones a receipt can name.
+  std::set<std::string> dirs;
+  for (const Checked& c : checked) {
+    if (!c.receipt.ok()) continue;
+    if (auto dir = formats::DeviceDirectory(c.receipt->receipt.device_key); dir.ok()) dirs.insert(*dir + "/");
+  }
+  std::map<std::string, git::ObjectId> entries;
+  if (!dirs.empty()) {
+    VOUCH_ASSIGN_OR_RETURN(entries, staged(dirs));
+  }
   std::map<std::string, std::pair<int64_t, std::string>> highest;
   for (size_t i : order) {
     const Offered& o = offered[i];
     Checked& c = checked[i];
-    Result<bool> admitted = c.receipt.ok() ? AdmitReceipt(*c.receipt, c.path, base, staging, *entries, &highest)
+    Result<bool> admitted = c.receipt.ok() ? AdmitReceipt(*c.receipt, c.path, base, staging, entries, &highest)
                                            : Result<bool>(c.receipt.status());
     if (admitted.ok() && !*admitted) {
       ++report->present;
@@ -170,7 +182,8 @@ Status Cache::AddReceipts(const std::vector<Offered>& offered, const std::string
     if (admitted.ok()) {
       const git::ObjectId blob = git::ObjectId::OfBlob(o.bytes);
       VOUCH_RETURN_IF_ERROR(staging.WriteBlob(blob, o.bytes));
-      entries->emplace(c.path, blob);
+      entries.emplace(c.path, blob);
+      admitted_out->emplace_back(c.path, blob);
       continue;
     }
     CandidateReport refused;

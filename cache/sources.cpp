@@ -18,23 +18,6 @@
 namespace vouch::cache {
 namespace fs = std::filesystem;
 
-namespace {
-
-// A layout is 5 levels deep and a shard set 3 more; far deeper is a hostile tree.
-constexpr int kMaxDepth = 64;
-
-bool IsBundle(std::string_view name) { return name.size() > 8 && name.substr(name.size() - 8) == ".vbundle"; }
-
-bool IsVoucher(std::string_view name) {
-  size_t dot = name.rfind('.');
-  return dot != std::string_view::npos && formats::KindFromExtension(name.substr(dot)).has_value();
-}
-
-bool IsReceipt(std::string_view name) {
-  size_t dot = name.rfind('.');
-  return dot != std::string_view::npos && name.substr(dot + 1) == formats::kReceiptExtension;
-}
-
 struct Listing {
   std::vector<std::string> files, bundles, receipts, dirs;
   std::vector<CandidateReport> refused;
@@ -51,6 +34,24 @@ struct Listing {
     from->clear();
   }
 };
+
+
+namespace {
+
+// A layout is 5 levels deep and a shard set 3 more; far deeper is a hostile tree.
+constexpr int kMaxDepth = 64;
+
+bool IsBundle(std::string_view name) { return name.size() > 8 && name.substr(name.size() - 8) == ".vbundle"; }
+
+bool IsVoucher(std::string_view name) {
+  size_t dot = name.rfind('.');
+  return dot != std::string_view::npos && formats::KindFromExtension(name.substr(dot)).has_value();
+}
+
+bool IsReceipt(std::string_view name) {
+  size_t dot = name.rfind('.');
+  return dot != std::string_view::npos && name.substr(dot + 1) == formats::kReceiptExtension;
+}
 
 // Lists one directory, never following a link. readdir's d_type spares a stat per entry,
 // which on a tree of 100,000 one-voucher directories is much of the walk.
@@ -99,7 +100,9 @@ Status Walk(const std::string& path, int depth, Listing* out) {
 
 // Opening directories is most of listing a big tree, and it is all system calls: the
 // levels near the top are listed here until there are enough subtrees to walk in parallel.
-Status WalkTree(const std::string& root, Listing* out) {
+// Those subtrees are left in `frontier` (with their depth), walked later a few at a time
+// (SourceReader::Next), so that a tree of a million vouchers is never listed into memory.
+Status ExpandTop(const std::string& root, Listing* out, std::vector<std::pair<std::string, int>>* frontier_out) {
   std::vector<std::string> frontier = {root};
   int depth = 0;
   constexpr size_t kEnough = 64;
@@ -111,13 +114,7 @@ Status WalkTree(const std::string& root, Listing* out) {
     out->Take(std::move(level));
     ++depth;
   }
-  std::vector<Listing> parts(frontier.size());
-  std::vector<Status> status(frontier.size());
-  ParallelFor(frontier.size(), [&](size_t i) { status[i] = Walk(frontier[i], depth, &parts[i]); }, /*grain=*/1);
-  for (size_t i = 0; i < frontier.size(); ++i) {
-    VOUCH_RETURN_IF_ERROR(status[i]);
-    out->Take(std::move(parts[i]));
-  }
+  for (auto& d : frontier) frontier_out->emplace_back(std::move(d), depth);
   return Status::Ok();
 }
 
@@ -128,17 +125,16 @@ Result<SourceReader> SourceReader::Open(const std::vector<std::string>& inputs, 
   SourceReader r;
   const bool take_receipts = receipts == Receipts::kRead;
   r.batch_ = std::max<size_t>(1, batch);
+  r.take_bundles_ = bundles == Bundles::kRead;
+  r.take_receipts_ = take_receipts;
   for (const auto& in : inputs) {
     std::error_code ec;
     auto st = fs::symlink_status(in, ec);
     if (ec || !fs::exists(st)) return Error(Code::kNotFound, in + ": no such file or directory");
     if (fs::is_directory(st)) {
       Listing l;
-      VOUCH_RETURN_IF_ERROR(WalkTree(in, &l));
-      Listing::Append(&r.files_, &l.files);
-      if (bundles == Bundles::kRead) Listing::Append(&r.bundles_, &l.bundles);
-      if (take_receipts) Listing::Append(&r.receipts_, &l.receipts);
-      r.refused_.insert(r.refused_.end(), l.refused.begin(), l.refused.end());
+      VOUCH_RETURN_IF_ERROR(ExpandTop(in, &l, &r.unwalked_));
+      r.Keep(std::move(l));
     } else if (IsBundle(in)) {
       if (bundles == Bundles::kRead) r.bundles_.push_back(in);
     } else if (take_receipts && IsReceipt(in)) {
@@ -150,8 +146,32 @@ Result<SourceReader> SourceReader::Open(const std::vector<std::string>& inputs, 
   return r;
 }
 
+void SourceReader::Keep(Listing&& l) {
+  Listing::Append(&files_, &l.files);
+  if (take_bundles_) Listing::Append(&bundles_, &l.bundles);
+  if (take_receipts_) Listing::Append(&receipts_, &l.receipts);
+  refused_.insert(refused_.end(), l.refused.begin(), l.refused.end());
+}
+
+Status SourceReader::WalkSome() {
+  // Voucher files read are forgotten; a few subtrees walked in parallel refill the list.
+  files_.erase(files_.begin(), files_.begin() + static_cast<std::ptrdiff_t>(next_file_));
+  next_file_ = 0;
+  size_t n = std::min(unwalked_.size(), kWalkGroup);
+  std::vector<Listing> parts(n);
+  std::vector<Status> status(n);
+  ParallelFor(n, [&](size_t i) { status[i] = Walk(unwalked_[i].first, unwalked_[i].second, &parts[i]); }, /*grain=*/1);
+  unwalked_.erase(unwalked_.begin(), unwalked_.begin() + static_cast<std::ptrdiff_t>(n));
+  for (size_t i = 0; i < n; ++i) {
+    VOUCH_RETURN_IF_ERROR(status[i]);
+    Keep(std::move(parts[i]));
+  }
+  return Status::Ok();
+}
+
 Result<bool> SourceReader::Next(std::vector<Offered>* batch) {
   batch->clear();
+  while (next_file_ == files_.size() && !unwalked_.empty()) VOUCH_RETURN_IF_ERROR(WalkSome());
   if (next_file_ < files_.size()) {
     ReadFiles(files_, &next_file_, formats::kMaxVoucherSize, Offered::Kind::kVoucher, batch);
     return true;

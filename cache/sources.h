@@ -15,11 +15,14 @@
 
 namespace vouch::cache {
 
+struct Listing;  // what a directory walk found (sources.cpp)
+
 class SourceReader {
  public:
   static constexpr size_t kBatch = 4096;
   static constexpr size_t kGroup = 16;                // bundles read at once, at most
-  static constexpr uint64_t kGroupBytes = 64 << 20;  // and their files' total size
+  static constexpr uint64_t kGroupBytes = 16 << 20;  // and their files' total size
+  static constexpr size_t kWalkGroup = 16;           // subtrees listed at once (Next)
 
   enum class Bundles { kRead, kSkip };
   enum class Receipts { kRead, kSkip };
@@ -43,6 +46,11 @@ class SourceReader {
   // Up to `batch_` of `files` from *next on, each capped at `cap`, read on every core.
   void ReadFiles(const std::vector<std::string>& files, size_t* next, size_t cap, Offered::Kind kind,
                  std::vector<Offered>* batch);
+  // Lists a few more of `unwalked_` into the lists below.
+  Status WalkSome();
+  void Keep(Listing&& listing);
+  std::vector<std::pair<std::string, int>> unwalked_;  // subtrees not listed yet, with their depth
+  bool take_bundles_ = true, take_receipts_ = false;
   std::vector<std::string> files_;     // loose voucher files
   std::vector<std::string> receipts_;  // .vrj files
   std::vector<std::string> bundles_;   // .vbundle files

@@ -62,6 +62,14 @@ Result<std::vector<WrittenBundle>> WriteBundles(const std::filesystem::path& out
                                                size_t shard_threshold = kShardThreshold,
                                                size_t deep_shard_threshold = kShardThreshold);
 
+// The shards of one c1c2 prefix, for writers that hand over a prefix at a time so as not to
+// hold every voucher at once: `vouchers` all filed under `c1c2` (kUnsafePath otherwise)
+// become its shard, or its c3c4 shards when more than `deep_shard_threshold`. What
+// WriteBundles does for each prefix once it has decided to shard.
+Result<std::vector<WrittenBundle>> WriteShardsOf(const std::filesystem::path& out_dir, std::string_view c1c2,
+                                                 std::vector<PackedVoucher> vouchers,
+                                                 size_t deep_shard_threshold = kShardThreshold);
+
 class Bundle {
  public:
   // Opens and checks everything but the vouchers' own bytes (formats/bundle.md, reader

@@ -6,6 +6,8 @@
 // device's QR code says): its serial and key are taken from it.
 #pragma once
 
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,5 +36,27 @@ struct DeviceLine {
 // error. A header line starting "serial," is skipped. A device URI line (columns 2 only)
 // comes back with the URI's serial and its key as base64 DER, or with its refusal in status.
 Result<std::vector<DeviceLine>> ParseDevicesCsv(std::string_view text, int columns = 2);
+
+// The same file read a block at a time, so that a fleet of a million devices is never all in
+// memory (`vouch issue --batch`): the same records, lines and refusals as ParseDevicesCsv
+// gives for the whole text. A record is at most kMaxDeviceRecord bytes (a PEM key is < 1 KiB).
+inline constexpr size_t kMaxDeviceRecord = 64u << 10;
+class DevicesFile {
+ public:
+  static Result<DevicesFile> Open(const std::filesystem::path& path, int columns = 2);
+  // The next records, at most `max`; none at the end of the file.
+  Result<std::vector<DeviceLine>> Next(size_t max);
+
+  DevicesFile(DevicesFile&&) noexcept;
+  DevicesFile& operator=(DevicesFile&&) noexcept;
+  ~DevicesFile();
+
+ private:
+  static constexpr size_t kBlock = 1u << 20;
+  struct State;
+  DevicesFile();
+  std::unique_ptr<State> state_;
+  std::string path_;
+};
 
 }  // namespace vouch::formats

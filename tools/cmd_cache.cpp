@@ -104,13 +104,30 @@ Status RunGet(const CacheFlags& f) {
 
 Status RunList(const CacheFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
-  VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> paths, c.List());
   VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> tip, c.Tip());
+  // Printed as the tree is walked: a cache of millions is never listed into memory. --json
+  // counts first (a second walk), as its document names the count before the list.
+  size_t count = 0;
   if (f.json) {
-    PrintJson({{"cache", c.path().string()}, {"tip", tip ? *tip : ""}, {"count", paths.size()}, {"vouchers", paths}});
+    VOUCH_RETURN_IF_ERROR(c.List([&](const std::string&) {
+      ++count;
+      return Status::Ok();
+    }));
+    std::cout << "{\n  \"cache\": " << nlohmann::json(c.path().string()).dump() << ",\n  \"count\": " << count
+              << ",\n  \"tip\": " << nlohmann::json(tip ? *tip : "").dump() << ",\n  \"vouchers\": [";
+    size_t i = 0;
+    VOUCH_RETURN_IF_ERROR(c.List([&](const std::string& p) {
+      std::cout << (i++ ? ",\n    " : "\n    ") << nlohmann::json(p).dump();
+      return Status::Ok();
+    }));
+    std::cout << (i ? "\n  ]\n}\n" : "]\n}\n");
   } else {
-    for (const auto& p : paths) std::cout << p << "\n";
-    std::cerr << "vouch: " << paths.size() << " vouchers in " << c.path().string() << "\n";
+    VOUCH_RETURN_IF_ERROR(c.List([&](const std::string& p) {
+      std::cout << p << "\n";
+      ++count;
+      return Status::Ok();
+    }));
+    std::cerr << "vouch: " << count << " vouchers in " << c.path().string() << "\n";
   }
   return Status::Ok();
 }

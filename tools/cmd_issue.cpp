@@ -200,34 +200,57 @@ using BatchRun = std::function<std::vector<Result<formats::Issued>>(const std::v
                                                                     const formats::BatchOptions&)>;
 Status RunBatch(const std::string& batch, int columns, const OutputFlags& output, unsigned jobs, const BatchRun& run) {
   if (output.out_dir.empty()) return Error(Code::kUsage, "--batch writes many vouchers: give --out-dir DIR");
-  VOUCH_ASSIGN_OR_RETURN(Bytes text, ReadFile(batch, formats::kMaxDevicesFileSize));
-  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::DeviceLine> lines, formats::ParseDevicesCsv(AsChars(text), columns));
+  // The file is read, and its vouchers issued and reported, kBatchChunk lines at a time: a
+  // fleet of a million is never all in memory (only the failures are kept, for --json).
+  VOUCH_ASSIGN_OR_RETURN(formats::DevicesFile file, formats::DevicesFile::Open(batch, columns));
+  constexpr size_t kBatchChunk = 4096;
   bool tty = ::isatty(STDERR_FILENO);
+  size_t issued = 0, failed = 0, before = 0;
   formats::BatchOptions options;
   options.jobs = jobs;
-  if (tty) options.progress = [](size_t done, size_t total) { std::cerr << "\rissued " << done << " / " << total << std::flush; };
-  std::vector<Result<formats::Issued>> results = run(lines, options);
-  if (tty && !lines.empty()) std::cerr << "\n";
-  const std::string& f_batch = batch;
-
-  size_t failed = 0;
-  nlohmann::json doc = {{"issued", nlohmann::json::array()}, {"failed", nlohmann::json::array()}};
-  for (size_t i = 0; i < lines.size(); ++i) {
-    std::string where = f_batch + " line " + std::to_string(lines[i].line);
-    if (results[i].ok()) {
-      doc["issued"].push_back(ToJson(*results[i]));
-      if (!output.json) std::cout << results[i]->path << "\n";
-    } else {
-      ++failed;
-      const Status& s = results[i].status();
-      doc["failed"].push_back({{"line", lines[i].line}, {"serial-number", lines[i].serial},
-                               {"code", CodeName(s.code())}, {"message", s.message()}});
-      std::cerr << "vouch: " << where << ": " << s.message() << " (" << CodeName(s.code()) << ")\n";
+  if (tty) options.progress = [&](size_t done, size_t) { std::cerr << "\rissued " << before + done << std::flush; };
+  nlohmann::json failures = nlohmann::json::array();
+  // --json: {"issued": [...], "failed": [...]}, the issued ones printed as they come.
+  auto element = [](const nlohmann::json& e) {
+    std::string text = JsonText(e), out = "    ";
+    for (char c : text) {
+      out += c;
+      if (c == '\n') out += "    ";
+    }
+    return out;
+  };
+  if (output.json) std::cout << "{\n  \"issued\": [";
+  for (;;) {
+    VOUCH_ASSIGN_OR_RETURN(std::vector<formats::DeviceLine> lines, file.Next(kBatchChunk));
+    if (lines.empty()) break;
+    std::vector<Result<formats::Issued>> results = run(lines, options);
+    before += lines.size();
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (results[i].ok()) {
+        if (output.json) std::cout << (issued ? ",\n" : "\n") << element(ToJson(*results[i]));
+        else std::cout << results[i]->path << "\n";
+        ++issued;
+      } else {
+        ++failed;
+        const Status& s = results[i].status();
+        failures.push_back({{"line", lines[i].line}, {"serial-number", lines[i].serial},
+                            {"code", CodeName(s.code())}, {"message", s.message()}});
+        std::cerr << "vouch: " << batch << " line " << lines[i].line << ": " << s.message() << " (" << CodeName(s.code()) << ")\n";
+      }
     }
   }
-  if (output.json) PrintJson(doc);
-  std::cerr << "vouch: issued " << lines.size() - failed << " vouchers, " << failed << " failed\n";
-  if (failed) return Error(Code::kMalformed, std::to_string(failed) + " of " + std::to_string(lines.size()) + " devices failed (see above)");
+  if (tty && before) std::cerr << "\n";
+  if (output.json) {
+    std::cout << (issued ? "\n  ]" : "]") << ",\n  \"failed\": ";
+    std::string text = JsonText(failures), indented;
+    for (char c : text) {
+      indented += c;
+      if (c == '\n') indented += "  ";
+    }
+    std::cout << indented << "\n}\n";
+  }
+  std::cerr << "vouch: issued " << issued << " vouchers, " << failed << " failed\n";
+  if (failed) return Error(Code::kMalformed, std::to_string(failed) + " of " + std::to_string(issued + failed) + " devices failed (see above)");
   return Status::Ok();
 }
 

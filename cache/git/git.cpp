@@ -15,6 +15,14 @@ void Init() {
     // Owner validation guards git's hooks and config-driven commands, none of which libgit2
     // runs; a stick's files belong to whoever mounted it, and must still be readable.
     git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+    // Memory that does not grow with the cache (cache/cache.md, "Memory"): by default
+    // libgit2 keeps 256 MiB of objects' raw sizes in its object cache (parsed trees take
+    // several times their raw size) and maps packs in windows of 1 GiB, up to 8 GiB; mapped
+    // pages count in a process's resident memory as it reads a large cache. Windows of
+    // 4 MiB, at most 32 MiB of them, and a 4 MiB object cache bound both.
+    git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, ssize_t{4} << 20);
+    git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, size_t{4} << 20);
+    git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, size_t{32} << 20);
   });
 }
 

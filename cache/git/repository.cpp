@@ -7,7 +7,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 #include <unordered_set>
 
@@ -35,13 +38,15 @@ namespace {
 
 struct FileWalk {
   std::string prefix;  // the walked directory's path from the root, with its '/'
-  std::vector<std::pair<std::string, ObjectId>>* out;
+  const std::function<Status(const std::string&, const ObjectId&)>* each;
+  Status failed;
 };
 
-int CollectFile(const char* root, const git_tree_entry* e, void* payload) {
+int VisitFile(const char* root, const git_tree_entry* e, void* payload) {
   if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
     auto* w = static_cast<FileWalk*>(payload);
-    w->out->emplace_back(w->prefix + root + git_tree_entry_name(e), IdOf(*git_tree_entry_id(e)));
+    w->failed = (*w->each)(w->prefix + root + git_tree_entry_name(e), IdOf(*git_tree_entry_id(e)));
+    if (!w->failed.ok()) return -1;
   }
   return 0;
 }
@@ -50,21 +55,53 @@ int CollectFile(const char* root, const git_tree_entry* e, void* payload) {
 
 Result<std::vector<std::pair<std::string, ObjectId>>> Tree::Files(std::string_view under) const {
   std::vector<std::pair<std::string, ObjectId>> files;
-  if (!tree_) return files;
+  VOUCH_RETURN_IF_ERROR(ForEachFile(under, [&](const std::string& path, const ObjectId& id) {
+    files.emplace_back(path, id);
+    return Status::Ok();
+  }));
+  return files;
+}
+
+Status Tree::ForEachFile(std::string_view under, const std::function<Status(const std::string&, const ObjectId&)>& each) const {
+  if (!tree_) return Status::Ok();
   const std::string dir(under);
   git_tree_entry* e = nullptr;
   if (git_tree_entry_bypath(&e, tree_.get(), dir.c_str()) != 0) {
     git_error_clear();
-    return files;  // no such directory: nothing below it
+    return Status::Ok();  // no such directory: nothing below it
   }
   TreeEntryPtr entry(e);
-  if (git_tree_entry_type(e) != GIT_OBJECT_TREE) return files;
+  if (git_tree_entry_type(e) != GIT_OBJECT_TREE) return Status::Ok();
   git_tree* t = nullptr;
   if (git_tree_lookup(&t, git_tree_owner(tree_.get()), git_tree_entry_id(e)) != 0) return Fail(Code::kMalformed, "tree " + dir);
   TreePtr sub(t);
-  FileWalk walk{dir + "/", &files};
-  if (git_tree_walk(t, GIT_TREEWALK_PRE, CollectFile, &walk) != 0) return Fail(Code::kMalformed, "tree walk of " + dir);
-  return files;
+  FileWalk walk{dir + "/", &each, Status::Ok()};
+  if (git_tree_walk(t, GIT_TREEWALK_PRE, VisitFile, &walk) != 0) {
+    if (!walk.failed.ok()) return walk.failed;
+    return Fail(Code::kMalformed, "tree walk of " + dir);
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> Tree::Directories(std::string_view under) const {
+  std::vector<std::string> names;
+  if (!tree_) return names;
+  const std::string dir(under);
+  git_tree_entry* e = nullptr;
+  if (git_tree_entry_bypath(&e, tree_.get(), dir.c_str()) != 0) {
+    git_error_clear();
+    return names;
+  }
+  TreeEntryPtr entry(e);
+  if (git_tree_entry_type(e) != GIT_OBJECT_TREE) return names;
+  git_tree* t = nullptr;
+  if (git_tree_lookup(&t, git_tree_owner(tree_.get()), git_tree_entry_id(e)) != 0) return Fail(Code::kMalformed, "tree " + dir);
+  TreePtr sub(t);
+  for (size_t i = 0; i < git_tree_entrycount(t); ++i) {
+    const git_tree_entry* child = git_tree_entry_byindex(t, i);
+    if (git_tree_entry_type(child) == GIT_OBJECT_TREE) names.emplace_back(git_tree_entry_name(child));
+  }
+  return names;
 }
 
 Status Repository::Create(const fs::path& path, std::string_view head) {
@@ -335,6 +372,19 @@ Status Repository::ReadBlobs(const std::vector<ObjectId>& ids, uint64_t cap,
   return Status::Ok();
 }
 
+namespace {
+
+// The object database caches the pack list; let it notice packs added and removed.
+void RefreshPacks(git_repository* repo) {
+  git_odb* odb = nullptr;
+  if (git_repository_odb(&odb, repo) == 0) {
+    OdbPtr owned_odb(odb);
+    git_odb_refresh(odb);
+  }
+}
+
+}  // namespace
+
 Status Repository::Repack(const ObjectId& tip, const std::string& prefix) const {
   fs::path pack_dir = fs::path(path()) / "objects" / "pack";
   std::vector<fs::path> old;
@@ -378,12 +428,89 @@ Status Repository::Repack(const ObjectId& tip, const std::string& prefix) const 
   for (const auto& p : old) {
     if (p.stem().string() != keep && (p.extension() == ".pack" || p.extension() == ".idx")) fs::remove(p, ec);
   }
-  // The object database caches the pack list; let it notice the change.
-  git_odb* odb = nullptr;
-  if (git_repository_odb(&odb, repo_.get()) == 0) {
-    OdbPtr owned_odb(odb);
-    git_odb_refresh(odb);
+  RefreshPacks(repo_.get());
+  return Status::Ok();
+}
+
+namespace {
+
+struct PackFile {
+  fs::path idx;
+  uint64_t objects = 0;
+};
+
+// The packs of `pack_dir` and how many objects each holds: the last entry of a version 2
+// index's fan-out table (git's pack-format documentation) is its object count.
+Result<std::vector<PackFile>> ListPacks(const fs::path& pack_dir) {
+  std::vector<PackFile> packs;
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(pack_dir, ec)) {
+    if (e.path().extension() != ".idx") continue;
+    fs::path pack = e.path();
+    if (!fs::exists(pack.replace_extension(".pack"))) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    uint8_t head[8 + 256 * 4];
+    if (!in.read(reinterpret_cast<char*>(head), sizeof head) || std::memcmp(head, "\377tOc\0\0\0\2", 8) != 0) {
+      return Error(Code::kMalformed, e.path().string() + ": not a version 2 pack index");
+    }
+    const uint8_t* last = head + 8 + 255 * 4;
+    uint64_t n = (uint64_t{last[0]} << 24) | (uint64_t{last[1]} << 16) | (uint64_t{last[2]} << 8) | last[3];
+    packs.push_back({e.path(), n});
   }
+  if (ec) return Error(Code::kIo, pack_dir.string() + ": " + ec.message());
+  return packs;
+}
+
+int InsertObject(const git_oid* id, void* pb) { return git_packbuilder_insert(static_cast<git_packbuilder*>(pb), id, nullptr); }
+
+}  // namespace
+
+Result<uint64_t> Repository::PackedObjects() const {
+  VOUCH_ASSIGN_OR_RETURN(std::vector<PackFile> packs, ListPacks(fs::path(path()) / "objects" / "pack"));
+  uint64_t n = 0;
+  for (const PackFile& p : packs) n += p.objects;
+  return n;
+}
+
+Status Repository::ConsolidatePacks(uint64_t max_objects) const {
+  fs::path pack_dir = fs::path(path()) / "objects" / "pack";
+  VOUCH_ASSIGN_OR_RETURN(std::vector<PackFile> packs, ListPacks(pack_dir));
+  std::sort(packs.begin(), packs.end(), [](const PackFile& a, const PackFile& b) { return a.objects < b.objects; });
+  size_t at = 0;
+  while (at < packs.size()) {
+    // The next group: consecutive packs (smallest first) while the sum stays within the cap.
+    size_t end = at;
+    uint64_t objects = 0;
+    while (end < packs.size() && packs[end].objects <= max_objects / 2 && objects + packs[end].objects <= max_objects) {
+      objects += packs[end++].objects;
+    }
+    if (end - at < 2) {
+      at = std::max(end, at + 1);
+      continue;
+    }
+    git_packbuilder* pb = nullptr;
+    if (git_packbuilder_new(&pb, repo_.get()) != 0) return Fail(Code::kInternal, "packbuilder");
+    PackbuilderPtr owned(pb);
+    git_packbuilder_set_threads(pb, 0);
+    for (size_t i = at; i < end; ++i) {
+      git_odb_backend* raw = nullptr;
+      if (git_odb_backend_one_pack(&raw, packs[i].idx.c_str()) != 0) return Fail(Code::kIo, packs[i].idx.string());
+      BackendPtr one(raw);
+      if (one->foreach(one.get(), &InsertObject, pb) != 0) return Fail(Code::kIo, "pack objects of " + packs[i].idx.string());
+    }
+    if (git_packbuilder_write(pb, pack_dir.c_str(), 0, nullptr, nullptr) != 0) return Fail(Code::kIo, "pack write");
+    // The new pack is complete (written, indexed, renamed into place) before any old one goes.
+    std::string keep = std::string("pack-") + OidText(*git_packbuilder_hash(pb));
+    std::error_code ec;
+    for (size_t i = at; i < end; ++i) {
+      if (packs[i].idx.stem().string() == keep) continue;
+      fs::path pack = packs[i].idx;
+      fs::remove(pack.replace_extension(".pack"), ec);
+      fs::remove(packs[i].idx, ec);
+    }
+    at = end;
+  }
+  RefreshPacks(repo_.get());
   return Status::Ok();
 }
 

@@ -47,6 +47,11 @@ class Tree {
   // directory. A cache's tree holds vouchers and receipts side by side (cache/cache.md):
   // every reader names the folder it means.
   Result<std::vector<std::pair<std::string, ObjectId>>> Files(std::string_view under) const;
+  // The same, one at a time, in path order (a walk holds one path, not all); stops at the
+  // first failure `each` returns.
+  Status ForEachFile(std::string_view under, const std::function<Status(const std::string&, const ObjectId&)>& each) const;
+  // The names of the directories right under the directory `under` (none if it is not one).
+  Result<std::vector<std::string>> Directories(std::string_view under) const;
 
   git_tree* handle() const { return tree_.get(); }
 
@@ -119,6 +124,14 @@ class Repository {
   // Packs every object reachable from `tip`, the refs under `prefix` and the log branch
   // into one pack and drops the other packs.
   Status Repack(const ObjectId& tip, const std::string& prefix) const;
+
+  // How many objects the packs hold, by their indexes (an object in two packs twice).
+  Result<uint64_t> PackedObjects() const;
+  // Merges packs, smallest first, into packs of at most `max_objects` objects each (every
+  // object of a merged pack is kept, reachable or not), so that the work and memory of one
+  // merge are bounded whatever the size of the repository. A pack already over half of
+  // `max_objects` is left as it is.
+  Status ConsolidatePacks(uint64_t max_objects) const;
 
   // Remotes pulled from: <repository>/vouch/remotes (a git config file) holds
   // remote.<key>.url, so that messages can name a remote by the key of its tracking ref.

@@ -1,5 +1,6 @@
 #include "cache/git/staging.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -205,21 +206,32 @@ Result<Staging> Staging::Begin(const Repository& cache_repo) {
     return Fail(Code::kIo, import);
   }
   if (git_repository_set_config(repo, raw_cfg) != 0) return Fail(Code::kInternal, "config");
+  int64_t chunk = 0;
+  if (git_config_get_int64(&chunk, raw_cfg, "vouch.importChunkBytes") == 0) {
+    s.chunk_bytes_ = static_cast<uint64_t>(std::max<int64_t>(chunk, 4096));
+  }
+  git_error_clear();  // not set: the default
   return s;
 }
 
 Status Staging::WriteBlob(const ObjectId& id, ByteView data) {
   git_oid oid = OidOf(id);
   if (mempack_->write(mempack_, &oid, data.data(), data.size(), GIT_OBJECT_BLOB) != 0) return Fail(Code::kIo, "blob write");
-  pending_.push_back(id);
-  return Status::Ok();
+  return Staged(id, data.size());
 }
 
-Result<ObjectId> Staging::Commit(const Tree& base, const std::vector<const PathEntry*>& fresh,
-                                 const std::vector<ObjectId>& parents, const std::string& message) {
-  std::vector<ObjectId> trees;
-  VOUCH_ASSIGN_OR_RETURN(ObjectId tree, InsertPaths(staging_.handle(), base.handle(), fresh, &trees));
-  pending_.insert(pending_.end(), trees.begin(), trees.end());
+Status Staging::Staged(const ObjectId& id, uint64_t size) {
+  pending_.push_back(id);
+  pending_bytes_ += size + kObjectOverhead;
+  return pending_bytes_ >= chunk_bytes_ ? Flush() : Status::Ok();
+}
+
+Result<GrownTree> Staging::Grow(const Tree& base, PathSource& paths) {
+  return InsertPaths(staging_.handle(), base.handle(), paths,
+                     [this](const ObjectId& id, uint64_t size) { return Staged(id, size); });
+}
+
+Result<ObjectId> Staging::Commit(const ObjectId& tree, const std::vector<ObjectId>& parents, const std::string& message) {
   VOUCH_ASSIGN_OR_RETURN(ObjectId commit, MakeCommit(staging_.handle(), tree, parents, message));
   pending_.push_back(commit);
   VOUCH_RETURN_IF_ERROR(Flush());
@@ -245,6 +257,7 @@ Status Staging::Flush() {
   VOUCH_RETURN_IF_ERROR(PackInto(staging_.handle(), pending_, cache_odb.get()).status());
   git_mempack_reset(mempack_);
   pending_.clear();
+  pending_bytes_ = 0;
   return Status::Ok();
 }
 

@@ -8,6 +8,7 @@
 // cache and makes the cache's object database see it.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,6 +25,42 @@ namespace vouch::cache::git {
 
 // A layout path and its blob, as a std::map of them holds it.
 using PathEntry = std::pair<const std::string, ObjectId>;
+
+// Sorted (path, blob) pairs, each path once, that can be read from the start again: an
+// import that loses the race for the branch rebuilds its tree on the new tip. An import's
+// pairs may not fit in memory (cache/sorted_paths.h keeps them on disk).
+class PathSource {
+ public:
+  virtual ~PathSource() = default;
+  virtual Status Rewind() = 0;
+  virtual const PathEntry* Current() const = 0;  // null at the end
+  virtual Status Next() = 0;
+};
+
+// A PathSource over a map held in memory.
+class MapPaths : public PathSource {
+ public:
+  explicit MapPaths(const std::map<std::string, ObjectId>& map) : map_(map), at_(map.begin()) {}
+  Status Rewind() override {
+    at_ = map_.begin();
+    return Status::Ok();
+  }
+  const PathEntry* Current() const override { return at_ == map_.end() ? nullptr : &*at_; }
+  Status Next() override {
+    ++at_;
+    return Status::Ok();
+  }
+
+ private:
+  const std::map<std::string, ObjectId>& map_;
+  std::map<std::string, ObjectId>::const_iterator at_;
+};
+
+// A tree written on top of another, and how many paths it added.
+struct GrownTree {
+  ObjectId tree;
+  size_t added = 0;
+};
 
 // A path put (blob) or removed (none), for trees that are rewritten (store.h, ReplacePaths).
 struct PathChange {
@@ -48,10 +85,12 @@ class Staging {
   // Stores a blob whose id the caller computed (ObjectId::OfBlob, on any thread).
   Status WriteBlob(const ObjectId& id, ByteView data);
 
-  // Writes the tree `base` (none: empty) plus the paths `fresh` (sorted, none of them in
-  // `base`), a commit of it with `parents` and `message`, and flushes. Returns the commit.
-  Result<ObjectId> Commit(const Tree& base, const std::vector<const PathEntry*>& fresh,
-                          const std::vector<ObjectId>& parents, const std::string& message);
+  // Writes the tree `base` (none: empty) plus the paths of `paths` from its start; a path
+  // already in `base` with the same blob is kept, with another is kIdMismatch.
+  Result<GrownTree> Grow(const Tree& base, PathSource& paths);
+
+  // Writes a commit of `tree` with `parents` and `message`, and flushes. Returns the commit.
+  Result<ObjectId> Commit(const ObjectId& tree, const std::vector<ObjectId>& parents, const std::string& message);
 
   // Like Commit, for a tree whose paths may be replaced or removed (the log's).
   Result<ObjectId> CommitChanges(const Tree& base, const std::vector<PathChange>& changes,
@@ -60,14 +99,31 @@ class Staging {
   // Writes the pending objects as one pack into the cache (nothing if none) and lets the
   // cache's object database see it. The delta search runs on every core and the indexer
   // beside the compression; packing follows vouch/import.config over the cache's config.
+  // Blobs and trees are also flushed whenever kChunkBytes of them are pending, so an import
+  // holds at most that much of its objects at once whatever its size (several packs).
   Status Flush();
+
+  // What is staged in memory before it becomes a pack of its own. A pack per 24 MiB of
+  // vouchers (some 5,000 real ones) keeps an import's peak near 100 MiB with the
+  // packbuilder's deltas; a smaller one means more packs for gc to consolidate.
+  // `vouch.importChunkBytes` in vouch/import.config overrides it (at least 4 KiB).
+  static constexpr uint64_t kChunkBytes = uint64_t{24} << 20;
+  // What libgit2 keeps of each staged object besides its bytes, in the mempack and then in
+  // the packbuilder (its entry, its map slot): counted, or a chunk of small trees would be
+  // several times its nominal size.
+  static constexpr uint64_t kObjectOverhead = 256;
 
  private:
   Staging() = default;
   git_repository* cache_ = nullptr;  // Flush writes its pack here
   Repository staging_;                // reads everything in the cache; writes go to memory
   git_odb_backend* mempack_ = nullptr;  // owned by the staging repository's odb
+  // Records an object written to the mempack; flushes at kChunkBytes.
+  Status Staged(const ObjectId& id, uint64_t size);
+
   std::vector<ObjectId> pending_;
+  uint64_t pending_bytes_ = 0;
+  uint64_t chunk_bytes_ = kChunkBytes;
 };
 
 // Writes the objects `ids` (read through `from`) as one pack into `into`: the packbuilder's

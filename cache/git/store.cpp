@@ -6,40 +6,37 @@ namespace vouch::cache::git {
 
 namespace {
 
-// Writes the tree for entries[begin, end), whose paths all start with `prefix` bytes that
-// name this directory, on top of `base` (may be null). Sorted input lets each directory
-// be a contiguous range, so no path is copied on the way down.
-Result<ObjectId> Insert(git_repository* repo, const git_tree* base, const std::vector<const PathEntry*>& entries, size_t begin,
-                        size_t end, size_t prefix, std::vector<ObjectId>* written) {
+// Writes the tree of the directory `prefix` names ("" the root; else ending in '/') on top
+// of `base` (may be null), taking from `entries` every path under it. Sorted input makes
+// each directory a contiguous run, so one pass builds every tree bottom up and only the
+// builders of the directories on the way to the current path are alive.
+Result<ObjectId> Insert(git_repository* repo, const git_tree* base, PathSource& entries, const std::string& prefix,
+                        const TreeWritten& written, size_t* added) {
   git_treebuilder* raw = nullptr;
   if (git_treebuilder_new(&raw, repo, base) != 0) return Fail(Code::kInternal, "tree builder");
   TreeBuilderPtr tb(raw);
   std::string name;
-  for (size_t i = begin; i < end;) {
-    std::string_view rest = std::string_view(entries[i]->first).substr(prefix);
+  for (const PathEntry* e = entries.Current(); e; e = entries.Current()) {
+    const std::string& path = e->first;
+    if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) break;  // past this directory
+    std::string_view rest = std::string_view(path).substr(prefix.size());
     size_t slash = rest.find('/');
     name.assign(rest.substr(0, slash));
     const git_tree_entry* existing = base ? git_tree_entry_byname(base, name.c_str()) : nullptr;
     if (slash == std::string_view::npos) {
       if (existing) {
-        if (IdOf(*git_tree_entry_id(existing)) != entries[i]->second) {
-          return Error(Code::kIdMismatch, entries[i]->first + " is already in the cache with other bytes");
+        if (IdOf(*git_tree_entry_id(existing)) != e->second) {
+          return Error(Code::kIdMismatch, path + " is already in the cache with other bytes");
         }
       } else {
-        git_oid blob = OidOf(entries[i]->second);
+        git_oid blob = OidOf(e->second);
         if (git_treebuilder_insert(nullptr, tb.get(), name.c_str(), &blob, GIT_FILEMODE_BLOB) != 0) {
           return Fail(Code::kInternal, "tree insert " + name);
         }
+        ++*added;
       }
-      ++i;
+      VOUCH_RETURN_IF_ERROR(entries.Next());
       continue;
-    }
-    // The run of entries under this subdirectory.
-    size_t sub_prefix = prefix + slash + 1;
-    size_t j = i + 1;
-    while (j < end && entries[j]->first.size() > sub_prefix &&
-           entries[j]->first.compare(0, sub_prefix, entries[i]->first, 0, sub_prefix) == 0) {
-      ++j;
     }
     TreePtr subtree;
     if (existing) {
@@ -48,24 +45,27 @@ Result<ObjectId> Insert(git_repository* repo, const git_tree* base, const std::v
       if (git_tree_lookup(&t, repo, git_tree_entry_id(existing)) != 0) return Fail(Code::kMalformed, "tree " + name);
       subtree.reset(t);
     }
-    VOUCH_ASSIGN_OR_RETURN(ObjectId sub_id, Insert(repo, subtree.get(), entries, i, j, sub_prefix, written));
+    std::string sub_prefix = prefix + name + "/";
+    VOUCH_ASSIGN_OR_RETURN(ObjectId sub_id, Insert(repo, subtree.get(), entries, sub_prefix, written, added));
     git_oid sub_oid = OidOf(sub_id);
     if (git_treebuilder_insert(nullptr, tb.get(), name.c_str(), &sub_oid, GIT_FILEMODE_TREE) != 0) {
       return Fail(Code::kInternal, "tree insert " + name);
     }
-    i = j;
   }
   git_oid out;
   if (git_treebuilder_write(&out, tb.get()) != 0) return Fail(Code::kIo, "tree write");
-  written->push_back(IdOf(out));
+  // A tree's size: 28 bytes of header and id per entry, and the names.
+  VOUCH_RETURN_IF_ERROR(written(IdOf(out), 64 * static_cast<uint64_t>(git_treebuilder_entrycount(tb.get()))));
   return IdOf(out);
 }
 
 }  // namespace
 
-Result<ObjectId> InsertPaths(git_repository* repo, const git_tree* base, const std::vector<const PathEntry*>& entries,
-                             std::vector<ObjectId>* written) {
-  return Insert(repo, base, entries, 0, entries.size(), 0, written);
+Result<GrownTree> InsertPaths(git_repository* repo, const git_tree* base, PathSource& entries, const TreeWritten& written) {
+  GrownTree grown;
+  VOUCH_ASSIGN_OR_RETURN(grown.tree, Insert(repo, base, entries, "", written, &grown.added));
+  if (entries.Current()) return Error(Code::kInternal, "paths out of order at " + entries.Current()->first);
+  return grown;
 }
 
 Result<ObjectId> ReplacePaths(git_repository* repo, const git_tree* base, const std::vector<PathChange>& changes,

@@ -2,6 +2,7 @@
 // Internal to cache/git/.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -11,12 +12,14 @@
 
 namespace vouch::cache::git {
 
-// The tree `base` (may be null) plus `entries` (path -> blob, sorted by path, as a map's
-// order gives them). A path already present with the same blob is kept; with another blob
-// it is kIdMismatch (a cache never changes a path). Every tree it writes is recorded in
-// `written` (for the pack).
-Result<ObjectId> InsertPaths(git_repository* repo, const git_tree* base, const std::vector<const PathEntry*>& entries,
-                             std::vector<ObjectId>* written);
+// Told of every tree written (for the pack), with its size.
+using TreeWritten = std::function<Status(const ObjectId& id, uint64_t size)>;
+
+// The tree `base` (may be null) plus the paths `entries` gives from where it is (sorted, each
+// once; read to its end). A path already present with the same blob is kept; with another
+// blob it is kIdMismatch (a cache never changes a path). Only the directories on the way to
+// the current path are held at once, so the paths may be more than memory holds.
+Result<GrownTree> InsertPaths(git_repository* repo, const git_tree* base, PathSource& entries, const TreeWritten& written);
 
 // The tree `base` (may be null) with each change applied: a blob put at a path (replacing
 // what was there) or a path removed (blob none). For trees that are rewritten, not only

@@ -141,6 +141,51 @@ TEST_CASE("an import reads its sources a batch at a time and commits them once",
   }
 }
 
+TEST_CASE("an import larger than a chunk is written as several packs, one commit", "[cache]") {
+  test::TempDir tmp;
+  test::Pki pki = test::Pki::Make();
+  auto vouchers = IssueMany(pki, 23);
+  for (const auto& v : vouchers) Put(tmp / "src" / v.path, v.bytes);
+  Put(tmp / "src" / "again" / "copy.vjj", vouchers[3].bytes);  // the same voucher twice, in another chunk
+  auto c = cache::Cache::Init(tmp / "cache.git", {pki.mfr_root});
+  REQUIRE(c.ok());
+  // A chunk of 16 KiB: four or so vouchers a pack, trees in packs of their own.
+  std::string cmd = "git config --file '" + (tmp / "cache.git" / "vouch" / "import.config").string() + "' vouch.importChunkBytes 16384";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  auto reopened = cache::Cache::Open(tmp / "cache.git");
+  REQUIRE(reopened.ok());
+  Imported first = Import(*reopened, {(tmp / "src").string()}, 4);
+  CHECK(first.report.added == 23);
+  CHECK(first.report.present == 1);
+  CHECK(Packs(tmp / "cache.git") >= 4);
+  CHECK(reopened->List()->size() == 23);
+  CHECK(reopened->Verify().ok());
+  CHECK(Fsck(tmp / "cache.git"));
+  for (const auto& v : vouchers) {
+    auto got = reopened->Get(formats::ParseLayoutPath(v.path)->device_udf);
+    REQUIRE(got.ok());
+    REQUIRE(got->size() == 1);
+    CHECK((*got)[0].bytes == v.bytes);
+  }
+
+  // gc of a cache over its bound merges packs in bounded groups: here at most 40 objects a
+  // merge, so several packs remain, fewer than before, and nothing is lost.
+  size_t before = Packs(tmp / "cache.git");
+  auto repo = cache::git::Repository::Open(tmp / "cache.git");
+  REQUIRE(repo.ok());
+  auto objects = repo->PackedObjects();
+  REQUIRE(objects.ok());
+  CHECK(*objects >= 23 + 1);
+  REQUIRE(repo->ConsolidatePacks(40).ok());
+  CHECK(Packs(tmp / "cache.git") < before);
+  CHECK(Packs(tmp / "cache.git") > 1);
+  auto again = cache::Cache::Open(tmp / "cache.git");
+  REQUIRE(again.ok());
+  CHECK(again->Verify().ok());
+  CHECK(Fsck(tmp / "cache.git"));
+  CHECK(again->List()->size() == 23);
+}
+
 TEST_CASE("a voucher whose device key is spelled otherwise is filed at, and verified at, its canonical path", "[cache]") {
   test::TempDir tmp;
   test::Pki pki = test::Pki::Make();

@@ -3,6 +3,7 @@
 #include <openssl/cms.h>
 #include <openssl/objects.h>
 
+#include <algorithm>
 #include <regex>
 
 #include "formats/cms.h"
@@ -397,6 +398,53 @@ TEST_CASE("the devices file splits into serials and keys, PEM blocks quoted", "[
   CHECK((*lines)[1].line == 5);
   CHECK((*lines)[2].key_text.empty());
   CHECK(ParseDevicesCsv("SN1,\"unterminated\n").status().code() == Code::kMalformed);
+}
+
+TEST_CASE("the devices file read a block at a time gives the records the whole text gives", "[devices-csv]") {
+  test::TempDir tmp;
+  // Over three 1 MiB blocks: quoted PEM keys spanning lines (and so block boundaries), blank
+  // and comment lines, a line that only looks like a header (not the first: a device).
+  std::string text = "serial,public key\n";
+  for (int i = 0; i < 50000; ++i) {
+    if (i % 7 == 0) text += "\"SN" + std::to_string(i) + "\",\"-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----\"\n";
+    else if (i % 11 == 0) text += "# a comment\n\n";
+    else if (i == 12345) text += "serial,MFkw\n";
+    else text += "SN" + std::to_string(i) + ",MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE" + std::string(i % 50, 'A') + "\n";
+  }
+  REQUIRE(text.size() > (3u << 20));
+  test::WriteText(tmp / "fleet.csv", text);
+  auto whole = ParseDevicesCsv(text);
+  REQUIRE(whole.ok());
+  auto file = DevicesFile::Open(tmp / "fleet.csv");
+  REQUIRE(file.ok());
+  std::vector<DeviceLine> read;
+  for (;;) {
+    auto chunk = file->Next(1000);
+    REQUIRE(chunk.ok());
+    if (chunk->empty()) break;
+    CHECK(chunk->size() <= 1000);
+    for (auto& d : *chunk) read.push_back(std::move(d));
+  }
+  REQUIRE(read.size() == whole->size());
+  for (size_t i = 0; i < read.size(); ++i) {
+    CHECK(read[i].line == (*whole)[i].line);
+    CHECK(read[i].serial == (*whole)[i].serial);
+    CHECK(read[i].key_text == (*whole)[i].key_text);
+  }
+  CHECK(std::any_of(read.begin(), read.end(), [](const DeviceLine& d) { return d.serial == "serial"; }));
+
+  // A record longer than any key: refused, not buffered without end.
+  test::WriteText(tmp / "long.csv", "SN1,\"" + std::string(200000, 'A') + "\"\n");
+  auto hostile = DevicesFile::Open(tmp / "long.csv");
+  REQUIRE(hostile.ok());
+  auto first = hostile->Next(10);
+  // One block holds all of it: parsed (the cap applies across blocks only) or refused.
+  if (!first.ok()) CHECK(first.status().code() == Code::kTooLarge);
+  test::WriteText(tmp / "longer.csv", "SN1,\"" + std::string(3u << 20, 'A') + "\"\n");
+  auto longer = DevicesFile::Open(tmp / "longer.csv");
+  REQUIRE(longer.ok());
+  CHECK(longer->Next(10).status().code() == Code::kTooLarge);
+  CHECK(DevicesFile::Open(tmp / "missing.csv").status().code() == Code::kNotFound);
 }
 
 // Review (hostile vouchers): the enrollment's members may be written qualified, as the

@@ -23,6 +23,10 @@ inline std::string ReadText(const std::filesystem::path& p) {
   return ss.str();
 }
 
+inline void WriteText(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::binary) << text;
+}
+
 inline Bytes Hex(const std::string& s) { return *HexDecode(s); }
 
 // A fresh directory under the system temp dir, removed with its contents at scope exit.
