@@ -96,6 +96,14 @@ Result<std::vector<WrittenBundle>> WriteBundles(const fs::path& out_dir, std::ve
     out.push_back(std::move(b));
     return out;
   }
+  for (auto& [prefix, vs] : CutShards(std::move(vouchers), deep_shard_threshold)) {
+    VOUCH_ASSIGN_OR_RETURN(WrittenBundle b, WriteOne(out_dir / std::string(kShardDirectory) / prefix, std::move(vs)));
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+std::map<std::string, std::vector<PackedVoucher>> CutShards(std::vector<PackedVoucher> vouchers, size_t deep_shard_threshold) {
   // Shard "B5", the layout's own first directory; a shard that would still hold more than
   // deep_shard_threshold is cut by the second one, "B5/SR".
   std::map<std::string, std::vector<PackedVoucher>> by_c1c2, shards;
@@ -107,11 +115,7 @@ Result<std::vector<WrittenBundle>> WriteBundles(const fs::path& out_dir, std::ve
     }
     for (auto& v : vs) shards[ShardOf(v.path, 2)].push_back(std::move(v));
   }
-  for (auto& [prefix, vs] : shards) {
-    VOUCH_ASSIGN_OR_RETURN(WrittenBundle b, WriteOne(out_dir / std::string(kShardDirectory) / prefix, std::move(vs)));
-    out.push_back(std::move(b));
-  }
-  return out;
+  return shards;
 }
 
 Result<std::vector<std::string>> ShardPrefixes(std::string_view device_udf) {
