@@ -32,20 +32,25 @@ Result<std::map<std::string, IndexEntry>> PreviousIndex(const fs::path& out) {
 // cache is append-only, so a prefix that gained nothing has the same count; the manifest
 // check makes sure (a folder last published from another cache). Its proofs may be older
 // than the log now is: still valid proofs, under an older checkpoint (cache/publish.md).
-bool StillCurrent(const fs::path& out, const IndexEntry& old, const std::vector<formats::PackedVoucher>& vs) {
+// A logged cache's shard must also carry a proof for each voucher (one cut before the cache
+// had a log does not: it is cut again).
+bool StillCurrent(const fs::path& out, const IndexEntry& old, const std::vector<formats::PackedVoucher>& vs, bool logged) {
   if (old.vouchers != vs.size()) return false;
   fs::path p = out / PublishIndex::ShardPath(old);
   std::error_code ec;
   if (fs::file_size(p, ec) != old.size || ec) return false;
   auto b = formats::Bundle::Open(p);
   if (!b.ok() || b->id() != old.id) return false;
-  size_t i = 0;
+  size_t i = 0, proofs = 0;
   for (const auto& e : b->manifest().entries) {
-    if (e.proof) continue;
+    if (e.proof) {
+      ++proofs;
+      continue;
+    }
     if (i >= vs.size() || vs[i].path != e.path) return false;
     ++i;
   }
-  return i == vs.size();
+  return i == vs.size() && (!logged || proofs == vs.size());
 }
 
 // Every file below `root` (ending in `ext`, when given) whose path relative to `base` `keep`
@@ -130,7 +135,7 @@ Result<PublishReport> Publish(const Cache& cache, const fs::path& out, const Pub
   // Always cut, however few the vouchers: a prefix's shard changes only when that prefix
   // gains vouchers, so a publish rewrites what changed and a reader downloads one shard.
   for (auto& [prefix, shard] : formats::CutShards(std::move(vs), options.deep_shard_threshold)) {
-    if (auto it = previous.find(prefix); it != previous.end() && StillCurrent(out, it->second, shard)) {
+    if (auto it = previous.find(prefix); it != previous.end() && StillCurrent(out, it->second, shard, cache.logged())) {
       report.index.entries.push_back(it->second);
       ++report.kept;
       continue;

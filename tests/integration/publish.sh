@@ -158,4 +158,38 @@ expect_in out.txt '"code": "too-large"'
 [ ! -e stick-big ] || fail "an oversized index wrote to the stick"; ok
 # Only http and https.
 expect_exit 2 "$VOUCH" fetch "file://$T/www/good/" --device "$udf" --out stick-file
+
+# --- a logged cache: its checkpoint and tiles are published, its shards carry the proofs,
+# and a device that insists on the log enrolls from a stick filled from the tree.
+: "${TLOG_TOOL:?path to the tlog_tool binary}"
+expect_exit 0 "$VOUCH" log init --cache c.git --origin mfr.example/vouchers --key log.key
+vkey=$(tail -1 out.txt)
+expect_exit 0 "$VOUCH" publish --cache c.git --out www/good --json
+shards=$(($(wc -l < www/good/vouch.index) - 1))
+expect_in out.txt "\"log-size\": 71"
+n_written=$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["written"]))' out.txt)
+expect_same "$n_written" "$shards"  # cut again: a shard without proofs is not kept for a logged cache
+expect_exit 0 "$TLOG_TOOL" open "$vkey" www/good/log/checkpoint
+expect_same "$(sed -n 2p www/good/log/checkpoint)" 71
+expect_same "$(stat -c %s www/good/log/tile/0/000.p/71)" $((71 * 32))
+[ -s www/good/log/index/000.p/71 ] || fail "no entry index published"; ok
+for b in $(awk 'NR > 1 { print "www/good/vouch.vshards/" $1 "/" $4 ".vbundle" }' www/good/vouch.index); do
+  [ "$(unzip -Z1 "$b" | grep -c '\.tlog-proof$')" = "$(unzip -Z1 "$b" | grep -c '\.vjj$')" ] || fail "$b: a voucher without its proof"
+done; ok
+expect_exit 0 "$VOUCH_DEVICE" init --state dev2 --serial SN-2 --trust mfr.pem --log-key "$vkey"
+expect_exit 0 "$VOUCH" issue --device-key dev2/device.pub --serial SN-2 --signer-key mfr.key --signer-cert mfr.pem \
+  --domain-ca owner-ca.pem --domain-ca-key owner-ca.key --out-dir batch3
+expect_exit 0 "$VOUCH" cache import --cache c.git batch3
+udf2=$("$VOUCH" key show dev2/device.pub --json | sed -n 's/.*"udf": "\(.*\)".*/\1/p')
+before=$(snapshot)
+expect_exit 0 "$VOUCH" publish --cache c.git --out www/good --json
+expect_same "$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["written"]))' out.txt)" 1
+expect_same "$(sed -n 2p www/good/log/checkpoint)" 72
+[ -f www/good/log/tile/0/000.p/72 ] || fail "the grown partial tile is not published"; ok
+# Only the new shard, the new tiles and the checkpoint are new or changed.
+changed=$(comm -13 <(echo "$before") <(snapshot) | awk '{print $1}' | sed 's|^\./||' | grep -v '^log/' || true)
+expect_same "$(echo "$changed" | grep -c vbundle)" 1
+expect_exit 0 "$VOUCH" fetch "$url/good/" --device "$udf2" --out stick2 --json
+expect_exit 0 "$VOUCH_DEVICE" fetch --state dev2 stick2
+expect_in out.txt "enrolled"
 finish
