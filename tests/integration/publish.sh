@@ -156,8 +156,47 @@ mkdir www/big-index
 expect_exit 1 "$VOUCH" fetch "$url/big-index/" --device "$udf" --out stick-big --json
 expect_in out.txt '"code": "too-large"'
 [ ! -e stick-big ] || fail "an oversized index wrote to the stick"; ok
+# A shard file whose manifest is another bundle than the id it is named by.
+cp -a www/good www/misnamed
+other_file=$(find www/good/vouch.vshards -name "$other.vbundle")
+cp "$other_file" "www/misnamed/${shard#stick/}"
+awk -v l="$line" -v c="$other_count" -v s="$other_size" 'NR == l { $2 = c; $3 = s } { print }' \
+  www/good/vouch.index > www/misnamed/vouch.index
+refused misnamed name-mismatch
 # Only http and https.
 expect_exit 2 "$VOUCH" fetch "file://$T/www/good/" --device "$udf" --out stick-file
+
+# --- a hostile server: a redirect to file://, a redirect loop, a body that never ends (no
+# Content-Length), each refused with its code and nothing written.
+cat > hostile.py <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        if self.path.startswith("/file/"):
+            self.send_response(302); self.send_header("Location", "file:///etc/passwd"); self.end_headers()
+        elif self.path.startswith("/loop/"):
+            self.send_response(302); self.send_header("Location", self.path); self.end_headers()
+        elif self.path.startswith("/endless/"):
+            self.send_response(200); self.end_headers()  # HTTP/1.0: the body ends when the connection does
+            try:
+                while True: self.wfile.write(b"A" * 65536)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        else:
+            self.send_response(404); self.end_headers()
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+hport=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+/usr/bin/python3 hostile.py "$hport" &
+hostile=$!
+trap 'kill $server $hostile 2>/dev/null; rm -rf "$T"' EXIT
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$hport") 2>/dev/null && break; sleep 0.1; done
+for case in file:unsupported loop:too-large endless:too-large; do
+  expect_exit 1 "$VOUCH" fetch "http://127.0.0.1:$hport/${case%%:*}/" --device "$udf" --out "stick-${case%%:*}" --json
+  expect_in out.txt "\"code\": \"${case#*:}\""
+  [ ! -e "stick-${case%%:*}" ] || fail "${case%%:*}: the fetch wrote to the stick"; ok
+done
 
 # --- a logged cache: its checkpoint and tiles are published, its shards carry the proofs,
 # and a device that insists on the log enrolls from a stick filled from the tree.
