@@ -51,14 +51,14 @@ Result<std::vector<formats::WrittenBundle>> ExportDirectory(const fs::path& dir,
   return Write(std::move(out), request, "");
 }
 
-Result<std::vector<formats::PackedVoucher>> CacheVouchers(const Cache& cache, const std::string& since,
-                                                           const std::set<std::string>& devices) {
+Result<std::vector<formats::WrittenBundle>> ExportCache(Cache& cache, const std::string& since, const ExportRequest& request) {
+  VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> tip, cache.Tip());
   VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> all, cache.Export(since));
   std::vector<formats::PackedVoucher> vs;
   for (auto& v : all) {
     auto entry = formats::ParseLayoutPath(v.path);  // the cache files only layout paths
     if (!entry.ok()) return entry.status();
-    if (devices.empty() || devices.count(entry->device_udf)) vs.push_back(std::move(v));
+    if (request.devices.empty() || request.devices.count(entry->device_udf)) vs.push_back(std::move(v));
   }
   // A logged cache's bundles carry each voucher's proof beside it (formats/bundle.md).
   if (cache.logged()) {
@@ -69,12 +69,6 @@ Result<std::vector<formats::PackedVoucher>> CacheVouchers(const Cache& cache, co
       if (auto it = proofs.find(v.path); it != proofs.end()) v.proof = Bytes(it->second.begin(), it->second.end());
     }
   }
-  return vs;
-}
-
-Result<std::vector<formats::WrittenBundle>> ExportCache(Cache& cache, const std::string& since, const ExportRequest& request) {
-  VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> tip, cache.Tip());
-  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> vs, CacheVouchers(cache, since, request.devices));
   VOUCH_ASSIGN_OR_RETURN(std::vector<formats::WrittenBundle> written, Write(std::move(vs), request, since));
   // Remember what each bundle was cut from, so the next export can be `--since BUNDLE-ID`.
   if (tip) {

@@ -25,12 +25,6 @@ struct ExportRequest {
 // be filed stops the export (naming it). kNotFound when nothing is left to pack.
 Result<std::vector<formats::WrittenBundle>> ExportDirectory(const std::filesystem::path& dir, const ExportRequest& request);
 
-// The cache's vouchers (those added after `since` when it is not empty; those of `devices`
-// when it is not empty), each with its transparency log proof when the cache is logged: what
-// ExportCache packs and `vouch publish` shards (cache/publish.h).
-Result<std::vector<formats::PackedVoucher>> CacheVouchers(const Cache& cache, const std::string& since,
-                                                           const std::set<std::string>& devices);
-
 // The cache's vouchers, or those added after `since` (a commit-ish, or a bundle id exported
 // earlier); each bundle written is recorded (Cache::RecordExport) so that the next export
 // can be `since` it. kNotFound when nothing is left to pack.

@@ -5,10 +5,11 @@
 #include <map>
 #include <set>
 
-#include "cache/export.h"
 #include "cache/log.h"
 #include "formats/bundle.h"
+#include "formats/layout.h"
 #include "formats/tlog/tiles.h"
+#include "formats/voucher_json.h"
 #include "libvoucher/file.h"
 
 namespace vouch::cache {
@@ -28,14 +29,14 @@ Result<std::map<std::string, IndexEntry>> PreviousIndex(const fs::path& out) {
   return by_prefix;
 }
 
-// The previous shard of a prefix is still current when it holds exactly these vouchers. The
-// cache is append-only, so a prefix that gained nothing has the same count; the manifest
-// check makes sure (a folder last published from another cache). Its proofs may be older
-// than the log now is: still valid proofs, under an older checkpoint (cache/publish.md).
-// A logged cache's shard must also carry a proof for each voucher (one cut before the cache
-// had a log does not: it is cut again).
-bool StillCurrent(const fs::path& out, const IndexEntry& old, const std::vector<formats::PackedVoucher>& vs, bool logged) {
-  if (old.vouchers != vs.size()) return false;
+// The previous shard of a prefix is still current when it holds exactly these vouchers
+// (`paths`, sorted). The cache is append-only, so a prefix that gained nothing has the same
+// count; the manifest check makes sure (a folder last published from another cache). Its
+// proofs may be older than the log now is: still valid proofs, under an older checkpoint
+// (cache/publish.md). A logged cache's shard must also carry a proof for each voucher (one
+// cut before the cache had a log does not: it is cut again).
+bool StillCurrent(const fs::path& out, const IndexEntry& old, const std::vector<std::string>& paths, bool logged) {
+  if (old.vouchers != paths.size()) return false;
   fs::path p = out / PublishIndex::ShardPath(old);
   std::error_code ec;
   if (fs::file_size(p, ec) != old.size || ec) return false;
@@ -47,10 +48,75 @@ bool StillCurrent(const fs::path& out, const IndexEntry& old, const std::vector<
       ++proofs;
       continue;
     }
-    if (i >= vs.size() || vs[i].path != e.path) return false;
+    if (i >= paths.size() || paths[i] != e.path) return false;
     ++i;
   }
-  return i == vs.size() && (!logged || proofs == vs.size());
+  return i == paths.size() && (!logged || proofs == paths.size());
+}
+
+// The c1c2 prefixes the layout can have, in byte order (the index's order): the cache's
+// tree is read one c1c2 at a time, so a publish holds one prefix's vouchers at once.
+std::vector<std::string> AllC1C2() {
+  std::string alphabet = "234567ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  std::vector<std::string> out;
+  for (char a : alphabet) {
+    for (char b : alphabet) out.push_back(std::string{a, b});
+  }
+  return out;
+}
+
+// Writes the shards of `shards` (prefix -> voucher paths and blobs) that changed since the
+// last publish, reading only their vouchers (and their proofs, in one lookup of the log).
+Status WriteChanged(const Cache& cache, const fs::path& out, const std::map<std::string, IndexEntry>& previous,
+                    std::map<std::string, std::vector<std::pair<std::string, git::ObjectId>>> shards, PublishReport* report) {
+  std::map<std::string, std::vector<std::pair<std::string, git::ObjectId>>> changed;
+  for (auto& [prefix, files] : shards) {
+    std::vector<std::string> paths;
+    for (const auto& f : files) paths.push_back(f.first);
+    if (auto it = previous.find(prefix); it != previous.end() && StillCurrent(out, it->second, paths, cache.logged())) {
+      report->index.entries.push_back(it->second);
+      ++report->kept;
+    } else {
+      changed[prefix] = std::move(files);
+    }
+  }
+  if (changed.empty()) return Status::Ok();
+  std::vector<std::string> paths;
+  for (const auto& [prefix, files] : changed) {
+    for (const auto& f : files) paths.push_back(f.first);
+  }
+  std::map<std::string, std::string> proofs;
+  if (cache.logged()) {
+    VOUCH_ASSIGN_OR_RETURN(proofs, cache.Proofs(paths));
+  }
+  for (auto& [prefix, files] : changed) {
+    std::vector<git::ObjectId> ids;
+    for (const auto& f : files) ids.push_back(f.second);
+    std::vector<formats::PackedVoucher> vs(files.size());
+    std::vector<Status> failed(files.size(), Status::Ok());
+    VOUCH_RETURN_IF_ERROR(cache.repository().ReadBlobs(ids, formats::kMaxVoucherSize, [&](size_t i, Result<Bytes> blob) {
+      if (!blob.ok()) {
+        failed[i] = blob.status();
+        return;
+      }
+      vs[i].bytes = std::move(*blob);
+    }));
+    for (size_t i = 0; i < files.size(); ++i) {
+      VOUCH_RETURN_IF_ERROR(failed[i]);
+      vs[i].path = files[i].first;
+      if (auto it = proofs.find(vs[i].path); it != proofs.end()) vs[i].proof = Bytes(it->second.begin(), it->second.end());
+    }
+    fs::path dir = out / std::string(formats::kShardDirectory) / prefix;
+    VOUCH_ASSIGN_OR_RETURN(auto written, formats::WriteBundles(dir, std::move(vs), std::numeric_limits<size_t>::max()));
+    if (written.size() != 1) return Error(Code::kInternal, "shard " + prefix + " was not written as one bundle");
+    std::error_code ec;
+    uint64_t size = fs::file_size(written[0].path, ec);
+    if (ec) return Error(Code::kIo, written[0].path.string() + ": " + ec.message());
+    IndexEntry e{prefix, files.size(), size, written[0].id};
+    report->index.entries.push_back(e);
+    report->written.push_back(std::move(e));
+  }
+  return Status::Ok();
 }
 
 // Every file below `root` (ending in `ext`, when given) whose path relative to `base` `keep`
@@ -128,28 +194,32 @@ Result<PublishReport> Publish(const Cache& cache, const fs::path& out, const Pub
   fs::create_directories(out, ec);
   if (ec) return Error(Code::kIo, out.string() + ": cannot create directory: " + ec.message());
   VOUCH_ASSIGN_OR_RETURN(auto previous, PreviousIndex(out));
-  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> vs, CacheVouchers(cache, "", {}));
   PublishReport report;
-  report.vouchers = vs.size();
-  std::sort(vs.begin(), vs.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
-  // Always cut, however few the vouchers: a prefix's shard changes only when that prefix
-  // gains vouchers, so a publish rewrites what changed and a reader downloads one shard.
-  for (auto& [prefix, shard] : formats::CutShards(std::move(vs), options.deep_shard_threshold)) {
-    if (auto it = previous.find(prefix); it != previous.end() && StillCurrent(out, it->second, shard, cache.logged())) {
-      report.index.entries.push_back(it->second);
-      ++report.kept;
-      continue;
+  const git::Repository& repo = cache.repository();
+  VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo.Resolve(kBranch));
+  if (tip) {
+    VOUCH_ASSIGN_OR_RETURN(git::Tree tree, repo.TreeOf(*tip));
+    // Always cut, however few the vouchers: a prefix's shard changes only when that prefix
+    // gains vouchers, so a publish rewrites what changed and a reader downloads one shard.
+    for (const std::string& c1c2 : AllC1C2()) {
+      std::string dir = std::string(formats::kLayoutRoot) + "/" + c1c2;
+      if (!tree.EntryAt(dir)) continue;
+      VOUCH_ASSIGN_OR_RETURN(auto files, tree.Files(dir));  // vouchers only: receipts are elsewhere
+      report.vouchers += files.size();
+      std::map<std::string, git::ObjectId> blob_of(files.begin(), files.end());
+      std::vector<formats::PackedVoucher> stubs;  // paths only: the cut needs no bytes
+      for (const auto& f : files) stubs.push_back({f.first, {}});
+      std::sort(stubs.begin(), stubs.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+      std::map<std::string, std::vector<std::pair<std::string, git::ObjectId>>> shards;
+      for (auto& [prefix, vs] : formats::CutShards(std::move(stubs), options.deep_shard_threshold)) {
+        for (const auto& v : vs) shards[prefix].emplace_back(v.path, blob_of.at(v.path));
+      }
+      VOUCH_RETURN_IF_ERROR(WriteChanged(cache, out, previous, std::move(shards), &report));
     }
-    size_t count = shard.size();
-    fs::path dir = out / std::string(formats::kShardDirectory) / prefix;
-    VOUCH_ASSIGN_OR_RETURN(auto written, formats::WriteBundles(dir, std::move(shard), std::numeric_limits<size_t>::max()));
-    if (written.size() != 1) return Error(Code::kInternal, "shard " + prefix + " was not written as one bundle");
-    uint64_t size = fs::file_size(written[0].path, ec);
-    if (ec) return Error(Code::kIo, written[0].path.string() + ": " + ec.message());
-    IndexEntry e{prefix, count, size, written[0].id};
-    report.index.entries.push_back(e);
-    report.written.push_back(std::move(e));
   }
+  // Kept and written shards of a cut c1c2 came back in two runs: the index is in prefix order.
+  std::sort(report.index.entries.begin(), report.index.entries.end(),
+            [](const IndexEntry& a, const IndexEntry& b) { return a.prefix < b.prefix; });
   if (report.index.entries.size() > kMaxIndexEntries) {
     return Error(Code::kTooLarge, std::to_string(report.index.entries.size()) + " shards, over the index cap");
   }
