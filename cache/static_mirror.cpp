@@ -77,14 +77,14 @@ Result<TempFile> DownloadShard(const std::string& url, const IndexEntry& e, cons
   return t;
 }
 
-Status CheckBudget(const std::vector<IndexEntry>& want, const StaticLimits& limits) {
-  if (want.size() > limits.max_shards) {
-    return Error(Code::kTooLarge, std::to_string(want.size()) + " shards to download, over the cap of " + std::to_string(limits.max_shards));
+Status CheckBudget(const std::vector<IndexEntry>& want, size_t max_shards, uint64_t max_bytes) {
+  if (want.size() > max_shards) {
+    return Error(Code::kTooLarge, std::to_string(want.size()) + " shards to download, over the cap of " + std::to_string(max_shards));
   }
   uint64_t total = 0;
   for (const auto& e : want) total += e.size;
-  if (total > limits.max_bytes) {
-    return Error(Code::kTooLarge, std::to_string(total) + " bytes of shards to download, over the cap of " + std::to_string(limits.max_bytes));
+  if (total > max_bytes) {
+    return Error(Code::kTooLarge, std::to_string(total) + " bytes of shards to download, over the cap of " + std::to_string(max_bytes));
   }
   return Status::Ok();
 }
@@ -141,7 +141,7 @@ Result<StaticFetchReport> FetchStaticShards(const std::string& url, const std::s
       fetch.push_back(e);
     }
   }
-  VOUCH_RETURN_IF_ERROR(CheckBudget(fetch, limits));
+  VOUCH_RETURN_IF_ERROR(CheckBudget(fetch, limits.max_shards, limits.max_fetch_bytes));
   bool made_out = false;
   if (!fetch.empty() && !fs::exists(out)) {
     std::error_code ec;
@@ -176,19 +176,12 @@ Result<StaticFetchReport> FetchStaticShards(const std::string& url, const std::s
   return report;
 }
 
-Result<StaticPullReport> PullStatic(Cache& cache, const std::string& url, const PublishIndex& index, const StaticLimits& limits,
-                                    const StaticProgress& progress) {
-  fs::path seen_file = cache.path() / "vouch" / std::string(kSeenFile);
-  VOUCH_ASSIGN_OR_RETURN(std::set<std::string> seen, ReadSeen(seen_file));
-  StaticPullReport report;
-  report.shards = index.entries.size();
-  std::vector<IndexEntry> fetch;
-  for (const auto& e : index.entries) {
-    if (!seen.count(e.id)) fetch.push_back(e);
-  }
-  VOUCH_RETURN_IF_ERROR(CheckBudget(fetch, limits));
-  if (fetch.empty()) return report;
-  // A folder of its own beside the cache's files, dropped whatever happens.
+namespace {
+
+// One group of a pull: downloaded and checked into a folder of its own beside the cache's
+// files (dropped whatever happens), then imported in one Cache::Add.
+Status PullGroup(Cache& cache, const std::string& url, const std::vector<IndexEntry>& group, const StaticLimits& limits,
+                 const std::function<void(const IndexEntry&)>& downloaded, AddReport* added) {
   std::string tmpl = (cache.path() / "vouch" / "static-pull-XXXXXX").string();
   if (!::mkdtemp(tmpl.data())) return Error(Code::kIo, tmpl + ": cannot create a temporary folder");
   fs::path dir = tmpl;
@@ -199,27 +192,62 @@ Result<StaticPullReport> PullStatic(Cache& cache, const std::string& url, const 
       fs::remove_all(dir, ec);
     }
   } drop{dir};
-  for (const auto& e : fetch) {
+  for (const auto& e : group) {
     VOUCH_ASSIGN_OR_RETURN(TempFile t, DownloadShard(url, e, dir, limits.http));
     VOUCH_RETURN_IF_ERROR(t.RenameTo(dir / (e.id + "." + std::string(formats::kBundleExtension))));
-    report.bytes += e.size;
-    if (progress) progress(report.new_shards + 1, fetch.size(), report.bytes);
-    ++report.new_shards;
+    downloaded(e);
   }
   // The normal import: each bundle read again by its reader, each voucher by the cache's rules.
   VOUCH_ASSIGN_OR_RETURN(SourceReader sources, SourceReader::Open({dir.string()}, SourceReader::kBatch, SourceReader::Bundles::kRead,
                                                                   SourceReader::Receipts::kSkip));
-  VOUCH_ASSIGN_OR_RETURN(report.added, cache.Add([&](std::vector<Offered>* b) { return sources.Next(b); }, url));
+  VOUCH_ASSIGN_OR_RETURN(*added, cache.Add([&](std::vector<Offered>* b) { return sources.Next(b); }, url));
   std::vector<CandidateReport> refused = sources.refused();
-  refused.insert(refused.end(), report.added.refused.begin(), report.added.refused.end());
+  refused.insert(refused.end(), added->refused.begin(), added->refused.end());
   if (!refused.empty()) {
     const auto& r = refused.front();
     return Error(r.status.code(), std::to_string(refused.size()) + " vouchers refused, first " + r.source + ": " + r.status.message());
   }
-  std::string text;
-  for (const auto& e : fetch) seen.insert(e.id);
-  for (const auto& id : seen) text += id + "\n";
-  VOUCH_RETURN_IF_ERROR(WriteFileAtomic(seen_file, AsBytes(text)));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<StaticPullReport> PullStatic(Cache& cache, const std::string& url, const PublishIndex& index, const StaticLimits& limits,
+                                    const StaticProgress& progress) {
+  fs::path seen_file = cache.path() / "vouch" / std::string(kSeenFile);
+  VOUCH_ASSIGN_OR_RETURN(std::set<std::string> seen, ReadSeen(seen_file));
+  StaticPullReport report;
+  report.shards = index.entries.size();
+  std::vector<IndexEntry> fetch;
+  for (const auto& e : index.entries) {
+    if (!seen.count(e.id)) fetch.push_back(e);
+  }
+  VOUCH_RETURN_IF_ERROR(CheckBudget(fetch, limits.max_shards, limits.max_pull_bytes));
+  auto downloaded = [&](const IndexEntry& e) {
+    report.bytes += e.size;
+    ++report.new_shards;
+    if (progress) progress(report.new_shards, fetch.size(), report.bytes);
+  };
+  for (size_t next = 0; next < fetch.size();) {
+    std::vector<IndexEntry> group;
+    uint64_t bytes = 0;
+    for (; next < fetch.size() && (group.empty() || bytes + fetch[next].size <= limits.group_bytes); ++next) {
+      bytes += fetch[next].size;
+      group.push_back(fetch[next]);
+    }
+    AddReport added;
+    VOUCH_RETURN_IF_ERROR(PullGroup(cache, url, group, limits, downloaded, &added));
+    report.added.added += added.added;
+    report.added.receipts += added.receipts;
+    report.added.present += added.present;
+    if (!added.commit.empty()) report.added.commit = added.commit;
+    ++report.groups;
+    // Remembered once committed: a crash before this costs the next pull a download, no more.
+    std::string text;
+    for (const auto& e : group) seen.insert(e.id);
+    for (const auto& id : seen) text += id + "\n";
+    VOUCH_RETURN_IF_ERROR(WriteFileAtomic(seen_file, AsBytes(text)));
+  }
   return report;
 }
 

@@ -23,7 +23,11 @@
 namespace vouch::cache {
 
 struct StaticLimits {
-  uint64_t max_bytes = 2ull << 30;   // shards downloaded by one pull or fetch (a git pull's cap)
+  uint64_t max_fetch_bytes = 2ull << 30;  // shards one `vouch fetch` downloads (a stick's worth)
+  // Shards one pull downloads: a whole tree of some 20 million vouchers. A pull imports a
+  // group at a time, so its disk and memory follow group_bytes, not this.
+  uint64_t max_pull_bytes = 64ull << 30;
+  uint64_t group_bytes = 256ull << 20;    // downloaded, checked and imported together
   size_t max_shards = kMaxIndexEntries;
   http::Limits http;
 };
@@ -58,15 +62,18 @@ Result<StaticFetchReport> FetchStaticShards(const std::string& url, const std::s
 struct StaticPullReport {
   size_t shards = 0;       // named by the index
   size_t new_shards = 0;   // downloaded and imported
+  size_t groups = 0;       // imports (commits) made
   uint64_t bytes = 0;
   AddReport added;
 };
 
 // Imports the vouchers of every shard of `index` (read from `url`) whose id the cache has
 // not pulled before (remembered in <cache>/vouch/static-shards), through Cache::Add: anchors,
-// ids and the append-only rule apply as to any import. Every new shard is downloaded and
-// checked (into a folder under <cache>/vouch/) before any is imported; a refusal imports
-// nothing. A shard whose vouchers were refused by the cache is not remembered.
+// ids and the append-only rule apply as to any import. Shards go a group at a time (up to
+// group_bytes): each shard of a group is downloaded and checked (into a folder under
+// <cache>/vouch/) before any is imported, then the group is imported in one commit and
+// remembered. A refusal imports nothing of its group (earlier groups stay, remembered); a
+// group whose vouchers the cache refused is not remembered.
 Result<StaticPullReport> PullStatic(Cache& cache, const std::string& url, const PublishIndex& index,
                                     const StaticLimits& limits = {}, const StaticProgress& progress = {});
 
