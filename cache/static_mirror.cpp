@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 
 #include "cache/sources.h"
@@ -113,10 +114,17 @@ Result<PublishIndex> ReadStaticIndex(const std::string& url, const http::Limits&
 }
 
 Result<std::optional<PublishIndex>> ProbeStaticMirror(const std::string& url, const http::Limits& limits) {
-  auto index = ReadStaticIndex(url, limits);
-  if (index.ok()) return std::optional<PublishIndex>(std::move(*index));
-  if (index.status().code() == Code::kNotFound) return std::optional<PublishIndex>();
-  return index.status();
+  std::string at = http::Join(url, kIndexName);
+  auto bytes = http::GetBytes(at, kMaxIndexSize, limits);
+  if (!bytes.ok() && bytes.status().code() == Code::kNotFound) return std::optional<PublishIndex>();
+  if (!bytes.ok()) return bytes.status();
+  // A page that is no index at all (a git host's answer to any path, say) is not a tree;
+  // one that claims to be an index and does not read is refused, never read as git.
+  std::string_view head(reinterpret_cast<const char*>(bytes->data()), std::min<size_t>(bytes->size(), 12));
+  if (head != "vouch-index/") return std::optional<PublishIndex>();
+  auto index = DecodeIndex(*bytes);
+  if (!index.ok()) return index.status().Context(at);
+  return std::optional<PublishIndex>(std::move(*index));
 }
 
 Result<StaticFetchReport> FetchStaticShards(const std::string& url, const std::set<std::string>& devices, const fs::path& out,

@@ -39,8 +39,9 @@ using StaticProgress = std::function<void(size_t done, size_t total, uint64_t by
 Result<PublishIndex> ReadStaticIndex(const std::string& url, const http::Limits& limits = {});
 
 // Whether `url` (http or https) serves a published tree: its index read (the tree's), none
-// when the server answers 404 for it (a git remote over https, say). Any other failure, an
-// index that does not read included, is that error: a mirror that looks static is never
+// when the server answers 404 for it, or 200 with a body that does not start with
+// "vouch-index/" (a git remote over https, say). Any other failure, an index that starts so
+// and does not read included, is that error: a mirror that claims to be a tree is never
 // silently read as something else.
 Result<std::optional<PublishIndex>> ProbeStaticMirror(const std::string& url, const http::Limits& limits = {});
 

@@ -107,9 +107,14 @@ expect_in out.txt '"new-shards": 0'
 expect_in out.txt '"result": "up-to-date"'
 sleep 0.2
 expect_same "$(requests_since "$m")" "/good/vouch.index"
-# An http URL with no index there is git's (smart HTTP): not read as a static tree.
+# An http URL with no index there is git's (smart HTTP): not read as a static tree; nor is
+# one whose vouch.index is some other page. One that claims to be an index must read.
 expect_exit 1 "$VOUCH" cache pull --cache p.git "$url/nothing-here.git"
+expect_in err.txt "pull from $url/nothing-here.git"
 grep -q "vouch.index" err.txt && fail "a git URL was read as a static tree"; ok
+mkdir -p www/page.git && echo '<html>sign in</html>' > www/page.git/vouch.index
+expect_exit 1 "$VOUCH" cache pull --cache p.git "$url/page.git"
+expect_in err.txt "pull from $url/page.git"
 
 # --- hostile trees: each refused with its code, nothing written to the destination.
 line=$(grep -n " $(basename "$shard" .vbundle)\$" www/good/vouch.index | cut -d: -f1)
