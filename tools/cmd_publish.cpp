@@ -19,7 +19,7 @@ struct PublishFlags {
 };
 
 struct FetchFlags {
-  std::string url, out;
+  std::string url, out, devices_file;
   std::vector<std::string> devices;
   bool json = false;
 };
@@ -48,7 +48,8 @@ Status RunPublish(const PublishFlags& f) {
 }
 
 Status RunFetch(const FetchFlags& f) {
-  VOUCH_ASSIGN_OR_RETURN(std::set<std::string> devices, DevicesFromFlags(f.devices, ""));
+  VOUCH_ASSIGN_OR_RETURN(std::set<std::string> devices, DevicesFromFlags(f.devices, f.devices_file));
+  if (devices.empty()) return Error(Code::kUsage, "name the devices with --device UDF or --devices FILE");
   if (!cache::http::IsHttpUrl(f.url)) return Error(Code::kUsage, "URL must be http:// or https://");
   auto r = cache::FetchStaticShards(f.url, devices, f.out, {}, ShardProgress());
   if (!r.ok()) return f.json ? PrintRefusalJson(r.status()) : r.status();
@@ -87,7 +88,8 @@ void AddPublishCommands(CLI::App& app, Action& action) {
   auto ff = std::make_shared<FetchFlags>();
   auto* g = app.add_subcommand("fetch", "Fill a stick with the shards of some devices from a published tree over HTTP(S)");
   g->add_option("URL", ff->url, "The published tree (http:// or https://), the folder holding vouch.index")->required();
-  g->add_option("--device", ff->devices, "A device UDF (repeat)")->required();
+  g->add_option("--device", ff->devices, "A device UDF (repeat)");
+  g->add_option("--devices", ff->devices_file, "A file of device UDFs, one per line (or devices.csv), as cache status takes");
   g->add_option("--out", ff->out, "The stick's root: shards go to vouch.vshards/... there, as a device reads them")->required();
   g->add_flag("--json", ff->json, "Print one JSON document (a refusal too: result, code, message)");
   g->footer("Reads the index, downloads only the shards of those devices' prefixes, checks each as any bundle\n"
@@ -96,7 +98,7 @@ void AddPublishCommands(CLI::App& app, Action& action) {
             "shards carry their vouchers' proofs, so the stick needs nothing else. Caps: the index 16 MiB,\n"
             "each shard its declared size (1 GiB at most), 2 GiB a run; timeouts on connecting and on stalls.\n"
             "Examples:\n  vouch fetch https://vouchers.example.com/ --device MB5S-R4AJ-... --out /media/stick\n"
-            "  vouch fetch http://mirror.lan/v/ --device MB5S-... --device MC2A-... --out /media/stick --json");
+            "  vouch fetch http://mirror.lan/v/ --devices fleet.txt --out /media/stick --json");
   g->callback([&action, ff] { action = [ff] { return RunFetch(*ff); }; });
 }
 

@@ -95,6 +95,14 @@ expect_in out.txt '"downloaded": []'
 sleep 0.2
 expect_same "$(requests_since "$m")" "/good/vouch.index"
 
+# A fleet file: each device's shard once; no device at all is a usage error.
+c1c2=$(find batch1 -type d -name "$udf" | cut -d/ -f3)
+other_udf=$(find batch1/vouchers -mindepth 3 -maxdepth 3 -type d | grep -v "^batch1/vouchers/$c1c2/" | head -1 | xargs basename)
+printf '# two devices\n%s\n%s\n' "$udf" "$other_udf" > fleet.txt
+expect_exit 0 "$VOUCH" fetch "$url/good/" --devices fleet.txt --out stick-fleet
+expect_same "$(find stick-fleet -name '*.vbundle' | wc -l)" 2
+expect_exit 2 "$VOUCH" fetch "$url/good/" --out stick-none
+
 # --- a cache pulls the tree: every voucher; a second pull downloads no shard again.
 expect_exit 0 "$VOUCH" cache init --cache p.git --trust mfr.pem
 expect_exit 0 "$VOUCH" cache pull --cache p.git "$url/good/" --json
