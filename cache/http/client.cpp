@@ -105,6 +105,8 @@ Result<uint64_t> Transfer(const std::string& url, Sink* sink, const Limits& limi
       return Error(Code::kTooLarge, what + "more than " + std::to_string(limits.max_redirects) + " redirects");
     case CURLE_HTTP_RETURNED_ERROR:
       return Error(status == 404 || status == 410 ? Code::kNotFound : Code::kIo, what + "HTTP status " + std::to_string(status));
+    case CURLE_PARTIAL_FILE:  // fewer bytes than the Content-Length, the connection closed
+      return Error(Code::kTruncated, what + "the body was cut short (" + why + ")");
     case CURLE_OPERATION_TIMEDOUT:
       return Error(Code::kIo, what + "timed out (" + why + ")");
     default:

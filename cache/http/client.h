@@ -33,7 +33,7 @@ std::string Join(std::string_view base, std::string_view path);
 // Returns the bytes written. Codes: kUnsupported (a scheme other than http or https, or a
 // redirect to one), kNotFound (404, 410), kTooLarge (a body, or a declared Content-Length,
 // over `max_bytes`; more redirects than the limit), kIo (any other status than 200, no
-// connection, a timeout, TLS). What was written before a failure stays in `fd`: the caller
+// connection, a timeout, TLS), kTruncated (a body shorter than its Content-Length). What was written before a failure stays in `fd`: the caller
 // writes to a temporary file and throws it away.
 Result<uint64_t> Get(const std::string& url, int fd, uint64_t max_bytes, const Limits& limits = {});
 // The same, into memory (an index).
