@@ -3,64 +3,33 @@
 // 200, a redirect to another scheme. Each ends with its code, in bounded time.
 #include <catch2/catch.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <string>
 #include <thread>
 
 #include "cache/http/client.h"
+#include "loopback_server.h"
 
 using namespace vouch;
 
 namespace {
 
-// Takes one connection, reads the request's head, writes `response` (then, with `endless`,
-// bytes until the reader hangs up), or holds the connection silent for `silent_ms`.
+// Answers every connection with `response` (then, with `endless`, bytes until the reader
+// hangs up), after holding it silent for `silent_ms`.
 class CannedServer {
  public:
-  explicit CannedServer(std::string response, bool endless = false, int silent_ms = 0) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd_ >= 0);
-    struct sockaddr_in addr = {};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(fd_, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(::getsockname(fd_, reinterpret_cast<struct sockaddr*>(&addr), &len) == 0);
-    REQUIRE(::listen(fd_, 4) == 0);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this, response = std::move(response), endless, silent_ms] {
-      int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) return;
-      std::string head;
-      char buf[1024];
-      while (head.find("\r\n\r\n") == std::string::npos) {
-        ssize_t n = ::read(c, buf, sizeof buf);
-        if (n <= 0) break;
-        head.append(buf, static_cast<size_t>(n));
-      }
-      if (silent_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(silent_ms));
-      (void)!::send(c, response.data(), response.size(), MSG_NOSIGNAL);
-      std::string chunk(65536, 'A');
-      while (endless && ::send(c, chunk.data(), chunk.size(), MSG_NOSIGNAL) > 0) {
-      }
-      ::close(c);
-    });
-  }
-  ~CannedServer() {
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-  }
-  std::string Url(const std::string& path = "/vouch.index") const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  explicit CannedServer(std::string response, bool endless = false, int silent_ms = 0)
+      : server_([response = std::move(response), endless, silent_ms](int c, const std::string&) {
+          if (silent_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(silent_ms));
+          test::LoopbackServer::Send(c, response);
+          std::string chunk(65536, 'A');
+          while (endless && test::LoopbackServer::Send(c, chunk)) {
+          }
+        }) {}
+  std::string Url(const std::string& path = "/vouch.index") const { return server_.Url(path); }
 
  private:
-  int fd_ = -1;
-  int port_ = 0;
-  std::thread thread_;
+  test::LoopbackServer server_;
 };
 
 }  // namespace
