@@ -95,18 +95,11 @@ Status Prepare(std::vector<PackedVoucher>& vouchers) {
   return Status::Ok();
 }
 
-// Shard "B5", the layout's own first directory; a shard that would still hold more than
-// deep_shard_threshold is cut by the second one, "B5/SR". `vouchers` prepared, all in `c1c2`.
-Result<std::vector<WrittenBundle>> WritePrefix(const fs::path& out_dir, const std::string& c1c2, std::vector<PackedVoucher> vouchers,
+// Writes the shards of prepared vouchers (CutShards).
+Result<std::vector<WrittenBundle>> WritePrefix(const fs::path& out_dir, std::vector<PackedVoucher> vouchers,
                                                size_t deep_shard_threshold) {
   std::vector<WrittenBundle> out;
-  std::map<std::string, std::vector<PackedVoucher>> shards;
-  if (vouchers.size() <= deep_shard_threshold) {
-    shards[c1c2] = std::move(vouchers);
-  } else {
-    for (auto& v : vouchers) shards[ShardOf(v.path, 2)].push_back(std::move(v));
-  }
-  for (auto& [prefix, vs] : shards) {
+  for (auto& [prefix, vs] : CutShards(std::move(vouchers), deep_shard_threshold)) {
     VOUCH_ASSIGN_OR_RETURN(WrittenBundle b, WriteOne(out_dir / std::string(kShardDirectory) / prefix, std::move(vs)));
     out.push_back(std::move(b));
   }
@@ -127,7 +120,7 @@ Result<std::vector<WrittenBundle>> WriteBundles(const fs::path& out_dir, std::ve
   std::map<std::string, std::vector<PackedVoucher>> by_c1c2;
   for (auto& v : vouchers) by_c1c2[ShardOf(v.path, 1)].push_back(std::move(v));
   for (auto& [prefix, vs] : by_c1c2) {
-    VOUCH_ASSIGN_OR_RETURN(std::vector<WrittenBundle> written, WritePrefix(out_dir, prefix, std::move(vs), deep_shard_threshold));
+    VOUCH_ASSIGN_OR_RETURN(std::vector<WrittenBundle> written, WritePrefix(out_dir, std::move(vs), deep_shard_threshold));
     for (auto& b : written) out.push_back(std::move(b));
   }
   return out;
@@ -139,7 +132,22 @@ Result<std::vector<WrittenBundle>> WriteShardsOf(const fs::path& out_dir, std::s
   for (const auto& v : vouchers) {
     if (ShardOf(v.path, 1) != c1c2) return Error(Code::kUnsafePath, v.path + " is not under the shard prefix " + std::string(c1c2));
   }
-  return WritePrefix(out_dir, std::string(c1c2), std::move(vouchers), deep_shard_threshold);
+  return WritePrefix(out_dir, std::move(vouchers), deep_shard_threshold);
+}
+
+std::map<std::string, std::vector<PackedVoucher>> CutShards(std::vector<PackedVoucher> vouchers, size_t deep_shard_threshold) {
+  // Shard "B5", the layout's own first directory; a shard that would still hold more than
+  // deep_shard_threshold is cut by the second one, "B5/SR".
+  std::map<std::string, std::vector<PackedVoucher>> by_c1c2, shards;
+  for (auto& v : vouchers) by_c1c2[ShardOf(v.path, 1)].push_back(std::move(v));
+  for (auto& [prefix, vs] : by_c1c2) {
+    if (vs.size() <= deep_shard_threshold) {
+      shards[prefix] = std::move(vs);
+      continue;
+    }
+    for (auto& v : vs) shards[ShardOf(v.path, 2)].push_back(std::move(v));
+  }
+  return shards;
 }
 
 Result<std::vector<std::string>> ShardPrefixes(std::string_view device_udf) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,12 @@ struct PackedVoucher {
 // The shard directories under kShardDirectory that can hold a device's vouchers: its
 // c1c2 and its c1c2/c3c4 ("B5", "B5/SR"), the layout's own first directories.
 Result<std::vector<std::string>> ShardPrefixes(std::string_view device_udf);
+
+// The shard each voucher goes in (`vouchers` sorted by layout path, each path a layout path):
+// "B5" for its c1c2, or "B5/SR" when that c1c2 holds more than `deep_shard_threshold`. What
+// WriteBundles cuts a large export into, and what `vouch publish` always cuts (cache/publish.md).
+std::map<std::string, std::vector<PackedVoucher>> CutShards(std::vector<PackedVoucher> vouchers,
+                                                           size_t deep_shard_threshold = kShardThreshold);
 
 struct WrittenBundle {
   std::filesystem::path path;

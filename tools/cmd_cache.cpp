@@ -5,6 +5,7 @@
 
 #include "cache/cache.h"
 #include "cache/sources.h"
+#include "cache/static_mirror.h"
 #include "cache/status.h"
 #include "formats/datetime.h"
 #include "formats/bundle.h"
@@ -148,8 +149,31 @@ Status RunPush(const CacheFlags& f) {
   return Status::Ok();
 }
 
+// A published tree (cache/publish.md): the shards not pulled before, imported as any bundle.
+Status RunStaticPull(Cache& c, const CacheFlags& f, const cache::PublishIndex& index) {
+  if (!f.log_keys.empty()) return Error(Code::kUsage, "--log-key checks a git mirror's log; a static mirror's log is not pulled");
+  auto pulled = cache::PullStatic(c, f.remote, index, {}, ShardProgress());
+  if (!pulled.ok()) return f.json ? PrintRefusalJson(pulled.status()) : pulled.status();
+  const cache::StaticPullReport& r = *pulled;
+  const char* kind = r.added.added > 0 ? "merged" : "up-to-date";
+  if (f.json) {
+    PrintJson({{"result", kind}, {"static", true}, {"shards", r.shards}, {"new-shards", r.new_shards},
+               {"new-vouchers", r.added.added}, {"present", r.added.present}, {"tip", r.added.commit}, {"received-bytes", r.bytes}});
+  } else {
+    std::cout << kind << ": " << r.added.added << " new vouchers from " << r.new_shards << " new shards of " << r.shards << ", "
+              << r.bytes << " bytes received\n";
+  }
+  return Status::Ok();
+}
+
 Status RunPull(const CacheFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
+  // http(s): a published tree when <URL>/vouch.index answers, git's smart HTTP when it is 404.
+  if (cache::http::IsHttpUrl(f.remote)) {
+    auto index = cache::ProbeStaticMirror(f.remote);
+    if (!index.ok()) return f.json ? PrintRefusalJson(index.status()) : index.status();
+    if (*index) return RunStaticPull(c, f, **index);
+  }
   std::vector<formats::tlog::NoteVerifier> keys;
   for (const auto& k : f.log_keys) {
     VOUCH_ASSIGN_OR_RETURN(formats::tlog::NoteVerifier v, ReadVerifierKey(k));
@@ -308,7 +332,11 @@ void AddCacheCommands(CLI::App& app, Action& action) {
             "commits 64 KiB, trees 1 MiB, vouchers 64 KiB, receipts 16 KiB, 16 parents, 200,000 commits a pull\n"
             "(cache/cache.md). Receipts come along and are verified like vouchers.\n"
             "A local remote is never opened as a repository: FIFOs, links and alternates are refused.\n"
-            "Examples:\n  vouch cache pull git://mirror.example/vouchers.git\n  vouch cache pull /media/stick/vouchers.git --json");
+            "An http(s) REMOTE whose REMOTE/vouch.index answers is a published tree (vouch publish): the\n"
+            "shards not pulled before are downloaded, checked and imported as bundles (cache/publish.md);\n"
+            "one that answers 404 is read as git over HTTP.\n"
+            "Examples:\n  vouch cache pull git://mirror.example/vouchers.git\n  vouch cache pull /media/stick/vouchers.git --json\n"
+            "  vouch cache pull https://vouchers.example.com/");
   sub("gc", "Consolidate the cache's packs into one", RunGc);
   cache->footer("Examples:\n  vouch cache init --trust mfr-root.pem\n  vouch cache import /media/stick\n"
                 "  vouch cache pull git://mirror.example/vouchers.git\n  vouch cache push /media/stick/vouchers.git");

@@ -15,5 +15,6 @@ void AddDemoCommand(CLI::App& app, Action& action);
 void AddCacheCommands(CLI::App& app, Action& action);
 void AddLogCommands(CLI::App& app, Action& action);
 void AddReceiptCommands(CLI::App& app, Action& action);
+void AddPublishCommands(CLI::App& app, Action& action);  // publish, fetch (a static mirror)
 
 }  // namespace vouch::tools

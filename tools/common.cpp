@@ -1,6 +1,9 @@
 #include "tools/common.h"
 
+#include <unistd.h>
+
 #include <filesystem>
+#include <iostream>
 
 #include "formats/datetime.h"
 #include "formats/layout.h"
@@ -115,6 +118,13 @@ Result<std::string> VkeyFromFlag(const std::string& arg, std::string_view flag) 
 Result<formats::tlog::NoteVerifier> ReadVerifierKey(const std::string& text_or_file) {
   VOUCH_ASSIGN_OR_RETURN(std::string text, VkeyFromFlag(text_or_file, "verifier key"));
   return formats::tlog::NoteVerifier::Parse(text);
+}
+
+std::function<void(size_t done, size_t total, uint64_t bytes)> ShardProgress() {
+  if (!::isatty(STDERR_FILENO)) return {};
+  return [](size_t done, size_t total, uint64_t bytes) {
+    std::cerr << "\rvouch: shard " << done << "/" << total << ", " << bytes << " bytes" << (done == total ? "\n" : "") << std::flush;
+  };
 }
 
 }  // namespace vouch::tools

@@ -1,6 +1,8 @@
 // Helpers several commands share: loading anchors and signers, time flags, writing vouchers.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -42,5 +44,9 @@ Result<Bytes> ReadInput(const std::string& path, size_t cap);
 // --log-key / --witness: a vkey text ("name+hex+base64"), or a file holding one (one line,
 // its newline optional). `flag` names the flag in errors.
 Result<std::string> VkeyFromFlag(const std::string& arg, std::string_view flag);
+
+// "vouch: shard 3/5, 1234567 bytes" on one line of stderr, only when stderr is a terminal
+// (none otherwise): the progress of reading a published tree (vouch fetch, cache pull).
+std::function<void(size_t done, size_t total, uint64_t bytes)> ShardProgress();
 
 }  // namespace vouch::tools

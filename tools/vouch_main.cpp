@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   AddCacheCommands(app, action);
   AddLogCommands(app, action);
   AddReceiptCommands(app, action);
+  AddPublishCommands(app, action);
   AddDemoCommand(app, action);
   return Run(app, argc, argv, action, "vouch");
 }

@@ -1,0 +1,81 @@
+// Reading a published tree (cache/publish.h) over HTTP(S): a carrier filling a stick with the
+// shards of some devices (`vouch fetch`), and a cache pulling every shard it has not seen
+// (`vouch cache pull http(s)://...`). Spec page: cache/publish.md, "Reading".
+//
+// Every download goes to a temporary file in the folder it is meant for, capped at the size
+// the index declares, and is checked as any bundle from any medium (formats/bundle.md: the
+// reader rules, the id the index names, the shard's prefix, its voucher count, every
+// voucher's id) before anything is renamed into place or imported: a tampered or truncated
+// download leaves the destination as it was.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cache/cache.h"
+#include "cache/http/client.h"
+#include "cache/publish_index.h"
+
+namespace vouch::cache {
+
+struct StaticLimits {
+  uint64_t max_fetch_bytes = 2ull << 30;  // shards one `vouch fetch` downloads (a stick's worth)
+  // Shards one pull downloads: a whole tree of some 20 million vouchers. A pull imports a
+  // group at a time, so its disk and memory follow group_bytes, not this.
+  uint64_t max_pull_bytes = 64ull << 30;
+  uint64_t group_bytes = 256ull << 20;    // downloaded, checked and imported together
+  size_t max_shards = kMaxIndexEntries;
+  http::Limits http;
+};
+
+// Called after each shard: how many of `total` are done, and the bytes so far.
+using StaticProgress = std::function<void(size_t done, size_t total, uint64_t bytes)>;
+
+// The mirror's index, read and checked (DecodeIndex), at most kMaxIndexSize.
+Result<PublishIndex> ReadStaticIndex(const std::string& url, const http::Limits& limits = {});
+
+// Whether `url` (http or https) serves a published tree: its index read (the tree's), none
+// when the server answers 404 for it, or 200 with a body that does not start with
+// "vouch-index/" (a git remote over https, say). Any other failure, an index that starts so
+// and does not read included, is that error: a mirror that claims to be a tree is never
+// silently read as something else.
+Result<std::optional<PublishIndex>> ProbeStaticMirror(const std::string& url, const http::Limits& limits = {});
+
+struct StaticFetchReport {
+  std::vector<IndexEntry> downloaded;  // shards written to the stick
+  std::vector<IndexEntry> present;     // already there (same id), not downloaded again
+  std::vector<std::string> missing;    // devices the index names no shard for
+  uint64_t bytes = 0;
+};
+
+// Writes under `out`, at vouch.vshards/<prefix>/<ID>.vbundle (the stick layout a device
+// reads), the shard of each device in `devices` (canonical UDFs). All of them are downloaded
+// and checked before the first is renamed into place. kNotFound when the index names no
+// shard for any of the devices.
+Result<StaticFetchReport> FetchStaticShards(const std::string& url, const std::set<std::string>& devices,
+                                            const std::filesystem::path& out, const StaticLimits& limits = {},
+                                            const StaticProgress& progress = {});
+
+struct StaticPullReport {
+  size_t shards = 0;       // named by the index
+  size_t new_shards = 0;   // downloaded and imported
+  size_t groups = 0;       // imports (commits) made
+  uint64_t bytes = 0;
+  AddReport added;
+};
+
+// Imports the vouchers of every shard of `index` (read from `url`) whose id the cache has
+// not pulled before (remembered in <cache>/vouch/static-shards), through Cache::Add: anchors,
+// ids and the append-only rule apply as to any import. Shards go a group at a time (up to
+// group_bytes): each shard of a group is downloaded and checked (into a folder under
+// <cache>/vouch/) before any is imported, then the group is imported in one commit and
+// remembered. A refusal imports nothing of its group (earlier groups stay, remembered); a
+// group whose vouchers the cache refused is not remembered.
+Result<StaticPullReport> PullStatic(Cache& cache, const std::string& url, const PublishIndex& index,
+                                    const StaticLimits& limits = {}, const StaticProgress& progress = {});
+
+}  // namespace vouch::cache
