@@ -52,19 +52,24 @@ Result<std::vector<std::pair<std::string, ObjectId>>> Tree::Files(std::string_vi
   std::vector<std::pair<std::string, ObjectId>> files;
   if (!tree_) return files;
   const std::string dir(under);
+  VOUCH_ASSIGN_OR_RETURN(TreePtr sub, SubtreeAt(tree_.get(), dir));
+  if (!sub) return files;  // no such directory: nothing below it
+  FileWalk walk{dir + "/", &files};
+  if (git_tree_walk(sub.get(), GIT_TREEWALK_PRE, CollectFile, &walk) != 0) return Fail(Code::kMalformed, "tree walk of " + dir);
+  return files;
+}
+
+Result<TreePtr> SubtreeAt(git_tree* tree, const std::string& path) {
   git_tree_entry* e = nullptr;
-  if (git_tree_entry_bypath(&e, tree_.get(), dir.c_str()) != 0) {
+  if (git_tree_entry_bypath(&e, tree, path.c_str()) != 0) {
     git_error_clear();
-    return files;  // no such directory: nothing below it
+    return TreePtr();
   }
   TreeEntryPtr entry(e);
-  if (git_tree_entry_type(e) != GIT_OBJECT_TREE) return files;
+  if (git_tree_entry_type(e) != GIT_OBJECT_TREE) return TreePtr();
   git_tree* t = nullptr;
-  if (git_tree_lookup(&t, git_tree_owner(tree_.get()), git_tree_entry_id(e)) != 0) return Fail(Code::kMalformed, "tree " + dir);
-  TreePtr sub(t);
-  FileWalk walk{dir + "/", &files};
-  if (git_tree_walk(t, GIT_TREEWALK_PRE, CollectFile, &walk) != 0) return Fail(Code::kMalformed, "tree walk of " + dir);
-  return files;
+  if (git_tree_lookup(&t, git_tree_owner(tree), git_tree_entry_id(e)) != 0) return Fail(Code::kMalformed, "tree " + path);
+  return TreePtr(t);
 }
 
 Status Repository::Create(const fs::path& path, std::string_view head) {
@@ -93,6 +98,11 @@ Result<Repository> Repository::OverObjects(const std::string& objects, const std
   git_repository* r = nullptr;
   if (git_repository_wrap_odb(&r, o) != 0) return Fail(Code::kInternal, what);
   return Repository(r);
+}
+
+void Repository::StopCachingObjects() {
+  Init();
+  git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
 }
 
 std::string Repository::path() const { return git_repository_path(repo_.get()); }
