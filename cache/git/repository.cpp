@@ -59,6 +59,12 @@ Result<std::vector<std::pair<std::string, ObjectId>>> Tree::Files(std::string_vi
   return files;
 }
 
+Result<Tree> Tree::Subtree(const std::string& path) const {
+  if (!tree_) return Tree();
+  VOUCH_ASSIGN_OR_RETURN(TreePtr sub, SubtreeAt(tree_.get(), path));
+  return Tree(sub.release());
+}
+
 Result<TreePtr> SubtreeAt(git_tree* tree, const std::string& path) {
   git_tree_entry* e = nullptr;
   if (git_tree_entry_bypath(&e, tree, path.c_str()) != 0) {

@@ -48,6 +48,10 @@ class Tree {
   // every reader names the folder it means.
   Result<std::vector<std::pair<std::string, ObjectId>>> Files(std::string_view under) const;
 
+  // The directory `path` as a tree of its own (none when there is no such directory), so
+  // that many lookups below it do not read the trees above it again.
+  Result<Tree> Subtree(const std::string& path) const;
+
   git_tree* handle() const { return tree_.get(); }
 
  private:
