@@ -146,6 +146,10 @@ int main(int argc, char** argv) {
     stream.Commit();
     std::ofstream devices(work / "fleet.txt");
     for (const auto& u : udfs) devices << u << "\n";
+    // _exit runs no destructor: what the streams still buffer is written here or lost (the
+    // fleet file lost its last 151 devices so).
+    stream.out.close();
+    devices.close();
     _exit(0);
   } else {
     int status = 0;

@@ -9,10 +9,11 @@
 // (CertificateNotAfter), receipts read as HeldReceipt. Blobs are read and decoded on every
 // core, once: what was read is kept by blob id (status_facts.h), so a run reads only the
 // blobs new since the last, and a fleet of 10,000 devices answers in well under a second
-// (bench/bench_status.cpp).
+// (bench/bench_status.cpp), in memory that does not grow with the fleet.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -55,8 +56,24 @@ struct FleetStatus {
   size_t renewal_due = 0;
 };
 
+struct FleetSummary {
+  size_t devices = 0;
+  size_t enrolled = 0;
+  size_t renewal_due = 0;
+};
+
+// Calls `each` with every device's status in UDF order, as soon as it is known, and returns
+// the counts. Memory does not grow with the cache (cache/cache.md, "Status"): the tree is
+// walked a device directory at a time (vouchers/ and receipts/ side by side), blobs are read
+// a batch of devices at a time, and what was read of each is kept in a file read and written
+// beside the walk (status_facts.h). An error from `each` stops the walk and is returned.
 // kMalformed when a voucher or receipt on the branch cannot be read back (a cache that
-// `cache verify` would refuse), kTooLarge over the voucher or receipt cap.
+// `cache verify` would refuse), kTooLarge over the voucher or receipt cap: the devices before
+// it have been passed to `each` already.
+Result<FleetSummary> ForEachDeviceStatus(const Cache& cache, const FleetStatusRequest& request,
+                                         const std::function<Status(const DeviceStatus&)>& each);
+
+// ForEachDeviceStatus, collected (its memory grows with the fleet: for tests and small fleets).
 Result<FleetStatus> ReadFleetStatus(const Cache& cache, const FleetStatusRequest& request);
 
 }  // namespace vouch::cache

@@ -241,6 +241,18 @@ nlohmann::json StatusJson(const cache::DeviceStatus& d) {
   return j;
 }
 
+// `text` (one JSON value as JsonText dumps it) as it stands `by` spaces deeper in a document.
+// JSON strings hold no raw newline, so every newline is one of the layout's.
+std::string Indented(const std::string& text, size_t by) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (char ch : text) {
+    out += ch;
+    if (ch == '\n') out.append(by, ' ');
+  }
+  return out;
+}
+
 Status RunStatus(const CacheFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
   cache::FleetStatusRequest r;
@@ -250,17 +262,27 @@ Status RunStatus(const CacheFlags& f) {
   r.within_seconds = *within;
   VOUCH_ASSIGN_OR_RETURN(TimePolicy when, TimePolicyFromFlags(f.at, false));
   r.now = *when.Effective();
-  VOUCH_ASSIGN_OR_RETURN(cache::FleetStatus s, cache::ReadFleetStatus(c, r));
+  // Each device is printed as it is answered: a fleet's report is never held whole. The JSON is
+  // written an element at a time, byte for byte what one document would dump as.
+  bool first = true;
+  auto each = [&](const cache::DeviceStatus& d) {
+    if (f.json) std::cout << (first ? "{\n  \"devices\": [\n    " : ",\n    ") << Indented(JsonText(StatusJson(d)), 4);
+    else std::cout << StatusLine(d) << "\n";
+    first = false;
+    return Status::Ok();
+  };
+  auto s = cache::ForEachDeviceStatus(c, r, each);
+  if (!s.ok()) {
+    if (f.json && !first) std::cout << "\n" << std::flush;  // what was printed stays, cut short: the exit code says so
+    return s.status();
+  }
   if (f.json) {
-    nlohmann::json devices = nlohmann::json::array();
-    for (const auto& d : s.devices) devices.push_back(StatusJson(d));
-    PrintJson({{"devices", std::move(devices)},
-               {"summary", {{"devices", s.devices.size()}, {"enrolled", s.enrolled}, {"renewal-due", s.renewal_due},
-                            {"at", formats::FormatDateTime(r.now)}, {"within-seconds", r.within_seconds}}}});
+    nlohmann::json summary = {{"devices", s->devices}, {"enrolled", s->enrolled}, {"renewal-due", s->renewal_due},
+                              {"at", formats::FormatDateTime(r.now)}, {"within-seconds", r.within_seconds}};
+    std::cout << (first ? "{\n  \"devices\": [],\n" : "\n  ],\n") << "  \"summary\": " << Indented(JsonText(summary), 2) << "\n}\n";
     return Status::Ok();
   }
-  for (const auto& d : s.devices) std::cout << StatusLine(d) << "\n";
-  std::cout << s.devices.size() << " devices, " << s.enrolled << " enrolled, " << s.renewal_due << " renewal due\n";
+  std::cout << s->devices << " devices, " << s->enrolled << " enrolled, " << s->renewal_due << " renewal due\n";
   return Status::Ok();
 }
 

@@ -56,6 +56,10 @@ Status Fail(Code code, std::string_view what, int error = -1);
 
 std::string OidText(const git_oid& oid);
 
+// The directory `path` of `tree` (none: no such directory, or a file there); kMalformed when
+// its tree cannot be read.
+Result<TreePtr> SubtreeAt(git_tree* tree, const std::string& path);
+
 // ObjectId is git_oid's 20 bytes (libgit2 1.5 has no other object format).
 static_assert(sizeof(git_oid) == ObjectId::kSize);
 inline ObjectId IdOf(const git_oid& oid) { return ObjectId(oid.id); }

@@ -65,18 +65,10 @@ Result<std::vector<std::pair<std::string, ObjectId>>> Tree::Files(std::string_vi
 Status Tree::ForEachFile(std::string_view under, const std::function<Status(const std::string&, const ObjectId&)>& each) const {
   if (!tree_) return Status::Ok();
   const std::string dir(under);
-  git_tree_entry* e = nullptr;
-  if (git_tree_entry_bypath(&e, tree_.get(), dir.c_str()) != 0) {
-    git_error_clear();
-    return Status::Ok();  // no such directory: nothing below it
-  }
-  TreeEntryPtr entry(e);
-  if (git_tree_entry_type(e) != GIT_OBJECT_TREE) return Status::Ok();
-  git_tree* t = nullptr;
-  if (git_tree_lookup(&t, git_tree_owner(tree_.get()), git_tree_entry_id(e)) != 0) return Fail(Code::kMalformed, "tree " + dir);
-  TreePtr sub(t);
+  VOUCH_ASSIGN_OR_RETURN(TreePtr sub, SubtreeAt(tree_.get(), dir));
+  if (!sub) return Status::Ok();  // no such directory: nothing below it
   FileWalk walk{dir + "/", &each, Status::Ok()};
-  if (git_tree_walk(t, GIT_TREEWALK_PRE, VisitFile, &walk) != 0) {
+  if (git_tree_walk(sub.get(), GIT_TREEWALK_PRE, VisitFile, &walk) != 0) {
     if (!walk.failed.ok()) return walk.failed;
     return Fail(Code::kMalformed, "tree walk of " + dir);
   }
@@ -86,22 +78,32 @@ Status Tree::ForEachFile(std::string_view under, const std::function<Status(cons
 Result<std::vector<std::string>> Tree::Directories(std::string_view under) const {
   std::vector<std::string> names;
   if (!tree_) return names;
-  const std::string dir(under);
-  git_tree_entry* e = nullptr;
-  if (git_tree_entry_bypath(&e, tree_.get(), dir.c_str()) != 0) {
-    git_error_clear();
-    return names;
-  }
-  TreeEntryPtr entry(e);
-  if (git_tree_entry_type(e) != GIT_OBJECT_TREE) return names;
-  git_tree* t = nullptr;
-  if (git_tree_lookup(&t, git_tree_owner(tree_.get()), git_tree_entry_id(e)) != 0) return Fail(Code::kMalformed, "tree " + dir);
-  TreePtr sub(t);
-  for (size_t i = 0; i < git_tree_entrycount(t); ++i) {
-    const git_tree_entry* child = git_tree_entry_byindex(t, i);
+  VOUCH_ASSIGN_OR_RETURN(TreePtr sub, SubtreeAt(tree_.get(), std::string(under)));
+  if (!sub) return names;
+  for (size_t i = 0; i < git_tree_entrycount(sub.get()); ++i) {
+    const git_tree_entry* child = git_tree_entry_byindex(sub.get(), i);
     if (git_tree_entry_type(child) == GIT_OBJECT_TREE) names.emplace_back(git_tree_entry_name(child));
   }
   return names;
+}
+
+Result<Tree> Tree::Subtree(const std::string& path) const {
+  if (!tree_) return Tree();
+  VOUCH_ASSIGN_OR_RETURN(TreePtr sub, SubtreeAt(tree_.get(), path));
+  return Tree(sub.release());
+}
+
+Result<TreePtr> SubtreeAt(git_tree* tree, const std::string& path) {
+  git_tree_entry* e = nullptr;
+  if (git_tree_entry_bypath(&e, tree, path.c_str()) != 0) {
+    git_error_clear();
+    return TreePtr();
+  }
+  TreeEntryPtr entry(e);
+  if (git_tree_entry_type(e) != GIT_OBJECT_TREE) return TreePtr();
+  git_tree* t = nullptr;
+  if (git_tree_lookup(&t, git_tree_owner(tree), git_tree_entry_id(e)) != 0) return Fail(Code::kMalformed, "tree " + path);
+  return TreePtr(t);
 }
 
 Status Repository::Create(const fs::path& path, std::string_view head) {
@@ -130,6 +132,11 @@ Result<Repository> Repository::OverObjects(const std::string& objects, const std
   git_repository* r = nullptr;
   if (git_repository_wrap_odb(&r, o) != 0) return Fail(Code::kInternal, what);
   return Repository(r);
+}
+
+void Repository::StopCachingObjects() {
+  Init();
+  git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
 }
 
 std::string Repository::path() const { return git_repository_path(repo_.get()); }

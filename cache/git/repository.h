@@ -53,6 +53,10 @@ class Tree {
   // The names of the directories right under the directory `under` (none if it is not one).
   Result<std::vector<std::string>> Directories(std::string_view under) const;
 
+  // The directory `path` as a tree of its own (none when there is no such directory), so
+  // that many lookups below it do not read the trees above it again.
+  Result<Tree> Subtree(const std::string& path) const;
+
   git_tree* handle() const { return tree_.get(); }
 
  private:
@@ -72,6 +76,12 @@ class Repository {
 
   Repository() = default;  // none
   explicit Repository(git_repository* owned) : repo_(owned) {}
+
+  // libgit2 keeps the objects it parsed for reuse, in one cache for the whole process, which
+  // it bounds by the objects' raw sizes only: a walk that reads each tree of a large cache
+  // once grew it by 3.7 KiB a device (100,000 devices: 407 MiB with it, 93 MiB without) and
+  // reuses nothing. `cache status` turns it off for its process (cache/cache.md, "Status").
+  static void StopCachingObjects();
 
   git_repository* handle() const { return repo_.get(); }
   // The git directory, absolute, ending in '/'.

@@ -4,6 +4,7 @@
 
 #include "cache/cache.h"
 #include "cache/status.h"
+#include "cache/status_facts.h"
 #include "fleet.h"
 #include "testutil.h"
 
@@ -168,11 +169,13 @@ TEST_CASE("what status read of each blob is kept for the next run, and a damaged
   // A file someone else could have written is not believed at all: a line saying the
   // certificate runs for a century changes nothing unless the file is ours alone.
   const std::string blob = ObjectIdHex(v.envelope.bytes);
-  size_t at = text.find("v " + blob);
+  size_t at = text.find(d.udf + " v " + blob);
   REQUIRE(at != std::string::npos);
   std::string forged = text;
   size_t eol = forged.find('\n', at);
-  forged.replace(at, eol - at, "v " + blob + " " + std::to_string(first->devices[0].newest->created_on.micros) + " 4102444800000000");
+  forged.replace(at, eol - at + 1,
+                 cache::FactsLine(d.udf, cache::git::ObjectId::OfBlob(v.envelope.bytes),
+                                  cache::VoucherFacts{first->devices[0].newest->created_on, Instant{4102444800000000}}));
   test::PutFile(facts, AsBytes(forged));
   fs::permissions(facts, fs::perms::group_write, fs::perm_options::add);
   auto distrusted = cache::ReadFleetStatus(c, req);
@@ -185,4 +188,125 @@ TEST_CASE("what status read of each blob is kept for the next run, and a damaged
   auto believed = cache::ReadFleetStatus(c, req);
   REQUIRE(believed.ok());
   CHECK_FALSE(believed->devices[0].renewal_due);
+}
+
+TEST_CASE("a facts file damaged, unsorted or cut short is read again from the blobs, never believed wrong", "[status]") {
+  test::TempDir tmp;
+  test::Fleet fleet;
+  cache::Cache c = test::NewCache(tmp / "cache.git");
+  // Enough devices that a damaged line lands among sound ones, each with a voucher and most
+  // with a receipt.
+  std::vector<test::FleetDevice> devices;
+  std::vector<test::FleetVoucher> vouchers;
+  for (int i = 0; i < 12; ++i) devices.push_back(fleet.Device("SN-" + std::to_string(i)));
+  for (int i = 0; i < 12; ++i) vouchers.push_back(fleet.Issue(devices[i], i % 2 ? 10 : 3650));
+  for (const auto& v : vouchers) test::PutFile(tmp / "in" / v.path, v.envelope.bytes);
+  for (int i = 0; i < 12; i += 3) {
+    Bytes r = fleet.Receipt(devices[i], vouchers[i], 1);
+    test::PutFile(test::Fleet::OnStick(tmp / "stick", devices[i], r), r);
+  }
+  REQUIRE(test::ImportAll(c, {(tmp / "in").string(), (tmp / "stick").string()}).report.refused.empty());
+  cache::FleetStatusRequest req;
+  req.now = Instant::Now();
+  const fs::path facts = tmp / "cache.git" / "vouch" / "status-facts";
+  auto reference = cache::ReadFleetStatus(c, req);  // read from the blobs: no file yet
+  REQUIRE(reference.ok());
+  REQUIRE(reference->devices.size() == 12);
+  const std::string text = test::ReadText(facts);
+  REQUIRE(text.starts_with("vouch-status-facts 2\n"));
+  std::vector<std::string> lines;
+  for (size_t at = 0, nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1) lines.push_back(text.substr(at, nl - at + 1));
+  REQUIRE(lines.size() == 1 + 12 + 4);
+  // Sorted by device, the order the walk meets them in.
+  CHECK(std::is_sorted(lines.begin() + 1, lines.end(),
+                       [](const std::string& a, const std::string& b) { return a.substr(0, a.find(' ')) < b.substr(0, b.find(' ')); }));
+
+  auto same = [&](const std::string& why) {
+    INFO(why);
+    auto s = cache::ReadFleetStatus(c, req);
+    REQUIRE(s.ok());
+    REQUIRE(s->devices.size() == reference->devices.size());
+    for (size_t i = 0; i < s->devices.size(); ++i) {
+      const cache::DeviceStatus &x = s->devices[i], &y = reference->devices[i];
+      CHECK(x.device == y.device);
+      CHECK(x.vouchers == y.vouchers);
+      CHECK(x.newest->created_on == y.newest->created_on);
+      CHECK(x.newest->certificate_not_after == y.newest->certificate_not_after);
+      CHECK(x.renewal_due == y.renewal_due);
+      CHECK(x.enrolled.has_value() == y.enrolled.has_value());
+      if (x.enrolled && y.enrolled) CHECK(x.enrolled->voucher_id == y.enrolled->voucher_id);
+    }
+    // And the file is made whole again.
+    CHECK(test::ReadText(facts) == text);
+  };
+  auto with = [&](std::vector<std::string> ls) {
+    std::string t;
+    for (const auto& l : ls) t += l;
+    test::PutFile(facts, AsBytes(t));
+    fs::permissions(facts, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+  };
+
+  same("a sound file: taken as it is");
+  // A digit changed on disk: the line's CRC no longer holds; the line is read again.
+  std::vector<std::string> damaged = lines;
+  for (auto& l : damaged) {
+    const size_t v = l.find(" v ");
+    if (v == std::string::npos) continue;
+    char& digit = l[v + 3 + 40 + 1];  // the created-on's first digit
+    digit = digit == '1' ? '2' : '1';
+  }
+  with(damaged);
+  same("created-on changed in every voucher line");
+  // Lines out of order: each is either where the walk looks for it or read again.
+  std::vector<std::string> unsorted = lines;
+  std::reverse(unsorted.begin() + 1, unsorted.end());
+  with(unsorted);
+  same("lines in reverse order");
+  std::vector<std::string> swapped = lines;
+  std::swap(swapped[2], swapped[9]);
+  with(swapped);
+  same("two lines swapped");
+  // Cut short anywhere, even inside the header: what is whole is taken, the rest read again.
+  for (size_t cut : {size_t{3}, text.size() / 3, text.size() / 2 + 7, text.size() - 1}) {
+    with({text.substr(0, cut)});
+    same("cut at " + std::to_string(cut));
+  }
+  // A line far too long, garbage, a line of a device the cache does not hold, an empty line.
+  std::vector<std::string> noisy = lines;
+  noisy.insert(noisy.begin() + 4, std::string(100000, 'x') + "\n");
+  noisy.insert(noisy.begin() + 2, "\n");
+  noisy.insert(noisy.begin() + 7, "ZZZZ v 00 1 - 00000000\n");
+  noisy.push_back("MZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ v 0000000000000000000000000000000000000000 1 - 0\n");
+  with(noisy);
+  same("noise between the lines");
+  // An older file (sorted by blob, no header) is not read.
+  with({"v " + lines[1].substr(lines[1].find(" v ") + 3)});
+  same("the layout before this one");
+
+  // Named devices find their lines by binary search, whatever their place in the file.
+  for (size_t i : {size_t{0}, size_t{5}, size_t{11}}) {
+    cache::FleetStatusRequest one = req;
+    one.devices = {reference->devices[i].device};
+    auto s = cache::ReadFleetStatus(c, one);
+    REQUIRE(s.ok());
+    REQUIRE(s->devices.size() == 1);
+    CHECK(s->devices[0].newest->certificate_not_after == reference->devices[i].newest->certificate_not_after);
+  }
+  // ... and believe only their own, sound lines: a device's voucher line given another's
+  // created-on (with its CRC made right, as only the owner of the file could) is believed:
+  // the file is ours alone (the rule above); one with a wrong CRC is not.
+  {
+    std::vector<std::string> bad = lines;
+    for (auto& l : bad) {
+      if (l.find(" v ") != std::string::npos) l[l.size() - 2] = l[l.size() - 2] == '0' ? '1' : '0';  // every CRC broken
+    }
+    with(bad);
+    cache::FleetStatusRequest named = req;
+    for (const auto& d : reference->devices) named.devices.insert(d.device);
+    auto s = cache::ReadFleetStatus(c, named);
+    REQUIRE(s.ok());
+    for (size_t i = 0; i < s->devices.size(); ++i) {
+      CHECK(s->devices[i].newest->created_on == reference->devices[i].newest->created_on);
+    }
+  }
 }
