@@ -168,7 +168,13 @@ Result<PublicKey> PublicKey::FromPoint(Group g, ByteView point) {
   k.group_ = g;
   if (g == Group::kP256) {
     VOUCH_ASSIGN_OR_RETURN(ossl::EcPointPtr p, p256::DecodePoint(point));
-    VOUCH_ASSIGN_OR_RETURN(k.point_, p256::EncodePoint(p.get()));
+    // An uncompressed point that decodes (coordinates below p, on the curve) is already the
+    // canonical form; only a compressed one is encoded again (which costs a field inversion).
+    if (point.size() == p256::kPointSize && point[0] == 0x04) {
+      k.point_.assign(point.begin(), point.end());
+    } else {
+      VOUCH_ASSIGN_OR_RETURN(k.point_, p256::EncodePoint(p.get()));
+    }
   } else {
     VOUCH_RETURN_IF_ERROR(group::CheckPoint(g, point));
     k.point_.assign(point.begin(), point.end());
