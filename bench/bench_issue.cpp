@@ -1,14 +1,18 @@
 // Issuing throughput against the bound `openssl speed` gives for the same primitives, in
 // one run (DESIGN.md section 10, issue 3).
 //
-// One voucher costs: draw y (a base-point multiplication), HPKE seal (an ephemeral key and one
-// ECDH), the certificate for Z (one ECDSA signature) and the envelope (one ECDSA signature),
-// plus hashing, AES-GCM and encodings. The bound is 3 ECDH-equivalent multiplications and 2
-// ECDSA signatures at `openssl speed`'s rates; the ratio says how close issuing comes to it.
+// One voucher costs one variable-base multiplication (the HPKE DH with the device key) and
+// fixed-base ones: y*G, the HPKE ephemeral key, and the ECDSA signatures (y's proof of
+// possession, the certificate for Z, the envelope); plus hashing, AES-GCM and encodings.
+// The bound (issue 16) is 1 ECDH and 4 ECDSA signatures at `openssl speed`'s rates,
+// 1 / (1/ecdh + 4/sign): every fixed-base operation costed as a sign, one of them left out,
+// so the bound is tighter than the work; the ratio says how close issuing comes to it. The
+// earlier bound, 1 / (3/ecdh + 2/sign), is printed beside it.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "bench/anchor.h"
@@ -72,16 +76,18 @@ int main() {
   std::printf("vouch issue benchmark: JWS vouchers with a certificate for Z, in memory\n");
   auto one = bench::OpensslSpeed("ecdhp256 ecdsap256");
   auto all = bench::OpensslSpeed("-multi " + std::to_string(cores) + " ecdhp256 ecdsap256");
-  auto bound = [](std::map<std::string, double>& m) {
-    return 1.0 / (3.0 / m["ecdh (nistp256)"] + 2.0 / m["ecdsa sign (nistp256)"]);
+  auto bound = [](std::map<std::string, double>& m, double ecdh, double signs) {
+    return 1.0 / (ecdh / m["ecdh (nistp256)"] + signs / m["ecdsa sign (nistp256)"]);
   };
   double r1 = Rate(s, devices, 1, 3.0);
   double rn = Rate(s, devices, cores, 3.0);
-  double b1 = bound(one), bn = bound(all);
-  std::printf("anchor: openssl speed ecdhp256 ecdsap256 (bound = 1 / (3/ecdh + 2/sign))\n");
-  std::printf("  %-10s %12s %16s %8s\n", "cores", "vouchers/s", "openssl bound/s", "ratio");
-  std::printf("  %-10u %12.0f %16.0f %8.2f\n", 1u, r1, b1, r1 / b1);
-  std::printf("  %-10u %12.0f %16.0f %8.2f\n", cores, rn, bn, rn / bn);
+  std::printf("anchor: openssl speed ecdhp256 ecdsap256; bound = 1 / (1/ecdh + 4/sign) (goal: ratio >= 0.70),\n");
+  std::printf("        and the earlier bound 1 / (3/ecdh + 2/sign)\n");
+  std::printf("  %-6s %12s %10s %10s %8s %10s %8s\n", "cores", "vouchers/s", "ecdh/s", "sign/s", "ratio", "old bound", "ratio");
+  for (auto [n, rate, m] : {std::tuple{1u, r1, &one}, std::tuple{cores, rn, &all}}) {
+    std::printf("  %-6u %12.0f %10.0f %10.0f %8.2f %10.0f %8.2f\n", n, rate, (*m)["ecdh (nistp256)"], (*m)["ecdsa sign (nistp256)"],
+                rate / bound(*m, 1, 4), bound(*m, 3, 2), rate / bound(*m, 3, 2));
+  }
   std::printf("  scaling %u cores: %.2fx\n", cores, rn / r1);
   return 0;
 }

@@ -139,25 +139,15 @@ int main(int argc, char** argv) {
   std::printf("vouch cache status benchmark: %zu devices\n", n);
   std::fflush(stdout);
   // Made in a child, so that the parent that measures stays small (bench/run.h).
-  if (pid_t pid = fork(); pid == 0) {
+  bench::InChild([&] {
     Stream stream;
     stream.out.open(work / "stream", std::ios::binary);
     std::vector<std::string> udfs = MakeFleet(n, &stream);
     stream.Commit();
     std::ofstream devices(work / "fleet.txt");
     for (const auto& u : udfs) devices << u << "\n";
-    // _exit runs no destructor: what the streams still buffer is written here or lost (the
-    // fleet file lost its last 151 devices so).
-    stream.out.close();
-    devices.close();
-    _exit(0);
-  } else {
-    int status = 0;
-    waitpid(pid, &status, 0);
-  }
-  bench::RunOnce({vouch, "cache", "init", "--cache", cache});
-  bench::RunOnce({"sh", "-c", "git --git-dir " + cache + " fast-import --quiet < " + (work / "stream").string()});
-  bench::RunOnce({vouch, "cache", "gc", "--cache", cache});  // one pack, as a cache that has lived a while
+  });
+  bench::ImportStream(vouch, cache, (work / "stream").string());
   std::string one;
   std::getline(std::ifstream(work / "fleet.txt"), one);
 

@@ -55,6 +55,27 @@ inline RunResult Median(std::vector<RunResult> rs) {
   return m;
 }
 
+// Runs `make` in a child and waits for it: what it allocates is never part of this process,
+// whose size every later measured child inherits at exec (see RunOnce).
+template <typename F>
+void InChild(F make) {
+  if (pid_t pid = fork(); pid == 0) {
+    make();
+    _exit(0);
+  } else {
+    int status = 0;
+    waitpid(pid, &status, 0);
+  }
+}
+
+// A cache made by `vouch cache init`, filled by `git fast-import` of `stream` and packed by
+// `vouch cache gc` (one pack, as a cache that has lived a while).
+inline void ImportStream(const std::string& vouch, const std::string& cache, const std::string& stream) {
+  RunOnce({vouch, "cache", "init", "--cache", cache});
+  RunOnce({"sh", "-c", "git --git-dir " + cache + " fast-import --quiet < " + stream});
+  RunOnce({vouch, "cache", "gc", "--cache", cache});
+}
+
 // The median of `n` runs by time, with the largest peak memory seen.
 inline RunResult RunMedian(const std::vector<std::string>& argv, int n = 7) {
   std::vector<RunResult> rs;

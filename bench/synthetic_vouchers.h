@@ -19,7 +19,8 @@ namespace vouch::bench {
 
 // Right-sized JWS vouchers for random device keys, filed at their layout paths under `dir`.
 // Their signatures are random bytes: a cache checks signatures only when it holds anchors,
-// and these caches do not. With `stream`, also the same blobs and tree for git fast-import.
+// and these caches do not. With `stream`, also the same blobs and tree for git fast-import;
+// with an empty `dir`, only that stream.
 inline void MakeVouchers(const std::filesystem::path& dir, size_t n, uint64_t seed, std::ostream* stream) {
   std::mt19937_64 rng(seed);
   auto random = [&](size_t k) {
@@ -46,8 +47,10 @@ inline void MakeVouchers(const std::filesystem::path& dir, size_t n, uint64_t se
                       header + R"(","signature":")" + Base64UrlEncode(random(64)) + R"("}]})";
     std::string path = formats::LayoutPath({e.device_key, formats::VoucherId(formats::EnvelopeKind::kJws, AsBytes(jws)),
                                             formats::EnvelopeKind::kJws});
-    std::filesystem::create_directories((dir / path).parent_path());
-    std::ofstream(dir / path, std::ios::binary) << jws;
+    if (!dir.empty()) {
+      std::filesystem::create_directories((dir / path).parent_path());
+      std::ofstream(dir / path, std::ios::binary) << jws;
+    }
     if (stream) {
       *stream << "blob\nmark :" << i + 1 << "\ndata " << jws.size() << "\n" << jws << "\n";
       tree << "M 100644 :" << i + 1 << " " << path << "\n";

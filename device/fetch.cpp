@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -23,6 +24,12 @@
 
 namespace vouch::device {
 namespace fs = std::filesystem;
+
+namespace {
+
+fs::path GitReaderBeside(const fs::path& reader) { return reader.parent_path() / "vouch-git-reader"; }
+
+}  // namespace
 
 fs::path DefaultReader() {
   std::error_code ec;
@@ -46,8 +53,11 @@ class Reader {
     }
   }
 
-  Status Start(const fs::path& exe, const std::string& udf, const std::vector<std::string>& media) {
-    std::vector<std::string> args = {exe.string(), "--udf", udf, "--"};
+  Status Start(const fs::path& exe, const std::string& udf, const std::vector<std::string>& media,
+               const std::vector<std::string>& options = {}) {
+    std::vector<std::string> args = {exe.string(), "--udf", udf};
+    args.insert(args.end(), options.begin(), options.end());
+    args.push_back("--");
     args.insert(args.end(), media.begin(), media.end());
     // A clean environment: the reader needs none of ours, and must not be steered by it.
     std::vector<std::string> env = {"PATH=/usr/bin:/bin", "LC_ALL=C", "TZ=UTC"};
@@ -94,10 +104,10 @@ class Reader {
     return Status::Ok();
   }
 
-  // Reads and dispatches records until the reader ends or the deadline passes. Returns the
+  // Reads and dispatches records until the reader ends or `until` passes. Returns the
   // failure, if the reader failed.
-  Status Run(Judge& judge, std::chrono::milliseconds deadline, size_t& no_medium) {
-    auto until = std::chrono::steady_clock::now() + deadline;
+  Status Run(Judge& judge, std::chrono::steady_clock::time_point until, std::chrono::milliseconds deadline,
+             size_t& no_medium) {
     Decoder decoder;
     std::vector<uint8_t> buf(64 * 1024);
     Status broken;
@@ -126,6 +136,11 @@ class Reader {
           break;
         }
         if (!*rec) break;
+        if ((*rec)->type == RecordType::kGit && !git_allowed_) {
+          broken = Error(Code::kReaderFailed, "medium reader broke its protocol: a git record from the git reader");
+          ::kill(pid_, SIGKILL);
+          break;
+        }
         Dispatch(**rec, judge, no_medium);
       }
     }
@@ -149,23 +164,37 @@ class Reader {
     return Status::Ok();
   }
 
+  // What the reader sent that the git reader's budgets count (device/protocol.md).
+  bool saw_git() const { return saw_git_; }
+  size_t sent() const { return sent_; }
+  uint64_t sent_bytes() const { return sent_bytes_; }
+  void ForbidGit() { git_allowed_ = false; }
+
  private:
-  static void Dispatch(Record& rec, Judge& judge, size_t& no_medium) {
+  void Dispatch(Record& rec, Judge& judge, size_t& no_medium) {
     switch (rec.type) {
       case RecordType::kVoucher:
-      case RecordType::kLogged: judge.Consider(std::move(rec.source), std::move(rec.envelope), std::move(rec.proof)); break;
+      case RecordType::kLogged:
+        ++sent_;
+        sent_bytes_ += rec.envelope.size() + (rec.proof ? rec.proof->size() : 0);
+        judge.Consider(std::move(rec.source), std::move(rec.envelope), std::move(rec.proof));
+        break;
       case RecordType::kRefused:
         if (rec.status.code() == Code::kNoMedium) ++no_medium;
         judge.Refuse(std::move(rec.source), rec.status);
         break;
       case RecordType::kNote: judge.Note(std::move(rec.text)); break;
       case RecordType::kTally: judge.Tally(rec.status.code(), rec.count); break;
+      case RecordType::kGit: saw_git_ = true; break;
       case RecordType::kEnd: break;
     }
   }
 
   // Waits for the reader until `until`; then kills it. False when it had to be killed.
   bool WaitUntil(std::chrono::steady_clock::time_point until, int& status) {
+    // A reader that closed its pipe is usually exiting: look again soon, then less often
+    // (50 us doubling to 2 ms), so that a fetch does not wait a whole poll for it.
+    useconds_t pause = 50;
     for (;;) {
       pid_t r = ::waitpid(pid_, &status, WNOHANG);
       if (r == pid_) {
@@ -178,7 +207,8 @@ class Reader {
         Wait();
         return false;
       }
-      ::usleep(2000);
+      ::usleep(pause);
+      pause = std::min<useconds_t>(pause * 2, 2000);
     }
   }
 
@@ -192,15 +222,36 @@ class Reader {
 
   pid_t pid_ = -1;
   int out_ = -1;
+  bool git_allowed_ = true, saw_git_ = false;
+  size_t sent_ = 0;
+  uint64_t sent_bytes_ = 0;
 };
+
+// The git reader, after a medium reader that saw git caches: the same media, the same judge,
+// the same deadline, and the budgets the first one left.
+Status ReadGitCaches(const fs::path& exe, const std::string& udf, const std::vector<std::string>& media, const Reader& first,
+                     Judge& judge, std::chrono::steady_clock::time_point started, std::chrono::steady_clock::time_point until,
+                     std::chrono::milliseconds deadline) {
+  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  Reader git;
+  git.ForbidGit();
+  VOUCH_RETURN_IF_ERROR(git.Start(exe, udf, media,
+                                  {"--sent", std::to_string(first.sent()), "--sent-bytes", std::to_string(first.sent_bytes()),
+                                   "--elapsed-ms", std::to_string(elapsed.count())}));
+  size_t no_medium = 0;  // said by the first reader already
+  return git.Run(judge, until, deadline, no_medium);
+}
 
 }  // namespace
 
 Result<EnrollReport> Fetch(const fs::path& state_dir, const std::vector<std::string>& media, const FetchOptions& o) {
   // The reader starts before this process reads the device key: it needs only the public UDF.
   VOUCH_ASSIGN_OR_RETURN(PublicKey device_pub, LoadPublicKey(state_dir / "device.pub"));
+  const fs::path reader_exe = o.reader.empty() ? DefaultReader() : o.reader;
+  const auto started = std::chrono::steady_clock::now();
+  const auto until = started + o.deadline;
   Reader reader;
-  VOUCH_RETURN_IF_ERROR(reader.Start(o.reader.empty() ? DefaultReader() : o.reader, device_pub.Fingerprint(), media));
+  VOUCH_RETURN_IF_ERROR(reader.Start(reader_exe, device_pub.Fingerprint(), media));
 
   VOUCH_ASSIGN_OR_RETURN(DeviceState snapshot, DeviceState::Open(state_dir));
   if (snapshot.identity().udf != device_pub.Fingerprint()) {
@@ -210,7 +261,11 @@ Result<EnrollReport> Fetch(const fs::path& state_dir, const std::vector<std::str
   VOUCH_RETURN_IF_ERROR(LogPolicyOf(snapshot).status());
   Judge judge(snapshot, o.judge);
   size_t no_medium = 0;
-  Status read = reader.Run(judge, o.deadline, no_medium);
+  Status read = reader.Run(judge, until, o.deadline, no_medium);
+  if (read.ok() && reader.saw_git()) {
+    const fs::path git_exe = o.git_reader.empty() ? GitReaderBeside(reader_exe) : o.git_reader;
+    read = ReadGitCaches(git_exe, device_pub.Fingerprint(), media, reader, judge, started, until, o.deadline);
+  }
   if (read.ok() && no_medium == media.size() && !media.empty()) {
     return Error(Code::kNoMedium, (media.size() == 1 ? media[0] + ": no such medium" : "none of the media exist"));
   }

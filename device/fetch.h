@@ -3,7 +3,9 @@
 //
 // The media are read by a separate, confined process (vouch-medium-reader, started before
 // this process reads the device key) that hands back candidate envelopes over a pipe
-// (device/protocol.md). This process never parses ZIP or git: it verifies, decides and
+// (device/protocol.md); when it saw a git cache, a second one (vouch-git-reader, the only
+// one that loads libgit2) reads the git caches after it, within what is left of the
+// fetch's budgets and time. This process never parses ZIP or git: it verifies, decides and
 // applies. A reader that crashes, is killed, overruns its deadline or breaks the protocol
 // is a refusal of everything it read, never a changed state.
 #pragma once
@@ -21,7 +23,8 @@ namespace vouch::device {
 struct FetchOptions {
   bool dry_run = false;
   std::filesystem::path reader;                   // the vouch-medium-reader executable
-  std::chrono::milliseconds deadline{15000};      // then the reader is killed
+  std::filesystem::path git_reader;               // vouch-git-reader; default: beside `reader`
+  std::chrono::milliseconds deadline{15000};      // then the readers are killed (both together)
   int lock_timeout_ms = 60000;                    // waiting for another vouch-device
   JudgeLimits judge;
 };

@@ -170,6 +170,8 @@ void Judge::Tally(Code code, uint64_t count) {
 }
 
 void Judge::Note(std::string note) {
+  // Both readers walk the same media, so a note (a limit met on the way) may come twice.
+  if (std::find(report_.notes.begin(), report_.notes.end(), note) != report_.notes.end()) return;
   if (report_.notes.size() < 64) report_.notes.push_back(std::move(note));
 }
 

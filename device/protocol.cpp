@@ -120,6 +120,7 @@ Bytes EncodeTally(Code code, uint32_t count) {
   return Frame(RecordType::kTally, body);
 }
 
+Bytes EncodeGit() { return Frame(RecordType::kGit, {}); }
 Bytes EncodeEnd() { return Frame(RecordType::kEnd, {}); }
 
 void Decoder::Append(ByteView bytes) {
@@ -157,6 +158,7 @@ Result<std::optional<Record>> Decoder::Next() {
     case RecordType::kRefused: cap = 2 + kMaxSourceBytes + 1 + 255 + kMaxMessageBytes; break;
     case RecordType::kNote: cap = kMaxMessageBytes; break;
     case RecordType::kTally: cap = 1 + 255 + 4; break;
+    case RecordType::kGit:
     case RecordType::kEnd: cap = 0; break;
     default: return Fail("unknown record type " + std::to_string(h[0]));
   }
@@ -210,6 +212,7 @@ Result<std::optional<Record>> Decoder::Next() {
       rec.status = Error(*code, "");
       break;
     }
+    case RecordType::kGit: break;
     case RecordType::kEnd:
       ended_ = true;
       break;

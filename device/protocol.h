@@ -1,7 +1,9 @@
 // The pipe between the confined medium reader and the device (device/protocol.md).
 //
-// The reader (vouch-medium-reader) walks media, opens bundles and git caches, and writes
-// records on its standard output; vouch-device reads them. The reader is as hostile as the
+// The reader (vouch-medium-reader) walks media, opens bundles, and writes records on its
+// standard output; vouch-device reads them. When it saw a git cache it says so (kGit), and
+// the device then starts the git reader (vouch-git-reader), which reads only the git caches
+// and writes the same records. The reader is as hostile as the
 // medium it read, so the decoder trusts nothing: every length is capped before anything is
 // allocated, a record of an unknown type or over its cap ends the stream as kReaderFailed,
 // and a stream without its end record is a failed reader, not a short medium.
@@ -31,6 +33,7 @@ enum class RecordType : uint8_t {
   kRefused = 'R',   // a source refused whole (a hostile bundle, an oversize file)
   kNote = 'N',      // a limit reached, a source skipped
   kTally = 'T',     // refusals past the kept ones, counted by code
+  kGit = 'G',       // the media hold git caches, which only the git reader reads (empty body)
   kEnd = 'E',       // the reader finished; nothing may follow
 };
 
@@ -51,6 +54,7 @@ Result<Bytes> EncodeVoucher(std::string_view source, ByteView envelope, const st
 Bytes EncodeRefused(std::string_view source, const Status& refusal);
 Bytes EncodeNote(std::string_view text);
 Bytes EncodeTally(Code code, uint32_t count);
+Bytes EncodeGit();
 Bytes EncodeEnd();
 
 // Incremental decoding, for the device: Append what the pipe gave, then take records with

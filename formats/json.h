@@ -18,4 +18,20 @@ Result<nlohmann::json> ParseJson(ByteView text, size_t cap, std::string_view wha
 // Compact text with members in insertion order (ordered_json), as every writer emits.
 inline std::string Compact(const nlohmann::ordered_json& j) { return j.dump(); }
 
+// `s` as a JSON string, exactly as Compact writes it: printable ASCII without '"' or '\'
+// (base64, names) is copied as it is, anything else goes through nlohmann's escaping. For
+// writers that assemble a document of a fixed shape around long base64 values, which
+// nlohmann's serializer would otherwise read byte by byte.
+inline void AppendJsonString(std::string& out, std::string_view s) {
+  bool plain = true;
+  for (char c : s) plain = plain && c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+  if (!plain) {
+    out += nlohmann::ordered_json(std::string(s)).dump();
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
 }  // namespace vouch::formats

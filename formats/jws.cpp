@@ -108,20 +108,30 @@ Result<Verified> VerifyOne(const Parsed& p, const Signature& s, const std::vecto
 }  // namespace
 
 Result<Bytes> SignJws(ByteView payload, const Signer& signer, std::string_view typ) {
-  nlohmann::ordered_json header;
-  header["alg"] = signer.key.JwsAlg();
-  header["typ"] = typ;
-  json x5c = json::array();
-  for (const auto& c : signer.chain) x5c.push_back(Base64Encode(c.Der()));
-  header["x5c"] = x5c;
-  std::string protected_b64 = Base64UrlEncode(AsBytes(Compact(header)));
+  // {"alg":...,"typ":...,"x5c":[...]} and {"payload":...,"signatures":[{"protected":...,
+  // "signature":...}]}: the bytes Compact writes for these ordered_json documents, assembled
+  // around their base64 values instead of escaped a byte at a time.
+  std::string header = "{\"alg\":";
+  AppendJsonString(header, signer.key.JwsAlg());
+  header += ",\"typ\":";
+  AppendJsonString(header, typ);
+  header += ",\"x5c\":[";
+  for (size_t i = 0; i < signer.chain.size(); ++i) {
+    if (i > 0) header += ',';
+    AppendJsonString(header, Base64Encode(signer.chain[i].Der()));
+  }
+  header += "]}";
+  std::string protected_b64 = Base64UrlEncode(AsBytes(header));
   std::string payload_b64 = Base64UrlEncode(payload);
   VOUCH_ASSIGN_OR_RETURN(Bytes sig, signer.key.Sign(AsBytes(protected_b64 + "." + payload_b64)));
-  nlohmann::ordered_json doc;
-  doc["payload"] = payload_b64;
-  doc["signatures"] = json::array({nlohmann::ordered_json{{"protected", protected_b64},
-                                                          {"signature", Base64UrlEncode(sig)}}});
-  return ToBytes(Compact(doc));
+  std::string doc = "{\"payload\":";
+  AppendJsonString(doc, payload_b64);
+  doc += ",\"signatures\":[{\"protected\":";
+  AppendJsonString(doc, protected_b64);
+  doc += ",\"signature\":";
+  AppendJsonString(doc, Base64UrlEncode(sig));
+  doc += "}]}";
+  return ToBytes(doc);
 }
 
 Result<Verified> VerifyJws(ByteView envelope, const std::vector<Certificate>& anchors, const TimePolicy& time,

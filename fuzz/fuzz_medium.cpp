@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "device/reader/git_caches.h"
 #include "device/reader/scanner.h"
 
 namespace {
@@ -60,6 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto medium = vouch::device::reader::OpenMedium((root / "m").string());
   Discard sink;
   vouch::device::reader::ScanMedia({medium}, udf, limits, sink);
+  // And as the git reader walks it, for the git caches the medium reader only reports.
+  vouch::device::reader::ScanMedia({medium}, udf, limits, sink, &vouch::device::reader::GitCacheReader());
   if (medium.fd >= 0) ::close(medium.fd);
   fs::remove_all(root, ec);
   return 0;

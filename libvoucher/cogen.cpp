@@ -150,8 +150,12 @@ Result<SealedContribution> Seal(const PublicKey& device_key, std::string_view de
   if (y.group() != device_key.group()) return Error(Code::kInvalidKey, "contribution and device key are in different groups");
   VOUCH_ASSIGN_OR_RETURN(Bytes proof, ProvePossession(y, device_key));
   SecretBytes scalar = y.Scalar();
-  VOUCH_ASSIGN_OR_RETURN(hpke::Sealed sealed, hpke::Seal(HpkeSuite(SuiteOfGroup(device_key.group())), device_key.KemKey(),
-                                                         AsBytes(kHpkeInfo), AsBytes(device_udf), scalar.view()));
+  // P-256 seals to X's point directly (hpke::SealToPoint: the same bytes as through an EVP_PKEY).
+  auto sealed_or = device_key.group() == Group::kP256
+                       ? hpke::SealToPoint(device_key.point(), AsBytes(kHpkeInfo), AsBytes(device_udf), scalar.view())
+                       : hpke::Seal(HpkeSuite(SuiteOfGroup(device_key.group())), device_key.KemKey(), AsBytes(kHpkeInfo),
+                                    AsBytes(device_udf), scalar.view());
+  VOUCH_ASSIGN_OR_RETURN(hpke::Sealed sealed, std::move(sealed_or));
   return SealedContribution{y.Public().SpkiDer(), std::move(sealed.enc), std::move(sealed.ct), std::move(proof)};
 }
 

@@ -81,12 +81,7 @@ Result<SecretBytes> AddScalars(ByteView a, ByteView b) {
 }
 
 Result<SecretBytes> RandomScalar() {
-  ossl::SecretBnPtr k(BN_secure_new());
-  if (!k || BN_priv_rand_range(k.get(), p256::Order()) != 1) return ossl::Fail(Code::kCrypto, "p256 random scalar");
-  // [0, n-1]; 0 has probability 2^-256 and is drawn again.
-  while (BN_is_zero(k.get())) {
-    if (BN_priv_rand_range(k.get(), p256::Order()) != 1) return ossl::Fail(Code::kCrypto, "p256 random scalar");
-  }
+  VOUCH_ASSIGN_OR_RETURN(ossl::SecretBnPtr k, p256::RandomScalar());
   return p256::EncodeScalar(k.get());
 }
 

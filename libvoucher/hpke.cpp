@@ -214,7 +214,15 @@ Result<SecretBytes> Dh(const CipherSuite& s, EVP_PKEY* sk, EVP_PKEY* pk, Code sm
   }
   SecretBytes out(Ndh(s));
   size_t n = out.size();
-  if (EVP_PKEY_derive_init(ctx.get()) != 1 || EVP_PKEY_derive_set_peer(ctx.get(), pk) != 1) {
+  // The peer's key is checked on the curve and not at infinity (for P-256, whose cofactor is
+  // 1, that is the whole check; X25519 and X448 keys have none to make), and not again by
+  // EVP_PKEY_derive_set_peer, whose full check costs one more scalar multiplication.
+  ossl::PkeyCtxPtr peer(EVP_PKEY_CTX_new_from_pkey(nullptr, pk, nullptr));
+  if (!peer || EVP_PKEY_public_check_quick(peer.get()) != 1) {
+    ossl::ClearErrors();
+    return Error(Code::kInvalidKey, std::string("hpke ") + CurveName(s) + " public key is not on the curve");
+  }
+  if (EVP_PKEY_derive_init(ctx.get()) != 1 || EVP_PKEY_derive_set_peer_ex(ctx.get(), pk, 0) != 1) {
     return ossl::Fail(Code::kCrypto, std::string(CurveName(s)) + " dh");
   }
   if (EVP_PKEY_derive(ctx.get(), out.data(), &n) != 1 || n != out.size()) {
@@ -236,6 +244,22 @@ Result<SecretBytes> ExtractAndExpand(const CipherSuite& s, ByteView dh, ByteView
   const Bytes kem = KemSuiteId(s);
   VOUCH_ASSIGN_OR_RETURN(SecretBytes eae_prk, LabeledExtract(KemHash(s), kem, {}, "eae_prk", dh));
   return LabeledExpand(KemHash(s), kem, eae_prk.view(), "shared_secret", kem_context, s.n_secret);
+}
+
+// Encap on P-256 through OpenSSL's point arithmetic (ossl/p256.h): pkE = skE*G and the DH
+// x-coordinate of skE*pkR, exactly what an EVP_PKEY key pair and ECDH would compute, without
+// making an EVP_PKEY (each of which builds its own curve group) for either key. `pkRm` is
+// SerializePublicKey's form, checked here on the curve.
+Result<Encapsulation> EncapP256(ByteView pkRm, const BIGNUM* skE) {
+  if (pkRm.size() != p256::kPointSize || pkRm[0] != 0x04) return Error(Code::kInvalidKey, "hpke P-256 public key is not an uncompressed point");
+  VOUCH_ASSIGN_OR_RETURN(ossl::EcPointPtr pkR, p256::DecodePoint(pkRm));
+  VOUCH_ASSIGN_OR_RETURN(ossl::EcPointPtr pkE, p256::MulBase(skE));
+  Encapsulation out;
+  VOUCH_ASSIGN_OR_RETURN(out.enc, p256::EncodePoint(pkE.get()));
+  VOUCH_ASSIGN_OR_RETURN(SecretBytes dh, p256::SharedX(skE, pkR.get()));
+  Bytes kem_context = Concat({out.enc, pkRm});
+  VOUCH_ASSIGN_OR_RETURN(out.shared_secret, ExtractAndExpand(kP256Sha256Aes128Gcm, dh.view(), kem_context));
+  return out;
 }
 
 Status CheckSize(ByteView b, const char* what) {
@@ -357,6 +381,18 @@ Result<KeyPtr> DeserializePrivateKey(const CipherSuite& s, ByteView skm) {
 Result<Encapsulation> Encap(const CipherSuite& s, EVP_PKEY* pkR, EVP_PKEY* ephemeral) {
   VOUCH_RETURN_IF_ERROR(CheckSuite(s));
   VOUCH_RETURN_IF_ERROR(CheckKey(s, pkR, "recipient"));
+  if (IsP256(s)) {
+    VOUCH_ASSIGN_OR_RETURN(Bytes pkRm, SerializePublicKey(s, pkR));
+    if (!ephemeral) {
+      VOUCH_ASSIGN_OR_RETURN(ossl::SecretBnPtr skE, p256::RandomScalar());
+      return EncapP256(pkRm, skE.get());
+    }
+    VOUCH_RETURN_IF_ERROR(CheckKey(s, ephemeral, "ephemeral"));
+    VOUCH_ASSIGN_OR_RETURN(SecretBytes skEm, SerializePrivateKey(s, ephemeral));
+    VOUCH_ASSIGN_OR_RETURN(ossl::SecretBnPtr skE, p256::DecodeScalar(skEm.view()));
+    BN_set_flags(skE.get(), BN_FLG_CONSTTIME);
+    return EncapP256(pkRm, skE.get());
+  }
   KeyPtr fresh;
   if (ephemeral) {
     VOUCH_RETURN_IF_ERROR(CheckKey(s, ephemeral, "ephemeral"));
@@ -515,6 +551,14 @@ Result<SecretBytes> Open(const CipherSuite& s, EVP_PKEY* skR, ByteView enc, Byte
 
 Result<Sealed> Seal(const PublicKey& pkR, ByteView info, ByteView aad, ByteView pt) {
   return Seal(kP256Sha256Aes128Gcm, pkR.pkey(), info, aad, pt);
+}
+
+Result<Sealed> SealToPoint(ByteView pkRm, ByteView info, ByteView aad, ByteView pt) {
+  VOUCH_ASSIGN_OR_RETURN(ossl::SecretBnPtr skE, p256::RandomScalar());
+  VOUCH_ASSIGN_OR_RETURN(Encapsulation e, EncapP256(pkRm, skE.get()));
+  VOUCH_ASSIGN_OR_RETURN(Context c, KeyScheduleBase(kP256Sha256Aes128Gcm, e.shared_secret.view(), info));
+  VOUCH_ASSIGN_OR_RETURN(Bytes ct, c.Seal(aad, pt));
+  return Sealed{std::move(e.enc), std::move(ct)};
 }
 
 Result<SecretBytes> Open(const PrivateKey& skR, ByteView enc, ByteView info, ByteView aad, ByteView ct) {

@@ -152,6 +152,9 @@ Result<Sealed> Seal(const CipherSuite& suite, EVP_PKEY* pkR, ByteView info, Byte
 Result<SecretBytes> Open(const CipherSuite& suite, EVP_PKEY* skR, ByteView enc, ByteView info, ByteView aad,
                          ByteView ct);
 Result<Sealed> Seal(const PublicKey& pkR, ByteView info, ByteView aad, ByteView pt);  // P-256
+// The same as Seal on the P-256 suite, to the 65-byte uncompressed point `pkRm` (a PublicKey's
+// point(), checked on the curve here) with no EVP_PKEY made for it or the ephemeral key.
+Result<Sealed> SealToPoint(ByteView pkRm, ByteView info, ByteView aad, ByteView pt);
 Result<SecretBytes> Open(const PrivateKey& skR, ByteView enc, ByteView info, ByteView aad, ByteView ct);  // P-256
 
 }  // namespace vouch::hpke

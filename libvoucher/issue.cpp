@@ -131,7 +131,11 @@ Result<Draft> DraftVoucher(const DraftRequest& r) {
     VOUCH_RETURN_IF_ERROR(cogen::VerifyPossession(*y, r.device_key, *other.proof).Context("contribution"));
     ys.push_back(*y);
   }
-  VOUCH_ASSIGN_OR_RETURN(PublicKey combined, cogen::CombinePublic(r.device_key, ys));
+  // Z = X + Y (Contribute's) + the other Y_i.
+  PublicKey combined = c.combined;
+  if (ys.size() > 1) {
+    VOUCH_ASSIGN_OR_RETURN(combined, cogen::CombinePublic(c.combined, std::vector<PublicKey>(ys.begin() + 1, ys.end())));
+  }
   e.combined_key = combined.SpkiDer();
   if (r.domain_ca_key) {
     // DESIGN.md 3b: how Z was made, so that anyone can check Z = X + sum Y_i.

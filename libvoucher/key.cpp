@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 
 #include <openssl/core_names.h>
 #include <openssl/decoder.h>
@@ -168,7 +169,13 @@ Result<PublicKey> PublicKey::FromPoint(Group g, ByteView point) {
   k.group_ = g;
   if (g == Group::kP256) {
     VOUCH_ASSIGN_OR_RETURN(ossl::EcPointPtr p, p256::DecodePoint(point));
-    VOUCH_ASSIGN_OR_RETURN(k.point_, p256::EncodePoint(p.get()));
+    // An uncompressed point that decodes (coordinates below p, on the curve) is already the
+    // canonical form; only a compressed one is encoded again (which costs a field inversion).
+    if (point.size() == p256::kPointSize && point[0] == 0x04) {
+      k.point_.assign(point.begin(), point.end());
+    } else {
+      VOUCH_ASSIGN_OR_RETURN(k.point_, p256::EncodePoint(p.get()));
+    }
   } else {
     VOUCH_RETURN_IF_ERROR(group::CheckPoint(g, point));
     k.point_.assign(point.begin(), point.end());
@@ -198,7 +205,33 @@ Result<PublicKey> PublicKey::FromSpkiDer(ByteView der) {
   return FromPoint(point);
 }
 
+namespace {
+
+// The DER inside a PEM PUBLIC KEY block as vouch writes it (RFC 7468: the label lines and
+// strict base64 between them, in lines), or nullopt for anything else, which then goes to
+// OpenSSL's PEM reader. OpenSSL 3.0's reader goes through its generic decoders, whose first
+// use costs a device more than the rest of a fetch's key and state loading.
+std::optional<Bytes> PemPublicKeyDer(ByteView bytes) {
+  constexpr std::string_view kBegin = "-----BEGIN PUBLIC KEY-----", kEnd = "-----END PUBLIC KEY-----";
+  std::string_view text = AsChars(bytes);
+  if (text.substr(0, kBegin.size()) != kBegin) return std::nullopt;
+  size_t end = text.find(kEnd, kBegin.size());
+  if (end == std::string_view::npos) return std::nullopt;
+  std::string body;
+  for (char c : text.substr(kBegin.size(), end - kBegin.size())) {
+    if (c != '\n' && c != '\r') body.push_back(c);
+  }
+  auto der = Base64Decode(body);
+  if (!der.ok()) return std::nullopt;
+  return std::move(*der);
+}
+
+}  // namespace
+
 Result<PublicKey> PublicKey::Parse(ByteView bytes) {
+  if (auto der = PemPublicKeyDer(bytes)) {
+    if (auto key = FromSpkiDer(*der); key.ok()) return key;
+  }
   if (StartsWith(bytes, "-----BEGIN PUBLIC KEY-----")) {
     ossl::BioPtr bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
     ossl::PkeyPtr pkey(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);

@@ -353,8 +353,8 @@ int main(int argc, char** argv) {
   c->add_flag("--json", ff->json, "Print one JSON document");
   c->add_flag("--dry-run", ff->dry_run, "Judge what is found but change nothing");
   AddLockTimeout(c, ff->lock_timeout);
-  c->footer("The media are read by vouch-medium-reader, a separate process confined to them (its own user,\n"
-            "Landlock, seccomp, memory/CPU limits, a 15 s deadline); this process verifies what it hands back,\n"
+  c->footer("The media are read by vouch-medium-reader (git caches by vouch-git-reader, after it), separate\n"
+            "processes confined to them (own user, Landlock, seccomp, memory/CPU limits, 15 s in all); this process verifies what they hand back,\n"
             "decides under a lock on the state, and applies. A reader that crashes or overruns is a refusal.\n"
             "Exit status: 0 enrolled or already current, 3 no voucher for this device, 4 all refused,\n"
             "2 usage, 1 error (no-medium: none of the media exist).\n"

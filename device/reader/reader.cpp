@@ -8,7 +8,6 @@
 #include <ctime>
 #include <map>
 
-#include "cache/git/medium.h"
 #include "device/protocol.h"
 #include "formats/envelope.h"
 
@@ -29,6 +28,7 @@ class ProtocolSink : public Sink {
     else tally_[why.code()]++;
   }
   void Note(const std::string& text) override { Write(EncodeNote(text)); }
+  void GitCaches() override { Write(EncodeGit()); }
 
   void End() {
     for (const auto& [code, n] : tally_) Write(EncodeTally(code, n));
@@ -63,7 +63,7 @@ int Serve(const ReaderOptions& o, int out_fd) {
   }
   // Everything that reads files of its own (libgit2's settings, OpenSSL's configuration and
   // algorithm tables) is started while those files can still be read.
-  cache::git::ConfigureForMedia();
+  if (o.git) o.git->prepare();
   ::tzset();  // libzip mktime()s entry times: the zone file is read now, not once confined
   (void)formats::VoucherId(formats::EnvelopeKind::kJws, Bytes{'{'});
   auto entered = EnterSandbox(sandbox);
@@ -74,7 +74,7 @@ int Serve(const ReaderOptions& o, int out_fd) {
   ProtocolSink sink(out_fd, o.max_refusals);
   // A layer the kernel or build did not offer is said, not hidden.
   for (const auto& m : entered->missing) sink.Note("the medium reader ran without " + m);
-  ScanMedia(media, o.device_udf, o.limits, sink);
+  ScanMedia(media, o.device_udf, o.limits, sink, o.git);
   sink.End();
   for (const auto& m : media) {
     if (m.fd >= 0) ::close(m.fd);

@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <set>
 
-#include "cache/git/medium.h"
 #include "formats/layout.h"
 #include "libvoucher/file.h"
 
@@ -37,14 +36,16 @@ using Fd = UniqueFd;
 // device is checked against the medium's.
 class Scanner {
  public:
-  Scanner(const std::string& udf, const Limits& limits, Sink& sink)
-      : udf_(udf), limits_(limits), sink_(sink), start_(std::chrono::steady_clock::now()) {
+  Scanner(const std::string& udf, const Limits& limits, Sink& sink, const GitCaches* git)
+      : udf_(udf), limits_(limits), sink_(sink), git_(git), start_(std::chrono::steady_clock::now()) {
     auto dir = formats::DeviceDirectory(udf);
     device_dir_ = dir.ok() ? *dir : std::string();
     if (auto shards = formats::ShardPrefixes(udf); shards.ok()) shard_prefixes_ = *shards;
   }
 
   void Medium(const reader::Medium& m) {
+    // The git reader walks media the first reader has reported on: it says nothing of them.
+    if (git_ && m.fd < 0) return;
     if (m.fd < 0) {
       Code code = m.error == ENOENT || m.error == ENOTDIR ? Code::kNoMedium : Code::kIo;
       sink_.Refused(m.path, Error(code, m.path + ": cannot open the medium: " + std::strerror(m.error)));
@@ -52,6 +53,7 @@ class Scanner {
     }
     struct stat st;
     if (::fstat(m.fd, &st) != 0) return;
+    if (git_ && !S_ISDIR(st.st_mode)) return;
     if (S_ISREG(st.st_mode)) {
       if (fs::path(m.path).extension() == ".vbundle") BundleAt(m.fd, st, m.path);
       else sink_.Refused(m.path, Error(Code::kUnsupported, m.path + ": not a bundle (.vbundle) or a directory"));
@@ -160,8 +162,9 @@ class Scanner {
       if (S_ISLNK(st.st_mode) || st.st_dev != device_) continue;
       if (S_ISDIR(st.st_mode)) {
         if (name == formats::kLayoutRoot) {
-          LayoutTree(dir_fd, dir);
+          if (!git_) LayoutTree(dir_fd, dir);
         } else if (name == formats::kShardDirectory) {
+          if (git_) continue;
           int fd = OpenBeneath(dir_fd, name);
           if (fd >= 0) {
             Fd owned(fd);
@@ -176,7 +179,7 @@ class Scanner {
             Walk(fd, p, depth + 1);
           }
         }
-      } else if (S_ISREG(st.st_mode) && p.extension() == ".vbundle") {
+      } else if (!git_ && S_ISREG(st.st_mode) && p.extension() == ".vbundle") {
         BundleFile(dir_fd, name, st, p);
       }
       // FIFOs, sockets and devices are never opened.
@@ -260,8 +263,13 @@ class Scanner {
     }
   }
 
-  // `*.git`: a copy of a cache; only this device's directory on its vouchers branch.
+  // `*.git`: a copy of a cache; only this device's directory on its vouchers branch, read by
+  // the git reader. The medium reader only says that there is one.
   void GitCache(int parent_fd, const std::string& name, const fs::path& p) {
+    if (!git_) {
+      if (caches_++ == 0) sink_.GitCaches();
+      return;
+    }
     if (++caches_ > limits_.max_git_caches) {
       NoteOnce("more than " + std::to_string(limits_.max_git_caches) + " git caches; the rest were not opened");
       return;
@@ -269,11 +277,7 @@ class Scanner {
     int fd = OpenBeneath(parent_fd, name);
     if (fd < 0) return;
     Fd owned(fd);
-    cache::git::MediumLimits gl;
-    gl.max_voucher = limits_.bundle.max_voucher;
-    gl.max_proof = limits_.bundle.max_proof;
-    gl.max_vouchers = limits_.max_vouchers - std::min(sent_, limits_.max_vouchers);
-    Send(p.string(), cache::git::ReadDevice(fd, p.string(), udf_, gl));
+    Send(p.string(), git_->read(fd, p.string(), udf_, limits_, limits_.max_vouchers - std::min(sent_, limits_.max_vouchers)));
   }
 
   // What a bundle or a git cache gave for the device: each voucher as "<container>:<path>",
@@ -325,6 +329,7 @@ class Scanner {
   std::vector<std::string> shard_prefixes_;  // formats::ShardPrefixes
   Limits limits_;
   Sink& sink_;
+  const GitCaches* git_;  // the git reader's: read git caches, and nothing else
   std::chrono::steady_clock::time_point start_;
   std::vector<std::string> notes_;
   std::set<std::pair<dev_t, ino_t>> inodes_;
@@ -335,8 +340,9 @@ class Scanner {
 
 }  // namespace
 
-void ScanMedia(const std::vector<Medium>& media, const std::string& device_udf, const Limits& limits, Sink& sink) {
-  Scanner s(device_udf, limits, sink);
+void ScanMedia(const std::vector<Medium>& media, const std::string& device_udf, const Limits& limits, Sink& sink,
+               const GitCaches* git) {
+  Scanner s(device_udf, limits, sink, git);
   for (const auto& m : media) s.Medium(m);
   s.Finish();
 }

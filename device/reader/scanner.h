@@ -1,7 +1,8 @@
 // Reading media (a mounted stick, a directory, a bundle file) for one device's vouchers
-// (DESIGN.md section 9). This runs only inside the confined medium reader
-// (device/reader/reader.h): it parses ZIP and git, so it never shares a process with the
-// device's key.
+// (DESIGN.md section 9). This runs only inside the confined readers (device/reader/reader.h):
+// it parses ZIP and git, so it never shares a process with the device's key. The medium
+// reader reads trees and bundles and only notes git caches (Sink::GitCaches); the git reader,
+// which alone links libgit2 (git_caches.h), walks the same media again for the git caches.
 //
 // Read-only: nothing is opened for writing, no link is followed (every directory is reached
 // with openat(O_NOFOLLOW) from its parent's descriptor), no other filesystem is entered, no
@@ -12,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +45,17 @@ class Sink {
   virtual void Voucher(const std::string& source, ByteView envelope, const std::optional<Bytes>& proof) = 0;
   virtual void Refused(const std::string& source, const Status& why) = 0;
   virtual void Note(const std::string& text) = 0;
+  // The media hold at least one git cache, which this reader did not read (no GitCaches).
+  virtual void GitCaches() {}
+};
+
+// What reads a git cache's directory for the device: cache/git's medium reader, linked only
+// into the git reader (git_caches.h). `repo_fd` is the cache's directory, `what` names it.
+struct GitCaches {
+  std::function<void()> prepare;  // once, before the sandbox (libgit2's process-wide settings)
+  std::function<Result<std::vector<formats::PackedVoucher>>(int repo_fd, const std::string& what, const std::string& udf,
+                                                            const Limits& limits, size_t max_vouchers)>
+      read;
 };
 
 // A medium named on the command line, opened before the reader gives up its privileges
@@ -54,9 +67,12 @@ struct Medium {
 };
 Medium OpenMedium(const std::string& path);
 
-// Looks under each medium for `vouchers/` trees, `*.vbundle` files, `vouch.vshards` shard
-// sets and `*.git` caches, and sends only the vouchers filed under `device_udf`, each with
-// the log proof beside it when there is one (formats/layout.md, "Proofs beside vouchers").
-void ScanMedia(const std::vector<Medium>& media, const std::string& device_udf, const Limits& limits, Sink& sink);
+// Looks under each medium for `vouchers/` trees, `*.vbundle` files and `vouch.vshards` shard
+// sets, and sends only the vouchers filed under `device_udf`, each with the log proof beside
+// it when there is one (formats/layout.md, "Proofs beside vouchers"); `*.git` caches it only
+// reports (Sink::GitCaches). With `git`, it reads the `*.git` caches and nothing else: what a
+// medium holds besides them, and what is wrong with a medium itself, the first reader said.
+void ScanMedia(const std::vector<Medium>& media, const std::string& device_udf, const Limits& limits, Sink& sink,
+               const GitCaches* git = nullptr);
 
 }  // namespace vouch::device::reader

@@ -126,20 +126,38 @@ Result<Reader> Reader::Open(int fd, uint64_t file_size, const std::string& what)
   }
   VOUCH_ASSIGN_OR_RETURN(uint64_t cd_offset,
                          CheckEndRecord([&](uint8_t* b, size_t n, uint64_t off) { return r.ReadAt(b, n, off); }, file_size, what));
-  // First a lenient open, so our own checks can say precisely what is wrong (libzip's
-  // consistency check reports every problem as "inconsistent"); then the strict one.
-  int ze = 0;
+  // The strict open first: libzip's ZIP_CHECKCONS compares every local header with its
+  // central record and refuses duplicate names. An archive it accepts, the lenient open
+  // accepts too, so our own checks then say what they would have said after that one, and
+  // libzip reads the central directory once, not twice.
+  int strict_ze = 0, ze = 0;
+  VOUCH_ASSIGN_OR_RETURN(r.za_, r.OpenZip(ZIP_RDONLY | ZIP_CHECKCONS, &strict_ze));
+  if (r.za_) {
+    VOUCH_RETURN_IF_ERROR(r.ListEntries());
+    VOUCH_RETURN_IF_ERROR(r.CheckTiling(cd_offset));
+    return r;
+  }
+  // Refused: a lenient open, so that our own checks can say precisely what is wrong (libzip's
+  // consistency check reports every problem as "inconsistent"); else the strict open's word.
   VOUCH_ASSIGN_OR_RETURN(r.za_, r.OpenZip(ZIP_RDONLY, &ze));
   if (!r.za_) {
     Code code = ze == ZIP_ER_NOZIP ? Code::kNotZip : ze == ZIP_ER_MEMORY ? Code::kTooLarge : Code::kMalformed;
     return Error(code, what + ": " + ZipErrorText(ze));
   }
-  zip_int64_t n = zip_get_num_entries(r.za_, 0);
+  VOUCH_RETURN_IF_ERROR(r.ListEntries());
+  VOUCH_RETURN_IF_ERROR(r.CheckTiling(cd_offset));
+  Code code = strict_ze == ZIP_ER_EXISTS ? Code::kDuplicateEntry : Code::kMalformed;
+  return Error(code, what + ": " + (strict_ze == ZIP_ER_EXISTS ? "two entries have one name" : ZipErrorText(strict_ze)));
+}
+
+// Every entry's name, sizes, method, encryption and kind, as the central directory says.
+Status Reader::ListEntries() {
+  zip_int64_t n = zip_get_num_entries(za_, 0);
   for (zip_int64_t i = 0; i < n; ++i) {
     zip_stat_t st;
     zip_stat_init(&st);
-    if (zip_stat_index(r.za_, static_cast<zip_uint64_t>(i), ZIP_FL_ENC_RAW, &st) != 0) {
-      return Error(Code::kMalformed, what + ": entry " + std::to_string(i) + " does not stat");
+    if (zip_stat_index(za_, static_cast<zip_uint64_t>(i), ZIP_FL_ENC_RAW, &st) != 0) {
+      return Error(Code::kMalformed, what_ + ": entry " + std::to_string(i) + " does not stat");
     }
     EntryInfo e;
     e.name = st.name ? st.name : "";
@@ -149,26 +167,16 @@ Result<Reader> Reader::Open(int fd, uint64_t file_size, const std::string& what)
     e.encrypted = st.encryption_method != ZIP_EM_NONE;
     zip_uint8_t opsys = 0;
     zip_uint32_t attr = 0;
-    if (zip_file_get_external_attributes(r.za_, static_cast<zip_uint64_t>(i), 0, &opsys, &attr) == 0 &&
+    if (zip_file_get_external_attributes(za_, static_cast<zip_uint64_t>(i), 0, &opsys, &attr) == 0 &&
         opsys == ZIP_OPSYS_UNIX) {
       uint32_t mode = attr >> 16;
       e.symlink = (mode & S_IFMT) == S_IFLNK;
       e.directory = (mode & S_IFMT) == S_IFDIR;
     }
     if (!e.name.empty() && e.name.back() == '/') e.directory = true;
-    r.entries_.push_back(std::move(e));
+    entries_.push_back(std::move(e));
   }
-  VOUCH_RETURN_IF_ERROR(r.CheckTiling(cd_offset));
-  // libzip's ZIP_CHECKCONS compares every local header with its central record and refuses
-  // duplicate names; it reads the central directory again, which bundles keep small.
-  zip_discard(r.za_);
-  r.za_ = nullptr;
-  VOUCH_ASSIGN_OR_RETURN(r.za_, r.OpenZip(ZIP_RDONLY | ZIP_CHECKCONS, &ze));
-  if (!r.za_) {
-    Code code = ze == ZIP_ER_EXISTS ? Code::kDuplicateEntry : Code::kMalformed;
-    return Error(code, what + ": " + (ze == ZIP_ER_EXISTS ? "two entries have one name" : ZipErrorText(ze)));
-  }
-  return r;
+  return Status::Ok();
 }
 
 // Entries must tile [0, cd_offset) back to back in central-directory order: each local

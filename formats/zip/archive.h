@@ -52,6 +52,7 @@ class Reader {
   Status CheckTiling(uint64_t cd_offset) const;
   bool ReadAt(uint8_t* buf, size_t n, uint64_t off) const;  // from image_, else the file
   Result<zip_t*> OpenZip(int flags, int* ze) const;         // nullptr with *ze on failure
+  Status ListEntries();                                     // entries_ from za_
   zip_t* za_ = nullptr;
   int fd_ = -1;  // our duplicate, for the tiling check's pread
   Bytes image_;  // the whole archive, when it is small

@@ -45,6 +45,32 @@ Result<ossl::EcPointPtr> MulBase(const BIGNUM* k) {
   return p;
 }
 
+Result<SecretBytes> SharedX(const BIGNUM* k, const EC_POINT* peer) {
+  ossl::EcPointPtr p(EC_POINT_new(Group()));
+  ossl::BnPtr x(BN_new());
+  if (!p || !x || EC_POINT_mul(Group(), p.get(), nullptr, peer, k, nullptr) != 1) return ossl::Fail(Code::kCrypto, "ecdh");
+  if (EC_POINT_is_at_infinity(Group(), p.get())) return Error(Code::kInvalidKey, "ecdh result is the point at infinity");
+  SecretBytes out(kScalarSize);
+  if (EC_POINT_get_affine_coordinates(Group(), p.get(), x.get(), nullptr, nullptr) != 1 ||
+      BN_bn2binpad(x.get(), out.data(), static_cast<int>(out.size())) != static_cast<int>(out.size())) {
+    BN_clear(x.get());
+    return ossl::Fail(Code::kCrypto, "ecdh");
+  }
+  BN_clear(x.get());
+  return out;
+}
+
+Result<ossl::SecretBnPtr> RandomScalar() {
+  ossl::SecretBnPtr k(BN_secure_new());
+  if (!k || BN_priv_rand_range(k.get(), Order()) != 1) return ossl::Fail(Code::kCrypto, "p256 random scalar");
+  // [0, n-1]; 0 has probability 2^-256 and is drawn again.
+  while (BN_is_zero(k.get())) {
+    if (BN_priv_rand_range(k.get(), Order()) != 1) return ossl::Fail(Code::kCrypto, "p256 random scalar");
+  }
+  BN_set_flags(k.get(), BN_FLG_CONSTTIME);
+  return k;
+}
+
 Result<ossl::SecretBnPtr> DecodeScalar(ByteView be32) {
   if (be32.size() != kScalarSize) return Error(Code::kInvalidKey, "p256 private scalar is not 32 bytes");
   ossl::SecretBnPtr k(BN_secure_new());

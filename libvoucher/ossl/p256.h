@@ -21,6 +21,13 @@ Result<ossl::EcPointPtr> DecodePoint(ByteView sec1);
 Result<Bytes> EncodePoint(const EC_POINT* point);
 // k*G for a scalar in [1, n-1].
 Result<ossl::EcPointPtr> MulBase(const BIGNUM* k);
+// The x-coordinate of k*peer (32 bytes): the ECDH shared secret of SEC1 3.3.1, computed as
+// OpenSSL's ECDH computes it (EC_POINT_mul of the peer point), for a peer point that
+// DecodePoint accepted (on the curve, not infinity: on P-256, whose cofactor is 1, that is
+// the whole public key check).
+Result<SecretBytes> SharedX(const BIGNUM* k, const EC_POINT* peer);
+// A uniform scalar in [1, n-1] from the private random generator, constant-time flagged.
+Result<ossl::SecretBnPtr> RandomScalar();
 // 32 big-endian bytes -> scalar in [1, n-1], else kInvalidKey. The BIGNUM wipes on free.
 Result<ossl::SecretBnPtr> DecodeScalar(ByteView be32);
 SecretBytes EncodeScalar(const BIGNUM* k);

@@ -525,6 +525,24 @@ TEST_CASE("a reader that crashes, hangs or lies is a refusal, never a changed st
   SECTION("closes its pipe, then sleeps on") {
     refused(FakeReader(f.tmp, "closed", good, "exec 1>&-; exec sleep 30"), "did not finish", 1000);
   }
+  // A medium reader that saw git caches: the git reader is started after it, and what either
+  // sent is judged together; the git reader may not ask for another.
+  auto with_git = [&](const Bytes& git_stream, const std::string& then) {
+    device::FetchOptions o;
+    o.reader = FakeReader(f.tmp, "medium", Stream({device::EncodeGit(), device::EncodeEnd()}), "exit 0");
+    o.git_reader = FakeReader(f.tmp, "git", git_stream, then);
+    auto r = device::Fetch(f.tmp / "state", {(f.tmp / "stick").string()}, o);
+    REQUIRE(r.ok());
+    return *r;
+  };
+  SECTION("a git reader after the medium reader") {
+    CHECK(with_git(Stream({good, device::EncodeEnd()}), "exit 0").outcome == device::EnrollReport::Outcome::kEnrolled);
+  }
+  SECTION("a git reader that fails, or sends a git record") {
+    CHECK(with_git(Stream({good, device::EncodeEnd()}), "exit 3").outcome == device::EnrollReport::Outcome::kAllRefused);
+    CHECK(with_git(Stream({good, device::EncodeGit(), device::EncodeEnd()}), "exit 0").outcome ==
+          device::EnrollReport::Outcome::kAllRefused);
+  }
 }
 
 namespace {

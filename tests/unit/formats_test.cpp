@@ -4,6 +4,7 @@
 #include <openssl/objects.h>
 
 #include <algorithm>
+#include <random>
 #include <regex>
 
 #include "formats/cms.h"
@@ -362,6 +363,37 @@ TEST_CASE("the RFC 8366bis JWS and anima-wg CMS examples verify, and are expired
     CHECK(now.status().message().find("expired") != std::string::npos);
     Certificate stranger = test::Pki::Make().stranger;
     CHECK(VerifyVoucher(env, {stranger}, TimePolicy::None()).status().code() == Code::kUntrustedSigner);
+  }
+}
+
+// CanonicalUdf checks text character by character; it must say exactly what parsing the
+// UDF and writing it back would.
+TEST_CASE("CanonicalUdf agrees with Udf::Parse and ToString", "[layout]") {
+  auto by_parse = [](std::string_view text, int bits) {
+    auto u = udf::Udf::Parse(text);
+    return u.ok() && u->bits() == bits && u->ToString() == text ? std::string(text) : std::string();
+  };
+  std::mt19937 rng(7);
+  const std::string alphabet = "ABCZ2367abz-01 ";
+  std::vector<std::string> texts = {"", "-", PrivateKey::Generate()->Public().Fingerprint(),
+                                    formats::VoucherId(formats::EnvelopeKind::kJws, Bytes{'{', '}'})};
+  for (int i = 0; i < 20000; ++i) {
+    std::string t = texts[2 + static_cast<size_t>(i % 2)];
+    for (int k = static_cast<int>(rng() % 3); k > 0; --k) {
+      size_t at = rng() % (t.size() + 1);
+      switch (rng() % 3) {
+        case 0: if (at < t.size()) t[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: t.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+        case 2: if (at < t.size()) t.erase(at, 1); break;
+      }
+    }
+    texts.push_back(t);
+  }
+  for (const std::string& t : texts) {
+    for (int bits : {udf::kKeyBits, udf::kContentBits, 100, 141, 520}) {
+      INFO(t << " " << bits);
+      CHECK(formats::CanonicalUdf(t, bits) == by_parse(t, bits));
+    }
   }
 }
 

@@ -60,6 +60,24 @@ TEST_CASE("public keys encode as the canonical 91-byte SPKI whatever form they c
   CHECK(*PublicKey::Parse(AsBytes(Base64Encode(spki) + "\n")) == key.Public());
 }
 
+// PublicKey::Parse reads a PEM PUBLIC KEY itself (OpenSSL's reader is slow to start); what it
+// does not read, OpenSSL's does, so every form gives the key OpenSSL would.
+TEST_CASE("PEM public keys parse as OpenSSL reads them", "[key]") {
+  for (Group g : {Group::kP256, Group::kEd25519, Group::kEd448}) {
+    PublicKey k = PrivateKey::Generate(g)->Public();
+    std::string pem = k.Pem();
+    REQUIRE(!pem.empty());
+    CHECK(*PublicKey::Parse(AsBytes(pem)) == k);
+    std::string crlf;
+    for (char c : pem) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+    CHECK(*PublicKey::Parse(AsBytes(crlf)) == k);
+    std::string one_line = pem;
+    std::erase(one_line, '\n');
+    CHECK(PublicKey::Parse(AsBytes(one_line)).ok() == PublicKey::Parse(AsBytes(pem)).ok());
+  }
+  CHECK_FALSE(PublicKey::Parse(AsBytes(std::string("-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n"))).ok());
+}
+
 TEST_CASE("the canonical SPKI is exactly what OpenSSL's encoder writes", "[key]") {
   for (int i = 0; i < 20; ++i) {
     auto key = *PrivateKey::Generate();

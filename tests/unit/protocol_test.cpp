@@ -37,12 +37,12 @@ TEST_CASE("records round-trip whatever the pipe's chunking", "[protocol]") {
   Bytes stream = Cat({*EncodeVoucher("stick/x.vbundle:vouchers/B5/SR/U/I.vjj", env),
                       EncodeRefused("stick/bad.vbundle", Error(Code::kTrailingData, "bytes after the end")),
                       EncodeNote("stopped looking after 200000 directory entries"), EncodeTally(Code::kIdMismatch, 7),
-                      EncodeEnd()});
+                      EncodeGit(), EncodeEnd()});
   for (size_t step : {size_t{1}, size_t{7}, size_t{4096}, stream.size()}) {
     INFO(step);
     auto recs = Decode(stream, step);
     REQUIRE(recs.ok());
-    REQUIRE(recs->size() == 5);
+    REQUIRE(recs->size() == 6);
     CHECK((*recs)[0].type == RecordType::kVoucher);
     CHECK((*recs)[0].envelope == env);
     CHECK((*recs)[0].source == "stick/x.vbundle:vouchers/B5/SR/U/I.vjj");
@@ -51,8 +51,12 @@ TEST_CASE("records round-trip whatever the pipe's chunking", "[protocol]") {
     CHECK((*recs)[2].text == "stopped looking after 200000 directory entries");
     CHECK((*recs)[3].status.code() == Code::kIdMismatch);
     CHECK((*recs)[3].count == 7);
-    CHECK((*recs)[4].type == RecordType::kEnd);
+    CHECK((*recs)[4].type == RecordType::kGit);
+    CHECK((*recs)[5].type == RecordType::kEnd);
   }
+  // A git record has no body.
+  Bytes git_with_body = {'G', 0, 0, 0, 1, 'x'};
+  CHECK(Decode(git_with_body, git_with_body.size()).status().code() == Code::kReaderFailed);
 }
 
 TEST_CASE("long sources and messages are cut at a UTF-8 boundary, oversize envelopes refused", "[protocol]") {
