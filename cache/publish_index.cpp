@@ -88,6 +88,7 @@ Result<PublishIndex> DecodeIndex(ByteView bytes) {
     std::string_view line = text.substr(pos, nl - pos);
     pos = nl + 1;
     ++line_no;
+    if (line.size() > kMaxIndexLine) return Bad(line_no, "longer than " + std::to_string(kMaxIndexLine) + " bytes");
     // Fields separated by exactly one space; nothing else (no tab, no CR, no control byte).
     std::vector<std::string_view> f;
     size_t start = 0;

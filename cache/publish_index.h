@@ -25,7 +25,9 @@ inline constexpr std::string_view kIndexVersion = "vouch-index/1";
 // The layout has 128 c1c2 prefixes, each cut into at most 1,024 c3c4 ones: no index of a
 // tree cut by formats::CutShards names more shards than that.
 inline constexpr size_t kMaxIndexEntries = 128 * 1024;
-// A line is at most "XX/YY 16384 1073741824 <64-character id>\n", 96 bytes.
+// A line is at most "XX/YY 16384 1073741824 <64-character id>\n", 96 bytes; a reader refuses
+// a longer one before splitting it, so no line costs more than this to read.
+inline constexpr size_t kMaxIndexLine = 128;
 inline constexpr uint64_t kMaxIndexSize = 16ull << 20;
 inline constexpr uint64_t kMaxShardVouchers = 16384;     // formats::BundleLimits::max_entries
 inline constexpr uint64_t kMaxShardSize = 1ull << 30;    // formats::BundleLimits::max_file

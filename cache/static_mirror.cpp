@@ -30,7 +30,10 @@ class TempFile {
     t.path_ = name;
     // mkstemp makes 0600; a shard is public, and a device's medium reader runs as another
     // user (DESIGN.md 9), so the file on a stick must be readable by all, as bundles are.
-    if (::fchmod(fd, 0644) != 0) return Error(Code::kIo, name + ": cannot set its mode");
+    // FAT and exFAT sticks have no modes (their mount options decide): EPERM there is fine.
+    if (::fchmod(fd, 0644) != 0 && errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP) {
+      return Error(Code::kIo, name + ": cannot set its mode");
+    }
     return t;
   }
   TempFile() = default;
@@ -47,35 +50,93 @@ class TempFile {
     path_.clear();
     return SyncDirectory(to.parent_path());
   }
+  // The same, to `name` in the folder open as `dir` (never through a link: ShardFolder).
+  Status RenameAt(int dir, const std::string& name, const fs::path& shown) {
+    if (::renameat(AT_FDCWD, path_.c_str(), dir, name.c_str()) != 0) {
+      return Error(Code::kIo, shown.string() + ": cannot rename the download into place");
+    }
+    path_.clear();
+    if (::fsync(dir) != 0) return Error(Code::kIo, shown.parent_path().string() + ": fsync failed");
+    return Status::Ok();
+  }
 
  private:
   UniqueFd fd_;
   fs::path path_;
 };
 
-// Downloads one shard into a temporary file in `dir` and checks it as any bundle (the reader
-// rules), then as the shard the index names: its id, its prefix, its count, every voucher's
-// id. Nothing is renamed here.
-Result<TempFile> DownloadShard(const std::string& url, const IndexEntry& e, const fs::path& dir, const http::Limits& limits) {
-  VOUCH_ASSIGN_OR_RETURN(TempFile t, TempFile::In(dir));
-  std::string shard = PublishIndex::ShardPath(e);
-  std::string from = http::Join(url, shard);
-  VOUCH_ASSIGN_OR_RETURN(uint64_t got, http::Get(from, t.fd(), e.size, limits));
-  if (got != e.size) {
-    return Error(Code::kTruncated, from + ": " + std::to_string(got) + " bytes of the " + std::to_string(e.size) + " the index declares");
+// Checks the shard open as `fd` (named `shown`, a URL or a path) as any bundle (the reader
+// rules), then as the one the index names: its size, its id, its prefix, its count, every
+// voucher's id.
+Status CheckShardFile(int fd, const std::string& shown, const IndexEntry& e) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return Error(Code::kUnsupported, shown + ": not a regular file");
+  if (static_cast<uint64_t>(st.st_size) != e.size) {
+    return Error(Code::kTruncated, shown + ": " + std::to_string(st.st_size) + " bytes, the index declares " + std::to_string(e.size));
   }
-  if (::fsync(t.fd()) != 0) return Error(Code::kIo, t.path().string() + ": fsync failed");
   // Opened under the shard's own name, so a manifest of another id is kNameMismatch.
-  VOUCH_ASSIGN_OR_RETURN(formats::Bundle b, formats::Bundle::OpenFd(t.fd(), fs::path(from)));
-  if (b.id() != e.id) return Error(Code::kNameMismatch, from + ": its manifest is bundle " + b.id());
+  VOUCH_ASSIGN_OR_RETURN(formats::Bundle b, formats::Bundle::OpenFd(fd, fs::path(shown)));
+  if (b.id() != e.id) return Error(Code::kNameMismatch, shown + ": its manifest is bundle " + b.id());
   VOUCH_RETURN_IF_ERROR(b.CheckShard(e.prefix));
   size_t vouchers = 0;
   for (const auto& m : b.manifest().entries) vouchers += m.proof ? 0 : 1;
   if (vouchers != e.vouchers) {
-    return Error(Code::kManifestMismatch, from + ": holds " + std::to_string(vouchers) + " vouchers, the index says " + std::to_string(e.vouchers));
+    return Error(Code::kManifestMismatch, shown + ": holds " + std::to_string(vouchers) + " vouchers, the index says " + std::to_string(e.vouchers));
   }
-  VOUCH_RETURN_IF_ERROR(b.ReadAll().status());  // every voucher against its id
+  return b.ReadAll().status();  // every voucher against its id
+}
+
+// Downloads one shard into a temporary file in `dir` and checks it (CheckShardFile). Nothing
+// is renamed here.
+Result<TempFile> DownloadShard(const std::string& url, const IndexEntry& e, const fs::path& dir, const http::Limits& limits) {
+  VOUCH_ASSIGN_OR_RETURN(TempFile t, TempFile::In(dir));
+  std::string from = http::Join(url, PublishIndex::ShardPath(e));
+  VOUCH_ASSIGN_OR_RETURN(uint64_t got, http::Get(from, t.fd(), e.size, limits));
+  std::string shown = http::Redact(from);
+  if (got != e.size) {
+    return Error(Code::kTruncated, shown + ": " + std::to_string(got) + " bytes of the " + std::to_string(e.size) + " the index declares");
+  }
+  if (::fsync(t.fd()) != 0) return Error(Code::kIo, t.path().string() + ": fsync failed");
+  VOUCH_RETURN_IF_ERROR(CheckShardFile(t.fd(), shown, e));
   return t;
+}
+
+// The folder of a shard on a stick, `<out>/vouch.vshards/<prefix>`, opened one level at a
+// time without following a link (a stick is hostile: a link there could send the carrier's
+// downloads anywhere), each level made when missing and, when made, recorded in `made`
+// (outermost first) so a failed fetch can take it back.
+Result<UniqueFd> ShardFolder(int out, const std::string& relative, const fs::path& shown, std::vector<fs::path>* made) {
+  UniqueFd dir(::dup(out));
+  if (dir.get() < 0) return Error(Code::kIo, shown.string() + ": dup failed");
+  fs::path at = shown;
+  for (const auto& part : fs::path(relative)) {
+    at /= part;
+    std::string name = part.string();
+    int fd = ::openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && made) {  // no `made`: look, never create
+      if (::mkdirat(dir.get(), name.c_str(), 0755) != 0 && errno != EEXIST) return Error(Code::kIo, at.string() + ": cannot create directory");
+      if (made) made->push_back(at);
+      fd = ::openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fd < 0) {
+      return Error(errno == ELOOP || errno == ENOTDIR ? Code::kSymlinkEntry : Code::kIo,
+                   at.string() + (errno == ELOOP || errno == ENOTDIR ? ": a link or a file, not a folder: refused" : ": cannot open"));
+    }
+    dir.reset(fd);
+  }
+  return dir;
+}
+
+// Whether the stick already holds the shard, whole and correct; anything else there under its
+// name (a link, a short or damaged file) is not "present" and is replaced.
+bool HasShard(int out, const fs::path& out_path, const IndexEntry& e) {
+  std::string rel = PublishIndex::ShardPath(e);
+  fs::path p(rel);
+  auto dir = ShardFolder(out, p.parent_path().string(), out_path, nullptr);
+  if (!dir.ok()) return false;
+  UniqueFd fd(::openat(dir->get(), p.filename().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (fd.get() < 0) return false;
+  return CheckShardFile(fd.get(), (out_path / rel).string(), e).ok();
 }
 
 Status CheckBudget(const std::vector<IndexEntry>& want, size_t max_shards, uint64_t max_bytes) {
@@ -109,7 +170,7 @@ Result<std::set<std::string>> ReadSeen(const fs::path& file) {
 Result<PublishIndex> ReadStaticIndex(const std::string& url, const http::Limits& limits) {
   VOUCH_ASSIGN_OR_RETURN(Bytes bytes, http::GetBytes(http::Join(url, kIndexName), kMaxIndexSize, limits));
   auto index = DecodeIndex(bytes);
-  if (!index.ok()) return index.status().Context(http::Join(url, kIndexName));
+  if (!index.ok()) return index.status().Context(http::Redact(http::Join(url, kIndexName)));
   return index;
 }
 
@@ -123,13 +184,15 @@ Result<std::optional<PublishIndex>> ProbeStaticMirror(const std::string& url, co
   std::string_view head(reinterpret_cast<const char*>(bytes->data()), std::min<size_t>(bytes->size(), 12));
   if (head != "vouch-index/") return std::optional<PublishIndex>();
   auto index = DecodeIndex(*bytes);
-  if (!index.ok()) return index.status().Context(at);
+  if (!index.ok()) return index.status().Context(http::Redact(at));
   return std::optional<PublishIndex>(std::move(*index));
 }
 
 Result<StaticFetchReport> FetchStaticShards(const std::string& url, const std::set<std::string>& devices, const fs::path& out,
                                             const StaticLimits& limits, const StaticProgress& progress) {
-  VOUCH_ASSIGN_OR_RETURN(PublishIndex index, ReadStaticIndex(url, limits.http));
+  http::Limits http = limits.http;
+  http.deadline = http::Deadline(limits.fetch_seconds);
+  VOUCH_ASSIGN_OR_RETURN(PublishIndex index, ReadStaticIndex(url, http));
   StaticFetchReport report;
   std::map<std::string, IndexEntry> want;  // by shard path: two devices may share a shard
   for (const auto& d : devices) {
@@ -140,45 +203,55 @@ Result<StaticFetchReport> FetchStaticShards(const std::string& url, const std::s
     }
     want.emplace(PublishIndex::ShardPath(*e), *e);
   }
-  if (want.empty()) return Error(Code::kNotFound, url + ": the index names no shard for the devices given");
-  std::vector<IndexEntry> fetch;
-  for (const auto& [path, e] : want) {
-    if (fs::exists(out / path)) {
-      report.present.push_back(e);
-    } else {
-      fetch.push_back(e);
-    }
-  }
-  VOUCH_RETURN_IF_ERROR(CheckBudget(fetch, limits.max_shards, limits.max_fetch_bytes));
+  if (want.empty()) return Error(Code::kNotFound, http::Redact(url) + ": the index names no shard for the devices given");
   bool made_out = false;
-  if (!fetch.empty() && !fs::exists(out)) {
+  if (!fs::exists(out)) {
     std::error_code ec;
     fs::create_directories(out, ec);
     if (ec) return Error(Code::kIo, out.string() + ": cannot create directory: " + ec.message());
     made_out = true;
   }
+  // `out` is the carrier's own choice and may be a link; below it nothing is followed.
+  UniqueFd out_fd(::open(out.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (out_fd.get() < 0) return Error(Code::kIo, out.string() + ": cannot open the folder");
+  std::vector<IndexEntry> fetch;
+  for (const auto& [path, e] : want) {
+    if (HasShard(out_fd.get(), out, e)) {
+      report.present.push_back(e);
+    } else {
+      fetch.push_back(e);
+    }
+  }
+  std::vector<fs::path> made;  // what this run created, to take back on failure
+  std::vector<fs::path> placed;
+  auto undo = [&](Status s) {
+    std::error_code ec;
+    for (const auto& p : placed) fs::remove(p, ec);
+    for (auto it = made.rbegin(); it != made.rend(); ++it) fs::remove(*it, ec);  // innermost first, only when empty
+    if (made_out) fs::remove(out, ec);  // only when empty: it was ours
+    return s;
+  };
+  if (Status s = CheckBudget(fetch, limits.max_shards, limits.max_fetch_bytes); !s.ok()) return undo(s);
   // Every download checked before the first rename: a refusal leaves `out` as it was.
   std::vector<TempFile> done;
   for (const auto& e : fetch) {
-    auto t = DownloadShard(url, e, out, limits.http);
+    auto t = DownloadShard(url, e, out, http);
     if (!t.ok()) {
       done.clear();
-      if (made_out) {
-        std::error_code ec;
-        fs::remove(out, ec);  // only when empty: it was ours
-      }
-      return t.status();
+      return undo(t.status());
     }
     report.bytes += e.size;
     done.push_back(std::move(*t));
     if (progress) progress(done.size(), fetch.size(), report.bytes);
   }
+  // And a failure while placing them (a full or pulled stick) takes back what was placed: a
+  // stick holds all the shards of a run or none.
   for (size_t i = 0; i < fetch.size(); ++i) {
-    fs::path to = out / PublishIndex::ShardPath(fetch[i]);
-    std::error_code ec;
-    fs::create_directories(to.parent_path(), ec);
-    if (ec) return Error(Code::kIo, to.parent_path().string() + ": cannot create directory: " + ec.message());
-    VOUCH_RETURN_IF_ERROR(done[i].RenameTo(to));
+    fs::path rel(PublishIndex::ShardPath(fetch[i]));
+    auto dir = ShardFolder(out_fd.get(), rel.parent_path().string(), out, &made);
+    if (!dir.ok()) return undo(dir.status());
+    if (Status s = done[i].RenameAt(dir->get(), rel.filename().string(), out / rel); !s.ok()) return undo(s);
+    placed.push_back(out / rel);
     report.downloaded.push_back(fetch[i]);
   }
   return report;
@@ -187,8 +260,10 @@ Result<StaticFetchReport> FetchStaticShards(const std::string& url, const std::s
 namespace {
 
 // One group of a pull: downloaded and checked into a folder of its own beside the cache's
-// files (dropped whatever happens), then imported in one Cache::Add.
-Status PullGroup(Cache& cache, const std::string& url, const std::vector<IndexEntry>& group, const StaticLimits& limits,
+// files (dropped whatever happens), then imported in one Cache::Add. A shard that fails its
+// checks fails the group before anything of it is imported; vouchers the cache's own rules
+// refuse are reported in `added->refused`, the others committed.
+Status PullGroup(Cache& cache, const std::string& url, const std::vector<IndexEntry>& group, const http::Limits& http,
                  const std::function<void(const IndexEntry&)>& downloaded, AddReport* added) {
   std::string tmpl = (cache.path() / "vouch" / "static-pull-XXXXXX").string();
   if (!::mkdtemp(tmpl.data())) return Error(Code::kIo, tmpl + ": cannot create a temporary folder");
@@ -201,19 +276,18 @@ Status PullGroup(Cache& cache, const std::string& url, const std::vector<IndexEn
     }
   } drop{dir};
   for (const auto& e : group) {
-    VOUCH_ASSIGN_OR_RETURN(TempFile t, DownloadShard(url, e, dir, limits.http));
+    VOUCH_ASSIGN_OR_RETURN(TempFile t, DownloadShard(url, e, dir, http));
     VOUCH_RETURN_IF_ERROR(t.RenameTo(dir / (e.id + "." + std::string(formats::kBundleExtension))));
     downloaded(e);
   }
   // The normal import: each bundle read again by its reader, each voucher by the cache's rules.
   VOUCH_ASSIGN_OR_RETURN(SourceReader sources, SourceReader::Open({dir.string()}, SourceReader::kBatch, SourceReader::Bundles::kRead,
                                                                   SourceReader::Receipts::kSkip));
-  VOUCH_ASSIGN_OR_RETURN(*added, cache.Add([&](std::vector<Offered>* b) { return sources.Next(b); }, url));
-  std::vector<CandidateReport> refused = sources.refused();
-  refused.insert(refused.end(), added->refused.begin(), added->refused.end());
-  if (!refused.empty()) {
-    const auto& r = refused.front();
-    return Error(r.status.code(), std::to_string(refused.size()) + " vouchers refused, first " + r.source + ": " + r.status.message());
+  VOUCH_ASSIGN_OR_RETURN(*added, cache.Add([&](std::vector<Offered>* b) { return sources.Next(b); }, http::Redact(url)));
+  // The shards were checked whole above: a bundle the reader refuses now is a bug or a race.
+  if (!sources.refused().empty()) {
+    const auto& r = sources.refused().front();
+    return Error(r.status.code(), r.source + ": " + r.status.message());
   }
   return Status::Ok();
 }
@@ -223,18 +297,34 @@ Status PullGroup(Cache& cache, const std::string& url, const std::vector<IndexEn
 Result<StaticPullReport> PullStatic(Cache& cache, const std::string& url, const PublishIndex& index, const StaticLimits& limits,
                                     const StaticProgress& progress) {
   fs::path seen_file = cache.path() / "vouch" / std::string(kSeenFile);
-  VOUCH_ASSIGN_OR_RETURN(std::set<std::string> seen, ReadSeen(seen_file));
+  VOUCH_ASSIGN_OR_RETURN(std::set<std::string> seen_before, ReadSeen(seen_file));
+  http::Limits http = limits.http;
+  http.deadline = http::Deadline(limits.pull_seconds);
   StaticPullReport report;
   report.shards = index.entries.size();
+  // Only the ids of this index are remembered: shards a publisher has since replaced drop out,
+  // so the file stays the size of one index however often the tree is republished.
+  std::set<std::string> seen;
   std::vector<IndexEntry> fetch;
   for (const auto& e : index.entries) {
-    if (!seen.count(e.id)) fetch.push_back(e);
+    if (seen_before.count(e.id)) {
+      seen.insert(e.id);
+    } else {
+      fetch.push_back(e);
+    }
   }
+  bool pruned = seen.size() != seen_before.size();
+  seen_before.clear();
   VOUCH_RETURN_IF_ERROR(CheckBudget(fetch, limits.max_shards, limits.max_pull_bytes));
   auto downloaded = [&](const IndexEntry& e) {
     report.bytes += e.size;
     ++report.new_shards;
     if (progress) progress(report.new_shards, fetch.size(), report.bytes);
+  };
+  auto remember = [&]() {
+    std::string text;
+    for (const auto& id : seen) text += id + "\n";
+    return WriteFileAtomic(seen_file, AsBytes(text));
   };
   for (size_t next = 0; next < fetch.size();) {
     std::vector<IndexEntry> group;
@@ -244,18 +334,23 @@ Result<StaticPullReport> PullStatic(Cache& cache, const std::string& url, const 
       group.push_back(fetch[next]);
     }
     AddReport added;
-    VOUCH_RETURN_IF_ERROR(PullGroup(cache, url, group, limits, downloaded, &added));
+    VOUCH_RETURN_IF_ERROR(PullGroup(cache, url, group, http, downloaded, &added));
     report.added.added += added.added;
     report.added.receipts += added.receipts;
     report.added.present += added.present;
     if (!added.commit.empty()) report.added.commit = added.commit;
+    report.refused_count += added.refused.size();
+    for (auto& r : added.refused) {
+      if (report.refused.size() < kMaxReportedRefusals) report.refused.push_back(std::move(r));
+    }
     ++report.groups;
-    // Remembered once committed: a crash before this costs the next pull a download, no more.
-    std::string text;
+    // Remembered once committed, refusals and all: the shards are immutable, so reading them
+    // again would refuse the same vouchers (cache/publish.md, "Pulling"). A crash before this
+    // costs the next pull a download, no more.
     for (const auto& e : group) seen.insert(e.id);
-    for (const auto& id : seen) text += id + "\n";
-    VOUCH_RETURN_IF_ERROR(WriteFileAtomic(seen_file, AsBytes(text)));
+    VOUCH_RETURN_IF_ERROR(remember());
   }
+  if (fetch.empty() && pruned) VOUCH_RETURN_IF_ERROR(remember());  // nothing new, old ids dropped
   return report;
 }
 

@@ -29,6 +29,11 @@ struct StaticLimits {
   uint64_t max_pull_bytes = 64ull << 30;
   uint64_t group_bytes = 256ull << 20;    // downloaded, checked and imported together
   size_t max_shards = kMaxIndexEntries;
+  // Wall-clock budgets of a whole run, every transfer included: a server trickling just
+  // above the low-speed limit cannot hold a carrier or a mirror for days. A pull commits a
+  // group at a time, so one cut short keeps its groups and the next goes on from there.
+  long fetch_seconds = 2 * 3600;
+  long pull_seconds = 12 * 3600;
   http::Limits http;
 };
 
@@ -60,21 +65,29 @@ Result<StaticFetchReport> FetchStaticShards(const std::string& url, const std::s
                                             const std::filesystem::path& out, const StaticLimits& limits = {},
                                             const StaticProgress& progress = {});
 
+// Refusals a pull keeps to report; past it only counted.
+inline constexpr size_t kMaxReportedRefusals = 1000;
+
 struct StaticPullReport {
   size_t shards = 0;       // named by the index
   size_t new_shards = 0;   // downloaded and imported
   size_t groups = 0;       // imports (commits) made
   uint64_t bytes = 0;
-  AddReport added;
+  AddReport added;         // its `refused` stays empty: see below
+  std::vector<CandidateReport> refused;  // vouchers the cache's rules refused, the first kMaxReportedRefusals
+  size_t refused_count = 0;
 };
 
 // Imports the vouchers of every shard of `index` (read from `url`) whose id the cache has
-// not pulled before (remembered in <cache>/vouch/static-shards), through Cache::Add: anchors,
-// ids and the append-only rule apply as to any import. Shards go a group at a time (up to
-// group_bytes): each shard of a group is downloaded and checked (into a folder under
-// <cache>/vouch/) before any is imported, then the group is imported in one commit and
-// remembered. A refusal imports nothing of its group (earlier groups stay, remembered); a
-// group whose vouchers the cache refused is not remembered.
+// not pulled before (remembered in <cache>/vouch/static-shards, pruned to the ids of the
+// current index), through Cache::Add: anchors, ids and the append-only rule apply as to any
+// import. Shards go a group at a time (up to group_bytes): each shard of a group is
+// downloaded and checked (into a folder under <cache>/vouch/) before any is imported, then
+// the group is imported in one commit and remembered. A shard that fails its checks (a
+// tampered, short or misnamed download) stops the pull with nothing of its group imported;
+// earlier groups stay, remembered. Vouchers the cache's own rules refuse (a signer it does
+// not trust, say) are reported in `refused` as `cache import` reports them: the group's
+// others are committed, the group remembered, and the pull goes on.
 Result<StaticPullReport> PullStatic(Cache& cache, const std::string& url, const PublishIndex& index,
                                     const StaticLimits& limits = {}, const StaticProgress& progress = {});
 

@@ -157,11 +157,21 @@ Status RunStaticPull(Cache& c, const CacheFlags& f, const cache::PublishIndex& i
   const cache::StaticPullReport& r = *pulled;
   const char* kind = r.added.added > 0 ? "merged" : "up-to-date";
   if (f.json) {
-    PrintJson({{"result", kind}, {"static", true}, {"shards", r.shards}, {"new-shards", r.new_shards},
-               {"new-vouchers", r.added.added}, {"present", r.added.present}, {"tip", r.added.commit}, {"received-bytes", r.bytes}});
+    nlohmann::json j = {{"result", kind}, {"static", true}, {"shards", r.shards}, {"new-shards", r.new_shards},
+                        {"new-vouchers", r.added.added}, {"present", r.added.present}, {"tip", r.added.commit},
+                        {"received-bytes", r.bytes}, {"refused-count", r.refused_count}, {"refused", nlohmann::json::array()}};
+    for (const auto& x : r.refused) j["refused"].push_back({{"source", x.source}, {"code", CodeName(x.status.code())}, {"message", x.status.message()}});
+    PrintJson(j);
   } else {
+    for (const auto& x : r.refused) std::cerr << "vouch: refused " << x.source << ": " << x.status.message() << " (" << CodeName(x.status.code()) << ")\n";
+    if (r.refused_count > r.refused.size()) std::cerr << "vouch: and " << r.refused_count - r.refused.size() << " more refused\n";
     std::cout << kind << ": " << r.added.added << " new vouchers from " << r.new_shards << " new shards of " << r.shards << ", "
-              << r.bytes << " bytes received\n";
+              << r.bytes << " bytes received" << (r.refused_count ? ", " + std::to_string(r.refused_count) + " refused" : "") << "\n";
+  }
+  // As `cache import`: what was accepted is committed, and the run still says it refused some.
+  if (r.refused_count > 0) {
+    return Error(r.refused.front().status.code(), std::to_string(r.refused_count) + " vouchers refused (see above); their shards are not read again: " +
+                                                      "cache/publish.md, \"Pulling\"");
   }
   return Status::Ok();
 }

@@ -62,7 +62,7 @@ Status RunFetch(const FetchFlags& f) {
     return Status::Ok();
   }
   for (const auto& e : r->downloaded) std::cout << (fs::path(f.out) / cache::PublishIndex::ShardPath(e)).string() << "\n";
-  for (const auto& d : r->missing) std::cerr << "vouch: no shard for " << d << " in " << f.url << "\n";
+  for (const auto& d : r->missing) std::cerr << "vouch: no shard for " << d << " in " << cache::http::Redact(f.url) << "\n";
   std::cerr << "vouch: " << r->downloaded.size() << " shards downloaded (" << r->bytes << " bytes), " << r->present.size()
             << " already there\n";
   return Status::Ok();

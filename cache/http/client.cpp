@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 #include <mutex>
@@ -62,13 +63,20 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
 
 Result<uint64_t> Transfer(const std::string& url, Sink* sink, const Limits& limits) {
   std::string scheme = Lower(url.substr(0, url.find(':')));
-  if (!IsHttpUrl(url)) return Error(Code::kUnsupported, url.substr(0, 200) + ": only http:// and https:// URLs are read");
+  if (!IsHttpUrl(url)) return Error(Code::kUnsupported, Redact(url) + ": only http:// and https:// URLs are read");
   GlobalInit();
   std::unique_ptr<CURL, CurlFree> c(curl_easy_init());
   if (!c) return Error(Code::kInternal, "curl_easy_init failed");
   CURL* h = c.get();
   char error[CURL_ERROR_SIZE] = {0};
+  std::string what = Redact(url) + ": ";
   long budget = limits.base_seconds + static_cast<long>(sink->max / (limits.min_rate_bytes ? limits.min_rate_bytes : 1));
+  budget = std::min(budget, limits.max_seconds);
+  if (limits.deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::seconds>(*limits.deadline - std::chrono::steady_clock::now()).count();
+    if (left < 1) return Error(Code::kIo, what + "the run's time budget is spent");
+    budget = std::min<long>(budget, static_cast<long>(left));
+  }
   bool set = curl_easy_setopt(h, CURLOPT_URL, url.c_str()) == CURLE_OK &&
              curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
              // A redirect keeps the scheme: never from https down to http, never to file://.
@@ -90,7 +98,6 @@ Result<uint64_t> Transfer(const std::string& url, Sink* sink, const Limits& limi
   CURLcode rc = curl_easy_perform(h);
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  std::string what = url.substr(0, 200) + ": ";
   std::string why = error[0] ? std::string(error) : std::string(curl_easy_strerror(rc));
   if (sink->over || rc == CURLE_FILESIZE_EXCEEDED) {
     return Error(Code::kTooLarge, what + "more than " + std::to_string(sink->max) + " bytes, cut off");
@@ -117,6 +124,21 @@ Result<uint64_t> Transfer(const std::string& url, Sink* sink, const Limits& limi
 }
 
 }  // namespace
+
+std::chrono::steady_clock::time_point Deadline(long seconds) { return std::chrono::steady_clock::now() + std::chrono::seconds(seconds); }
+
+std::string Redact(std::string_view url) {
+  std::string out(url);
+  size_t scheme = out.find("://");
+  if (scheme != std::string::npos) {
+    size_t host = scheme + 3;
+    size_t end = out.find_first_of("/?#", host);
+    size_t at = out.rfind('@', end == std::string::npos ? out.size() : end);
+    if (at != std::string::npos && at >= host) out.replace(host, at - host, "***");
+  }
+  if (out.size() > 200) out = out.substr(0, 200) + "...";
+  return out;
+}
 
 bool IsHttpUrl(std::string_view url) {
   std::string l = Lower(url.substr(0, 8));

@@ -4,7 +4,9 @@
 // the scheme it started with, and never decompresses (no Accept-Encoding: no zip bombs).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,10 +24,20 @@ struct Limits {
   // server that trickles just above the low-speed limit still cannot hold a reader for days.
   long base_seconds = 60;
   uint64_t min_rate_bytes = 16 * 1024;
+  long max_seconds = 3600;  // and never more than this, whatever its cap
+  // When the whole run (an index and its shards) must be over: each transfer ends by it, and
+  // one started after it is refused (kIo, "time budget").
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
+
+// Now plus `seconds`.
+std::chrono::steady_clock::time_point Deadline(long seconds);
 
 // "http://..." or "https://..." (the scheme in any case).
 bool IsHttpUrl(std::string_view url);
+// `url` fit for a message: user and password ("https://user:secret@host/") replaced by "***",
+// and cut at 200 characters. Every error this file returns names URLs so.
+std::string Redact(std::string_view url);
 // `base` with `path` below it: "http://h/m" + "vouch.index" -> "http://h/m/vouch.index".
 std::string Join(std::string_view base, std::string_view path);
 

@@ -106,6 +106,33 @@ TEST_CASE("a server that stops sending ends the transfer after the low-speed tim
   CHECK(seconds < 3.5);
 }
 
+TEST_CASE("a run's deadline ends every transfer of it, and one started after it is refused", "[http]") {
+  CannedServer s("", false, 4000);
+  cache::http::Limits limits;
+  limits.low_speed_seconds = 30;
+  limits.deadline = cache::http::Deadline(1);
+  auto start = std::chrono::steady_clock::now();
+  auto r = cache::http::GetBytes(s.Url(), 1000, limits);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  REQUIRE(!r.ok());
+  CHECK(r.status().code() == Code::kIo);
+  CHECK(seconds < 3.5);
+  limits.deadline = cache::http::Deadline(-1);
+  auto late = cache::http::GetBytes(s.Url(), 1000, limits);
+  REQUIRE(!late.ok());
+  CHECK_THAT(late.status().message(), Catch::Contains("time budget"));
+}
+
+TEST_CASE("errors never show a URL's user or password", "[http]") {
+  CHECK(cache::http::Redact("https://alice:s3cret@h.example/m/x") == "https://***@h.example/m/x");
+  CHECK(cache::http::Redact("http://token@h/") == "http://***@h/");
+  CHECK(cache::http::Redact("http://h/a@b") == "http://h/a@b");  // an '@' in the path is no user
+  CHECK(cache::http::Redact("http://h/m") == "http://h/m");
+  auto r = cache::http::GetBytes("http://alice:s3cret@127.0.0.1:1/vouch.index", 100);
+  REQUIRE(!r.ok());
+  CHECK(r.status().message().find("s3cret") == std::string::npos);
+}
+
 TEST_CASE("Join puts a path below a base URL", "[http]") {
   CHECK(cache::http::Join("http://h/m", "vouch.index") == "http://h/m/vouch.index");
   CHECK(cache::http::Join("http://h/m/", "vouch.index") == "http://h/m/vouch.index");

@@ -62,6 +62,13 @@ TEST_CASE("an oversize index, or one claiming more shards than the layout has, i
   CHECK(DecodeCode(big) == Code::kTooLarge);
   CHECK(DecodeCode(Header(cache::kMaxIndexEntries + 1)) == Code::kTooLarge);
   CHECK(DecodeCode("vouch-index/1 99999999999999999999999\n") == Code::kMalformed);
+  // A line is refused by its length before it is split: a 16 MiB line of spaces would
+  // otherwise be millions of empty fields.
+  std::string spaces = Header(1) + std::string(cache::kMaxIndexSize - 100, ' ') + "\n";
+  auto r = cache::DecodeIndex(AsBytes(spaces));
+  REQUIRE(!r.ok());
+  CHECK_THAT(r.status().message(), Catch::Contains("longer than 128 bytes"));
+  CHECK(DecodeCode(Header(1) + std::string(cache::kMaxIndexLine + 1, 'A') + "\n") == Code::kMalformed);
 }
 
 TEST_CASE("an index of another version, or no index at all, is refused", "[publish-index]") {

@@ -22,8 +22,9 @@ struct Site {
   cache::PublishIndex index;
 };
 
-// A cache of `n` vouchers published under `out`.
-Site Publish(const fs::path& tmp, size_t n) {
+// A cache of `n` vouchers (and `foreign` more from another manufacturer) published under
+// `out`.
+Site Publish(const fs::path& tmp, size_t n, size_t foreign = 0) {
   Site s;
   cache::Cache c = test::NewCache(tmp / "source.git");
   std::vector<test::FleetVoucher> vs;
@@ -31,8 +32,10 @@ Site Publish(const fs::path& tmp, size_t n) {
     s.devices.push_back(s.fleet.Device("SN-" + std::to_string(i)));
     vs.push_back(s.fleet.Issue(s.devices.back()));
   }
+  test::Fleet other;
+  for (size_t i = 0; i < foreign; ++i) vs.push_back(other.Issue(other.Device("F-" + std::to_string(i))));
   for (const auto& v : vs) test::FileVouchers(tmp / "issued", {&v});
-  REQUIRE(test::ImportAll(c, {(tmp / "issued").string()}).report.added == n);
+  REQUIRE(test::ImportAll(c, {(tmp / "issued").string()}).report.added == n + foreign);
   auto r = cache::Publish(c, tmp / "site", {});
   REQUIRE(r.ok());
   s.index = r->index;
@@ -143,4 +146,97 @@ TEST_CASE("a stick gets its devices' shards, or nothing when one is refused", "[
   REQUIRE(!refused.ok());
   CHECK(refused.status().code() == Code::kCorruptEntry);
   CHECK(!fs::exists(stick2));
+}
+
+TEST_CASE("vouchers the cache refuses are reported and do not stop the pull or repeat", "[static-mirror]") {
+  test::TempDir tmp;
+  Site site = Publish(tmp.path(), 16, 4);
+  test::LoopbackServer server(test::LoopbackServer::Files(tmp.path() / "site"));
+  // This cache trusts the site's manufacturer only: the four foreign vouchers are refused.
+  cache::Cache c = test::NewCache(tmp.path() / "c.git", {site.fleet.pki.mfr_root});
+  cache::StaticLimits limits;
+  limits.group_bytes = 1;
+  auto r = cache::PullStatic(c, server.Url(), site.index, limits);
+  REQUIRE(r.ok());
+  CHECK(r->groups == site.index.entries.size());  // every group, those after a refusal too
+  CHECK(r->added.added == 16);
+  CHECK(r->refused_count == 4);
+  REQUIRE(r->refused.size() == 4);
+  CHECK(r->refused[0].status.code() == Code::kUntrustedSigner);
+  CHECK(Vouchers(c) == 16);
+  // The shards are remembered, refusals and all: the next pull downloads nothing.
+  auto again = cache::PullStatic(c, server.Url(), site.index, limits);
+  REQUIRE(again.ok());
+  CHECK(again->new_shards == 0);
+  CHECK(again->refused_count == 0);
+}
+
+TEST_CASE("the ids remembered are those of the current index, however often it changes", "[static-mirror]") {
+  test::TempDir tmp;
+  Site site = Publish(tmp.path(), 12);
+  test::LoopbackServer server(test::LoopbackServer::Files(tmp.path() / "site"));
+  cache::Cache c = test::NewCache(tmp.path() / "c.git");
+  REQUIRE(cache::PullStatic(c, server.Url(), site.index).ok());
+  auto ids = [&] {
+    auto bytes = ReadFile(tmp.path() / "c.git" / "vouch" / "static-shards", 1 << 20);
+    REQUIRE(bytes.ok());
+    std::set<std::string> out;
+    std::string text(bytes->begin(), bytes->end());
+    for (size_t p = 0, nl; (nl = text.find('\n', p)) != std::string::npos; p = nl + 1) out.insert(text.substr(p, nl - p));
+    return out;
+  };
+  auto of = [](const cache::PublishIndex& index) {
+    std::set<std::string> out;
+    for (const auto& e : index.entries) out.insert(e.id);
+    return out;
+  };
+  CHECK(ids() == of(site.index));
+  // Republished with more vouchers: changed prefixes get new shard ids, the old ones go.
+  auto opened = cache::Cache::Open(tmp.path() / "source.git");
+  REQUIRE(opened.ok());
+  cache::Cache source = std::move(*opened);
+  std::vector<test::FleetVoucher> more;
+  for (int i = 0; i < 6; ++i) more.push_back(site.fleet.Issue(site.fleet.Device("SN-more-" + std::to_string(i))));
+  for (const auto& v : more) test::FileVouchers(tmp.path() / "more", {&v});
+  REQUIRE(test::ImportAll(source, {(tmp.path() / "more").string()}).report.added == 6);
+  auto republished = cache::Publish(source, tmp.path() / "site", {});
+  REQUIRE(republished.ok());
+  REQUIRE(of(republished->index) != of(site.index));
+  auto r = cache::PullStatic(c, server.Url(), republished->index);
+  REQUIRE(r.ok());
+  CHECK(r->added.added == 6);
+  CHECK(ids() == of(republished->index));
+  CHECK(Vouchers(c) == 18);
+}
+
+TEST_CASE("a stick's shard folder is never reached through a link, and a damaged shard is replaced", "[static-mirror]") {
+  test::TempDir tmp;
+  Site site = Publish(tmp.path(), 6);
+  test::LoopbackServer server(test::LoopbackServer::Files(tmp.path() / "site"));
+  const std::string& udf = site.devices[0].udf;
+  auto shard = site.index.ForDevice(udf);
+  REQUIRE(shard);
+  // A hostile stick whose vouch.vshards is a link to a folder of the carrier's.
+  fs::path stick = tmp.path() / "stick";
+  fs::create_directories(stick);
+  fs::create_directories(tmp.path() / "home");
+  fs::create_directory_symlink(tmp.path() / "home", stick / "vouch.vshards");
+  auto r = cache::FetchStaticShards(server.Url(), {udf}, stick);
+  REQUIRE(!r.ok());
+  CHECK(r.status().code() == Code::kSymlinkEntry);
+  CHECK(fs::is_empty(tmp.path() / "home"));
+  for (auto& e : fs::directory_iterator(stick)) CHECK(e.path().filename() == "vouch.vshards");  // no download left
+  // A file of the shard's name but not its bytes is not "present": it is replaced.
+  fs::path clean = tmp.path() / "clean";
+  fs::path at = clean / cache::PublishIndex::ShardPath(*shard);
+  fs::create_directories(at.parent_path());
+  test::WriteText(at, "not a bundle");
+  auto fixed = cache::FetchStaticShards(server.Url(), {udf}, clean);
+  REQUIRE(fixed.ok());
+  CHECK(fixed->downloaded.size() == 1);
+  CHECK(fixed->present.empty());
+  CHECK(fs::file_size(at) == shard->size);
+  auto again = cache::FetchStaticShards(server.Url(), {udf}, clean);
+  REQUIRE(again.ok());
+  CHECK(again->present.size() == 1);
 }
