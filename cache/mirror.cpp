@@ -8,7 +8,9 @@
 #include "cache/git/lock.h"
 #include "cache/git/remote.h"
 #include "cache/git/transport.h"
+#include "cache/http/client.h"
 #include "cache/receipts.h"
+#include "cache/sorted_paths.h"
 #include "formats/voucher_json.h"
 
 namespace vouch::cache {
@@ -24,7 +26,7 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
   std::string url = git::UrlOf(repo_, remote_name);
   std::string key = KeyOf(url), tracking_ref = "refs/vouch/remotes/" + key;
   // Every refusal names the remote; the cache's objects and branch are as they were.
-  auto refuse = [&](const Status& s) { return s.Context("pull from " + url); };
+  auto refuse = [&](const Status& s) { return s.Context("pull from " + http::Redact(url)); };
   VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> local, repo_.Resolve(kBranch));
   VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tracked, repo_.Resolve(tracking_ref));
   // Nothing the remote has reaches the cache's objects before it is verified: it lands in
@@ -50,10 +52,21 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
     if (report.received_bytes == 0) report.received_bytes = quarantine.PackBytes();
     VOUCH_ASSIGN_OR_RETURN(incoming, quarantine.repo().Resolve(git::kIncoming));
   }
-  if (!incoming) return Error(Code::kNotFound, url + " has no " + std::string(kBranch));
+  if (!incoming) return Error(Code::kNotFound, http::Redact(url) + " has no " + std::string(kBranch));
 
-  // Only what is new is verified: the cost follows the delta, not the cache.
+  // Only what is new is verified: the cost follows the delta, not the cache. The paths it
+  // adds are kept on disk past a run (a merge needs them), counted as they come.
+  struct Counted : git::PathSink {
+    SortedPaths paths;
+    size_t vouchers = 0, receipts = 0;
+    explicit Counted(std::filesystem::path dir) : paths(std::move(dir)) {}
+    Status Add(std::string path, const git::ObjectId& blob) override {
+      ++(IsReceiptTreePath(path) ? receipts : vouchers);
+      return paths.Add(std::move(path), blob);
+    }
+  } added(path_ / "vouch");
   git::Verified verified;
+  verified.added = &added;
   Status v = VerifyHistory(quarantine.repo(), *incoming, local, limits, &quarantine.refusal(), &verified);
   if (!v.ok()) return refuse(v);
   report.new_commits = verified.commits;
@@ -116,12 +129,12 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
   if (!done) {
     // Diverged (or raced): a merge commit whose tree is the union of both sides.
     size_t n = 0;
-    git::MapPaths added_paths(verified.added);
-    VOUCH_ASSIGN_OR_RETURN(report.tip, CommitOnTip(added_paths, *incoming, "vouch: merge vouchers from " + url, &n));
+    VOUCH_ASSIGN_OR_RETURN(report.tip, CommitOnTip(added.paths, *incoming, "vouch: merge vouchers from " + http::Redact(url), &n));
     report.kind = PullReport::Kind::kMerged;
   }
   if (report.kind != PullReport::Kind::kRemoteBehind && report.kind != PullReport::Kind::kUpToDate) {
-    for (const auto& [path, blob] : verified.added) ++(IsReceiptTreePath(path) ? report.new_receipts : report.new_vouchers);
+    report.new_vouchers = added.vouchers;
+    report.new_receipts = added.receipts;
   }
   VOUCH_RETURN_IF_ERROR(repo_.SetRef(tracking_ref, *incoming, "vouch: remote tip"));
   VOUCH_RETURN_IF_ERROR(repo_.RecordRemote(key, url));
@@ -139,7 +152,7 @@ Status Cache::Push(const std::string& remote_name) {
   // libgit2's local transport opens the remote as a repository (config, HEAD, refs): they
   // are checked first, so that a FIFO or a link there is refused rather than followed.
   if (auto path = git::LocalPath(url)) {
-    VOUCH_RETURN_IF_ERROR(git::CheckLocalRemote(*path, "").Context("push to " + url));
+    VOUCH_RETURN_IF_ERROR(git::CheckLocalRemote(*path, "").Context("push to " + http::Redact(url)));
   } else {
     VOUCH_RETURN_IF_ERROR(git::BoundNetworkSilence(HistoryLimits{}.idle_seconds));
   }
@@ -152,12 +165,12 @@ Status Cache::Push(const std::string& remote_name) {
     if (repo_.Has(*theirs)) {
       VOUCH_ASSIGN_OR_RETURN(ff, repo_.IsAncestor(*theirs, *local));
     }
-    if (!ff) return Error(Code::kRewritten, url + " has vouchers this cache lacks (not a fast-forward): pull first");
+    if (!ff) return Error(Code::kRewritten, http::Redact(url) + " has vouchers this cache lacks (not a fast-forward): pull first");
   }
   std::string rejected;
   if (!theirs || *theirs != *local) {
     VOUCH_RETURN_IF_ERROR(remote.Push(kBranch, &rejected));
-    if (!rejected.empty()) return Error(Code::kRewritten, url + " refused the push: " + rejected);
+    if (!rejected.empty()) return Error(Code::kRewritten, http::Redact(url) + " refused the push: " + rejected);
   }
   // The log travels with the vouchers (a fast-forward too: each log commit extends the last).
   VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> log, repo_.Resolve(kLogRef));
@@ -165,7 +178,7 @@ Status Cache::Push(const std::string& remote_name) {
     VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> their_log, remote.Advertised(kLogRef));
     if (their_log && *their_log == *log) return Status::Ok();
     VOUCH_RETURN_IF_ERROR(remote.Push(kLogRef, &rejected));
-    if (!rejected.empty()) return Error(Code::kRewritten, url + " refused the log: " + rejected);
+    if (!rejected.empty()) return Error(Code::kRewritten, http::Redact(url) + " refused the log: " + rejected);
   }
   return Status::Ok();
 }

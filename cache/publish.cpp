@@ -8,6 +8,7 @@
 #include "cache/log.h"
 #include "formats/bundle.h"
 #include "formats/layout.h"
+#include "formats/tlog/proof.h"
 #include "formats/tlog/tiles.h"
 #include "formats/voucher_json.h"
 #include "libvoucher/file.h"
@@ -35,11 +36,15 @@ Result<std::map<std::string, IndexEntry>> PreviousIndex(const fs::path& out) {
 // proofs may be older than the log now is: still valid proofs, under an older checkpoint
 // (cache/publish.md). A logged cache's shard must also carry a proof for each voucher (one
 // cut before the cache had a log does not: it is cut again).
-bool StillCurrent(const fs::path& out, const IndexEntry& old, const std::vector<std::string>& paths, bool logged) {
+// The folder is only trusted as far as it reads: the shard must be a regular file of the
+// declared size whose every voucher matches its id, and, of a logged cache, whose proofs are
+// proofs of this cache's log (its origin), not another's left by an earlier publish.
+bool StillCurrent(const fs::path& out, const IndexEntry& old, const std::vector<std::string>& paths,
+                  const std::optional<std::string>& log_origin) {
   if (old.vouchers != paths.size()) return false;
   fs::path p = out / PublishIndex::ShardPath(old);
   std::error_code ec;
-  if (fs::file_size(p, ec) != old.size || ec) return false;
+  if (fs::symlink_status(p, ec).type() != fs::file_type::regular || fs::file_size(p, ec) != old.size || ec) return false;
   auto b = formats::Bundle::Open(p);
   if (!b.ok() || b->id() != old.id) return false;
   size_t i = 0, proofs = 0;
@@ -51,7 +56,33 @@ bool StillCurrent(const fs::path& out, const IndexEntry& old, const std::vector<
     if (i >= paths.size() || paths[i] != e.path) return false;
     ++i;
   }
-  return i == paths.size() && (!logged || proofs == paths.size());
+  if (i != paths.size() || (log_origin && proofs != paths.size())) return false;
+  auto vs = b->ReadAll();
+  if (!vs.ok()) return false;
+  if (log_origin) {
+    for (const auto& v : *vs) {
+      if (!v.proof) return false;
+      auto proof = formats::tlog::ParseProof(std::string_view(reinterpret_cast<const char*>(v.proof->data()), v.proof->size()));
+      if (!proof.ok() || proof->checkpoint.substr(0, proof->checkpoint.find('\n')) != *log_origin) return false;
+    }
+  }
+  return true;
+}
+
+// A link (or a FIFO, a device) anywhere below `out` is refused before anything is written or
+// pruned: a publish writes and removes files by path, and a link would carry both elsewhere.
+// `out` itself is the publisher's choice and may be one.
+Status RefuseLinks(const fs::path& out) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(out, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    auto type = it->symlink_status(ec).type();
+    if (ec) break;
+    if (type != fs::file_type::regular && type != fs::file_type::directory) {
+      return Error(Code::kSymlinkEntry, it->path().string() + ": a link or a special file in the publish folder: refused (nothing written)");
+    }
+  }
+  if (ec) return Error(Code::kIo, out.string() + ": " + ec.message());
+  return Status::Ok();
 }
 
 // The c1c2 prefixes the layout can have, in byte order (the index's order): the cache's
@@ -68,12 +99,13 @@ std::vector<std::string> AllC1C2() {
 // Writes the shards of `shards` (prefix -> voucher paths and blobs) that changed since the
 // last publish, reading only their vouchers (and their proofs, in one lookup of the log).
 Status WriteChanged(const Cache& cache, const fs::path& out, const std::map<std::string, IndexEntry>& previous,
+                    const std::optional<std::string>& log_origin,
                     std::map<std::string, std::vector<std::pair<std::string, git::ObjectId>>> shards, PublishReport* report) {
   std::map<std::string, std::vector<std::pair<std::string, git::ObjectId>>> changed;
   for (auto& [prefix, files] : shards) {
     std::vector<std::string> paths;
     for (const auto& f : files) paths.push_back(f.first);
-    if (auto it = previous.find(prefix); it != previous.end() && StillCurrent(out, it->second, paths, cache.logged())) {
+    if (auto it = previous.find(prefix); it != previous.end() && StillCurrent(out, it->second, paths, log_origin)) {
       report->index.entries.push_back(it->second);
       ++report->kept;
     } else {
@@ -161,8 +193,11 @@ Result<size_t> PublishLog(const Cache& cache, const fs::path& out, bool prune, u
     for (const auto& [path, blob] : files) {
       held.insert(path);
       fs::path p = dir / path;
-      if (fs::exists(p)) continue;
+      // Immutable names, but the folder is trusted only as far as it reads: a file there
+      // with other bytes (an earlier publish of another log, damage) is replaced.
       VOUCH_ASSIGN_OR_RETURN(Bytes bytes, view->ReadFile(path, cap));
+      auto there = ReadFile(p, cap, false);
+      if (there.ok() && *there == bytes) continue;
       std::error_code ec;
       fs::create_directories(p.parent_path(), ec);
       if (ec) return Error(Code::kIo, p.parent_path().string() + ": cannot create directory: " + ec.message());
@@ -193,9 +228,15 @@ Result<PublishReport> Publish(const Cache& cache, const fs::path& out, const Pub
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec) return Error(Code::kIo, out.string() + ": cannot create directory: " + ec.message());
+  VOUCH_RETURN_IF_ERROR(RefuseLinks(out));
   VOUCH_ASSIGN_OR_RETURN(auto previous, PreviousIndex(out));
   PublishReport report;
   const git::Repository& repo = cache.repository();
+  std::optional<std::string> log_origin;
+  if (cache.logged()) {
+    VOUCH_ASSIGN_OR_RETURN(std::optional<LogView> view, LogView::Read(repo, kLogRef));
+    if (view) log_origin = view->note().substr(0, view->note().find('\n'));
+  }
   VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo.Resolve(kBranch));
   if (tip) {
     VOUCH_ASSIGN_OR_RETURN(git::Tree tree, repo.TreeOf(*tip));
@@ -214,7 +255,7 @@ Result<PublishReport> Publish(const Cache& cache, const fs::path& out, const Pub
       for (auto& [prefix, vs] : formats::CutShards(std::move(stubs), options.deep_shard_threshold)) {
         for (const auto& v : vs) shards[prefix].emplace_back(v.path, blob_of.at(v.path));
       }
-      VOUCH_RETURN_IF_ERROR(WriteChanged(cache, out, previous, std::move(shards), &report));
+      VOUCH_RETURN_IF_ERROR(WriteChanged(cache, out, previous, log_origin, std::move(shards), &report));
     }
   }
   // Kept and written shards of a cut c1c2 came back in two runs: the index is in prefix order.

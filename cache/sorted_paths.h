@@ -19,7 +19,7 @@
 
 namespace vouch::cache {
 
-class SortedPaths : public git::PathSource {
+class SortedPaths : public git::PathSource, public git::PathSink {
  public:
   static constexpr size_t kRunEntries = 65536;
 
@@ -30,7 +30,7 @@ class SortedPaths : public git::PathSource {
   ~SortedPaths() override;
 
   // Adds a path (a path added twice counts once when read).
-  Status Add(std::string path, const git::ObjectId& blob);
+  Status Add(std::string path, const git::ObjectId& blob) override;
   // How many paths were added, repeats included.
   size_t added() const { return added_; }
 

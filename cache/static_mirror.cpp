@@ -8,15 +8,38 @@
 #include <algorithm>
 #include <map>
 
+#include "cache/git/object_id.h"
 #include "cache/sources.h"
 #include "formats/bundle.h"
+#include "formats/layout.h"
+#include "libvoucher/udf.h"
 #include "libvoucher/file.h"
 
 namespace vouch::cache {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr std::string_view kSeenFile = "static-shards";  // under <cache>/vouch/
+constexpr std::string_view kSeenFolder = "static-pulled";  // under <cache>/vouch/, a file per tree
+
+// Where the ids pulled from `url` are remembered: one file per tree (its URL without user or
+// password, without a trailing '/'), so pulling two trees in turn keeps both.
+fs::path SeenFile(const Cache& cache, const std::string& url) {
+  std::string key = http::Redact(url);
+  while (!key.empty() && key.back() == '/') key.pop_back();
+  return cache.path() / "vouch" / std::string(kSeenFolder) / git::ObjectId::OfBlob(AsBytes(key)).Hex();
+}
+
+// Leftovers of runs that were killed (a run removes its own): old enough that no live run
+// can own them.
+void RemoveStale(const fs::path& dir, std::string_view prefix, long older_than_seconds) {
+  std::error_code ec;
+  auto now = fs::file_time_type::clock::now();
+  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    if (it->path().filename().string().rfind(prefix, 0) != 0 || it->is_symlink(ec)) continue;
+    auto age = std::chrono::duration_cast<std::chrono::seconds>(now - it->last_write_time(ec)).count();
+    if (!ec && age > older_than_seconds) fs::remove_all(it->path(), ec);
+  }
+}
 
 // A temporary file inside `dir`, removed when dropped unless kept.
 class TempFile {
@@ -151,15 +174,18 @@ Status CheckBudget(const std::vector<IndexEntry>& want, size_t max_shards, uint6
   return Status::Ok();
 }
 
+// The ids remembered for a tree: at most one index's worth of bundle ids, anything else in
+// the file ignored (it is ours, but a cache folder is no place to trust blindly).
 Result<std::set<std::string>> ReadSeen(const fs::path& file) {
   std::set<std::string> seen;
   if (!fs::exists(file)) return seen;
-  VOUCH_ASSIGN_OR_RETURN(Bytes bytes, ReadFile(file, 64ull << 20, false));
+  VOUCH_ASSIGN_OR_RETURN(Bytes bytes, ReadFile(file, kMaxIndexEntries * 100, false));
   std::string text(bytes.begin(), bytes.end());
-  for (size_t pos = 0; pos < text.size();) {
+  for (size_t pos = 0; pos < text.size() && seen.size() < kMaxIndexEntries;) {
     size_t nl = text.find('\n', pos);
     if (nl == std::string::npos) nl = text.size();
-    if (nl > pos) seen.insert(text.substr(pos, nl - pos));
+    std::string id = text.substr(pos, nl - pos);
+    if (formats::CanonicalUdf(id, udf::kContentBits) == id) seen.insert(std::move(id));
     pos = nl + 1;
   }
   return seen;
@@ -205,6 +231,7 @@ Result<StaticFetchReport> FetchStaticShards(const std::string& url, const std::s
   }
   if (want.empty()) return Error(Code::kNotFound, http::Redact(url) + ": the index names no shard for the devices given");
   bool made_out = false;
+  RemoveStale(out, ".vouch-download-", limits.fetch_seconds);
   if (!fs::exists(out)) {
     std::error_code ec;
     fs::create_directories(out, ec);
@@ -264,7 +291,8 @@ namespace {
 // checks fails the group before anything of it is imported; vouchers the cache's own rules
 // refuse are reported in `added->refused`, the others committed.
 Status PullGroup(Cache& cache, const std::string& url, const std::vector<IndexEntry>& group, const http::Limits& http,
-                 const std::function<void(const IndexEntry&)>& downloaded, AddReport* added) {
+                 const std::function<void(const IndexEntry&)>& downloaded, AddReport* added,
+                 std::vector<std::pair<IndexEntry, Status>>* failed) {
   std::string tmpl = (cache.path() / "vouch" / "static-pull-XXXXXX").string();
   if (!::mkdtemp(tmpl.data())) return Error(Code::kIo, tmpl + ": cannot create a temporary folder");
   fs::path dir = tmpl;
@@ -275,11 +303,21 @@ Status PullGroup(Cache& cache, const std::string& url, const std::vector<IndexEn
       fs::remove_all(dir, ec);
     }
   } drop{dir};
+  size_t good = 0;
   for (const auto& e : group) {
-    VOUCH_ASSIGN_OR_RETURN(TempFile t, DownloadShard(url, e, dir, http));
-    VOUCH_RETURN_IF_ERROR(t.RenameTo(dir / (e.id + "." + std::string(formats::kBundleExtension))));
+    auto t = DownloadShard(url, e, dir, http);
+    // A shard that fails its checks is left out (and not remembered: the next pull tries it
+    // again); trouble with the network, the disk or the time budget (io) ends the pull.
+    if (!t.ok() && t.status().code() == Code::kIo) return t.status();
+    if (!t.ok()) {
+      failed->emplace_back(e, t.status());
+      continue;
+    }
+    VOUCH_RETURN_IF_ERROR(t->RenameTo(dir / (e.id + "." + std::string(formats::kBundleExtension))));
     downloaded(e);
+    ++good;
   }
+  if (good == 0) return Status::Ok();
   // The normal import: each bundle read again by its reader, each voucher by the cache's rules.
   VOUCH_ASSIGN_OR_RETURN(SourceReader sources, SourceReader::Open({dir.string()}, SourceReader::kBatch, SourceReader::Bundles::kRead,
                                                                   SourceReader::Receipts::kSkip));
@@ -296,8 +334,9 @@ Status PullGroup(Cache& cache, const std::string& url, const std::vector<IndexEn
 
 Result<StaticPullReport> PullStatic(Cache& cache, const std::string& url, const PublishIndex& index, const StaticLimits& limits,
                                     const StaticProgress& progress) {
-  fs::path seen_file = cache.path() / "vouch" / std::string(kSeenFile);
+  fs::path seen_file = SeenFile(cache, url);
   VOUCH_ASSIGN_OR_RETURN(std::set<std::string> seen_before, ReadSeen(seen_file));
+  RemoveStale(cache.path() / "vouch", "static-pull-", limits.pull_seconds);
   http::Limits http = limits.http;
   http.deadline = http::Deadline(limits.pull_seconds);
   StaticPullReport report;
@@ -324,6 +363,9 @@ Result<StaticPullReport> PullStatic(Cache& cache, const std::string& url, const 
   auto remember = [&]() {
     std::string text;
     for (const auto& id : seen) text += id + "\n";
+    std::error_code ec;
+    fs::create_directories(seen_file.parent_path(), ec);
+    if (ec) return Error(Code::kIo, seen_file.parent_path().string() + ": cannot create directory: " + ec.message());
     return WriteFileAtomic(seen_file, AsBytes(text));
   };
   for (size_t next = 0; next < fetch.size();) {
@@ -334,7 +376,8 @@ Result<StaticPullReport> PullStatic(Cache& cache, const std::string& url, const 
       group.push_back(fetch[next]);
     }
     AddReport added;
-    VOUCH_RETURN_IF_ERROR(PullGroup(cache, url, group, http, downloaded, &added));
+    std::vector<std::pair<IndexEntry, Status>> failed;
+    VOUCH_RETURN_IF_ERROR(PullGroup(cache, url, group, http, downloaded, &added, &failed));
     report.added.added += added.added;
     report.added.receipts += added.receipts;
     report.added.present += added.present;
@@ -347,7 +390,18 @@ Result<StaticPullReport> PullStatic(Cache& cache, const std::string& url, const 
     // Remembered once committed, refusals and all: the shards are immutable, so reading them
     // again would refuse the same vouchers (cache/publish.md, "Pulling"). A crash before this
     // costs the next pull a download, no more.
-    for (const auto& e : group) seen.insert(e.id);
+    std::set<std::string> bad;
+    for (auto& [e, s] : failed) {
+      bad.insert(e.id);
+      CandidateReport r;
+      r.source = http::Redact(http::Join(url, PublishIndex::ShardPath(e)));
+      r.id = e.id;
+      r.status = std::move(s);
+      report.failed_shards.push_back(std::move(r));
+    }
+    for (const auto& e : group) {
+      if (!bad.count(e.id)) seen.insert(e.id);
+    }
     VOUCH_RETURN_IF_ERROR(remember());
   }
   if (fetch.empty() && pruned) VOUCH_RETURN_IF_ERROR(remember());  // nothing new, old ids dropped

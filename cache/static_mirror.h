@@ -76,16 +76,19 @@ struct StaticPullReport {
   AddReport added;         // its `refused` stays empty: see below
   std::vector<CandidateReport> refused;  // vouchers the cache's rules refused, the first kMaxReportedRefusals
   size_t refused_count = 0;
+  std::vector<CandidateReport> failed_shards;  // shards that failed their checks: left out, tried again next time
 };
 
 // Imports the vouchers of every shard of `index` (read from `url`) whose id the cache has
-// not pulled before (remembered in <cache>/vouch/static-shards, pruned to the ids of the
-// current index), through Cache::Add: anchors, ids and the append-only rule apply as to any
+// not pulled before (remembered in <cache>/vouch/static-pulled/<key of the URL>, pruned to
+// the ids of the current index), through Cache::Add: anchors, ids and the append-only rule apply as to any
 // import. Shards go a group at a time (up to group_bytes): each shard of a group is
 // downloaded and checked (into a folder under <cache>/vouch/) before any is imported, then
 // the group is imported in one commit and remembered. A shard that fails its checks (a
-// tampered, short or misnamed download) stops the pull with nothing of its group imported;
-// earlier groups stay, remembered. Vouchers the cache's own rules refuse (a signer it does
+// tampered, short or misnamed download) is left out, reported in `failed_shards` and not
+// remembered (the next pull tries it again): one bad shard withholds its own prefix, not
+// the tree. Trouble with the network, the disk or the time budget (kIo) ends the pull with
+// that error; the groups committed before stay, remembered. Vouchers the cache's own rules refuse (a signer it does
 // not trust, say) are reported in `refused` as `cache import` reports them: the group's
 // others are committed, the group remembered, and the pull goes on.
 Result<StaticPullReport> PullStatic(Cache& cache, const std::string& url, const PublishIndex& index,

@@ -63,7 +63,14 @@ Result<WrittenBundle> WriteOne(const fs::path& dir, std::vector<PackedVoucher> v
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Error(Code::kIo, dir.string() + ": cannot create directory: " + ec.message());
-  if (fs::exists(path)) return WrittenBundle{path, id, vs.size()};  // content-addressed: already there
+  // Content-addressed: a file already there under its id is this bundle when it reads as
+  // one, its id and every voucher checked; anything else of that name (a link, garbage, a
+  // cut-short copy) is replaced, never trusted by its name.
+  std::error_code st_ec;
+  if (fs::symlink_status(path, st_ec).type() == fs::file_type::regular) {
+    auto there = Bundle::Open(path);
+    if (there.ok() && there->id() == id && there->ReadAll().ok()) return WrittenBundle{path, id, vs.size()};
+  }
   VOUCH_ASSIGN_OR_RETURN(zip::Writer w, zip::Writer::Create(path));
   VOUCH_RETURN_IF_ERROR(w.Add(std::string(kManifestName), std::move(manifest)));
   for (auto& v : vs) {

@@ -145,7 +145,7 @@ Status RunVerify(const CacheFlags& f) {
 Status RunPush(const CacheFlags& f) {
   VOUCH_ASSIGN_OR_RETURN(Cache c, Cache::Open(CachePath(f)));
   VOUCH_RETURN_IF_ERROR(c.Push(f.remote));
-  std::cout << "pushed to " << f.remote << "\n";
+  std::cout << "pushed to " << cache::http::Redact(f.remote) << "\n";
   return Status::Ok();
 }
 
@@ -159,16 +159,25 @@ Status RunStaticPull(Cache& c, const CacheFlags& f, const cache::PublishIndex& i
   if (f.json) {
     nlohmann::json j = {{"result", kind}, {"static", true}, {"shards", r.shards}, {"new-shards", r.new_shards},
                         {"new-vouchers", r.added.added}, {"present", r.added.present}, {"tip", r.added.commit},
-                        {"received-bytes", r.bytes}, {"refused-count", r.refused_count}, {"refused", nlohmann::json::array()}};
+                        {"received-bytes", r.bytes}, {"refused-count", r.refused_count}, {"refused", nlohmann::json::array()},
+                        {"failed-shards", nlohmann::json::array()}};
     for (const auto& x : r.refused) j["refused"].push_back({{"source", x.source}, {"code", CodeName(x.status.code())}, {"message", x.status.message()}});
+    for (const auto& x : r.failed_shards) {
+      j["failed-shards"].push_back({{"source", x.source}, {"code", CodeName(x.status.code())}, {"message", x.status.message()}});
+    }
     PrintJson(j);
   } else {
+    for (const auto& x : r.failed_shards) std::cerr << "vouch: shard left out: " << x.status.message() << " (" << CodeName(x.status.code()) << ")\n";
     for (const auto& x : r.refused) std::cerr << "vouch: refused " << x.source << ": " << x.status.message() << " (" << CodeName(x.status.code()) << ")\n";
     if (r.refused_count > r.refused.size()) std::cerr << "vouch: and " << r.refused_count - r.refused.size() << " more refused\n";
     std::cout << kind << ": " << r.added.added << " new vouchers from " << r.new_shards << " new shards of " << r.shards << ", "
               << r.bytes << " bytes received" << (r.refused_count ? ", " + std::to_string(r.refused_count) + " refused" : "") << "\n";
   }
   // As `cache import`: what was accepted is committed, and the run still says it refused some.
+  if (!r.failed_shards.empty()) {
+    return Error(r.failed_shards.front().status.code(), std::to_string(r.failed_shards.size()) +
+                                                          " shards failed their checks and were left out (see above); the next pull tries them again");
+  }
   if (r.refused_count > 0) {
     return Error(r.refused.front().status.code(), std::to_string(r.refused_count) + " vouchers refused (see above); their shards are not read again: " +
                                                       "cache/publish.md, \"Pulling\"");

@@ -291,7 +291,8 @@ class History {
     ByteView bytes(static_cast<const uint8_t*>(git_blob_rawcontent(b)), static_cast<size_t>(git_blob_rawsize(b)));
     auto checked = rule_.check(path, bytes);
     if (!checked.ok()) return checked.status().Context(name_);
-    out_->added[path] = IdOf(id);
+    ++out_->files;
+    if (out_->added) VOUCH_RETURN_IF_ERROR(out_->added->Add(path, IdOf(id)));
     Fresh(id);
     return Status::Ok();
   }

@@ -13,6 +13,7 @@
 
 #include "cache/git/object_id.h"
 #include "cache/git/repository.h"
+#include "cache/git/staging.h"
 #include "libvoucher/bytes.h"
 #include "libvoucher/status.h"
 
@@ -36,7 +37,8 @@ struct HistoryLimits {
 // blobs), and the objects among them that the cache does not have.
 struct Verified {
   size_t commits = 0;
-  std::map<std::string, ObjectId> added;
+  size_t files = 0;          // files the new commits add
+  PathSink* added = nullptr;  // given: each added file's path and blob (a pull's merge needs them)
   std::vector<ObjectId> fresh;
 };
 

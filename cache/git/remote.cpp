@@ -1015,7 +1015,7 @@ Result<uint64_t> Quarantine::Adopt(const Repository& cache, const std::vector<Ob
   // The pack the remote sent holds exactly the verified objects (and, of a thin pack, bases
   // the cache has): it moves in as it is, the pack before its index, which is what makes a
   // pack visible. Anything else the remote sent (objects nothing verified reaches) is left
-  // behind by writing a pack of the verified objects only.
+  // behind by writing packs of the verified objects only (a pack per chunk).
   if (packs.size() == 1 && received == ids.size()) {
     fs::path idx = fs::path(packs[0]).replace_extension(".idx");
     uint64_t bytes = fs::file_size(packs[0], ec);

@@ -261,11 +261,32 @@ Status Staging::Flush() {
   return Status::Ok();
 }
 
-Result<uint64_t> WritePack(const Repository& from, const std::vector<ObjectId>& ids, const Repository& into) {
+Result<uint64_t> WritePack(const Repository& from, const std::vector<ObjectId>& ids, const Repository& into, uint64_t chunk_bytes) {
   git_odb* raw = nullptr;
   if (git_repository_odb(&raw, into.handle()) != 0) return Fail(Code::kIo, "object database");
   OdbPtr odb(raw);
-  return PackInto(from.handle(), ids, odb.get());
+  git_odb* raw_from = nullptr;
+  if (git_repository_odb(&raw_from, from.handle()) != 0) return Fail(Code::kIo, "object database");
+  OdbPtr from_odb(raw_from);
+  // A pack per chunk, as Staging flushes: the packbuilder holds what it packs (and its
+  // deltas) in memory, so one pack of a large pull would hold the pull.
+  uint64_t bytes = 0, pending = 0;
+  std::vector<ObjectId> chunk;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    git_oid oid = OidOf(ids[i]);
+    size_t size = 0;
+    git_object_t type;
+    if (git_odb_read_header(&size, &type, from_odb.get(), &oid) != 0) return Fail(Code::kIo, "object " + ids[i].Hex());
+    chunk.push_back(ids[i]);
+    pending += size + Staging::kObjectOverhead;
+    if (pending >= chunk_bytes || i + 1 == ids.size()) {
+      VOUCH_ASSIGN_OR_RETURN(uint64_t written, PackInto(from.handle(), chunk, odb.get()));
+      bytes += written;
+      chunk.clear();
+      pending = 0;
+    }
+  }
+  return bytes;
 }
 
 namespace {

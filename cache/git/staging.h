@@ -37,6 +37,14 @@ class PathSource {
   virtual Status Next() = 0;
 };
 
+// Where (path, blob) pairs are gathered, in any order: cache/sorted_paths.h keeps them on
+// disk past a run, so a history of any size can be collected in bounded memory.
+class PathSink {
+ public:
+  virtual ~PathSink() = default;
+  virtual Status Add(std::string path, const ObjectId& blob) = 0;
+};
+
 // A PathSource over a map held in memory.
 class MapPaths : public PathSource {
  public:
@@ -126,9 +134,10 @@ class Staging {
   uint64_t chunk_bytes_ = kChunkBytes;
 };
 
-// Writes the objects `ids` (read through `from`) as one pack into `into`: the packbuilder's
-// delta search on every core, the indexer on another thread (what Staging::Flush does).
-// Returns the size of the pack in bytes.
-Result<uint64_t> WritePack(const Repository& from, const std::vector<ObjectId>& ids, const Repository& into);
+// Writes the objects `ids` (read through `from`) into `into` as packs of about `chunk_bytes`
+// each (as Staging flushes): the packbuilder's delta search on every core, the indexer on
+// another thread. Returns the size of the packs in bytes.
+Result<uint64_t> WritePack(const Repository& from, const std::vector<ObjectId>& ids, const Repository& into,
+                           uint64_t chunk_bytes = Staging::kChunkBytes);
 
 }  // namespace vouch::cache::git

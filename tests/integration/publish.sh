@@ -127,15 +127,19 @@ expect_in err.txt "pull from $url/page.git"
 # --- hostile trees: each refused with its code, nothing written to the destination.
 line=$(grep -n " $(basename "$shard" .vbundle)\$" www/good/vouch.index | cut -d: -f1)
 flip() { /usr/bin/python3 -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 1; open(p, "wb").write(b)' "$1"; }
-refused() { # NAME CODE: vouch fetch and vouch cache pull of www/NAME refuse with CODE, writing nothing
+refused() { # NAME CODE: vouch fetch and vouch cache pull of www/NAME refuse the device's shard with CODE,
+             # writing nothing of it (a pull takes the other shards, and exits non-zero)
   expect_exit 1 "$VOUCH" fetch "$url/$1/" --device "$udf" --out "stick-$1" --json
   expect_in out.txt "\"code\": \"$2\""
   [ ! -e "stick-$1" ] || [ -z "$(find "stick-$1" -type f)" ] || fail "$1: fetch wrote $(find "stick-$1" -type f)"; ok
   "$VOUCH" cache init --cache "pull-$1.git" >/dev/null
   expect_exit 1 "$VOUCH" cache pull --cache "pull-$1.git" "$url/$1/" --json
   expect_in out.txt "\"code\": \"$2\""
-  [ -z "$("$VOUCH" cache list --cache "pull-$1.git" 2>/dev/null)" ] || fail "$1: the pull imported vouchers"; ok
-  [ -z "$(find "pull-$1.git/vouch" -name 'static-*')" ] || fail "$1: the pull left files behind"; ok
+  expect_in out.txt '"failed-shards"'
+  "$VOUCH" cache list --cache "pull-$1.git" > "list-$1.txt" 2>/dev/null || true
+  [ -s "list-$1.txt" ] || fail "$1: one bad shard withheld the others"; ok
+  ! grep -q "$udf" "list-$1.txt" || fail "$1: the pull imported the bad shard's vouchers"; ok
+  [ -z "$(find "pull-$1.git/vouch" -name 'static-pull-*')" ] || fail "$1: the pull left files behind"; ok
 }
 cp -a www/good www/bad-shard
 flip "www/bad-shard/${shard#stick/}"
@@ -214,6 +218,7 @@ done
 # --- a logged cache: its checkpoint and tiles are published, its shards carry the proofs,
 # and a device that insists on the log enrolls from a stick filled from the tree.
 : "${TLOG_TOOL:?path to the tlog_tool binary}"
+cp -a c.git other.git  # the same vouchers, to be logged by another log
 expect_exit 0 "$VOUCH" log init --cache c.git --origin mfr.example/vouchers --key log.key
 vkey=$(tail -1 out.txt)
 expect_exit 0 "$VOUCH" publish --cache c.git --out www/good --json
@@ -221,6 +226,12 @@ shards=$(($(wc -l < www/good/vouch.index) - 1))
 expect_in out.txt "\"log-size\": 71"
 n_written=$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["written"]))' out.txt)
 expect_same "$n_written" "$shards"  # cut again: a shard without proofs is not kept for a logged cache
+# A folder last published from another log: its shards (the same vouchers, other proofs) are
+# not kept; every shard is cut again with this log's proofs.
+expect_exit 0 "$VOUCH" log init --cache other.git --origin other.example/log --key other-log.key
+expect_exit 0 "$VOUCH" publish --cache other.git --out www/mixed
+expect_exit 0 "$VOUCH" publish --cache c.git --out www/mixed --json
+expect_same "$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["written"]))' out.txt)" "$shards"
 expect_exit 0 "$TLOG_TOOL" open "$vkey" www/good/log/checkpoint
 expect_same "$(sed -n 2p www/good/log/checkpoint)" 71
 expect_same "$(stat -c %s www/good/log/tile/0/000.p/71)" $((71 * 32))

@@ -19,6 +19,7 @@
 #include <functional>
 
 #include "cache/cache.h"
+#include "cache/git/staging.h"
 #include "cache/sources.h"
 #include "formats/bundle.h"
 #include "formats/layout.h"
@@ -184,6 +185,19 @@ TEST_CASE("an import larger than a chunk is written as several packs, one commit
   CHECK(again->Verify().ok());
   CHECK(Fsck(tmp / "cache.git"));
   CHECK(again->List()->size() == 23);
+
+  // A pull's verified objects move in the same way, a pack per chunk (WritePack): no pack of
+  // a large pull is built in memory at once.
+  REQUIRE(std::system(("git init -q --bare '" + (tmp / "into.git").string() + "'").c_str()) == 0);
+  auto into = cache::git::Repository::Open(tmp / "into.git");
+  REQUIRE(into.ok());
+  std::vector<cache::git::ObjectId> ids;
+  for (const auto& v : vouchers) ids.push_back(cache::git::ObjectId::OfBlob(v.bytes));
+  auto written = cache::git::WritePack(*repo, ids, *into, 16384);
+  REQUIRE(written.ok());
+  CHECK(Packs(tmp / "into.git") >= 4);
+  for (const auto& id : ids) CHECK(into->Has(id));
+  CHECK(Fsck(tmp / "into.git"));
 }
 
 TEST_CASE("a voucher whose device key is spelled otherwise is filed at, and verified at, its canonical path", "[cache]") {

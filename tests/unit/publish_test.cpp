@@ -125,3 +125,55 @@ TEST_CASE("a publish refuses a folder whose index it cannot read", "[publish]") 
   REQUIRE(!r.ok());
   CHECK(r.status().code() == Code::kMalformed);
 }
+
+TEST_CASE("a publish folder with a link below it is refused before anything is written or pruned", "[publish]") {
+  test::TempDir tmp;
+  test::Fleet fleet;
+  cache::Cache c = test::NewCache(tmp.path() / "c.git");
+  AddVouchers(fleet, c, tmp.path() / "a", 5);
+  fs::path out = tmp.path() / "site", victim = tmp.path() / "victim";
+  fs::create_directories(out);
+  fs::create_directories(victim);
+  test::WriteText(victim / "keep.vbundle", "the carrier's own file");
+  fs::create_directory_symlink(victim, out / "vouch.vshards");
+  auto r = cache::Publish(c, out, {true});
+  REQUIRE(!r.ok());
+  CHECK(r.status().code() == Code::kSymlinkEntry);
+  CHECK(fs::exists(victim / "keep.vbundle"));
+  CHECK(std::distance(fs::directory_iterator(victim), fs::directory_iterator()) == 1);
+  CHECK(!fs::exists(out / "vouch.index"));
+}
+
+TEST_CASE("a file at a shard's name is trusted only as far as it reads", "[publish]") {
+  test::TempDir tmp;
+  test::Fleet fleet;
+  cache::Cache c = test::NewCache(tmp.path() / "c.git");
+  AddVouchers(fleet, c, tmp.path() / "a", 5);
+  fs::path out = tmp.path() / "site";
+  auto first = cache::Publish(c, out, {});
+  REQUIRE(first.ok());
+  // Garbage put at every shard's name (ids are predictable) before the folder is published
+  // again from scratch: each is replaced by the real shard.
+  fs::path other = tmp.path() / "other";
+  for (const auto& e : first->index.entries) {
+    fs::path p = other / cache::PublishIndex::ShardPath(e);
+    fs::create_directories(p.parent_path());
+    test::WriteText(p, "garbage");
+  }
+  auto second = cache::Publish(c, other, {});
+  REQUIRE(second.ok());
+  for (const auto& e : second->index.entries) CHECK(fs::file_size(other / cache::PublishIndex::ShardPath(e)) == e.size);
+  CHECK(second->index.entries == first->index.entries);
+  // A shard damaged in place is not kept by the next publish.
+  fs::path shard = other / cache::PublishIndex::ShardPath(second->index.entries[0]);
+  auto bytes = ReadFile(shard, 1 << 30);
+  REQUIRE(bytes.ok());
+  (*bytes)[bytes->size() / 2] ^= 1;
+  REQUIRE(WriteFileAtomic(shard, *bytes).ok());
+  auto third = cache::Publish(c, other, {});
+  REQUIRE(third.ok());
+  CHECK(third->written.size() == 1);
+  auto fixed = ReadFile(shard, 1 << 30);
+  REQUIRE(fixed.ok());
+  CHECK(*fixed != *bytes);
+}

@@ -84,7 +84,7 @@ TEST_CASE("a pull goes a group at a time and downloads a shard once", "[static-m
   CHECK(!*none);
 }
 
-TEST_CASE("a refused group imports nothing of itself and keeps the groups before it", "[static-mirror]") {
+TEST_CASE("a shard that fails its checks is left out, the others imported, and tried again next time", "[static-mirror]") {
   test::TempDir tmp;
   Site site = Publish(tmp.path(), 20);
   REQUIRE(site.index.entries.size() >= 3);
@@ -96,18 +96,22 @@ TEST_CASE("a refused group imports nothing of itself and keeps the groups before
   cache::StaticLimits limits;
   limits.group_bytes = 1;
   auto r = cache::PullStatic(c, bad.Url(), site.index, limits);
-  REQUIRE(!r.ok());
-  CHECK(r.status().code() == Code::kCorruptEntry);
-  size_t before = site.index.entries[0].vouchers + site.index.entries[1].vouchers;
-  CHECK(Vouchers(c) == before);
+  REQUIRE(r.ok());
+  REQUIRE(r->failed_shards.size() == 1);
+  CHECK(r->failed_shards[0].status.code() == Code::kCorruptEntry);
+  CHECK(r->failed_shards[0].id == site.index.entries[2].id);
+  CHECK(Vouchers(c) == 20 - site.index.entries[2].vouchers);
   // No download left behind; the good tree then costs only the shards not pulled yet.
   for (auto& e : fs::directory_iterator(tmp.path() / "c.git" / "vouch")) {
     CHECK(e.path().filename().string().rfind("static-pull-", 0) != 0);
   }
-  test::LoopbackServer good(test::LoopbackServer::Files(tmp.path() / "site"));
-  auto rest = cache::PullStatic(c, good.Url(), site.index, limits);
+  // The mirror repaired: only the shard left out is downloaded.
+  fs::remove_all(tmp.path() / "bad");
+  fs::copy(tmp.path() / "site", tmp.path() / "bad", fs::copy_options::recursive);
+  auto rest = cache::PullStatic(c, bad.Url(), site.index, limits);
   REQUIRE(rest.ok());
-  CHECK(rest->new_shards == site.index.entries.size() - 2);
+  CHECK(rest->new_shards == 1);
+  CHECK(rest->failed_shards.empty());
   CHECK(Vouchers(c) == 20);
 }
 
@@ -178,7 +182,9 @@ TEST_CASE("the ids remembered are those of the current index, however often it c
   cache::Cache c = test::NewCache(tmp.path() / "c.git");
   REQUIRE(cache::PullStatic(c, server.Url(), site.index).ok());
   auto ids = [&] {
-    auto bytes = ReadFile(tmp.path() / "c.git" / "vouch" / "static-shards", 1 << 20);
+    fs::path folder = tmp.path() / "c.git" / "vouch" / "static-pulled";
+    REQUIRE(std::distance(fs::directory_iterator(folder), fs::directory_iterator()) == 1);  // one tree pulled
+    auto bytes = ReadFile(fs::directory_iterator(folder)->path(), 1 << 20);
     REQUIRE(bytes.ok());
     std::set<std::string> out;
     std::string text(bytes->begin(), bytes->end());
@@ -239,4 +245,23 @@ TEST_CASE("a stick's shard folder is never reached through a link, and a damaged
   auto again = cache::FetchStaticShards(server.Url(), {udf}, clean);
   REQUIRE(again.ok());
   CHECK(again->present.size() == 1);
+}
+
+TEST_CASE("two trees pulled in turn are each remembered: neither downloads again", "[static-mirror]") {
+  test::TempDir tmp;
+  Site site = Publish(tmp.path(), 8);
+  test::LoopbackServer a(test::LoopbackServer::Files(tmp.path() / "site"));
+  fs::create_directories(tmp.path() / "empty");
+  cache::PublishIndex none;
+  REQUIRE(WriteFileAtomic(tmp.path() / "empty" / "vouch.index", *cache::EncodeIndex(none)).ok());
+  test::LoopbackServer b(test::LoopbackServer::Files(tmp.path() / "empty"));
+  cache::Cache c = test::NewCache(tmp.path() / "c.git");
+  auto first = cache::PullStatic(c, a.Url(), site.index);
+  REQUIRE(first.ok());
+  CHECK(first->new_shards == site.index.entries.size());
+  // Another tree (here one that names no shard at all) does not make this cache forget the first.
+  REQUIRE(cache::PullStatic(c, b.Url(), none).ok());
+  auto again = cache::PullStatic(c, a.Url() + "/", site.index);
+  REQUIRE(again.ok());
+  CHECK(again->new_shards == 0);
 }
