@@ -122,7 +122,10 @@ Result<Envelope> CheckFiled(const LayoutEntry& filed, Bytes bytes, std::string_v
   return Envelope{filed.kind, std::move(id), std::move(bytes)};
 }
 
-Result<std::string> FileEnvelope(const Envelope& envelope, std::string_view device_udf, const std::string& dir) {
+namespace {
+
+// The envelope's layout path under `dir`, its folders made.
+Result<std::filesystem::path> LayoutFolderFor(const Envelope& envelope, std::string_view device_udf, const std::string& dir) {
   namespace fs = std::filesystem;
   // LayoutPath has no error to return; without this check a UDF it cannot file (a plain
   // voucher's empty one) would make "/<ID>.vjj", a path outside `dir`.
@@ -131,8 +134,22 @@ Result<std::string> FileEnvelope(const Envelope& envelope, std::string_view devi
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) return Error(Code::kIo, path.parent_path().string() + ": cannot create directory: " + ec.message());
+  return path;
+}
+
+}  // namespace
+
+Result<std::string> FileEnvelope(const Envelope& envelope, std::string_view device_udf, const std::string& dir) {
+  VOUCH_ASSIGN_OR_RETURN(std::filesystem::path path, LayoutFolderFor(envelope, device_udf, dir));
   VOUCH_RETURN_IF_ERROR(WriteFileAtomic(path, envelope.bytes, 0644));
   return path.string();
+}
+
+Result<std::pair<std::string, size_t>> StageEnvelope(const Envelope& envelope, std::string_view device_udf, const std::string& dir,
+                                                     FileBatch& batch) {
+  VOUCH_ASSIGN_OR_RETURN(std::filesystem::path path, LayoutFolderFor(envelope, device_udf, dir));
+  VOUCH_ASSIGN_OR_RETURN(size_t ticket, batch.Stage(path, envelope.bytes, 0644));
+  return std::pair{path.string(), ticket};
 }
 
 std::string ProofPath(const LayoutEntry& voucher) { return LayoutPath(voucher) + std::string(kProofSuffix); }

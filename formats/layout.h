@@ -8,10 +8,15 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "formats/envelope.h"
 #include "libvoucher/bytes.h"
 #include "libvoucher/status.h"
+
+namespace vouch {
+class FileBatch;  // libvoucher/file.h
+}
 
 namespace vouch::formats {
 
@@ -65,6 +70,10 @@ Result<Envelope> CheckFiled(const LayoutEntry& filed, Bytes bytes, std::string_v
 // Writes an envelope at its layout path under `dir` (atomically; the name is the content's
 // id, so an existing file of that name already holds these bytes). Returns the path.
 Result<std::string> FileEnvelope(const Envelope& envelope, std::string_view device_udf, const std::string& dir);
+// The same into a batch (libvoucher/file.h FileBatch): the path, and the ticket Commit
+// answers for it by. Nothing is at the path until the batch commits.
+Result<std::pair<std::string, size_t>> StageEnvelope(const Envelope& envelope, std::string_view device_udf, const std::string& dir,
+                                                     FileBatch& batch);
 
 // Parses a layout path and refuses anything that is not exactly one: wrong depth, prefix
 // characters that do not match the device UDF, non-canonical UDFs, unknown extension.

@@ -4,15 +4,92 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <mutex>
 #include <cstring>
-#include <random>
 
 namespace vouch {
 namespace fs = std::filesystem;
 
 static Status Errno(const fs::path& path, std::string_view what) {
   return Error(Code::kIo, path.string() + ": " + std::string(what) + ": " + std::strerror(errno));
+}
+
+struct FileBatch::State {
+  UniqueFd root;
+  std::mutex mu;
+  std::vector<Staged> staged;
+  std::atomic<uint64_t> next{0};
+};
+
+Result<FileBatch> FileBatch::Open(const fs::path& root) {
+  FileBatch b;
+  b.state_ = std::make_unique<State>();
+  b.state_->root.reset(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (b.state_->root.get() < 0) return Errno(root, "cannot open directory");
+  return b;
+}
+
+FileBatch::FileBatch(FileBatch&&) noexcept = default;
+
+FileBatch::~FileBatch() {
+  if (!state_) return;
+  for (const auto& s : state_->staged) {
+    if (!s.temp.empty()) ::unlink(s.temp.c_str());
+  }
+}
+
+Result<size_t> FileBatch::Stage(const fs::path& path, ByteView data, unsigned mode) {
+  // A counter, not a random name: one process, and O_EXCL refuses a name already taken.
+  fs::path temp = path.parent_path() / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
+                                        std::to_string(state_->next++));
+  UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (fd.get() < 0) return Errno(temp, "cannot create");
+  auto fail = [&](std::string_view what) {
+    Status s = Errno(temp, what);
+    ::unlink(temp.c_str());
+    return s;
+  };
+  if (::fchmod(fd.get(), mode) != 0) return fail("cannot set mode");
+  for (size_t off = 0; off < data.size();) {
+    ssize_t n = ::write(fd.get(), data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail("cannot write");
+    off += static_cast<size_t>(n);
+  }
+  if (::close(fd.release()) != 0) return fail("cannot close");
+  std::lock_guard<std::mutex> lock(state_->mu);
+  state_->staged.push_back({std::move(temp), path});
+  return state_->staged.size() - 1;
+}
+
+std::vector<Status> FileBatch::Commit() {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  std::vector<Status> out(state_->staged.size(), Status::Ok());
+  if (state_->staged.empty()) return out;
+  // Every byte durable before any name points at it; then the names.
+  if (::syncfs(state_->root.get()) != 0) {
+    Status s = Errno("staged files", "cannot sync the file system");
+    for (auto& st : out) st = s;
+    return out;
+  }
+  for (size_t i = 0; i < state_->staged.size(); ++i) {
+    Staged& s = state_->staged[i];
+    if (::rename(s.temp.c_str(), s.path.c_str()) != 0) {
+      out[i] = Errno(s.path, "cannot rename into place");
+      ::unlink(s.temp.c_str());
+    }
+    s.temp.clear();
+  }
+  if (::syncfs(state_->root.get()) != 0) {
+    Status s = Errno("renamed files", "cannot sync the file system");
+    for (auto& st : out) {
+      if (st.ok()) st = s;
+    }
+  }
+  state_->staged.clear();
+  return out;
 }
 
 Status SyncDirectory(const fs::path& dir) {
@@ -32,8 +109,9 @@ Status WriteFileAtomic(const fs::path& path, ByteView data, unsigned mode, Overw
     }
   }
   fs::path dir = path.parent_path();
-  std::random_device rd;
-  fs::path tmp = dir / ("." + path.filename().string() + ".tmp-" + std::to_string(rd()));
+  // The process and a counter make the name unique (O_EXCL refuses one already taken).
+  static std::atomic<uint64_t> counter{0};
+  fs::path tmp = dir / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return Errno(tmp, "cannot create");
   // The umask may have narrowed the mode; we want exactly `mode`.

@@ -47,3 +47,39 @@ TEST_CASE("reading a file over its cap is refused, not truncated", "[file]") {
   CHECK(ReadFile(dir / "link", 100, /*follow_links=*/false).status().code() == Code::kIo);
   CHECK(ReadFile(dir / "link", 100, /*follow_links=*/true).ok());
 }
+
+TEST_CASE("a file batch puts nothing at a name before it commits, and leaves no temporary file", "[file]") {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "a");
+  auto batch = FileBatch::Open(dir.path());
+  REQUIRE(batch.ok());
+  auto t1 = batch->Stage(dir / "a" / "one", Bytes(10, 1));
+  auto t2 = batch->Stage(dir / "two", Bytes(20, 2), 0600);
+  REQUIRE(t1.ok());
+  REQUIRE(t2.ok());
+  CHECK(!std::filesystem::exists(dir / "a" / "one"));
+  CHECK(batch->Stage(dir / "missing" / "three", Bytes(1, 3)).status().code() == Code::kIo);
+  // A folder where a file should go: that file alone fails.
+  std::filesystem::create_directories(dir / "four");
+  auto t4 = batch->Stage(dir / "four", Bytes(4, 4));
+  REQUIRE(t4.ok());
+  std::vector<Status> done = batch->Commit();
+  REQUIRE(done.size() == 3);
+  CHECK(done[*t1].ok());
+  CHECK(done[*t2].ok());
+  CHECK(done[*t4].code() == Code::kIo);
+  CHECK(*ReadFile(dir / "a" / "one", 100) == Bytes(10, 1));
+  namespace fs = std::filesystem;
+  CHECK((fs::status(dir / "two").permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+  size_t files = 0;
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir.path())) files += e.is_regular_file() ? 1 : 0;
+  CHECK(files == 2);  // no temporary left behind
+  // What is staged and never committed is removed with the batch.
+  {
+    auto dropped = FileBatch::Open(dir.path());
+    REQUIRE(dropped->Stage(dir / "five", Bytes(5, 5)).ok());
+  }
+  files = 0;
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir.path())) files += e.is_regular_file() ? 1 : 0;
+  CHECK(files == 2);
+}
