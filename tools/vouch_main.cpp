@@ -1,11 +1,27 @@
 // vouch: the operators' tool (manufacturers, owners, mirrors, carriers).
+#include "cache/git/library.h"
+#include "cache/http/client.h"
+#include "formats/cbor/cbor.h"
+#include "formats/qr/qr_code.h"
+#include "formats/qr/qr_image.h"
+#include "formats/zip/archive.h"
+#include "libvoucher/ossl/error.h"
+#include "libvoucher/sodium/edwards25519.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
+#include "tools/version.h"
 
 int main(int argc, char** argv) {
   using namespace vouch::tools;
   CLI::App app{"vouch: issue, verify, bundle and mirror enrolling vouchers"};
-  app.set_version_flag("--version", "vouch 0.1.0");
+  // Every library vouch links that can say its version, each asked through its own folder.
+  app.set_version_flag("--version", [] {
+    using namespace vouch;
+    return VersionText("vouch", {ossl::LibraryVersion(), edwards25519::LibraryVersion(), formats::zip::LibraryVersion(),
+                                 formats::cbor::LibraryVersion(), formats::qr::LibraryVersion(),
+                                 formats::qr::PngLibraryVersion(), cache::git::LibraryVersion(),
+                                 cache::http::LibraryVersion()});
+  }, "Print the version, the suites supported and the libraries built with");
   app.require_subcommand(1);
   Action action;
   AddKeyCommands(app, action);
