@@ -123,7 +123,7 @@ Result<bool> Cache::AdmitReceipt(const formats::VerifiedReceipt& v, const std::s
     known = highest->emplace(r.device_key, top).first;
   }
   // The same enrollment told again (a P-256 device signs afresh each time it is asked, and
-  // dist/vouch-fetch asks at every insertion of a stick that wants receipts) is nothing new:
+  // dist/vouch-fetch.in asks at every insertion of a stick that wants receipts) is nothing new:
   // not added, not refused.
   if (r.generation == known->second.first && r.voucher_id == known->second.second) return false;
   if (r.generation <= known->second.first) {

@@ -16,6 +16,10 @@ inline constexpr std::string_view kSuiteP256 = "P256-HPKE-SHA256-AES128GCM";
 inline constexpr std::string_view kSuiteX25519 = "X25519-HPKE-SHA256-CHACHA20POLY1305";
 inline constexpr std::string_view kSuiteX448 = "X448-HPKE-SHA512-AES256GCM";
 
+// Every suite this build supports, in the order `--version` lists them.
+inline constexpr Suite kSuites[] = {Suite::kP256HpkeSha256Aes128Gcm, Suite::kX25519HpkeSha256ChaCha20Poly1305,
+                                    Suite::kX448HpkeSha512Aes256Gcm};
+
 inline std::string_view SuiteName(Suite s) {
   switch (s) {
     case Suite::kP256HpkeSha256Aes128Gcm: return kSuiteP256;
@@ -38,6 +42,16 @@ inline std::optional<Suite> ParseSuiteFlag(std::string_view flag) {
   if (flag == "x25519") return Suite::kX25519HpkeSha256ChaCha20Poly1305;
   if (flag == "x448") return Suite::kX448HpkeSha512Aes256Gcm;
   return std::nullopt;
+}
+
+// The short name ParseSuiteFlag takes.
+inline std::string_view SuiteFlag(Suite s) {
+  switch (s) {
+    case Suite::kP256HpkeSha256Aes128Gcm: return "p256";
+    case Suite::kX25519HpkeSha256ChaCha20Poly1305: return "x25519";
+    case Suite::kX448HpkeSha512Aes256Gcm: return "x448";
+  }
+  return {};
 }
 
 inline Group SuiteGroup(Suite s) {

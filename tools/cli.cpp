@@ -1,9 +1,13 @@
 #include "tools/cli.h"
 
+#include "tools/completion.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
 #include <iostream>
+#include <optional>
+#include <string>
 
 namespace vouch::tools {
 
@@ -116,6 +120,17 @@ int Run(CLI::App& app, int argc, char** argv, const Action& action, std::string_
   // read anyway is set once here (one the user set is kept).
   ::setenv("TZ", "UTC", /*overwrite=*/0);
   OneValuePerFlag(app);
+  // `--completion bash|zsh`: the completion script generated from this very command tree
+  // (tools/completion.h), for meson to install. Hidden: not a command a user runs.
+  if (argc == 3 && std::string_view(argv[1]) == "--completion") {
+    std::optional<std::string> script = CompletionScript(app, prog, argv[2]);
+    if (!script) {
+      PrintError(prog, Error(Code::kUsage, "--completion takes bash or zsh, not '" + std::string(argv[2]) + "'"));
+      return kExitUsage;
+    }
+    std::cout << *script;
+    return kExitOk;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

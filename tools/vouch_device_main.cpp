@@ -12,10 +12,17 @@
 #include "libvoucher/device_state.h"
 #include "libvoucher/suite.h"
 #include "libvoucher/file.h"
+#include "formats/cbor/cbor.h"
+#include "formats/qr/qr_code.h"
+#include "formats/qr/qr_image.h"
+#include "formats/zip/archive.h"
+#include "libvoucher/ossl/error.h"
+#include "libvoucher/sodium/edwards25519.h"
 #include "tools/cli.h"
 #include "tools/common.h"
 #include "tools/log_flags.h"
 #include "tools/qr_flags.h"
+#include "tools/version.h"
 
 namespace vouch::tools {
 namespace {
@@ -288,7 +295,13 @@ void AddLockTimeout(CLI::App* c, int& seconds) {
 int main(int argc, char** argv) {
   using namespace vouch::tools;
   CLI::App app{"vouch-device: a device's side of enrolling vouchers"};
-  app.set_version_flag("--version", "vouch-device 0.1.0");
+  // The libraries this program links (no libgit2 or libcurl: DESIGN.md section 9).
+  app.set_version_flag("--version", [] {
+    using namespace vouch;
+    return VersionText("vouch-device", {ossl::LibraryVersion(), edwards25519::LibraryVersion(),
+                                        formats::zip::LibraryVersion(), formats::cbor::LibraryVersion(),
+                                        formats::qr::LibraryVersion(), formats::qr::PngLibraryVersion()});
+  }, "Print the version, the suites supported and the libraries built with");
   app.require_subcommand(1);
   Action action;
 

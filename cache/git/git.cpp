@@ -1,6 +1,8 @@
 #include "cache/git/git.h"
+#include "cache/git/library.h"
 
 #include <mutex>
+#include <string>
 
 namespace vouch::cache::git {
 
@@ -43,6 +45,12 @@ std::string OidText(const git_oid& oid) {
   char buf[GIT_OID_HEXSZ + 1];
   git_oid_tostr(buf, sizeof buf, &oid);
   return buf;
+}
+
+LinkedLibrary LibraryVersion() {
+  int major = 0, minor = 0, rev = 0;
+  git_libgit2_version(&major, &minor, &rev);
+  return {"libgit2", LIBGIT2_VERSION, std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(rev)};
 }
 
 }  // namespace vouch::cache::git

@@ -167,4 +167,6 @@ Result<Bytes> GetBytes(const std::string& url, uint64_t max_bytes, const Limits&
   return out;
 }
 
+LinkedLibrary LibraryVersion() { return {"libcurl", LIBCURL_VERSION, curl_version_info(CURLVERSION_NOW)->version}; }
+
 }  // namespace vouch::cache::http

@@ -12,6 +12,7 @@
 
 #include "libvoucher/bytes.h"
 #include "libvoucher/status.h"
+#include "libvoucher/library_version.h"
 
 namespace vouch::cache::http {
 
@@ -50,5 +51,8 @@ std::string Join(std::string_view base, std::string_view path);
 Result<uint64_t> Get(const std::string& url, int fd, uint64_t max_bytes, const Limits& limits = {});
 // The same, into memory (an index).
 Result<Bytes> GetBytes(const std::string& url, uint64_t max_bytes, const Limits& limits = {});
+
+// libcurl: LIBCURL_VERSION, and curl_version_info() at run time.
+LinkedLibrary LibraryVersion();
 
 }  // namespace vouch::cache::http

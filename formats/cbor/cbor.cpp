@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <string>
 
 namespace vouch::formats::cbor {
 namespace {
@@ -324,5 +325,9 @@ Status Encoder::Map(std::vector<std::pair<vouch::Bytes, vouch::Bytes>> entries) 
 
 vouch::Bytes EncodeInt(int64_t v) { return Encoder().Int(v).Take(); }
 vouch::Bytes EncodeText(std::string_view s) { return Encoder().Tstr(s).Take(); }
+
+LinkedLibrary LibraryVersion() {
+  return {"libcbor", std::to_string(CBOR_MAJOR_VERSION) + "." + std::to_string(CBOR_MINOR_VERSION) + "." + std::to_string(CBOR_PATCH_VERSION), ""};
+}
 
 }  // namespace vouch::formats::cbor

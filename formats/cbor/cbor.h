@@ -25,6 +25,7 @@
 
 #include "libvoucher/bytes.h"
 #include "libvoucher/status.h"
+#include "libvoucher/library_version.h"
 
 namespace vouch::formats::cbor {
 
@@ -85,5 +86,8 @@ class Encoder {
 // One item alone, encoded: the key of a map entry, say.
 vouch::Bytes EncodeInt(int64_t v);
 vouch::Bytes EncodeText(std::string_view s);
+
+// libcbor: its version macros (it has no run-time query; running is "").
+LinkedLibrary LibraryVersion();
 
 }  // namespace vouch::formats::cbor

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <memory>
+#include <string>
 
 namespace vouch::formats::qr {
 namespace {
@@ -34,6 +35,11 @@ Result<QrCode> QrCode::Encode(std::string_view text) {
   // libqrencode's bytes carry flags in the upper bits; bit 0 is the module's colour.
   for (size_t i = 0; i < n; ++i) code.modules_[i] = q->data[i] & 1;
   return code;
+}
+
+LinkedLibrary LibraryVersion() {
+  std::string v = QRcode_APIVersionString();
+  return {"libqrencode", v, v};
 }
 
 }  // namespace vouch::formats::qr

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "libvoucher/status.h"
+#include "libvoucher/library_version.h"
 
 namespace vouch::formats::qr {
 
@@ -32,5 +33,8 @@ class QrCode {
   int version_ = 0, size_ = 0;
   std::vector<uint8_t> modules_;  // row by row, 1 for dark
 };
+
+// libqrencode: QRcode_APIVersionString() (it has no version macro; built is the same).
+LinkedLibrary LibraryVersion();
 
 }  // namespace vouch::formats::qr

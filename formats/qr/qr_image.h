@@ -12,6 +12,7 @@
 #include "libvoucher/bytes.h"
 #include "libvoucher/file.h"
 #include "libvoucher/status.h"
+#include "libvoucher/library_version.h"
 
 namespace vouch::formats::qr {
 
@@ -38,5 +39,8 @@ std::optional<ImageFormat> ImageFormatOf(const std::filesystem::path& path);
 // Writes the drawing atomically (libvoucher/file.h WriteFileAtomic), mode 0644.
 Status WriteImage(const std::filesystem::path& path, const QrCode& code, ImageFormat format,
                   Overwrite overwrite = Overwrite::kNo);
+
+// libpng: PNG_LIBPNG_VER_STRING, and png_get_libpng_ver() at run time.
+LinkedLibrary PngLibraryVersion();
 
 }  // namespace vouch::formats::qr

@@ -40,4 +40,6 @@ Result<Bytes> RenderPng(const QrCode& code, int scale) {
   return png;
 }
 
+LinkedLibrary PngLibraryVersion() { return {"libpng", PNG_LIBPNG_VER_STRING, png_get_libpng_ver(nullptr)}; }
+
 }  // namespace vouch::formats::qr

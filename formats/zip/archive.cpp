@@ -304,4 +304,6 @@ Status Writer::Commit() {
   return WriteFileAtomic(path_, bytes);
 }
 
+LinkedLibrary LibraryVersion() { return {"libzip", LIBZIP_VERSION, zip_libzip_version()}; }
+
 }  // namespace vouch::formats::zip

@@ -12,6 +12,7 @@
 
 #include "libvoucher/bytes.h"
 #include "libvoucher/status.h"
+#include "libvoucher/library_version.h"
 
 typedef struct zip zip_t;
 typedef struct zip_source zip_source_t;
@@ -79,5 +80,8 @@ class Writer {
   std::filesystem::path path_;
   std::vector<std::unique_ptr<Bytes>> data_;  // libzip reads these at Commit
 };
+
+// libzip: LIBZIP_VERSION, and zip_libzip_version() at run time.
+LinkedLibrary LibraryVersion();
 
 }  // namespace vouch::formats::zip

@@ -1,6 +1,8 @@
 #include "libvoucher/ossl/error.h"
 
 #include <openssl/err.h>
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
 
 #include <string>
 
@@ -19,5 +21,9 @@ Status Fail(Code code, std::string_view what) {
 }
 
 void ClearErrors() { ERR_clear_error(); }
+
+LinkedLibrary LibraryVersion() {
+  return {"OpenSSL", OPENSSL_VERSION_STR, OpenSSL_version(OPENSSL_VERSION_STRING)};
+}
 
 }  // namespace vouch::ossl

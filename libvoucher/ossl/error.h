@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "libvoucher/status.h"
+#include "libvoucher/library_version.h"
 
 namespace vouch::ossl {
 
@@ -13,5 +14,8 @@ Status Fail(Code code, std::string_view what);
 
 // Empties the queue; used after calls whose failure is an expected answer, not an error.
 void ClearErrors();
+
+// OpenSSL (libcrypto): OPENSSL_VERSION_STR, and OpenSSL_version() at run time.
+LinkedLibrary LibraryVersion();
 
 }  // namespace vouch::ossl

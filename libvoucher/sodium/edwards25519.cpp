@@ -139,4 +139,6 @@ Result<Bytes> ToMontgomery(ByteView p) {
   return u;
 }
 
+LinkedLibrary LibraryVersion() { return {"libsodium", SODIUM_VERSION_STRING, sodium_version_string()}; }
+
 }  // namespace vouch::edwards25519

@@ -5,6 +5,7 @@
 
 #include "libvoucher/bytes.h"
 #include "libvoucher/status.h"
+#include "libvoucher/library_version.h"
 
 namespace vouch::edwards25519 {
 
@@ -22,5 +23,8 @@ Result<SecretBytes> InvertScalar(ByteView k);
 Result<SecretBytes> ReduceWide(ByteView wide);
 Result<SecretBytes> MulAddScalars(ByteView a, ByteView b, ByteView c);
 Result<Bytes> ToMontgomery(ByteView p);
+
+// libsodium: SODIUM_VERSION_STRING, and sodium_version_string() at run time.
+LinkedLibrary LibraryVersion();
 
 }  // namespace vouch::edwards25519
