@@ -21,6 +21,11 @@
 #ifndef VOUCH_LIBEXECDIR
 #define VOUCH_LIBEXECDIR "/usr/libexec/vouch"
 #endif
+// The same folder relative to the folder vouch-device is installed in ("../libexec/vouch"), or
+// empty when meson's bindir or libexecdir is absolute (device/meson.build).
+#ifndef VOUCH_LIBEXECDIR_FROM_BINDIR
+#define VOUCH_LIBEXECDIR_FROM_BINDIR ""
+#endif
 
 namespace vouch::device {
 namespace fs = std::filesystem;
@@ -31,12 +36,22 @@ fs::path GitReaderBeside(const fs::path& reader) { return reader.parent_path() /
 
 }  // namespace
 
+// Every place looked in is fixed by where this executable is (its real path, through
+// /proc/self/exe) or by the build: never by the environment, the working directory or a
+// medium. Whoever can write there can replace vouch-device itself.
 fs::path DefaultReader() {
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
+    // A build tree: the reader is built beside vouch-device.
     fs::path beside = self.parent_path() / "vouch-medium-reader";
     if (fs::exists(beside, ec)) return beside;
+    // An installed tree anywhere (a package unpacked into an image's root before it boots,
+    // a prefix moved as a whole): <bindir>/../libexec/vouch.
+    if (sizeof(VOUCH_LIBEXECDIR_FROM_BINDIR) > 1) {
+      fs::path installed = self.parent_path() / VOUCH_LIBEXECDIR_FROM_BINDIR / "vouch-medium-reader";
+      if (fs::exists(installed, ec)) return installed.lexically_normal();
+    }
   }
   return fs::path(VOUCH_LIBEXECDIR) / "vouch-medium-reader";
 }

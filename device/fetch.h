@@ -29,7 +29,9 @@ struct FetchOptions {
   JudgeLimits judge;
 };
 
-// The reader beside this executable, else the one installed in VOUCH_LIBEXECDIR.
+// The reader beside this executable (a build tree), else in <this executable's folder>/../
+// libexec/vouch (an installed tree wherever it is), else in the configured
+// <prefix>/<libexecdir>/vouch.
 std::filesystem::path DefaultReader();
 
 // Errors: the state cannot be read or written (kIo, kNotFound, kMalformed), the reader

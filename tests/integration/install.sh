@@ -72,6 +72,7 @@ done
 # vouch-device; no @VARIABLE@ is left.
 expect_in "$dest$udevdir/90-vouch.rules" 'SYSTEMD_WANTS}+="vouch-fetch@%k.service"'
 expect_in "$dest$unitdir/vouch-fetch@.service" "ExecStart=$libexecdir/vouch-fetch /dev/%I"
+expect_in "$dest$unitdir/vouch-fetch@.service" "Documentation=man:vouch-device(8)"
 expect_in "$dest$libexecdir/vouch-fetch" "report=\$($bindir/vouch-device fetch"
 expect_in "$dest$libexecdir/vouch-fetch" "    $bindir/vouch-device receipt"
 ! grep -n '@[A-Z_]*@' "$dest$unitdir/vouch-fetch@.service" "$dest$libexecdir/vouch-fetch" || fail "a placeholder is left"
