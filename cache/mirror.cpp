@@ -65,8 +65,11 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
       return paths.Add(std::move(path), blob);
     }
   } added(path_ / "vouch");
+  // The objects to move in, kept on disk as they are found (two million at a million vouchers).
+  git::IdSpool fresh(path_ / "vouch");
   git::Verified verified;
   verified.added = &added;
+  verified.fresh = &fresh;
   Status v = VerifyHistory(quarantine.repo(), *incoming, local, limits, &quarantine.refusal(), &verified);
   if (!v.ok()) return refuse(v);
   report.new_commits = verified.commits;
@@ -86,7 +89,6 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
   // copy's ref are one step (else two pulls could keep the smaller copy).
   std::optional<git::CacheLock> logs_lock;
   std::optional<RemoteLog> remote_log;
-  std::vector<git::ObjectId> adopt = verified.fresh;
   VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> incoming_log, quarantine.IncomingLog());
   if (incoming_log) {
     auto lock = git::CacheLock::Take(path_.string(), git::CacheLock::Mode::kExclusive, true, "logs-lock");
@@ -95,7 +97,7 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
     auto checked = CheckRemoteLog(quarantine.repo(), *incoming_log, *incoming, log_keys);
     if (!checked.ok()) return refuse(checked.status());
     remote_log = std::move(*checked);
-    adopt.insert(adopt.end(), remote_log->objects.begin(), remote_log->objects.end());
+    for (const git::ObjectId& id : remote_log->objects) VOUCH_RETURN_IF_ERROR(fresh.Add(id));
     report.log_origin = remote_log->origin;
     report.log_size = remote_log->size;
     report.log_checked = remote_log->checked;
@@ -104,7 +106,7 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
   // Verified: the new objects move into the cache as one pack (gc, which drops packs,
   // waits while this holds the lock shared).
   VOUCH_ASSIGN_OR_RETURN(git::CacheLock lock, git::CacheLock::Take(path_.string(), git::CacheLock::Mode::kShared));
-  auto adopted = quarantine.Adopt(repo_, adopt, local_path ? 0 : sent);
+  auto adopted = quarantine.Adopt(repo_, fresh, local_path ? 0 : sent);
   if (!adopted.ok()) return refuse(adopted.status());
   if (local_path) report.received_bytes = *adopted;
 

@@ -1,30 +1,14 @@
 #include "cache/sorted_paths.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstring>
+
+#include "libvoucher/anonymous_file.h"
 
 namespace vouch::cache {
 namespace {
 
 constexpr size_t kRunBuffer = 64 << 10;
-
-// An anonymous file in `dir`: O_TMPFILE where the file system has it, else a named one
-// unlinked at once.
-std::FILE* AnonymousFile(const std::filesystem::path& dir) {
-  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    std::string name = (dir / "paths-XXXXXX").string();
-    fd = ::mkostemp(name.data(), O_CLOEXEC);
-    if (fd < 0) return nullptr;
-    ::unlink(name.c_str());
-  }
-  std::FILE* f = ::fdopen(fd, "w+b");
-  if (!f) ::close(fd);
-  return f;
-}
 
 }  // namespace
 
@@ -44,7 +28,7 @@ Status SortedPaths::Add(std::string path, const git::ObjectId& blob) {
 Status SortedPaths::Spill() {
   std::sort(memory_.begin(), memory_.end());
   auto run = std::make_unique<Run>();
-  run->file = AnonymousFile(dir_);
+  run->file = OpenAnonymousFile(dir_);
   if (!run->file) return Error(Code::kIo, dir_.string() + ": cannot create a file for sorting paths: " + std::strerror(errno));
   run->buffer.resize(kRunBuffer);
   std::setvbuf(run->file, run->buffer.data(), _IOFBF, run->buffer.size());

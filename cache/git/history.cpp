@@ -125,7 +125,7 @@ class History {
       for (unsigned i = parents; i-- > 0;) stack.push_back(node.parents[i]);
       index_.emplace(id, nodes_.size());
       nodes_.push_back(std::move(node));
-      Fresh(id);
+      VOUCH_RETURN_IF_ERROR(Fresh(id));
     }
     return Status::Ok();
   }
@@ -196,7 +196,7 @@ class History {
     git_tree* raw = nullptr;
     if (git_tree_lookup(&raw, repo_, &t) != 0) return Unreadable("tree " + Short(t));
     TreePtr tree(raw);
-    Fresh(t);
+    VOUCH_RETURN_IF_ERROR(Fresh(t));
     std::vector<TreePtr> ps;
     OidSet distinct;
     for (const auto& p : parents) {
@@ -293,8 +293,7 @@ class History {
     if (!checked.ok()) return checked.status().Context(name_);
     ++out_->files;
     if (out_->added) VOUCH_RETURN_IF_ERROR(out_->added->Add(path, IdOf(id)));
-    Fresh(id);
-    return Status::Ok();
+    return Fresh(id);
   }
 
   // The file an entry stands for (its first, for a directory): what a refusal names.
@@ -315,11 +314,13 @@ class History {
     return name_ + " deletes " + FirstFile(e, path) + ": the history is not append-only";
   }
 
-  // Notes an object the cache lacks, to be moved in once everything is verified.
-  void Fresh(const git_oid& id) {
-    if (repo_ == cache_) return;  // verifying the cache itself: nothing to move
-    if (git_odb_exists_ext(cache_odb_.get(), &id, GIT_ODB_LOOKUP_NO_REFRESH) == 1) return;
-    if (fresh_.insert(id).second) out_->fresh.push_back(IdOf(id));
+  // Notes an object the cache lacks, to be moved in once everything is verified. Kept on
+  // disk, not in a set: an object met twice (two branches adding the same file) is noted
+  // twice, which costs its bytes twice in the pack, not a set of every id in memory.
+  Status Fresh(const git_oid& id) {
+    if (repo_ == cache_ || !out_->fresh) return Status::Ok();  // verifying the cache itself: nothing to move
+    if (git_odb_exists_ext(cache_odb_.get(), &id, GIT_ODB_LOOKUP_NO_REFRESH) == 1) return Status::Ok();
+    return out_->fresh->Add(IdOf(id));
   }
 
   git_repository* repo_;
@@ -332,7 +333,7 @@ class History {
   OdbPtr odb_, cache_odb_;
   std::vector<Node> nodes_;
   std::unordered_map<git_oid, size_t, OidHash, OidEq> index_;
-  OidSet known_, fresh_;
+  OidSet known_;
   std::string name_;  // the commit being checked
   bool merge_ = false;
 };

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cache/git/id_spool.h"
 #include "cache/git/object_id.h"
 #include "cache/git/repository.h"
 #include "cache/git/staging.h"
@@ -37,9 +38,9 @@ struct HistoryLimits {
 // blobs), and the objects among them that the cache does not have.
 struct Verified {
   size_t commits = 0;
-  size_t files = 0;          // files the new commits add
+  size_t files = 0;           // files the new commits add
   PathSink* added = nullptr;  // given: each added file's path and blob (a pull's merge needs them)
-  std::vector<ObjectId> fresh;
+  IdSpool* fresh = nullptr;   // given: each object the cache lacks (a pull moves them in)
 };
 
 // What may be added: for each file a commit adds, the most bytes a file at its path may hold

@@ -999,8 +999,8 @@ uint64_t Quarantine::PackBytes() const {
   return total;
 }
 
-Result<uint64_t> Quarantine::Adopt(const Repository& cache, const std::vector<ObjectId>& ids, uint64_t received) {
-  if (ids.empty()) return uint64_t{0};
+Result<uint64_t> Quarantine::Adopt(const Repository& cache, IdSpool& ids, uint64_t received) {
+  if (ids.size() == 0) return uint64_t{0};
   namespace fs = std::filesystem;
   fs::path from = fs::path(dir_) / "git" / "objects" / "pack";
   fs::path to = fs::path(cache.path()) / "objects" / "pack";

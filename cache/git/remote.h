@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cache/git/id_spool.h"
 #include "cache/git/object_id.h"
 #include "cache/git/repository.h"
 #include "libvoucher/status.h"
@@ -67,7 +68,7 @@ class Quarantine {
   // Moves the verified objects `ids` into the cache: the pack a fetch left here when it
   // holds exactly those (`received` objects sent by the remote), else a new pack of them
   // written from here. Returns the size of the pack the cache gained.
-  Result<uint64_t> Adopt(const Repository& cache, const std::vector<ObjectId>& ids, uint64_t received);
+  Result<uint64_t> Adopt(const Repository& cache, IdSpool& ids, uint64_t received);
   // Sizes of the packs a fetch left here.
   uint64_t PackBytes() const;
 

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "cache/git/id_spool.h"
 #include "cache/git/object_id.h"
 #include "cache/git/repository.h"
 #include "libvoucher/bytes.h"
@@ -138,7 +139,7 @@ class Staging {
 // Writes the objects `ids` (read through `from`) into `into` as packs of about `chunk_bytes`
 // each (as Staging flushes): the packbuilder's delta search on every core, the indexer on
 // another thread. Returns the size of the packs in bytes.
-Result<uint64_t> WritePack(const Repository& from, const std::vector<ObjectId>& ids, const Repository& into,
+Result<uint64_t> WritePack(const Repository& from, IdSpool& ids, const Repository& into,
                            uint64_t chunk_bytes = Staging::kChunkBytes);
 
 }  // namespace vouch::cache::git

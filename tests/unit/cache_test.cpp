@@ -191,13 +191,59 @@ TEST_CASE("an import larger than a chunk is written as several packs, one commit
   REQUIRE(std::system(("git init -q --bare '" + (tmp / "into.git").string() + "'").c_str()) == 0);
   auto into = cache::git::Repository::Open(tmp / "into.git");
   REQUIRE(into.ok());
-  std::vector<cache::git::ObjectId> ids;
-  for (const auto& v : vouchers) ids.push_back(cache::git::ObjectId::OfBlob(v.bytes));
+  // The ids come from a spool on disk; an id noted twice is moved in and stored once or twice,
+  // never refused.
+  cache::git::IdSpool ids(tmp.path());
+  for (const auto& v : vouchers) REQUIRE(ids.Add(cache::git::ObjectId::OfBlob(v.bytes)).ok());
+  REQUIRE(ids.Add(cache::git::ObjectId::OfBlob(vouchers[0].bytes)).ok());
   auto written = cache::git::WritePack(*repo, ids, *into, 16384);
   REQUIRE(written.ok());
   CHECK(Packs(tmp / "into.git") >= 4);
-  for (const auto& id : ids) CHECK(into->Has(id));
+  for (const auto& v : vouchers) CHECK(into->Has(cache::git::ObjectId::OfBlob(v.bytes)));
   CHECK(Fsck(tmp / "into.git"));
+}
+
+TEST_CASE("a pull's object ids spill to disk past a block and read back in order", "[cache]") {
+  test::TempDir tmp;
+  cache::git::IdSpool spool(tmp.path());
+  auto id = [](uint32_t i) {
+    uint8_t raw[cache::git::ObjectId::kSize] = {};
+    std::memcpy(raw, &i, sizeof i);
+    return cache::git::ObjectId(raw);
+  };
+  const uint32_t n = 2 * cache::git::IdSpool::kBlock + 17;  // two blocks on disk, a part in memory
+  for (uint32_t i = 0; i < n; ++i) REQUIRE(spool.Add(id(i)).ok());
+  CHECK(spool.size() == n);
+  auto read_all = [&] {
+    std::vector<cache::git::ObjectId> got;
+    size_t largest = 0;
+    REQUIRE(spool.ForEach([&](std::span<const cache::git::ObjectId> block) {
+      largest = std::max(largest, block.size());
+      got.insert(got.end(), block.begin(), block.end());
+      return Status::Ok();
+    }).ok());
+    CHECK(largest <= cache::git::IdSpool::kBlock);
+    return got;
+  };
+  auto got = read_all();
+  REQUIRE(got.size() == n);
+  for (uint32_t i = 0; i < n; ++i) CHECK(got[i] == id(i));
+  // Added to after a read: appended, and read again from the start.
+  for (uint32_t i = n; i < n + cache::git::IdSpool::kBlock; ++i) REQUIRE(spool.Add(id(i)).ok());
+  got = read_all();
+  REQUIRE(got.size() == n + cache::git::IdSpool::kBlock);
+  CHECK(got.back() == id(n + cache::git::IdSpool::kBlock - 1));
+  CHECK(got[n] == id(n));
+  // The first error of the callback ends the walk and is returned.
+  size_t calls = 0;
+  Status s = spool.ForEach([&](std::span<const cache::git::ObjectId>) {
+    ++calls;
+    return Error(Code::kIo, "stop");
+  });
+  CHECK(s.code() == Code::kIo);
+  CHECK(calls == 1);
+  // Nothing is left in the folder: the spill file has no name.
+  CHECK(std::distance(std::filesystem::directory_iterator(tmp.path()), std::filesystem::directory_iterator()) == 0);
 }
 
 TEST_CASE("a voucher whose device key is spelled otherwise is filed at, and verified at, its canonical path", "[cache]") {
