@@ -55,6 +55,9 @@ Result<Cache> Cache::Init(const fs::path& path, const std::vector<Certificate>& 
     if (ec) return Error(Code::kIo, (path / "vouch").string() + ": " + ec.message());
   }
   VOUCH_RETURN_IF_ERROR(git::Staging::Configure(path.string()));
+  // The lock file exists from the start: a refused pull (which holds it from before its
+  // verification) then leaves the cache exactly as it was.
+  VOUCH_RETURN_IF_ERROR(git::CacheLock::Take(path.string(), git::CacheLock::Mode::kShared).status());
   if (!anchors.empty()) VOUCH_RETURN_IF_ERROR(SaveCertificates(path / "vouch" / "trust.pem", anchors));
   return Open(path);
 }
@@ -383,8 +386,10 @@ Status Cache::Gc() {
   if (!tip) return Status::Ok();
   // A cache small enough is packed anew from what is reachable: one pack, objects no ref
   // reaches dropped. A larger one is consolidated in bounded merges (cache.md, "Packs").
-  VOUCH_ASSIGN_OR_RETURN(uint64_t objects, repo_.PackedObjects());
-  if (objects > kGcMaxObjects) return repo_.ConsolidatePacks(kGcMaxObjects);
+  VOUCH_ASSIGN_OR_RETURN(git::Repository::PackTotals packed, repo_.Packed());
+  if (packed.objects > kGcMaxObjects || packed.bytes > kGcMaxPackBytes) {
+    return repo_.ConsolidatePacks(kGcMaxObjects, kGcMaxPackBytes);
+  }
   // Bundle markers, mirror tracking refs, remote logs and the log keep their objects too.
   return repo_.Repack(*tip, "refs/vouch/");
 }

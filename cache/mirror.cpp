@@ -34,7 +34,7 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
   VOUCH_ASSIGN_OR_RETURN(git::Quarantine quarantine, git::Quarantine::Make(repo_));
   PullReport report;
   std::optional<git::ObjectId> incoming;
-  uint64_t sent = 0;  // objects a network remote sent
+  uint64_t sent = 0;  // objects a network remote sent (not used: every pull re-packs what it verified)
   std::optional<std::string> local_path = git::LocalPath(url);
   uint64_t max_object = std::max({limits.max_commit, limits.max_tree, uint64_t{formats::kMaxVoucherSize}});
   if (local_path) {
@@ -65,6 +65,10 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
       return paths.Add(std::move(path), blob);
     }
   } added(path_ / "vouch");
+  // gc (which drops objects no ref reaches) waits while this holds the lock shared, from
+  // before the verification: it skips objects the cache holds, which must still be there
+  // when the verified objects move in.
+  VOUCH_ASSIGN_OR_RETURN(git::CacheLock lock, git::CacheLock::Take(path_.string(), git::CacheLock::Mode::kShared));
   // The objects to move in, kept on disk as they are found (two million at a million vouchers).
   git::IdSpool fresh(path_ / "vouch");
   git::Verified verified;
@@ -103,10 +107,8 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
     report.log_checked = remote_log->checked;
   }
 
-  // Verified: the new objects move into the cache as one pack (gc, which drops packs,
-  // waits while this holds the lock shared).
-  VOUCH_ASSIGN_OR_RETURN(git::CacheLock lock, git::CacheLock::Take(path_.string(), git::CacheLock::Mode::kShared));
-  auto adopted = quarantine.Adopt(repo_, fresh, local_path ? 0 : sent);
+  // Verified: the new objects move into the cache as packs of them alone.
+  auto adopted = quarantine.Adopt(repo_, fresh);
   if (!adopted.ok()) return refuse(adopted.status());
   if (local_path) report.received_bytes = *adopted;
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <string>
 
 namespace vouch {
@@ -16,7 +17,11 @@ std::FILE* OpenAnonymousFile(const std::filesystem::path& dir) {
     ::unlink(name.c_str());
   }
   std::FILE* f = ::fdopen(fd, "w+b");
-  if (!f) ::close(fd);
+  if (!f) {
+    int e = errno;
+    ::close(fd);
+    errno = e;
+  }
   return f;
 }
 

@@ -12,6 +12,7 @@ IdSpool::~IdSpool() {
 }
 
 Status IdSpool::Add(const ObjectId& id) {
+  if (failed_) return Error(Code::kIo, dir_.string() + ": object ids: an earlier write failed");
   if (block_.capacity() < kBlock) block_.reserve(kBlock);
   block_.push_back(id);
   return block_.size() >= kBlock ? Spill() : Status::Ok();
@@ -19,6 +20,7 @@ Status IdSpool::Add(const ObjectId& id) {
 
 // Records of the 20 bytes of each id, nothing else.
 Status IdSpool::Spill() {
+  failed_ = true;  // until this block is whole on disk
   if (!file_) {
     file_ = OpenAnonymousFile(dir_);
     if (!file_) return Error(Code::kIo, dir_.string() + ": cannot create a file for object ids: " + std::strerror(errno));
@@ -32,10 +34,12 @@ Status IdSpool::Spill() {
   if (std::fflush(file_) != 0) return Error(Code::kIo, dir_.string() + ": writing object ids: " + std::strerror(errno));
   spilled_ += block_.size();
   block_.clear();
+  failed_ = false;
   return Status::Ok();
 }
 
 Status IdSpool::ForEach(const std::function<Status(std::span<const ObjectId>)>& f) {
+  if (failed_) return Error(Code::kIo, dir_.string() + ": object ids: an earlier write failed");
   if (spilled_ > 0) {
     if (std::fseek(file_, 0, SEEK_SET) != 0) return Error(Code::kIo, dir_.string() + ": object ids: " + std::strerror(errno));
     std::vector<ObjectId> read;

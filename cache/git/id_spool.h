@@ -4,7 +4,9 @@
 // than the 128 MiB a pull may use. Ids are kept in a block in memory and spilled to an
 // anonymous file beside the cache as blocks fill; they are read back in the order added.
 // An id added twice is kept twice (a verification meets an object again only where two
-// branches added the same file): moving it in twice costs a few bytes, never correctness.
+// branches added the same file): it may be stored twice. So the count of ids is not the count
+// of objects: nothing may be judged by it (Quarantine::Adopt re-packs every pull for this).
+// After a failed write the spool refuses everything (kIo): what it holds is not known.
 #pragma once
 
 #include <cstdio>
@@ -42,6 +44,7 @@ class IdSpool {
   std::FILE* file_ = nullptr;
   uint64_t spilled_ = 0;
   std::vector<ObjectId> block_;
+  bool failed_ = false;
 };
 
 }  // namespace vouch::cache::git

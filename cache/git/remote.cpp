@@ -999,35 +999,14 @@ uint64_t Quarantine::PackBytes() const {
   return total;
 }
 
-Result<uint64_t> Quarantine::Adopt(const Repository& cache, IdSpool& ids, uint64_t received) {
+// Always a pack (or packs) of the verified objects, written from here. The pack a fetch left
+// was once moved in as it was when the remote had sent exactly the verified objects, judged
+// by their count; with the ids kept on disk and not made unique (IdSpool: an object met twice
+// is noted twice), a remote could pad its pack with objects nothing verified reaches up to
+// the count of repeats it caused (sibling commits adding the same files), and they would have
+// been kept. Re-packing costs a pull its delta search; it keeps only what was verified.
+Result<uint64_t> Quarantine::Adopt(const Repository& cache, IdSpool& ids) {
   if (ids.size() == 0) return uint64_t{0};
-  namespace fs = std::filesystem;
-  fs::path from = fs::path(dir_) / "git" / "objects" / "pack";
-  fs::path to = fs::path(cache.path()) / "objects" / "pack";
-  std::vector<fs::path> packs;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(from, ec)) {
-    if (e.path().extension() == ".pack") packs.push_back(e.path());
-  }
-  git_odb* raw = nullptr;
-  if (git_repository_odb(&raw, cache.handle()) != 0) return Fail(Code::kIo, "object database");
-  OdbPtr cache_odb(raw);
-  // The pack the remote sent holds exactly the verified objects (and, of a thin pack, bases
-  // the cache has): it moves in as it is, the pack before its index, which is what makes a
-  // pack visible. Anything else the remote sent (objects nothing verified reaches) is left
-  // behind by writing packs of the verified objects only (a pack per chunk).
-  if (packs.size() == 1 && received == ids.size()) {
-    fs::path idx = fs::path(packs[0]).replace_extension(".idx");
-    uint64_t bytes = fs::file_size(packs[0], ec);
-    fs::create_directories(to, ec);
-    if (!fs::exists(to / idx.filename())) {
-      fs::rename(packs[0], to / packs[0].filename(), ec);
-      if (!ec) fs::rename(idx, to / idx.filename(), ec);
-      if (ec) return Error(Code::kIo, "cannot move the pulled pack into " + to.string() + ": " + ec.message());
-    }
-    if (git_odb_refresh(cache_odb.get()) != 0) return Fail(Code::kIo, "object database refresh");
-    return bytes;
-  }
   return WritePack(repo_, ids, cache);
 }
 

@@ -65,10 +65,10 @@ class Quarantine {
   // link, a loose object or a delta over the cap); ok otherwise.
   const Status& refusal() const { return *refusal_; }
 
-  // Moves the verified objects `ids` into the cache: the pack a fetch left here when it
-  // holds exactly those (`received` objects sent by the remote), else a new pack of them
-  // written from here. Returns the size of the pack the cache gained.
-  Result<uint64_t> Adopt(const Repository& cache, IdSpool& ids, uint64_t received);
+  // Moves the verified objects `ids` into the cache as packs written from here (of those
+  // objects only: nothing else a remote sent is kept). Returns the size of the packs the
+  // cache gained.
+  Result<uint64_t> Adopt(const Repository& cache, IdSpool& ids);
   // Sizes of the packs a fetch left here.
   uint64_t PackBytes() const;
 

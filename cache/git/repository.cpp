@@ -444,6 +444,7 @@ namespace {
 struct PackFile {
   fs::path idx;
   uint64_t objects = 0;
+  uint64_t bytes = 0;  // of the .pack
 };
 
 // The packs of `pack_dir` and how many objects each holds: the last entry of a version 2
@@ -454,7 +455,9 @@ Result<std::vector<PackFile>> ListPacks(const fs::path& pack_dir) {
   for (auto& e : fs::directory_iterator(pack_dir, ec)) {
     if (e.path().extension() != ".idx") continue;
     fs::path pack = e.path();
-    if (!fs::exists(pack.replace_extension(".pack"))) continue;
+    std::error_code size_ec;
+    uint64_t bytes = fs::file_size(pack.replace_extension(".pack"), size_ec);
+    if (size_ec) continue;  // an index without its pack (a pack being written or removed)
     std::ifstream in(e.path(), std::ios::binary);
     uint8_t head[8 + 256 * 4];
     if (!in.read(reinterpret_cast<char*>(head), sizeof head) || std::memcmp(head, "\377tOc\0\0\0\2", 8) != 0) {
@@ -462,7 +465,7 @@ Result<std::vector<PackFile>> ListPacks(const fs::path& pack_dir) {
     }
     const uint8_t* last = head + 8 + 255 * 4;
     uint64_t n = (uint64_t{last[0]} << 24) | (uint64_t{last[1]} << 16) | (uint64_t{last[2]} << 8) | last[3];
-    packs.push_back({e.path(), n});
+    packs.push_back({e.path(), n, bytes});
   }
   if (ec) return Error(Code::kIo, pack_dir.string() + ": " + ec.message());
   return packs;
@@ -472,14 +475,22 @@ int InsertObject(const git_oid* id, void* pb) { return git_packbuilder_insert(st
 
 }  // namespace
 
-Result<uint64_t> Repository::PackedObjects() const {
+Result<Repository::PackTotals> Repository::Packed() const {
   VOUCH_ASSIGN_OR_RETURN(std::vector<PackFile> packs, ListPacks(fs::path(path()) / "objects" / "pack"));
-  uint64_t n = 0;
-  for (const PackFile& p : packs) n += p.objects;
-  return n;
+  PackTotals t;
+  for (const PackFile& p : packs) {
+    t.objects += p.objects;
+    t.bytes += p.bytes;
+  }
+  return t;
 }
 
-Status Repository::ConsolidatePacks(uint64_t max_objects) const {
+Result<uint64_t> Repository::PackedObjects() const {
+  VOUCH_ASSIGN_OR_RETURN(PackTotals t, Packed());
+  return t.objects;
+}
+
+Status Repository::ConsolidatePacks(uint64_t max_objects, uint64_t max_bytes) const {
   fs::path pack_dir = fs::path(path()) / "objects" / "pack";
   VOUCH_ASSIGN_OR_RETURN(std::vector<PackFile> packs, ListPacks(pack_dir));
   std::sort(packs.begin(), packs.end(), [](const PackFile& a, const PackFile& b) { return a.objects < b.objects; });
@@ -487,9 +498,11 @@ Status Repository::ConsolidatePacks(uint64_t max_objects) const {
   while (at < packs.size()) {
     // The next group: consecutive packs (smallest first) while the sum stays within the cap.
     size_t end = at;
-    uint64_t objects = 0;
-    while (end < packs.size() && packs[end].objects <= max_objects / 2 && objects + packs[end].objects <= max_objects) {
-      objects += packs[end++].objects;
+    uint64_t objects = 0, bytes = 0;
+    while (end < packs.size() && packs[end].objects <= max_objects / 2 && packs[end].bytes <= max_bytes / 2 &&
+           objects + packs[end].objects <= max_objects && bytes + packs[end].bytes <= max_bytes) {
+      objects += packs[end].objects;
+      bytes += packs[end++].bytes;
     }
     if (end - at < 2) {
       at = std::max(end, at + 1);

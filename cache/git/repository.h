@@ -135,13 +135,19 @@ class Repository {
   // into one pack and drops the other packs.
   Status Repack(const ObjectId& tip, const std::string& prefix) const;
 
-  // How many objects the packs hold, by their indexes (an object in two packs twice).
+  // How many objects the packs hold, by their indexes (an object in two packs twice), and
+  // how many bytes the packs are.
+  struct PackTotals {
+    uint64_t objects = 0;
+    uint64_t bytes = 0;
+  };
+  Result<PackTotals> Packed() const;
   Result<uint64_t> PackedObjects() const;
-  // Merges packs, smallest first, into packs of at most `max_objects` objects each (every
-  // object of a merged pack is kept, reachable or not), so that the work and memory of one
-  // merge are bounded whatever the size of the repository. A pack already over half of
-  // `max_objects` is left as it is.
-  Status ConsolidatePacks(uint64_t max_objects) const;
+  // Merges packs, smallest first, into packs made of at most `max_objects` objects and
+  // `max_bytes` bytes of packs each (every object of a merged pack is kept, reachable or
+  // not), so that the work and memory of one merge are bounded whatever the size of the
+  // repository. A pack already over half of either cap is left as it is.
+  Status ConsolidatePacks(uint64_t max_objects, uint64_t max_bytes = UINT64_MAX) const;
 
   // Remotes pulled from: <repository>/vouch/remotes (a git config file) holds
   // remote.<key>.url, so that messages can name a remote by the key of its tracking ref.

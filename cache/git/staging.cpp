@@ -19,13 +19,14 @@ namespace vouch::cache::git {
 namespace {
 
 // An object database backend that reads from another object database and never writes.
-// `exists` answers only libgit2's freshening check of each tree and commit an import writes
-// (blobs go to the mempack directly), and says no without asking: those objects are new by
-// construction (the history is append-only, so a changed tree differs from every tree the
-// cache has), and asking cost a search of every pack the cache has, per tree. At a million
-// vouchers, some 300 packs, that search was most of an import's time (perf: memcmp in
-// the packs' indexes). An object that is not new after all is stored twice, which git
-// allows and gc undoes. Reads do rescan, so a pack another writer just added is found.
+// libgit2 asks it before writing each tree and commit whether the object is stored already
+// ("freshen", which it prefers to `exists`): it says no without looking. Those objects are
+// nearly all new (the history is append-only, so a changed tree differs from every tree the
+// cache has), and looking cost a search of every pack the cache has, per tree: at a million
+// vouchers, some 300 packs, most of an import's time (perf: memcmp in the packs' indexes).
+// One that is not new after all is packed again, as before. `exists` still answers
+// truthfully (without rescanning the packs on a miss); reads do rescan, so a pack another
+// writer just added is found.
 struct Reader {
   git_odb_backend parent;
   OdbPtr odb;  // a reference of its own to the other database
@@ -45,7 +46,10 @@ struct Reader {
   static int ReadHeader(size_t* len, git_object_t* type, git_odb_backend* b, const git_oid* oid) {
     return git_odb_read_header(len, type, Of(b)->odb.get(), oid);
   }
-  static int Exists(git_odb_backend*, const git_oid*) { return 0; }
+  static int Exists(git_odb_backend* b, const git_oid* oid) {
+    return git_odb_exists_ext(Of(b)->odb.get(), oid, GIT_ODB_LOOKUP_NO_REFRESH);
+  }
+  static int Freshen(git_odb_backend*, const git_oid*) { return GIT_ENOTFOUND; }
   static void Free(git_odb_backend* b) { delete Of(b); }
 
   static Result<BackendPtr> New(OdbPtr odb) {
@@ -54,6 +58,7 @@ struct Reader {
     r->parent.read = Read;
     r->parent.read_header = ReadHeader;
     r->parent.exists = Exists;
+    r->parent.freshen = Freshen;
     r->parent.free = Free;
     r->odb = std::move(odb);
     return BackendPtr(&r.release()->parent);

@@ -186,6 +186,23 @@ TEST_CASE("an import larger than a chunk is written as several packs, one commit
   CHECK(Fsck(tmp / "cache.git"));
   CHECK(again->List()->size() == 23);
 
+  // A cap on the bytes of packs a merge takes: a pack over half of it is left alone (here,
+  // with a cap of one byte, every pack), so that what one merge writes, and maps, is bounded.
+  size_t kept = Packs(tmp / "cache.git");
+  REQUIRE(repo->ConsolidatePacks(1 << 30, 1).ok());
+  CHECK(Packs(tmp / "cache.git") == kept);
+  auto totals = repo->Packed();
+  REQUIRE(totals.ok());
+  CHECK(totals->objects == *repo->PackedObjects());
+  CHECK(totals->bytes > 0);
+  // Caps that do not bind (every pack under half of them): one pack, nothing lost.
+  REQUIRE(repo->ConsolidatePacks(1 << 30, 2 * totals->bytes).ok());
+  CHECK(Packs(tmp / "cache.git") == 1);
+  auto merged = cache::Cache::Open(tmp / "cache.git");
+  REQUIRE(merged.ok());
+  CHECK(merged->Verify().ok());
+  CHECK(merged->List()->size() == 23);
+
   // A pull's verified objects move in the same way, a pack per chunk (WritePack): no pack of
   // a large pull is built in memory at once.
   REQUIRE(std::system(("git init -q --bare '" + (tmp / "into.git").string() + "'").c_str()) == 0);
