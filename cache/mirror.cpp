@@ -34,7 +34,6 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
   VOUCH_ASSIGN_OR_RETURN(git::Quarantine quarantine, git::Quarantine::Make(repo_));
   PullReport report;
   std::optional<git::ObjectId> incoming;
-  uint64_t sent = 0;  // objects a network remote sent (not used: every pull re-packs what it verified)
   std::optional<std::string> local_path = git::LocalPath(url);
   uint64_t max_object = std::max({limits.max_commit, limits.max_tree, uint64_t{formats::kMaxVoucherSize}});
   if (local_path) {
@@ -46,7 +45,7 @@ Result<Cache::PullReport> Cache::Pull(const std::string& remote_name, const Hist
   } else {
     VOUCH_RETURN_IF_ERROR(quarantine.GuardFetch(max_object));
     VOUCH_RETURN_IF_ERROR(git::BoundNetworkSilence(limits.idle_seconds));
-    Status fetched = git::Fetch(quarantine.repo(), url, local, tracked, limits, &report.received_bytes, &sent);
+    Status fetched = git::Fetch(quarantine.repo(), url, local, tracked, limits, &report.received_bytes);
     if (!quarantine.refusal().ok()) return refuse(quarantine.refusal());
     if (!fetched.ok()) return refuse(fetched);
     if (report.received_bytes == 0) report.received_bytes = quarantine.PackBytes();

@@ -70,7 +70,7 @@ int OnTransfer(const git_indexer_progress* s, void* payload) {
 }  // namespace
 
 Status Fetch(const Repository& quarantine, const std::string& url, const std::optional<ObjectId>& local,
-             const std::optional<ObjectId>& tracked, const HistoryLimits& limits, uint64_t* bytes, uint64_t* objects) {
+             const std::optional<ObjectId>& tracked, const HistoryLimits& limits, uint64_t* bytes) {
   if (local) VOUCH_RETURN_IF_ERROR(quarantine.SetRef(std::string(kBranch), *local, "vouch: remote tip"));
   if (tracked) VOUCH_RETURN_IF_ERROR(quarantine.SetRef("refs/vouch/tracked", *tracked, "vouch: remote tip"));
   git_remote* r = nullptr;
@@ -88,7 +88,6 @@ Status Fetch(const Repository& quarantine, const std::string& url, const std::op
   opts.callbacks.payload = &transfer;
   int rc = git_remote_fetch(r, &refspecs, &opts, "vouch: pull");
   *bytes = transfer.bytes;
-  *objects = git_remote_stats(r)->total_objects;
   if (!transfer.refusal.ok()) {
     git_error_clear();
     return transfer.refusal;

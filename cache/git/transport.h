@@ -35,10 +35,9 @@ std::optional<std::string> LocalPath(const std::string& url);
 // the tip last accepted from this remote, `tracked`) are named there too, so that the remote
 // sends only what the cache lacks. Only the branch is fetched: never tags, never
 // refs/replace/*, which git would honour and libgit2 does not. What the remote sends is
-// checked against `limits` (objects, bytes) as it arrives; `bytes` and `objects` say how
-// much it sent.
+// checked against `limits` (objects, bytes) as it arrives; `bytes` says how much it sent.
 Status Fetch(const Repository& quarantine, const std::string& url, const std::optional<ObjectId>& local,
-             const std::optional<ObjectId>& tracked, const HistoryLimits& limits, uint64_t* bytes, uint64_t* objects);
+             const std::optional<ObjectId>& tracked, const HistoryLimits& limits, uint64_t* bytes);
 
 struct RemoteFree {
   void operator()(git_remote* r) const;
