@@ -105,12 +105,14 @@ class Cache {
 
   // Vouchers added after `since` (a commit-ish, or a bundle id exported earlier), or all.
   Result<std::vector<formats::PackedVoucher>> Export(const std::string& since) const;
-  // The same, only those filed under vouchers/<c1c2>/ (an export a prefix at a time holds
-  // one prefix's vouchers, not the cache's), and only how many without reading them.
-  Result<std::vector<formats::PackedVoucher>> Export(const std::string& since, const std::string& c1c2) const;
-  Result<size_t> ExportCount(const std::string& since, const std::string& c1c2) const;
-  // The c1c2 directories under vouchers/ at the tip, in order.
-  Result<std::vector<std::string>> Prefixes() const;
+  // The same, only those filed under vouchers/<prefix>/, a c1c2 or a c1c2/c3c4 (an export a
+  // shard at a time holds one shard's vouchers, not the cache's), and only how many without
+  // reading them.
+  Result<std::vector<formats::PackedVoucher>> Export(const std::string& since, const std::string& prefix) const;
+  Result<size_t> ExportCount(const std::string& since, const std::string& prefix) const;
+  // The directories under vouchers/ (the c1c2s), or under vouchers/<c1c2>/ (its c3c4s), at
+  // the tip, in order.
+  Result<std::vector<std::string>> Prefixes(const std::string& c1c2 = "") const;
   // Remembers which commit a bundle was exported from, for `--since BUNDLE-ID`.
   Status RecordExport(const std::string& bundle_id, const std::string& commit);
 
@@ -195,7 +197,11 @@ class Cache {
                                    const git::ObjectId& vouchers, std::span<const formats::tlog::NoteVerifier> keys) const;
   Result<formats::tlog::NoteSigner> LogSigner() const;
   Result<std::vector<std::pair<uint64_t, uint64_t>>> LogLookup(const LogView& view) const;
-  Result<std::vector<uint64_t>> LookupLeaves(const LogView& view, uint64_t key) const;
+  // `loaded`, when given, holds the lookup rebuilt in memory by an earlier call whose file
+  // could not be searched, and is filled by the first such call: searched instead of
+  // rebuilding it for every key.
+  Result<std::vector<uint64_t>> LookupLeaves(const LogView& view, uint64_t key,
+                                             std::optional<std::vector<std::pair<uint64_t, uint64_t>>>* loaded = nullptr) const;
   // Commits the `entries` (layout path -> blob id) not yet on the branch on top of its tip,
   // with `merge_parent` as a second parent when given; redoes the commit when another
   // writer moved the branch first. Returns the tip afterwards and how many paths were new.
@@ -231,6 +237,7 @@ class Cache {
   Result<bool> AdmitReceipt(const formats::VerifiedReceipt& receipt, const std::string& path, const git::Tree& base,
                             git::Staging& staging, const std::map<std::string, git::ObjectId>& entries,
                             std::map<std::string, std::pair<int64_t, std::string>>* highest) const;
+  Result<AddReport> AddAll(const OfferedBatches& next, const std::string& source);  // Add, before its gc
   Result<git::Staging*> Staging();  // where new objects go until they are one pack
   git::Repository repo_;
   std::unique_ptr<git::Staging> staging_;  // reads through repo_: declared after it, so dropped first

@@ -14,7 +14,7 @@ Result<std::vector<formats::WrittenBundle>> Write(std::vector<formats::PackedVou
     return Error(Code::kNotFound, "no vouchers to pack" + std::string(r.devices.empty() ? "" : " for the given devices") +
                                       (since.empty() ? "" : " since " + since));
   }
-  return formats::WriteBundles(r.out, std::move(vs), r.shard_threshold);
+  return formats::WriteBundles(r.out, std::move(vs), r.shard_threshold, r.deep_shard_threshold);
 }
 
 }  // namespace
@@ -53,11 +53,11 @@ Result<std::vector<formats::WrittenBundle>> ExportDirectory(const fs::path& dir,
 
 namespace {
 
-// The vouchers of one c1c2 prefix (all: ""), for the devices asked for, with their proofs
+// The vouchers of one shard prefix (all: ""), for the devices asked for, with their proofs
 // when the cache keeps a log.
-Result<std::vector<formats::PackedVoucher>> Gather(Cache& cache, const std::string& since, const std::string& c1c2,
+Result<std::vector<formats::PackedVoucher>> Gather(Cache& cache, const std::string& since, const std::string& prefix,
                                                    const ExportRequest& request) {
-  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> all, cache.Export(since, c1c2));
+  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> all, cache.Export(since, prefix));
   std::vector<formats::PackedVoucher> vs;
   for (auto& v : all) {
     auto entry = formats::ParseLayoutPath(v.path);  // the cache files only layout paths
@@ -82,26 +82,38 @@ Result<std::vector<formats::WrittenBundle>> ExportCache(Cache& cache, const std:
   VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> tip, cache.Tip());
   std::vector<formats::WrittenBundle> written;
   // Named devices are few: gathered at once. A whole export is counted first, then, when it
-  // is to be sharded, read and written a c1c2 prefix at a time, so that it holds one
-  // prefix's vouchers (1/128 of the cache), not the cache's.
+  // is to be sharded, read and written a shard at a time, cut as formats::CutShards cuts (a
+  // c1c2 of more than deep_shard_threshold vouchers by its c3c4s), so that it holds one shard's
+  // vouchers (at most that many, or a c3c4's), not a prefix's (1/128 of the cache) or the cache's.
   size_t total = 0;
-  std::vector<std::string> prefixes;
+  std::vector<std::pair<std::string, size_t>> prefixes;  // c1c2, vouchers to export under it
   if (request.devices.empty()) {
-    VOUCH_ASSIGN_OR_RETURN(prefixes, cache.Prefixes());
-    for (const std::string& p : prefixes) {
+    VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> c1c2s, cache.Prefixes());
+    for (const std::string& p : c1c2s) {
       VOUCH_ASSIGN_OR_RETURN(size_t n, cache.ExportCount(since, p));
+      prefixes.emplace_back(p, n);
       total += n;
     }
   }
+  auto write_shard = [&](const std::string& shard) -> Status {
+    VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> vs, Gather(cache, since, shard, request));
+    if (vs.empty()) return Status::Ok();
+    VOUCH_ASSIGN_OR_RETURN(formats::WrittenBundle b, formats::WriteShard(request.out, shard, std::move(vs)));
+    written.push_back(std::move(b));
+    return Status::Ok();
+  };
   if (!request.devices.empty() || total <= request.shard_threshold) {
     VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> vs, Gather(cache, since, "", request));
     VOUCH_ASSIGN_OR_RETURN(written, Write(std::move(vs), request, since));
   } else {
-    for (const std::string& p : prefixes) {
-      VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> vs, Gather(cache, since, p, request));
-      if (vs.empty()) continue;
-      VOUCH_ASSIGN_OR_RETURN(std::vector<formats::WrittenBundle> some, formats::WriteShardsOf(request.out, p, std::move(vs)));
-      for (auto& b : some) written.push_back(std::move(b));
+    for (const auto& [p, n] : prefixes) {
+      if (n == 0) continue;
+      if (n <= request.deep_shard_threshold) {
+        VOUCH_RETURN_IF_ERROR(write_shard(p));
+        continue;
+      }
+      VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> c3c4s, cache.Prefixes(p));
+      for (const std::string& q : c3c4s) VOUCH_RETURN_IF_ERROR(write_shard(p + "/" + q));
     }
   }
   // Remember what each bundle was cut from, so the next export can be `--since BUNDLE-ID`.

@@ -17,6 +17,7 @@ struct ExportRequest {
   std::set<std::string> devices;  // canonical device UDFs; empty: every device
   std::filesystem::path out;      // where <BUNDLE-ID>.vbundle (or vouch.vshards/) goes
   size_t shard_threshold = formats::kShardThreshold;
+  size_t deep_shard_threshold = formats::kShardThreshold;  // a c1c2 over it is cut by c3c4
 };
 
 // Every voucher file under `dir` (links not followed), filed by what its bytes say: the

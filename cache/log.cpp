@@ -667,19 +667,24 @@ Result<std::map<std::string, std::string>> Cache::Proofs(const std::vector<std::
   if (paths.empty()) return out;
   VOUCH_ASSIGN_OR_RETURN(std::optional<LogView> view, ReadLog());
   if (!view) return out;
-  VOUCH_ASSIGN_OR_RETURN(auto records, LogLookup(*view));
   tlog::TileHashes hashes = view->Hashes();
+  // Each path by a binary search of the lookup file, not the whole lookup read per call: a
+  // sharded export asks for a shard's few paths at a time, up to 131,072 times (cache.md,
+  // "Memory"). A file that cannot be searched (stale and not writable) is rebuilt in memory
+  // once for the call, not once a path.
+  std::optional<std::vector<std::pair<uint64_t, uint64_t>>> loaded;
   for (const std::string& path : paths) {
     auto entry = formats::ParseLayoutPath(path);
     if (!entry.ok()) return entry.status();
     VOUCH_ASSIGN_OR_RETURN(uint64_t key, LookupKey(entry->voucher_id));
-    auto it = std::lower_bound(records.begin(), records.end(), std::make_pair(key, uint64_t{0}));
-    for (; it != records.end() && it->first == key; ++it) {
-      VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> at, view->Paths(it->second, it->second + 1));
+    VOUCH_ASSIGN_OR_RETURN(std::vector<uint64_t> leaves, LookupLeaves(*view, key, &loaded));
+    for (uint64_t leaf : leaves) {
+      if (leaf >= view->size()) continue;  // a damaged lookup: the index entry decides
+      VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> at, view->Paths(leaf, leaf + 1));
       if (at.size() != 1 || at[0] != path) continue;  // another voucher's key (8 bytes collide)
       tlog::Proof proof;
-      proof.index = it->second;
-      VOUCH_ASSIGN_OR_RETURN(proof.hashes, tlog::InclusionProof(hashes, it->second, view->size()));
+      proof.index = leaf;
+      VOUCH_ASSIGN_OR_RETURN(proof.hashes, tlog::InclusionProof(hashes, leaf, view->size()));
       proof.checkpoint = view->note();
       out[path] = tlog::FormatProof(proof);
       break;
@@ -688,7 +693,8 @@ Result<std::map<std::string, std::string>> Cache::Proofs(const std::vector<std::
   return out;
 }
 
-Result<std::vector<uint64_t>> Cache::LookupLeaves(const LogView& view, uint64_t key) const {
+Result<std::vector<uint64_t>> Cache::LookupLeaves(const LogView& view, uint64_t key,
+                                                  std::optional<std::vector<std::pair<uint64_t, uint64_t>>>* loaded) const {
   // The common case, a lookup file as large as the log: a binary search of its records, a
   // few reads however large the log (cache/log.md, "Proofs").
   const fs::path path = LookupPath(path_);
@@ -721,7 +727,13 @@ Result<std::vector<uint64_t>> Cache::LookupLeaves(const LogView& view, uint64_t 
     }
     if (ok) return out;
   }
-  VOUCH_ASSIGN_OR_RETURN(auto records, LogLookup(view));
+  std::vector<std::pair<uint64_t, uint64_t>> own;
+  if (loaded && !*loaded) {
+    VOUCH_ASSIGN_OR_RETURN(*loaded, LogLookup(view));
+  } else if (!loaded) {
+    VOUCH_ASSIGN_OR_RETURN(own, LogLookup(view));
+  }
+  const auto& records = loaded ? **loaded : own;
   std::vector<uint64_t> out;
   for (auto it = std::lower_bound(records.begin(), records.end(), std::make_pair(key, uint64_t{0}));
        it != records.end() && it->first == key; ++it) {

@@ -209,7 +209,7 @@ Status EveryDevice(const git::Tree& tree, StatusFacts* facts, Batches* batches) 
 // The files of one device's directory, <root>/<c1c2>/<c3c4>/<UDF>, read from the <c1c2>
 // tree of the device before when it is the same: named devices come in UDF order, so most
 // share it with the one before, and the trees above it (the widest, 1,024 entries) are not
-// read again for each (libgit2 keeps no parsed object for status: StopCachingObjects).
+// read again for each (libgit2 keeps no parsed object: cache/git/git.cpp).
 class Near {
  public:
   Result<Files> Read(const git::Tree& tree, const std::string& dir) {
@@ -234,7 +234,6 @@ class Near {
 Result<FleetSummary> ForEachDeviceStatus(const Cache& cache, const FleetStatusRequest& request,
                                          const std::function<Status(const DeviceStatus&)>& each) {
   const git::Repository& repo = cache.repository();
-  git::Repository::StopCachingObjects();  // a walk reads each tree once: nothing to reuse
   VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo.Resolve(kBranch));
   git::Tree tree;
   if (tip) {

@@ -133,13 +133,15 @@ Result<std::vector<WrittenBundle>> WriteBundles(const fs::path& out_dir, std::ve
   return out;
 }
 
-Result<std::vector<WrittenBundle>> WriteShardsOf(const fs::path& out_dir, std::string_view c1c2, std::vector<PackedVoucher> vouchers,
-                                                 size_t deep_shard_threshold) {
+Result<WrittenBundle> WriteShard(const fs::path& out_dir, std::string_view prefix, std::vector<PackedVoucher> vouchers) {
+  if (prefix.size() != 2 && prefix.size() != 5) return Error(Code::kUnsafePath, "'" + std::string(prefix) + "' is not a shard prefix");
   VOUCH_RETURN_IF_ERROR(Prepare(vouchers));
   for (const auto& v : vouchers) {
-    if (ShardOf(v.path, 1) != c1c2) return Error(Code::kUnsafePath, v.path + " is not under the shard prefix " + std::string(c1c2));
+    if (ShardOf(v.path, prefix.size() == 2 ? 1 : 2) != prefix) {
+      return Error(Code::kUnsafePath, v.path + " is not under the shard prefix " + std::string(prefix));
+    }
   }
-  return WritePrefix(out_dir, std::move(vouchers), deep_shard_threshold);
+  return WriteOne(out_dir / std::string(kShardDirectory) / std::string(prefix), std::move(vouchers));
 }
 
 std::map<std::string, std::vector<PackedVoucher>> CutShards(std::vector<PackedVoucher> vouchers, size_t deep_shard_threshold) {

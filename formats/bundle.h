@@ -69,13 +69,12 @@ Result<std::vector<WrittenBundle>> WriteBundles(const std::filesystem::path& out
                                                size_t shard_threshold = kShardThreshold,
                                                size_t deep_shard_threshold = kShardThreshold);
 
-// The shards of one c1c2 prefix, for writers that hand over a prefix at a time so as not to
-// hold every voucher at once: `vouchers` all filed under `c1c2` (kUnsafePath otherwise)
-// become its shard, or its c3c4 shards when more than `deep_shard_threshold`. What
-// WriteBundles does for each prefix once it has decided to shard.
-Result<std::vector<WrittenBundle>> WriteShardsOf(const std::filesystem::path& out_dir, std::string_view c1c2,
-                                                 std::vector<PackedVoucher> vouchers,
-                                                 size_t deep_shard_threshold = kShardThreshold);
+// One shard, for writers that hand over a shard at a time so as not to hold every voucher
+// at once (cache/export.cpp, which cuts as CutShards does): `vouchers`, all filed under
+// `prefix` ("B5" or "B5/SR"; kUnsafePath otherwise), become the bundle
+// `out_dir/vouch.vshards/<prefix>/<BUNDLE-ID>.vbundle`.
+Result<WrittenBundle> WriteShard(const std::filesystem::path& out_dir, std::string_view prefix,
+                                 std::vector<PackedVoucher> vouchers);
 
 class Bundle {
  public:

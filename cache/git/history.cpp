@@ -47,15 +47,11 @@ class History {
  public:
   History(const Repository& repo, const Repository& cache, const HistoryLimits& limits, const Status* refusal,
           const FileRule& rule, Verified* out)
-      : repo_(repo.handle()), cache_(cache.handle()), cache_repo_(cache), limits_(limits), refusal_(refusal),
-        rule_(rule), out_(out) {}
+      : repo_(repo.handle()), cache_(cache.handle()), repo_obj_(repo), cache_repo_(cache), limits_(limits),
+        refusal_(refusal), rule_(rule), out_(out) {}
 
   Status Run(const git_oid& tip, const std::optional<git_oid>& known) {
-    git_odb* odb = nullptr;
-    if (git_repository_odb(&odb, repo_) != 0) return Fail(Code::kIo, "object database");
-    odb_.reset(odb);
-    if (git_repository_odb(&odb, cache_) != 0) return Fail(Code::kIo, "object database");
-    cache_odb_.reset(odb);
+    VOUCH_RETURN_IF_ERROR(HoldDatabases());
     VOUCH_RETURN_IF_ERROR(Discover(tip, known));
     for (size_t i : Order()) VOUCH_RETURN_IF_ERROR(Commit(nodes_[i]));
     out_->commits = nodes_.size();
@@ -192,6 +188,7 @@ class History {
       }
     }
     std::string where = path.empty() ? name_ + "'s tree" : name_ + " " + path;
+    VOUCH_RETURN_IF_ERROR(Read(1 + parents.size()));
     VOUCH_RETURN_IF_ERROR(Header(t, GIT_OBJECT_TREE, limits_.max_tree, "tree " + Short(t) + " (" + where + ")"));
     git_tree* raw = nullptr;
     if (git_tree_lookup(&raw, repo_, &t) != 0) return Unreadable("tree " + Short(t));
@@ -300,10 +297,12 @@ class History {
   std::string FirstFile(const git_tree_entry* e, const std::string& path) {
     std::string full = path + git_tree_entry_name(e);
     git_tree* t = nullptr;
+    TreePtr held;  // the tree `e` points into, from the second level on: alive while `e` is read
     while (git_tree_entry_type(e) == GIT_OBJECT_TREE && git_tree_lookup(&t, repo_, git_tree_entry_id(e)) == 0) {
-      TreePtr owned(t);
+      TreePtr next(t);
       if (git_tree_entrycount(t) == 0) break;
       e = git_tree_entry_byindex(t, 0);
+      held = std::move(next);
       full += std::string("/") + git_tree_entry_name(e);
       if (git_tree_entry_type(e) != GIT_OBJECT_TREE) break;
     }
@@ -312,6 +311,34 @@ class History {
   }
   std::string Deleted(const git_tree_entry* e, const std::string& path) {
     return name_ + " deletes " + FirstFile(e, path) + ": the history is not append-only";
+  }
+
+  Status HoldDatabases() {
+    git_odb* odb = nullptr;
+    if (git_repository_odb(&odb, repo_) != 0) return Fail(Code::kIo, "object database");
+    odb_.reset(odb);
+    if (git_repository_odb(&odb, cache_) != 0) return Fail(Code::kIo, "object database");
+    cache_odb_.reset(odb);
+    return Status::Ok();
+  }
+
+  // Every kDropEvery objects, what libgit2 keeps of the packs read goes (Repository::
+  // DropPackCaches): a walk of a large history otherwise holds 16 MiB a pack. The trees
+  // held up the recursion own their bytes and stay valid.
+  static constexpr size_t kDropEvery = 65536;
+  //
+  // Only when verifying the cache itself: a pull's quarantine reads through backends of its
+  // own (a local remote's checked packs, cache/git/remote.cpp) that a database opened
+  // again would not have, and it reads the cache's packs through alternates, which a new
+  // quarantine database would take over, caches and all, from the cache's (a pull holds
+  // what it fetched, a 1% pull of a million 26 MiB).
+  Status Read(size_t objects) {
+    if (repo_ != cache_ || (read_ += objects) < kDropEvery) return Status::Ok();
+    read_ = 0;
+    odb_.reset();
+    cache_odb_.reset();
+    VOUCH_RETURN_IF_ERROR(repo_obj_.DropPackCaches());
+    return HoldDatabases();
   }
 
   // Notes an object the cache lacks, to be moved in once everything is verified. Kept on
@@ -325,7 +352,9 @@ class History {
 
   git_repository* repo_;
   git_repository* cache_;
+  const Repository& repo_obj_;
   const Repository& cache_repo_;
+  size_t read_ = 0;  // objects read since the last DropPackCaches
   HistoryLimits limits_;
   const Status* refusal_;
   const FileRule& rule_;

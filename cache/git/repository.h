@@ -77,13 +77,20 @@ class Repository {
   Repository() = default;  // none
   explicit Repository(git_repository* owned) : repo_(owned) {}
 
-  // libgit2 keeps the objects it parsed for reuse, in one cache for the whole process, which
-  // it bounds by the objects' raw sizes only: a walk that reads each tree of a large cache
-  // once grew it by 3.7 KiB a device (100,000 devices: 407 MiB with it, 93 MiB without) and
-  // reuses nothing. `cache status` turns it off for its process (cache/cache.md, "Status").
-  static void StopCachingObjects();
-
   git_repository* handle() const { return repo_.get(); }
+
+  // Lets go of what libgit2 keeps of the packs read so far: each pack it has opened keeps up
+  // to 16 MiB of the delta bases it inflated (GIT_PACK_CACHE_MEMORY_LIMIT, not settable) for
+  // as long as the object database lives, so a walk of every object of a cache of many
+  // packs grew by 16 MiB a pack (a million vouchers, 33 packs: `cache status` past 400 MiB).
+  // The database is replaced by a fresh one over the same directory, and the old one, its
+  // packs and their caches, freed. Walkers call it between batches, never while another
+  // thread reads or holds the database; objects already read stay valid (they own their
+  // bytes). Only for a repository opened from a directory (Open, OverObjects) whose
+  // database has no backends added since (a no-op for any other); kIo
+  // when the directory cannot be opened again (the repository then reads nothing).
+  Status DropPackCaches() const;
+
   // The git directory, absolute, ending in '/'.
   std::string path() const;
 
@@ -157,6 +164,7 @@ class Repository {
 
  private:
   std::unique_ptr<git_repository, RepositoryFree> repo_;
+  std::string objects_;  // its objects directory, when opened from one (DropPackCaches)
 };
 
 }  // namespace vouch::cache::git

@@ -19,6 +19,7 @@
 #include <functional>
 
 #include "cache/cache.h"
+#include "cache/export.h"
 #include "cache/git/staging.h"
 #include "cache/sources.h"
 #include "formats/bundle.h"
@@ -611,4 +612,41 @@ TEST_CASE("a network remote that stops sending ends the pull after the idle time
   CHECK_THAT(r.status().message(), Catch::Contains("pull from " + url) && Catch::Contains("sent nothing for 1 s"));
   CHECK(seconds < 10);
   CHECK(Snapshot(tmp / "c.git") == before);
+}
+
+// `bundle create --cache` writes a sharded export a shard at a time (it never holds more
+// than one shard's vouchers), and must cut exactly as formats::WriteBundles cuts the same
+// vouchers held at once: the same shards, byte for byte, so the same bundle ids.
+TEST_CASE("a cache's sharded export is the shards WriteBundles cuts", "[cache]") {
+  test::TempDir tmp;
+  test::Pki pki = test::Pki::Make();
+  auto vouchers = IssueMany(pki, 24);
+  std::vector<formats::PackedVoucher> packed;
+  for (const auto& v : vouchers) {
+    packed.push_back({v.path, v.bytes});
+    Put(tmp / "src" / v.path, v.bytes);
+  }
+  auto c = cache::Cache::Init(tmp / "cache.git", {pki.mfr_root});
+  REQUIRE(c.ok());
+  REQUIRE(Import(*c, {(tmp / "src").string()}, 8).report.added == 24);
+  // deep 0: every c1c2 cut by its c3c4s; 1: those holding two or more; the default: none.
+  for (size_t deep : {size_t{0}, size_t{1}, formats::kShardThreshold}) {
+    INFO("deep shard threshold " << deep);
+    fs::path ours = tmp / ("ours-" + std::to_string(deep)), theirs = tmp / ("theirs-" + std::to_string(deep));
+    cache::ExportRequest request;
+    request.out = ours;
+    request.shard_threshold = 4;
+    request.deep_shard_threshold = deep;
+    auto written = cache::ExportCache(*c, "", request);
+    REQUIRE(written.ok());
+    auto expected = formats::WriteBundles(theirs, packed, 4, deep);
+    REQUIRE(expected.ok());
+    std::set<std::string> got, want;
+    for (const auto& b : *written) got.insert(fs::relative(b.path, ours).string());
+    for (const auto& b : *expected) want.insert(fs::relative(b.path, theirs).string());
+    CHECK(got == want);
+    size_t count = 0;
+    for (const auto& b : *written) count += b.count;
+    CHECK(count == 24);
+  }
 }
