@@ -37,19 +37,28 @@ class DomBuilder {
   }
   bool key(json::string_t& k) {
     if (!Deep(open_.size())) return false;
-    if (!names_.back().insert(k).second) return Refuse("has the member '" + k + "' twice");
+    if (!names_.back().insert(k).second) return Refuse("has the member " + Quoted(k) + " twice");
     key_ = std::move(k);
     return true;
   }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
-    // e.what() carries a position, which helps; it never carries input bytes.
-    return Refuse(std::string("is not JSON: ") + e.what());
+    // nlohmann's message has the position and what was expected, which help, and after
+    // "; last read: '" the bytes of the bad token, which may be anything (not UTF-8, a
+    // terminal's escapes): those are cut.
+    std::string what = e.what();
+    if (size_t at = what.find("; last read: '"); at != std::string::npos) what.resize(at);
+    return Refuse("is not JSON: " + what);
   }
 
   json& root() { return root_; }
   const std::string& refusal() const { return refusal_; }
 
  private:
+  // A name from the input as a JSON string of printable ASCII: it is valid UTF-8 (the lexer
+  // checked), but may hold controls and bidi overrides.
+  static std::string Quoted(const std::string& name) {
+    return json(name).dump(-1, ' ', /*ensure_ascii=*/true, json::error_handler_t::replace);
+  }
   bool Refuse(std::string why) {
     if (refusal_.empty()) refusal_ = std::move(why);
     return false;

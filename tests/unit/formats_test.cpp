@@ -51,12 +51,30 @@ TEST_CASE("hostile JSON: nesting, duplicate names, trailing bytes and a byte-ord
   auto deep = parse(nested(kMaxJsonDepth + 2));
   REQUIRE_FALSE(deep.ok());
   CHECK(deep.status().message() == "doc nests deeper than 16 levels");
-  CHECK_FALSE(parse("{" + std::string(kMaxJsonDepth, '[') + "\"a\":1" + std::string(kMaxJsonDepth, ']') + "}").ok());
+  // Every event counts: a member's name and a scalar at depth 17 are refused like a container.
+  auto wrapped = [](int n, const std::string& inner) { return std::string(n, '[') + inner + std::string(n, ']'); };
+  CHECK(parse(wrapped(kMaxJsonDepth, "{}")).ok());
+  CHECK(parse(wrapped(kMaxJsonDepth - 1, R"({"a":1})")).ok());
+  CHECK(parse(wrapped(kMaxJsonDepth, R"({"a":1})")).status().message() == "doc nests deeper than 16 levels");
+  CHECK(parse(wrapped(kMaxJsonDepth, "1")).ok());
+  CHECK(parse(wrapped(kMaxJsonDepth + 1, "1")).status().message() == "doc nests deeper than 16 levels");
 
   auto twice = parse(R"({"a":{"b":1,"c":[{"b":2}],"b":3}})");
   REQUIRE_FALSE(twice.ok());
   CHECK(twice.status().code() == Code::kMalformed);
-  CHECK(twice.status().message() == "doc has the member 'b' twice");
+  CHECK(twice.status().message() == "doc has the member \"b\" twice");
+  // A name is quoted as printable ASCII; a bad token's bytes are not repeated at all.
+  CHECK(parse("{\"\\u001b[31m\xe2\x80\xae\":1,\"\\u001b[31m\xe2\x80\xae\":2}").status().message() ==
+        "doc has the member \"\\u001b[31m\\u202e\" twice");
+  for (std::string bad : {"[\"\xe9\xff", "{\"secret\" x", "[\x1b[31m]"}) {
+    auto refused = parse(bad);
+    REQUIRE(refused.status().code() == Code::kMalformed);
+    CHECK(refused.status().message().find("last read") == std::string::npos);
+    CHECK(refused.status().message().find("secret") == std::string::npos);
+    CHECK(refused.status().message().find('\x1b') == std::string::npos);
+    CHECK(refused.status().message().find('\xff') == std::string::npos);
+  }
+  CHECK(parse("[1e999]").status().code() == Code::kMalformed);  // overflows a double
   // The same name in sibling objects is not a duplicate.
   auto siblings = parse(R"({"a":[{"b":1},{"b":2}],"c":{"b":3},"b":4})");
   REQUIRE(siblings.ok());
