@@ -343,10 +343,17 @@ struct ExportTrees {
 
 }  // namespace
 
-// The trees an export compares: the tip's, and `since`'s (none: everything).
-static Result<ExportTrees> TreesFor(const git::Repository& repo, const std::string& since) {
+// The commit an export reads: `at` (a commit hex from Tip()), or the tip now (none: no branch).
+static Result<std::optional<git::ObjectId>> ExportCommit(const git::Repository& repo, const std::string& at) {
+  if (at.empty()) return repo.Resolve(kBranch);
+  VOUCH_ASSIGN_OR_RETURN(git::ObjectId id, git::ObjectId::FromHex(at));
+  return std::optional<git::ObjectId>(id);
+}
+
+// The trees an export compares: `at`'s, and `since`'s (none: everything).
+static Result<ExportTrees> TreesFor(const git::Repository& repo, const std::string& since, const std::string& at) {
   ExportTrees t;
-  VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo.Resolve(kBranch));
+  VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, ExportCommit(repo, at));
   if (!tip) return t;
   t.empty = false;
   VOUCH_ASSIGN_OR_RETURN(t.to, repo.TreeOf(*tip));
@@ -362,10 +369,11 @@ static Result<ExportTrees> TreesFor(const git::Repository& repo, const std::stri
 
 Result<std::vector<formats::PackedVoucher>> Cache::Export(const std::string& since) const { return Export(since, ""); }
 
-Result<std::vector<formats::PackedVoucher>> Cache::Export(const std::string& since, const std::string& prefix) const {
+Result<std::vector<formats::PackedVoucher>> Cache::Export(const std::string& since, const std::string& prefix,
+                                                          const std::string& at) const {
   VOUCH_RETURN_IF_ERROR(repo_.DropPackCaches());  // a shard at a time: what the last shard's reads kept goes
   std::vector<formats::PackedVoucher> out;
-  VOUCH_ASSIGN_OR_RETURN(ExportTrees t, TreesFor(repo_, since));
+  VOUCH_ASSIGN_OR_RETURN(ExportTrees t, TreesFor(repo_, since, at));
   if (t.empty) return out;
   // Vouchers only: bundles do not carry receipts (cache/cache.md, "Receipts").
   std::string under = std::string(formats::kLayoutRoot) + (prefix.empty() ? "" : "/" + prefix);
@@ -377,15 +385,15 @@ Result<std::vector<formats::PackedVoucher>> Cache::Export(const std::string& sin
   return out;
 }
 
-Result<size_t> Cache::ExportCount(const std::string& since, const std::string& prefix) const {
-  VOUCH_ASSIGN_OR_RETURN(ExportTrees t, TreesFor(repo_, since));
+Result<size_t> Cache::ExportCount(const std::string& since, const std::string& prefix, const std::string& at) const {
+  VOUCH_ASSIGN_OR_RETURN(ExportTrees t, TreesFor(repo_, since, at));
   if (t.empty) return size_t{0};
   VOUCH_ASSIGN_OR_RETURN(auto added, repo_.Added(t.from, t.to, std::string(formats::kLayoutRoot) + "/" + prefix));
   return added.size();
 }
 
-Result<std::vector<std::string>> Cache::Prefixes(const std::string& c1c2) const {
-  VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo_.Resolve(kBranch));
+Result<std::vector<std::string>> Cache::Prefixes(const std::string& c1c2, const std::string& at) const {
+  VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, ExportCommit(repo_, at));
   if (!tip) return std::vector<std::string>();
   VOUCH_ASSIGN_OR_RETURN(git::Tree root, repo_.TreeOf(*tip));
   return root.Directories(std::string(formats::kLayoutRoot) + (c1c2.empty() ? "" : "/" + c1c2));

@@ -107,12 +107,14 @@ class Cache {
   Result<std::vector<formats::PackedVoucher>> Export(const std::string& since) const;
   // The same, only those filed under vouchers/<prefix>/, a c1c2 or a c1c2/c3c4 (an export a
   // shard at a time holds one shard's vouchers, not the cache's), and only how many without
-  // reading them.
-  Result<std::vector<formats::PackedVoucher>> Export(const std::string& since, const std::string& prefix) const;
-  Result<size_t> ExportCount(const std::string& since, const std::string& prefix) const;
+  // reading them. `at` is the commit to read (from Tip(); "": the tip now): an export of many
+  // shards reads them all from one commit while imports move the branch.
+  Result<std::vector<formats::PackedVoucher>> Export(const std::string& since, const std::string& prefix,
+                                                     const std::string& at = "") const;
+  Result<size_t> ExportCount(const std::string& since, const std::string& prefix, const std::string& at = "") const;
   // The directories under vouchers/ (the c1c2s), or under vouchers/<c1c2>/ (its c3c4s), at
-  // the tip, in order.
-  Result<std::vector<std::string>> Prefixes(const std::string& c1c2 = "") const;
+  // `at` (as above), in order.
+  Result<std::vector<std::string>> Prefixes(const std::string& c1c2 = "", const std::string& at = "") const;
   // Remembers which commit a bundle was exported from, for `--since BUNDLE-ID`.
   Status RecordExport(const std::string& bundle_id, const std::string& commit);
 
@@ -121,7 +123,9 @@ class Cache {
   // every voucher's id matches its bytes. Names the first offending commit.
   Status Verify() const;
 
-  // Packs everything reachable into one pack and drops the old packs.
+  // A small cache (kGcMaxObjects, kGcMaxPackBytes): packs everything reachable into one pack
+  // and drops the old packs. A larger one: merges its packs in bounded steps (every object
+  // kept), as cache.md "Packs" says.
   Status Gc();
 
   // Mirroring over ordinary git remotes: a path, file://, git://, https:// URL or the name

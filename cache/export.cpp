@@ -56,8 +56,8 @@ namespace {
 // The vouchers of one shard prefix (all: ""), for the devices asked for, with their proofs
 // when the cache keeps a log.
 Result<std::vector<formats::PackedVoucher>> Gather(Cache& cache, const std::string& since, const std::string& prefix,
-                                                   const ExportRequest& request) {
-  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> all, cache.Export(since, prefix));
+                                                   const std::string& at, const ExportRequest& request) {
+  VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> all, cache.Export(since, prefix, at));
   std::vector<formats::PackedVoucher> vs;
   for (auto& v : all) {
     auto entry = formats::ParseLayoutPath(v.path);  // the cache files only layout paths
@@ -79,7 +79,10 @@ Result<std::vector<formats::PackedVoucher>> Gather(Cache& cache, const std::stri
 }  // namespace
 
 Result<std::vector<formats::WrittenBundle>> ExportCache(Cache& cache, const std::string& since, const ExportRequest& request) {
+  // Every shard is read from this one commit, which the bundles are then recorded against:
+  // an import that moves the branch meanwhile is in the next export, not half in this one.
   VOUCH_ASSIGN_OR_RETURN(std::optional<std::string> tip, cache.Tip());
+  if (!tip) return Write({}, request, since);  // no branch yet: nothing to pack
   std::vector<formats::WrittenBundle> written;
   // Named devices are few: gathered at once. A whole export is counted first, then, when it
   // is to be sharded, read and written a shard at a time, cut as formats::CutShards cuts (a
@@ -88,22 +91,22 @@ Result<std::vector<formats::WrittenBundle>> ExportCache(Cache& cache, const std:
   size_t total = 0;
   std::vector<std::pair<std::string, size_t>> prefixes;  // c1c2, vouchers to export under it
   if (request.devices.empty()) {
-    VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> c1c2s, cache.Prefixes());
+    VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> c1c2s, cache.Prefixes("", *tip));
     for (const std::string& p : c1c2s) {
-      VOUCH_ASSIGN_OR_RETURN(size_t n, cache.ExportCount(since, p));
+      VOUCH_ASSIGN_OR_RETURN(size_t n, cache.ExportCount(since, p, *tip));
       prefixes.emplace_back(p, n);
       total += n;
     }
   }
   auto write_shard = [&](const std::string& shard) -> Status {
-    VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> vs, Gather(cache, since, shard, request));
+    VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> vs, Gather(cache, since, shard, *tip, request));
     if (vs.empty()) return Status::Ok();
     VOUCH_ASSIGN_OR_RETURN(formats::WrittenBundle b, formats::WriteShard(request.out, shard, std::move(vs)));
     written.push_back(std::move(b));
     return Status::Ok();
   };
   if (!request.devices.empty() || total <= request.shard_threshold) {
-    VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> vs, Gather(cache, since, "", request));
+    VOUCH_ASSIGN_OR_RETURN(std::vector<formats::PackedVoucher> vs, Gather(cache, since, "", *tip, request));
     VOUCH_ASSIGN_OR_RETURN(written, Write(std::move(vs), request, since));
   } else {
     for (const auto& [p, n] : prefixes) {
@@ -112,14 +115,12 @@ Result<std::vector<formats::WrittenBundle>> ExportCache(Cache& cache, const std:
         VOUCH_RETURN_IF_ERROR(write_shard(p));
         continue;
       }
-      VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> c3c4s, cache.Prefixes(p));
+      VOUCH_ASSIGN_OR_RETURN(std::vector<std::string> c3c4s, cache.Prefixes(p, *tip));
       for (const std::string& q : c3c4s) VOUCH_RETURN_IF_ERROR(write_shard(p + "/" + q));
     }
   }
   // Remember what each bundle was cut from, so the next export can be `--since BUNDLE-ID`.
-  if (tip) {
-    for (const auto& b : written) VOUCH_RETURN_IF_ERROR(cache.RecordExport(b.id, *tip));
-  }
+  for (const auto& b : written) VOUCH_RETURN_IF_ERROR(cache.RecordExport(b.id, *tip));
   return written;
 }
 

@@ -378,7 +378,11 @@ void AddCacheCommands(CLI::App& app, Action& action) {
             "one that answers 404 is read as git over HTTP.\n"
             "Examples:\n  vouch cache pull git://mirror.example/vouchers.git\n  vouch cache pull /media/stick/vouchers.git --json\n"
             "  vouch cache pull https://vouchers.example.com/");
-  sub("gc", "Consolidate the cache's packs into one", RunGc);
+  c = sub("gc", "Consolidate the cache's packs (imports run it once they leave more than 64)", RunGc);
+  c->footer("A cache of at most 262,144 objects and 48 MiB of packs is packed anew: one pack of what the\n"
+            "branch and refs/vouch/* reach, objects of failed imports dropped. A larger one is merged in\n"
+            "bounded steps, smallest packs first, into packs of at most that much, each as an import packs\n"
+            "(cache/cache.md, \"Packs\"); its memory does not grow with the cache.");
   cache->footer("Examples:\n  vouch cache init --trust mfr-root.pem\n  vouch cache import /media/stick\n"
                 "  vouch cache pull git://mirror.example/vouchers.git\n  vouch cache push /media/stick/vouchers.git");
 }

@@ -1,6 +1,9 @@
 #include "cache/git/git.h"
 #include "cache/git/library.h"
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <mutex>
 #include <string>
 
@@ -41,6 +44,27 @@ Status Fail(Code code, std::string_view what, int error) {
   }
   git_error_clear();
   return Status(code, std::move(msg));
+}
+
+std::string ImportConfigPath(const std::string& cache_dir) {
+  return (std::filesystem::path(cache_dir) / "vouch" / "import.config").string();
+}
+
+Status UseImportPacking(git_repository* target, git_repository* cache) {
+  git_config* raw = nullptr;
+  if (git_config_new(&raw) != 0) return Fail(Code::kInternal, "config");
+  ConfigPtr cfg(raw);
+  std::string own = std::string(git_repository_path(cache)) + "config";
+  std::string import = ImportConfigPath(git_repository_path(cache));
+  if (::access(own.c_str(), R_OK) == 0 && git_config_add_file_ondisk(raw, own.c_str(), GIT_CONFIG_LEVEL_LOCAL, cache, 0) != 0) {
+    return Fail(Code::kIo, own);
+  }
+  if (::access(import.c_str(), R_OK) == 0 &&
+      git_config_add_file_ondisk(raw, import.c_str(), GIT_CONFIG_LEVEL_APP, cache, 0) != 0) {
+    return Fail(Code::kIo, import);
+  }
+  if (git_repository_set_config(target, raw) != 0) return Fail(Code::kInternal, "config");
+  return Status::Ok();
 }
 
 std::string OidText(const git_oid& oid) {

@@ -617,6 +617,43 @@ TEST_CASE("a network remote that stops sending ends the pull after the idle time
 // `bundle create --cache` writes a sharded export a shard at a time (it never holds more
 // than one shard's vouchers), and must cut exactly as formats::WriteBundles cuts the same
 // vouchers held at once: the same shards, byte for byte, so the same bundle ids.
+TEST_CASE("an export reads every shard from one commit while imports move the branch", "[cache]") {
+  test::TempDir tmp;
+  test::Pki pki = test::Pki::Make();
+  auto vouchers = IssueMany(pki, 16);
+  for (size_t i = 0; i < 8; ++i) Put(tmp / "first" / vouchers[i].path, vouchers[i].bytes);
+  for (size_t i = 8; i < 16; ++i) Put(tmp / "then" / vouchers[i].path, vouchers[i].bytes);
+  auto c = cache::Cache::Init(tmp / "cache.git", {pki.mfr_root});
+  REQUIRE(c.ok());
+  REQUIRE(Import(*c, {(tmp / "first").string()}, 8).report.added == 8);
+  auto at = c->Tip();
+  REQUIRE((at.ok() && *at));
+  REQUIRE(Import(*c, {(tmp / "then").string()}, 8).report.added == 8);
+  // Read at the first commit: only the first eight, whatever the tip holds now.
+  auto c1c2s = c->Prefixes("", **at);
+  REQUIRE(c1c2s.ok());
+  size_t counted = 0, read = 0;
+  for (const auto& p : *c1c2s) {
+    auto n = c->ExportCount("", p, **at);
+    auto vs = c->Export("", p, **at);
+    REQUIRE((n.ok() && vs.ok()));
+    CHECK(*n == vs->size());
+    counted += *n;
+    read += vs->size();
+    auto c3c4s = c->Prefixes(p, **at);
+    REQUIRE(c3c4s.ok());
+    for (const auto& q : *c3c4s) CHECK(c->Export("", p + "/" + q, **at)->size() <= *n);
+  }
+  CHECK(counted == 8);
+  CHECK(read == 8);
+  size_t now = 0;
+  auto tip_c1c2s = c->Prefixes();
+  REQUIRE(tip_c1c2s.ok());
+  for (const auto& p : *tip_c1c2s) now += *c->ExportCount("", p);
+  CHECK(now == 16);
+  CHECK_FALSE(c->Export("", "", "0123").ok());  // not a commit id
+}
+
 TEST_CASE("a cache's sharded export is the shards WriteBundles cuts", "[cache]") {
   test::TempDir tmp;
   test::Pki pki = test::Pki::Make();
