@@ -103,6 +103,7 @@ Result<std::vector<formats::WrittenBundle>> ExportCache(Cache& cache, const std:
     if (vs.empty()) return Status::Ok();
     VOUCH_ASSIGN_OR_RETURN(formats::WrittenBundle b, formats::WriteShard(request.out, shard, std::move(vs)));
     written.push_back(std::move(b));
+    if (request.on_shard) request.on_shard(written.back());
     return Status::Ok();
   };
   if (!request.devices.empty() || total <= request.shard_threshold) {

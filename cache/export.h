@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -18,6 +19,9 @@ struct ExportRequest {
   std::filesystem::path out;      // where <BUNDLE-ID>.vbundle (or vouch.vshards/) goes
   size_t shard_threshold = formats::kShardThreshold;
   size_t deep_shard_threshold = formats::kShardThreshold;  // a c1c2 over it is cut by c3c4
+  // Called after each shard of a sharded ExportCache is written, before the next is read
+  // (progress; the tests move the branch here).
+  std::function<void(const formats::WrittenBundle&)> on_shard;
 };
 
 // Every voucher file under `dir` (links not followed), filed by what its bytes say: the

@@ -1,5 +1,7 @@
 // vouch bundle create | list | verify: packing vouchers for sticks, and checking packs.
 
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
 #include <set>
@@ -43,11 +45,23 @@ Status RunCreate(const CreateFlags& f) {
   }
   bool use_cache = f.cache_option && f.cache_option->count() > 0;
   if (use_cache == !f.from.empty()) return Error(Code::kUsage, "give the vouchers with --from DIR or --cache [PATH]");
-  cache::ExportRequest request{devices, f.out, f.shard_threshold};
+  cache::ExportRequest request;
+  request.devices = devices;
+  request.out = f.out;
+  request.shard_threshold = f.shard_threshold;
+  // A sharded export of a large cache takes minutes: its progress, on a terminal only.
+  size_t shards = 0, vouchers = 0;
+  if (::isatty(STDERR_FILENO)) {
+    request.on_shard = [&](const formats::WrittenBundle& b) {
+      std::cerr << "\rvouch: " << ++shards << " shards, " << (vouchers += b.count) << " vouchers written" << std::flush;
+    };
+  }
   std::vector<formats::WrittenBundle> written;
   if (use_cache) {
     VOUCH_ASSIGN_OR_RETURN(cache::Cache c, cache::Cache::Open(f.cache.empty() ? cache::Cache::DefaultPath() : fs::path(f.cache)));
-    VOUCH_ASSIGN_OR_RETURN(written, cache::ExportCache(c, f.since, request));
+    auto exported = cache::ExportCache(c, f.since, request);
+    if (shards > 0) std::cerr << "\n";
+    VOUCH_ASSIGN_OR_RETURN(written, std::move(exported));
   } else {
     if (!f.since.empty()) return Error(Code::kUsage, "--since goes with --cache");
     VOUCH_ASSIGN_OR_RETURN(written, cache::ExportDirectory(f.from, request));

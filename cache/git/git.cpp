@@ -50,18 +50,32 @@ std::string ImportConfigPath(const std::string& cache_dir) {
   return (std::filesystem::path(cache_dir) / "vouch" / "import.config").string();
 }
 
-Status UseImportPacking(git_repository* target, git_repository* cache) {
+Status UseImportPacking(git_repository* target, git_repository* cache, bool merge) {
   git_config* raw = nullptr;
   if (git_config_new(&raw) != 0) return Fail(Code::kInternal, "config");
   ConfigPtr cfg(raw);
   std::string own = std::string(git_repository_path(cache)) + "config";
   std::string import = ImportConfigPath(git_repository_path(cache));
-  if (::access(own.c_str(), R_OK) == 0 && git_config_add_file_ondisk(raw, own.c_str(), GIT_CONFIG_LEVEL_LOCAL, cache, 0) != 0) {
+  // A file that is there but cannot be read is an error, not libgit2's defaults in silence.
+  if (::access(own.c_str(), F_OK) == 0 && git_config_add_file_ondisk(raw, own.c_str(), GIT_CONFIG_LEVEL_LOCAL, cache, 0) != 0) {
     return Fail(Code::kIo, own);
   }
-  if (::access(import.c_str(), R_OK) == 0 &&
+  if (::access(import.c_str(), F_OK) == 0 &&
       git_config_add_file_ondisk(raw, import.c_str(), GIT_CONFIG_LEVEL_APP, cache, 0) != 0) {
     return Fail(Code::kIo, import);
+  }
+  if (merge) {
+    // A cache made before init wrote pack.deltaCacheSize keeps up to libgit2's 256 MiB of
+    // deltas with deltaCacheLimit 65535: a merge of 48 MiB of packs reached 134 MiB that way.
+    // Its merges pack with libgit2's defaults, as before.
+    int64_t bound = 0;
+    bool bounded = git_config_get_int64(&bound, raw, "pack.deltaCacheSize") == 0;
+    git_error_clear();
+    if (!bounded) {
+      cfg.reset();
+      if (git_config_new(&raw) != 0) return Fail(Code::kInternal, "config");
+      cfg.reset(raw);
+    }
   }
   if (git_repository_set_config(target, raw) != 0) return Fail(Code::kInternal, "config");
   return Status::Ok();

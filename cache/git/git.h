@@ -59,9 +59,11 @@ std::string OidText(const git_oid& oid);
 // <cache>/vouch/import.config: how imports and gc's merges pack (cache/cache.md, "Writing").
 std::string ImportConfigPath(const std::string& cache_dir);
 // Gives `target` (a repository wrapped around an object database of its own) the config of
-// `cache` with vouch/import.config over it (either may be missing: libgit2's defaults then),
-// so that a packbuilder on `target` packs as imports do.
-Status UseImportPacking(git_repository* target, git_repository* cache);
+// `cache` with vouch/import.config over it (either may be missing: libgit2's defaults then;
+// one that cannot be read is kIo), so that a packbuilder on `target` packs as imports do.
+// For gc's merges (`merge`), only if import.config bounds the deltas kept
+// (pack.deltaCacheSize); otherwise libgit2's defaults.
+Status UseImportPacking(git_repository* target, git_repository* cache, bool merge = false);
 
 // The directory `path` of `tree` (none: no such directory, or a file there); kMalformed when
 // its tree cannot be read.

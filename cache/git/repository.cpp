@@ -545,7 +545,7 @@ Status Repository::ConsolidatePacks(uint64_t max_objects, uint64_t max_bytes) co
     // import's, deltified against their neighbours once already, and libgit2's packbuilder
     // reuses no delta, so git's window of ten searched every object again, ten times over
     // (cache.md, "Packs").
-    VOUCH_RETURN_IF_ERROR(UseImportPacking(group_raw, repo_.get()));
+    VOUCH_RETURN_IF_ERROR(UseImportPacking(group_raw, repo_.get(), /*merge=*/true));
     git_packbuilder* pb = nullptr;
     if (git_packbuilder_new(&pb, group_repo.get()) != 0) return Fail(Code::kInternal, "packbuilder");
     PackbuilderPtr owned(pb);

@@ -176,7 +176,9 @@ Status Staging::Configure(const std::string& cache_path) {
   // ... within 16 MiB of them (libgit2's default is 256 MiB): an import's chunk is 16 MiB
   // anyway, but gc's merges pack 48 MiB of packs this way, and at 101,704 vouchers a merge
   // with every delta kept peaked at 134 MiB resident (94 MiB with 16 MiB, in 34.7 s instead
-  // of 25.9 s; git's window of ten: 93 MiB, 63.6 s).
+  // of 25.9 s; git's window of ten: 93 MiB, 63.6 s). libgit2 1.5 also reads this key as its
+  // big-file threshold (no delta for objects over it): 16 MiB is far above any object a
+  // cache holds (vouchers 64 KiB, trees 1 MiB).
   if (git_config_set_int64(raw, "pack.deltaCacheSize", int64_t{16} << 20) != 0) {
     return Fail(Code::kIo, path + ": pack.deltaCacheSize");
   }
