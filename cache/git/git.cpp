@@ -72,9 +72,8 @@ Status UseImportPacking(git_repository* target, git_repository* cache, bool merg
     bool bounded = git_config_get_int64(&bound, raw, "pack.deltaCacheSize") == 0;
     git_error_clear();
     if (!bounded) {
-      cfg.reset();
       if (git_config_new(&raw) != 0) return Fail(Code::kInternal, "config");
-      cfg.reset(raw);
+      cfg.reset(raw);  // frees the composed one
     }
   }
   if (git_repository_set_config(target, raw) != 0) return Fail(Code::kInternal, "config");
