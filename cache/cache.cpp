@@ -406,6 +406,9 @@ Status Cache::RecordExport(const std::string& bundle_id, const std::string& comm
 
 Status Cache::Gc() {
   VOUCH_ASSIGN_OR_RETURN(git::CacheLock lock, git::CacheLock::Take(path_.string(), git::CacheLock::Mode::kExclusive, false));
+  // A staging repository reads through the cache's database and would keep every pack a merge
+  // read open, to the end of the gc (git::Repository::ConsolidatePacks).
+  staging_.reset();
   VOUCH_ASSIGN_OR_RETURN(std::optional<git::ObjectId> tip, repo_.Resolve(kBranch));
   if (!tip) return Status::Ok();
   // A cache small enough is packed anew from what is reachable: one pack, objects no ref

@@ -153,7 +153,10 @@ class Repository {
   // Merges packs, smallest first, into packs made of at most `max_objects` objects and
   // `max_bytes` bytes of packs each (every object of a merged pack is kept, reachable or
   // not), so that the work and memory of one merge are bounded whatever the size of the
-  // repository. A pack already over half of either cap is left as it is.
+  // repository. A pack already over half of either cap is left as it is. Each merge's packs
+  // are let go as it ends (the repository reads through an empty database meanwhile, and its
+  // own is opened again at the end) only if nothing else holds this repository's database:
+  // a Staging does (its reader), so the cache drops its staging first (Cache::Gc).
   Status ConsolidatePacks(uint64_t max_objects, uint64_t max_bytes = UINT64_MAX) const;
 
   // Remotes pulled from: <repository>/vouch/remotes (a git config file) holds
@@ -163,6 +166,9 @@ class Repository {
   std::string RemoteUrl(const std::string& key) const;
 
  private:
+  // Reads through an empty object database from now on, until DropPackCaches: every pack
+  // this repository held open is let go (a no-op as DropPackCaches is).
+  Status DetachObjects() const;
   std::unique_ptr<git_repository, RepositoryFree> repo_;
   std::string objects_;  // its objects directory, when opened from one (DropPackCaches)
 };

@@ -221,6 +221,65 @@ TEST_CASE("an import larger than a chunk is written as several packs, one commit
   CHECK(Fsck(tmp / "into.git"));
 }
 
+// The files under `dir` this process still has open or mapped though they were deleted.
+// (`dir` as libgit2 records it: resolved, so a temporary directory behind a symbolic link
+// still matches.) With `deleted` false: the files under `dir` open or mapped at all.
+static std::vector<std::string> DeletedStillOpen(const fs::path& given, bool deleted = true) {
+  const fs::path dir = fs::canonical(given);
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc/self/fd", ec)) {
+    std::string target = fs::read_symlink(e.path(), ec).string();
+    if (!ec && target.rfind(dir.string(), 0) == 0 && (!deleted || target.find("(deleted)") != std::string::npos)) {
+      out.push_back(target);
+    }
+  }
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);) {
+    if (line.find(dir.string()) != std::string::npos && (!deleted || line.find("(deleted)") != std::string::npos)) {
+      out.push_back(line);
+    }
+  }
+  return out;
+}
+
+TEST_CASE("a merge of packs lets go of the packs it merged, though the repository had read them", "[cache]") {
+  test::TempDir tmp;
+  fs::path git = tmp / "r.git";
+  // Four packs of five blobs each, made by git itself.
+  std::string make = "git init -q --bare '" + git.string() + "' && cd '" + git.string() + "' && for p in 1 2 3 4; do " +
+                     "for b in 1 2 3 4 5; do echo \"blob $p $b\" | git hash-object -w --stdin; done > ../ids$p && " +
+                     "git pack-objects -q objects/pack/pack < ../ids$p > /dev/null && git prune-packed; done";
+  REQUIRE(std::system(make.c_str()) == 0);
+  REQUIRE(Packs(git) == 4);
+  auto repo = cache::git::Repository::Open(git);
+  REQUIRE(repo.ok());
+  // Read every blob through the repository's own database: every pack is open in it.
+  for (int p = 1; p <= 4; ++p) {
+    std::ifstream ids(tmp / ("ids" + std::to_string(p)));
+    for (std::string hex; std::getline(ids, hex);) {
+      auto id = cache::git::ObjectId::FromHex(hex);
+      REQUIRE(id.ok());
+      REQUIRE(repo->ReadBlob(*id, 1024).ok());
+    }
+  }
+  // The detector sees them (else the check below would pass whatever the merge did).
+  REQUIRE(!DeletedStillOpen(git / "objects" / "pack", /*deleted=*/false).empty());
+  REQUIRE(repo->ConsolidatePacks(1 << 20).ok());
+  CHECK(Packs(git) == 1);
+  // The merged packs are gone from the disk and from the process: the merge read them
+  // through a database of their own, and the repository's let them go (before the fix, its
+  // database kept all four open and mapped, and their caches in memory, until it was freed).
+  CHECK(DeletedStillOpen(git / "objects" / "pack").empty());
+  // ... and it reads on, from the merged pack.
+  std::ifstream ids(tmp / "ids3");
+  std::string hex;
+  REQUIRE(std::getline(ids, hex));
+  auto blob = repo->ReadBlob(*cache::git::ObjectId::FromHex(hex), 1024);
+  REQUIRE(blob.ok());
+  CHECK(std::string(blob->begin(), blob->end()) == "blob 3 1\n");
+}
+
 TEST_CASE("a pull's object ids spill to disk past a block and read back in order", "[cache]") {
   test::TempDir tmp;
   cache::git::IdSpool spool(tmp.path());
