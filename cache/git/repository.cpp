@@ -458,7 +458,10 @@ Status Repository::Repack(const ObjectId& tip, const std::string& prefix) const 
     if (p.stem().string() != keep && (p.extension() == ".pack" || p.extension() == ".idx")) fs::remove(p, ec);
   }
   RefreshPacks(repo_.get());
-  return Status::Ok();
+  // The old packs are gone from the disk, not from this database, which had opened them all
+  // (libgit2's refresh only adds packs): it lets go of them by opening again, or they would
+  // stay open, deleted, until it is freed (a pull that imports many groups gcs many times).
+  return DropPackCaches();
 }
 
 namespace {

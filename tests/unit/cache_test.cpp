@@ -243,7 +243,7 @@ static std::vector<std::string> DeletedStillOpen(const fs::path& given, bool del
   return out;
 }
 
-TEST_CASE("a merge of packs lets go of the packs it merged, though the repository had read them", "[cache]") {
+TEST_CASE("merges and repacks let go of the packs they replaced though the repository had read them", "[cache]") {
   test::TempDir tmp;
   fs::path git = tmp / "r.git";
   // Four packs of five blobs each, made by git itself.
@@ -278,6 +278,21 @@ TEST_CASE("a merge of packs lets go of the packs it merged, though the repositor
   auto blob = repo->ReadBlob(*cache::git::ObjectId::FromHex(hex), 1024);
   REQUIRE(blob.ok());
   CHECK(std::string(blob->begin(), blob->end()) == "blob 3 1\n");
+
+  // A repack (a small cache's gc) lets go of the pack it replaced in the same way.
+  std::string commit = "cd '" + git.string() + "' && for b in $(cat ../ids1 ../ids2 ../ids3 ../ids4); do " +
+                       "printf '100644 blob %s\\t%s\\n' $b $b; done | git mktree > ../tree && " +
+                       "git update-ref refs/heads/vouchers $(git -c user.name=t -c user.email=t@t commit-tree -m x $(cat ../tree) < /dev/null)";
+  REQUIRE(std::system(commit.c_str()) == 0);
+  auto tip = repo->Resolve("refs/heads/vouchers");
+  REQUIRE(tip.ok());
+  REQUIRE(tip->has_value());
+  REQUIRE(repo->ReadBlob(*cache::git::ObjectId::FromHex(hex), 1024).ok());
+  REQUIRE(!DeletedStillOpen(git / "objects" / "pack", /*deleted=*/false).empty());
+  REQUIRE(repo->Repack(**tip, "refs/vouch/").ok());
+  CHECK(Packs(git) == 1);
+  CHECK(DeletedStillOpen(git / "objects" / "pack").empty());
+  CHECK(repo->ReadBlob(*cache::git::ObjectId::FromHex(hex), 1024).ok());
 }
 
 TEST_CASE("a pull's object ids spill to disk past a block and read back in order", "[cache]") {
