@@ -1,8 +1,7 @@
 // The Edwards groups, RFC 7748 keys for Edwards scalars, and EdDSA with expanded keys:
-// checked against RFC 8032's vectors, OpenSSL's own Ed25519/Ed448/X25519/X448, and the key
-// co-generation examples of draft-hallambaker-threshold.
+// checked against RFC 8032's vectors and OpenSSL's own Ed25519/Ed448/X25519/X448 (the key
+// co-generation vectors of draft-hallambaker-threshold are threshold_test's).
 #include <catch2/catch.hpp>
-#include <openssl/bn.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -36,16 +35,6 @@ Bytes OpensslMontgomeryPublic(Group g, ByteView c) {
   Bytes pub = Raw(k, false);
   EVP_PKEY_free(k);
   return pub;
-}
-
-// A decimal integer as `size` little-endian bytes (the threshold draft prints scalars so).
-Bytes DecimalLe(const char* dec, size_t size) {
-  BIGNUM* b = nullptr;
-  REQUIRE(BN_dec2bn(&b, dec) > 0);
-  Bytes out(size);
-  REQUIRE(BN_bn2lebinpad(b, out.data(), static_cast<int>(size)) == static_cast<int>(size));
-  BN_free(b);
-  return out;
 }
 
 // The value of a Result that must be ok, moved out (SecretBytes do not copy).
@@ -240,23 +229,4 @@ TEST_CASE("an Edwards key file gives its scalar back, with the sign settled by t
     CHECK(*pub == x.Public());
     CHECK(pub->SpkiDer().size() == (g == Group::kEd25519 ? 44u : 69u));
   }
-}
-
-TEST_CASE("draft-hallambaker-threshold key co-generation examples", "[edwards]") {
-  // X25519 (section 5.1.1): scalars as printed, their sum mod L, and the u-coordinates of
-  // the contributions and of the aggregate (the draft's "unsigned representation").
-  const Group g = Group::kEd25519;
-  auto s1 = DecimalLe("56751742936444772792970879017152360515706108153669948486190735258502824077920", 32);
-  auto s2 = DecimalLe("30800688691513612134093999707357841640579640775881469593062950189697563564400", 32);
-  CHECK(s1 == Hex("602ae212ac8ec886a179517e79905ec29bad1001b92d513365dbf49e2359787d"));
-  auto s1r = Take(group::ReduceWide(g, s1));
-  auto s2r = Take(group::ReduceWide(g, s2));
-  auto sum = Take(group::AddScalars(g, s1r.view(), s2r.view()));
-  CHECK(V(sum) == DecimalLe("708364699971238359386639967994271266000352616992526807230274188774936630452", 32));
-  CHECK(V(sum) == Hex("b454b7ef13300ddfc6cbfe5d6aa3a8c07c9c15542020070c041e480593eb9001"));
-  auto u1 = *group::ToMontgomery(g, *group::MulBase(g, s1r.view()));
-  CHECK(u1 == DecimalLe("25222393324990721517739552691612440154338285166262054281502859684220669343438", 32));
-  auto ua = *group::ToMontgomery(g, *group::Add(g, *group::MulBase(g, s1r.view()), *group::MulBase(g, s2r.view())));
-  CHECK(ua == DecimalLe("41645493613991421877170472401490489168274208680761359909716597934846285027335", 32));
-  CHECK(ua == Hex("07987538679c6621a30ad106cff5810494c052c99cfdae4e133b439d9a83125c"));
 }
