@@ -9,7 +9,7 @@ shift
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(udf voucher_json jws cms manifest bundle medium)
 if [ ! -f build-san/build.ninja ]; then
-  CC=clang CXX=clang++ meson setup build-san -Db_sanitize=address,undefined -Db_lundef=false \
+  CC=clang CXX=clang++ meson setup build-san -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false \
     -Dfuzz=true -Dcpp_args=-fno-sanitize-recover=all >/dev/null
 fi
 ninja -C build-san >/dev/null
