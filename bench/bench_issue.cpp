@@ -42,6 +42,14 @@ Setup MakeSetup() {
   return s;
 }
 
+// One voucher for `device`, drafted and signed as `vouch issue` does; false if it failed.
+bool IssueOne(const Setup& s, const PublicKey& device) {
+  DraftRequest r = s.request;
+  r.device_key = device;
+  auto draft = DraftVoucher(r);
+  return draft.ok() && formats::SignVoucher(draft->voucher, formats::EnvelopeKind::kJws, s.signer).ok();
+}
+
 // Issues vouchers on `threads` threads for about `seconds`; returns vouchers per second.
 double Rate(const Setup& s, const std::vector<PublicKey>& devices, unsigned threads, double seconds) {
   std::atomic<long> done{0};
@@ -49,11 +57,7 @@ double Rate(const Setup& s, const std::vector<PublicKey>& devices, unsigned thre
   auto worker = [&](unsigned t) {
     size_t i = t;
     while (!stop.load(std::memory_order_relaxed)) {
-      DraftRequest r = s.request;
-      r.device_key = devices[i++ % devices.size()];
-      auto draft = DraftVoucher(r);
-      auto env = formats::SignVoucher(draft->voucher, formats::EnvelopeKind::kJws, s.signer);
-      if (!env.ok()) std::abort();
+      if (!IssueOne(s, devices[i++ % devices.size()])) std::abort();
       done.fetch_add(1, std::memory_order_relaxed);
     }
   };
@@ -79,10 +83,7 @@ int main(int argc, char** argv) {
   if (argc == 3 && std::string_view(argv[1]) == "--profile") {
     long n = std::atol(argv[2]);
     for (long i = 0; i < n; ++i) {
-      DraftRequest r = s.request;
-      r.device_key = devices[static_cast<size_t>(i) % devices.size()];
-      auto draft = DraftVoucher(r);
-      if (!draft.ok() || !formats::SignVoucher(draft->voucher, formats::EnvelopeKind::kJws, s.signer).ok()) return 1;
+      if (!IssueOne(s, devices[static_cast<size_t>(i) % devices.size()])) return 1;
     }
     std::printf("%ld vouchers\n", n);
     return 0;
